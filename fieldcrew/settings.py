@@ -1,0 +1,38 @@
+"""All settings in one place; every field can be set by an environment variable ``FIELDCREW_*``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """fieldcrew's settings (``FIELDCREW_DATABASE_URL``, ``FIELDCREW_HOST``, …)."""
+
+    model_config = SettingsConfigDict(env_prefix="FIELDCREW_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="where the SQLite file and exports live")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    job_workers: int = Field(default=2, ge=1, description="processes running long jobs")
+    job_executor: str = Field(default="process", pattern="^(process|thread)$")
+    solver_workers: int = Field(default=2, ge=1, description="CP-SAT search workers per solve")
+    solver_seed: int = 0
+    log_level: str = "INFO"
+    demo_seed: int = 20260401
+
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the configured one or the embedded SQLite default."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'fieldcrew.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()
