@@ -58,7 +58,9 @@ class Problem:
         return f"{', '.join(where)}: value {self.value!r} breaks rule: {self.rule}"
 
     def as_dict(self) -> dict[str, Any]:
-        value = self.value if isinstance(self.value, str | int | float | bool | None) else str(self.value)
+        value = self.value
+        if not isinstance(value, str | int | float | bool | None):
+            value = str(value)
         return {"file": self.file, "row": self.row, "field": self.field, "value": value, "rule": self.rule}
 
 
