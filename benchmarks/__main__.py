@@ -1,0 +1,76 @@
+"""Run every benchmark and print one table per module, with ratios against goals and best-known values.
+
+Usage::
+
+    python -m benchmarks [--quick] [--only nrp,vrptw] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+#: In the order the data flows: pool → roster → dispatch → KPIs → pay.
+MODULES: tuple[str, ...] = ("timepool", "nrp", "roster_demo", "vrptw", "dispatch_speed", "quality", "payroll")
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A plain fixed-width table of the rows (columns in first-seen order)."""
+    if not rows:
+        return "(no rows)"
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join([line, rule, *body])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short smoke run of every benchmark")
+    parser.add_argument("--only", default="", help="comma-separated module names")
+    parser.add_argument("--json", type=Path, default=None, help="also write all rows to this file")
+    args = parser.parse_args(argv)
+    wanted = [m for m in args.only.split(",") if m] or list(MODULES)
+    unknown = sorted(set(wanted) - set(MODULES))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; known: {', '.join(MODULES)}")
+    results: dict[str, list[dict[str, Any]]] = {}
+    for name in wanted:
+        try:
+            module = importlib.import_module(f"benchmarks.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"benchmarks.{name}":
+                print(f"\n== {name}: not available ==")
+                continue
+            raise
+        print(f"\n== {name} ==", flush=True)
+        started = time.perf_counter()
+        rows = module.run(quick=args.quick)
+        results[name] = rows
+        print(format_table(rows))
+        print(f"({time.perf_counter() - started:.1f} s)", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
