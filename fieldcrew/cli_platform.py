@@ -1,7 +1,176 @@
-"""Platform commands: serve, demo, db, user, import/export, jobs (being built; see issue 2)."""
+"""Platform commands: ``serve``, ``db upgrade|current``, ``user add|list|deactivate``, ``jobs list|show``.
+
+The data commands (``demo``, ``import``, ``export``) live in :mod:`fieldcrew.cli_data` and are
+mounted from here when that module exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Annotated
 
 import typer
+from sqlalchemy import func, select
+
+from fieldcrew import auth, jobs
+from fieldcrew.db import current_revisions, session_scope, upgrade
+from fieldcrew.settings import get_settings
+from fieldcrew.tables import TechnicianRow
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users, roles and API keys.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Long-running jobs recorded in the database.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface (default: FIELDCREW_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default: FIELDCREW_PORT)")] = None,
+    load_demo_if_empty: Annotated[
+        bool, typer.Option("--load-demo-if-empty", help="load the demo city when there are no technicians")
+    ] = False,
+) -> None:
+    """Migrate the database, optionally load the demo city, and start the service (docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    url = settings.resolved_database_url()
+    upgrade(url)
+    if load_demo_if_empty:
+        _load_demo_if_empty(url)
+    host = host or settings.host
+    port = port or settings.port
+    typer.echo(f"fieldcrew on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    # one process: jobs interrupted by a restart are recovered at startup (see fieldcrew.jobs)
+    app = create_app(settings, migrate=False)
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
+def _load_demo_if_empty(url: str) -> None:
+    with session_scope(url) as session:
+        count = session.scalar(select(func.count()).select_from(TechnicianRow)) or 0
+    if count:
+        typer.echo(f"database has {count} technicians: not loading the demo city")
+        return
+    try:
+        demo = importlib.import_module("fieldcrew.demo")
+    except ModuleNotFoundError:
+        typer.echo("the demo city generator is not available; starting with an empty database", err=True)
+        return
+    load = getattr(demo, "load_demo", None)
+    if load is None:
+        typer.echo("fieldcrew.demo has no load_demo(); starting with an empty database", err=True)
+        return
+    typer.echo("loading the demo city (first start) …")
+    with session_scope(url) as session:
+        counts = load(session)
+    typer.echo(f"demo city loaded: {counts}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "heads") -> None:
+    """Migrate the database to the newest schema (every instrument's branch)."""
+    url = get_settings().resolved_database_url()
+    upgrade(url, revision)
+    typer.echo(f"database at {', '.join(sorted(current_revisions(url)))}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the revisions the database is at."""
+    revisions = current_revisions(get_settings().resolved_database_url())
+    typer.echo(", ".join(sorted(revisions)) or "(not migrated)")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help=f"one of {', '.join(auth.ROLES)}")],
+    technician_id: Annotated[str | None, typer.Option(help="the technician a 'technician' user is")] = None,
+) -> None:
+    """Create a user and print their API key (shown once; only its hash is stored)."""
+    url = get_settings().resolved_database_url()
+    upgrade(url)
+    try:
+        with session_scope(url) as session:
+            _, key = auth.create_user(session, username, role, technician_id, actor="cli")
+    except (auth.InvalidUser, auth.Conflict) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"created user {username!r} with role {role!r}")
+    typer.echo(f"API key (shown once, keep it safe): {key}")
+    typer.echo(f"use it as header 'X-API-Key: {key}' or 'Authorization: Bearer {key}'")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users (never keys)."""
+    url = get_settings().resolved_database_url()
+    with session_scope(url) as session:
+        users = [auth.user_view(u) for u in auth.list_users(session)]
+    for u in users:
+        tech = f" technician={u['technician_id']}" if u["technician_id"] else ""
+        state = "" if u["active"] else " (inactive)"
+        typer.echo(f"{u['username']}\t{u['role']}{tech}{state}")
+    if not users:
+        typer.echo("no users yet: fieldcrew user add NAME --role admin")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: str) -> None:
+    """Deactivate a user and revoke their keys."""
+    url = get_settings().resolved_database_url()
+    try:
+        with session_scope(url) as session:
+            auth.deactivate_user(session, username, actor="cli")
+    except auth.NotFound as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"user {username!r} deactivated")
+
+
+@jobs_app.command("list")
+def jobs_list(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
+    """The most recent jobs."""
+    url = get_settings().resolved_database_url()
+    with session_scope(url) as session:
+        rows = [jobs.job_view(r) for r in jobs.list_jobs(session, limit=limit)]
+    for r in rows:
+        typer.echo(
+            f"{r['id']}\t{r['kind']}\t{r['status']}\t{r['progress']:.0%}\t{r['owner']}\t"
+            f"{r['created_at']:%Y-%m-%d %H:%M:%S}\t{r['message']}"
+        )
+    if not rows:
+        typer.echo("no jobs")
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str) -> None:
+    """One job as JSON (status, progress, result)."""
+    url = get_settings().resolved_database_url()
+    try:
+        with session_scope(url) as session:
+            view = jobs.job_view(jobs.get_job(session, job_id))
+    except jobs.NotFound as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(view, default=str, indent=2, ensure_ascii=False))
 
 
 def register(app: typer.Typer) -> None:
-    """Mount the platform commands on the main ``fieldcrew`` app."""
+    """Mount the platform commands (and the data commands of ``fieldcrew.cli_data``) on ``app``."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(user_app, name="user")
+    app.add_typer(jobs_app, name="jobs")
+    try:
+        cli_data = importlib.import_module("fieldcrew.cli_data")
+    except ModuleNotFoundError as exc:
+        if exc.name != "fieldcrew.cli_data":
+            raise
+        return
+    register_data = getattr(cli_data, "register", None)
+    if register_data is not None:
+        register_data(app)

@@ -6,13 +6,18 @@ back on any exception, so a failed import or computation leaves the database as 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from fieldcrew.settings import get_settings
 
@@ -73,3 +78,62 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def dispose_engine(url: str) -> None:
+    """Close and forget the pooled engine of ``url`` (tests use one database per test)."""
+    engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def import_table_modules() -> list[str]:
+    """Import every module of :data:`fieldcrew.tables.TABLE_MODULES` that exists; return their names.
+
+    A module that does not exist (an instrument not built yet) is skipped; one that exists but
+    fails to import raises, so a broken table module is never silently missing from migrations.
+    """
+    from fieldcrew.tables import TABLE_MODULES
+
+    loaded = []
+    for name in TABLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        loaded.append(name)
+    return loaded
+
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """The Alembic configuration of the packaged migrations, pointed at ``url``."""
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["database_url"] = url or get_settings().resolved_database_url()
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Migrate the database at ``url`` to ``revision`` (default: every branch head)."""
+    url = url or get_settings().resolved_database_url()
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revisions(url: str | None = None) -> set[str]:
+    """The revisions the database at ``url`` is at (empty if never migrated)."""
+    engine = create_engine(url or get_settings().resolved_database_url(), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()

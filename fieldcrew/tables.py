@@ -181,6 +181,8 @@ class JobRow(Base):
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(64), index=True)
+    #: "module:function" run by the job executor
+    target: Mapped[str] = mapped_column(String(200), default="")
     owner: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), index=True)  # queued/running/succeeded/failed/cancelled
     progress: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,5 +1,153 @@
-"""CLI (being built)."""
+"""``fieldcrew payroll ...``: compute payslips from plain files, store runs, diff versions.
+
+The fixed contract::
+
+    fieldcrew payroll compute --month YYYY-MM --input DIR --policy FILE --json
+
+prints the payslips as JSON (see :mod:`payroll.io` for the files of ``DIR`` and
+``payroll/policies/china_default.toml`` for ``FILE``). Bad input prints every problem (file, row,
+field, value, rule) to stderr and exits with status 2; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from payroll.compute import assert_no_float, compute_month, payslips_json
+from payroll.domain import Payslip
+from payroll.io import load_inputs, payslips_csv, write_payslips_xlsx
+from payroll.policy import PayPolicy, load_policies, policy_for_month
+from payroll.validate import check_payslips
+from vocabulary.errors import FieldcrewError, InputErrors
+from vocabulary.money import format_yuan
+
+app = typer.Typer(no_args_is_help=True, help="Monthly pay: payslips, runs, diffs.")
+
+MonthOpt = Annotated[str, typer.Option("--month", help="the month, YYYY-MM")]
+InputOpt = Annotated[Path, typer.Option("--input", help="directory of technicians/orders/kpi/attendance files")]
+PolicyOpt = Annotated[Path, typer.Option("--policy", help="pay policy file (.toml or .yaml)")]
+
+
+def _fail(exc: FieldcrewError) -> None:
+    if isinstance(exc, InputErrors):
+        typer.echo(f"error: {exc.title}: {len(exc.problems)} problem(s); nothing was computed or stored", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  - {problem}", err=True)
+    else:
+        typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _compute(month: str, input_dir: Path, policy_file: Path) -> tuple[PayPolicy, list[Payslip]]:
+    policy = policy_for_month(load_policies(policy_file), month)
+    inputs = load_inputs(input_dir, month, policy)
+    payslips = compute_month(inputs, policy)
+    for slip in payslips:
+        assert_no_float(slip)
+    problems = check_payslips(payslips, deduction_cap_share=policy.profile.loss_deduction_cap_share)
+    if problems:  # a bug: never hand out a payslip that does not add up
+        raise RuntimeError("payslip self-check failed:\n" + "\n".join(problems[:20]))
+    return policy, payslips
+
+
+@app.command("compute")
+def compute(
+    month: MonthOpt,
+    input_dir: InputOpt,
+    policy_file: PolicyOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="print the payslips as JSON")] = False,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="also write the lines as CSV here")] = None,
+    xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="also write the lines as Excel here")] = None,
+) -> None:
+    """Compute every technician's payslip for MONTH from the files in DIR under the policy FILE."""
+    try:
+        policy, payslips = _compute(month, input_dir, policy_file)
+    except FieldcrewError as exc:
+        _fail(exc)
+        return
+    if csv_out is not None:
+        csv_out.write_text(payslips_csv(payslips), encoding="utf-8")
+    if xlsx_out is not None:
+        write_payslips_xlsx(payslips, xlsx_out)
+    if as_json:
+        sys.stdout.write(json.dumps(payslips_json(payslips), ensure_ascii=False, indent=2) + "\n")
+        return
+    typer.echo(f"{month}: {len(payslips)} payslip(s) under policy {policy.version}")
+    for slip in payslips:
+        typer.echo(f"  {slip.technician_id:<16} {format_yuan(slip.total_fen):>12}  ({len(slip.lines)} lines)")
+    typer.echo(f"  {'total':<16} {format_yuan(sum(p.total_fen for p in payslips)):>12}")
+
+
+@app.command("run")
+def run(
+    month: MonthOpt,
+    input_dir: InputOpt,
+    policy_file: PolicyOpt,
+    actor: Annotated[str, typer.Option("--by", help="who runs the payroll (audit)")] = "hr",
+    database_url: Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")] = None,
+) -> None:
+    """Compute MONTH and store it as a new immutable run version; print the diff to the previous one."""
+    from fieldcrew.db import session_scope
+    from payroll.store import input_digest, save_run
+
+    try:
+        policy, payslips = _compute(month, input_dir, policy_file)
+    except FieldcrewError as exc:
+        _fail(exc)
+        return
+    with session_scope(database_url) as session:
+        saved = save_run(session, month, payslips, policy, actor, input_digest(payslips_json(payslips)))
+        typer.echo(json.dumps(saved, ensure_ascii=False, indent=2))
+
+
+@app.command("runs")
+def runs(
+    month: Annotated[str | None, typer.Option("--month", help="only this month")] = None,
+    database_url: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """List stored payroll runs (newest version first)."""
+    from fieldcrew.db import session_scope
+    from payroll.store import list_runs
+
+    with session_scope(database_url) as session:
+        typer.echo(json.dumps(list_runs(session, month), ensure_ascii=False, indent=2))
+
+
+@app.command("diff")
+def diff(
+    month: MonthOpt,
+    old: Annotated[int, typer.Option("--from", help="older version number")],
+    new: Annotated[int, typer.Option("--to", help="newer version number")],
+    database_url: Annotated[str | None, typer.Option("--db")] = None,
+) -> None:
+    """Per-line differences and retro corrections between two versions of a month's run."""
+    from fieldcrew.db import session_scope
+    from payroll.store import diff_versions
+
+    try:
+        with session_scope(database_url) as session:
+            typer.echo(json.dumps(diff_versions(session, month, old, new), ensure_ascii=False, indent=2))
+    except FieldcrewError as exc:
+        _fail(exc)
+
+
+@app.command("check")
+def check(payslips_file: Annotated[Path, typer.Argument(help="JSON printed by `compute --json`")]) -> None:
+    """Recompute every line and total of a payslip JSON file independently; exit 1 on any mismatch."""
+    data = json.loads(payslips_file.read_text(encoding="utf-8"))
+    try:
+        slips = [Payslip.from_dict(d) for d in data["payslips"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        typer.echo(f"error: not a payslip file: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    problems = check_payslips(slips)
+    for problem in problems:
+        typer.echo(problem)
+    typer.echo(f"{len(slips)} payslip(s) checked, {len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(code=1)

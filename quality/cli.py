@@ -1,5 +1,238 @@
-"""CLI (being built)."""
+"""``fieldcrew kpi ...``: KPI tables, monthly scorecards and grades, warnings, escalations.
+
+Orders come from a CSV/Excel file (``--orders``, with ``--technicians`` for the staff list) or,
+without ``--orders``, from the database. Every command prints a table, or JSON with ``--json``,
+and writes CSV/Excel with ``--out file.csv|file.xlsx``. Bad records are reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
-app = typer.Typer(no_args_is_help=True)
+from quality import io, service
+from quality.domain import KpiSettings, PeriodKind, UnitKind
+from quality.periods import month_window, previous_month, window_for
+from quality.scorecard import KPI_NAMES
+from vocabulary.errors import FieldcrewError
+
+app = typer.Typer(no_args_is_help=True, help="Service-quality KPIs, scorecards, grades, warnings.")
+
+OrdersOpt = Annotated[Path | None, typer.Option("--orders", help="Orders CSV/Excel (default: the database).")]
+TechsOpt = Annotated[
+    Path | None, typer.Option("--technicians", help="Staff CSV/Excel: id, branch_id, region_group_id.")
+]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: the configured one).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Also write rows to a .csv or .xlsx file.")]
+RepeatOpt = Annotated[int, typer.Option("--repeat-days", help="N of the repeat-report rate.")]
+
+
+def _session(orders: Path | None, db: str | None) -> AbstractContextManager[Session | None]:
+    if orders is not None and db is None:
+        return nullcontext(None)
+    from fieldcrew.db import session_scope
+
+    return session_scope(db)
+
+
+def _source(
+    session: Session | None, orders: Path | None, technicians: Path | None, labels: list[str], period: str
+) -> service.Source:
+    if orders is not None:
+        return service.Source.from_files(orders, technicians)
+    assert session is not None
+    windows = [window_for(period, label) for label in labels]
+    start = min((w.start for w in windows), default=None)
+    end = max((w.end for w in windows), default=None)
+    return service.Source.from_db(session, start, end)
+
+
+def _emit(report: dict[str, Any], as_json: bool, out: Path | None, columns: list[str]) -> None:
+    if out is not None:
+        io.write_rows(report["rows"], out)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return
+    rows = report["rows"]
+    widths = {c: max([len(c), *(len(_text(r.get(c))) for r in rows)]) for c in columns}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        typer.echo("  ".join(_text(r.get(c)).ljust(widths[c]) for c in columns))
+    excluded = report.get("excluded_by_rule") or {}
+    if excluded:
+        typer.echo("records left out: " + ", ".join(f"{k}={v}" for k, v in sorted(excluded.items())))
+    problems = report.get("problems") or []
+    for p in problems[:20]:
+        typer.echo(f"  row {p['row']} field {p['field']} value {p['value']!r}: {p['rule']}", err=True)
+    if len(problems) > 20:
+        typer.echo(f"  … and {len(problems) - 20} more problem(s) (use --json)", err=True)
+    if out is not None:
+        typer.echo(f"wrote {len(rows)} row(s) to {out}")
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _fail(exc: FieldcrewError) -> None:
+    typer.echo(str(exc), err=True)
+    raise typer.Exit(2)
+
+
+@app.command("table")
+def table(
+    unit: Annotated[UnitKind, typer.Option(help="Unit level.")] = UnitKind.TECHNICIAN,
+    period: Annotated[PeriodKind, typer.Option(help="Period length.")] = PeriodKind.MONTH,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Period(s): 2026-03 / 2026-W10 / 2026-03-02.")
+    ] = None,
+    kpi: Annotated[
+        list[str] | None, typer.Option("--kpi", help=f"KPI(s) of {', '.join(KPI_NAMES)}.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Breakdown: customer_grade, line_type, order_type.")
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option("--unit-id", help="Only these unit ids.")] = None,
+    ids: Annotated[
+        bool, typer.Option("--ids", help="Include the order ids behind each figure (JSON).")
+    ] = False,
+    repeat_days: RepeatOpt = 30,
+    orders: OrdersOpt = None,
+    technicians: TechsOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+) -> None:
+    """KPI table for any unit and period: numerator, denominator, value, 95% interval, light."""
+    labels = list(label or [])
+    try:
+        with _session(orders, db) as session:
+            source = _source(session, orders, technicians, labels, period.value)
+            report = service.table_report(
+                source, unit, period, labels or None, names=kpi, breakdown=by,
+                settings=KpiSettings(repeat_days=repeat_days), with_ids=ids, units=only,
+            )
+    except FieldcrewError as exc:
+        _fail(exc)
+        return
+    except ValueError as exc:
+        _fail(FieldcrewError(str(exc)))
+        return
+    _emit(report, as_json, out, ["unit_id", "period", "breakdown", "kpi", "numerator", "denominator",
+                                 "value", "ci_low", "ci_high", "target", "light", "excluded"])
+
+
+@app.command("grades")
+def grades(
+    month: Annotated[str, typer.Option(help="Month YYYY-MM.")],
+    repeat_days: RepeatOpt = 30,
+    save: Annotated[bool, typer.Option("--save", help="Store the month's snapshot and grades.")] = False,
+    orders: OrdersOpt = None,
+    technicians: TechsOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+) -> None:
+    """Scorecard and quality grade per technician for a month (the grade that scales piece rates)."""
+    settings = KpiSettings(repeat_days=repeat_days)
+    try:
+        month_window(month)
+        # --save needs the database even when the orders come from a file
+        with _session(None if save else orders, db) as session:
+            source = _source(session, orders, technicians, [month], "month")
+            report, _ = service.grades_report(source, month, settings=settings)
+            if save:
+                assert session is not None
+                report["saved"] = service.save_month(session, source, month, settings=settings)
+    except FieldcrewError as exc:
+        _fail(exc)
+        return
+    except ValueError as exc:
+        _fail(FieldcrewError(str(exc)))
+        return
+    _emit(report, as_json, out, ["technician_id", "score", "grade", "flags"])
+    if not as_json:
+        typer.echo(f"rule: {report['rule']}")
+        if "saved" in report:
+            typer.echo(f"saved: {report['saved']}")
+
+
+@app.command("warnings")
+def warnings(
+    month: Annotated[str, typer.Option(help="Month YYYY-MM.")],
+    unit: Annotated[UnitKind, typer.Option(help="Unit level.")] = UnitKind.TECHNICIAN,
+    repeat_days: RepeatOpt = 30,
+    orders: OrdersOpt = None,
+    technicians: TechsOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+) -> None:
+    """Red/yellow KPIs and two-months-running triggers of a month."""
+    try:
+        month_window(month)
+        with _session(orders, db) as session:
+            prev = previous_month(month)
+            source = _source(session, orders, technicians, [prev, month], "month")
+            report = service.warnings_report(source, month, unit, session=session,
+                                             settings=KpiSettings(repeat_days=repeat_days))
+    except FieldcrewError as exc:
+        _fail(exc)
+        return
+    except ValueError as exc:
+        _fail(FieldcrewError(str(exc)))
+        return
+    _emit(report, as_json, out, ["unit_id", "kpi", "light", "value", "target", "trigger", "message"])
+
+
+@app.command("escalations")
+def escalations_cmd(
+    label: Annotated[str, typer.Option("--label", help="Period: 2026-03 / 2026-W10 / 2026-03-02.")],
+    period: Annotated[PeriodKind, typer.Option(help="Period length.")] = PeriodKind.MONTH,
+    repeat_days: RepeatOpt = 30,
+    orders: OrdersOpt = None,
+    technicians: TechsOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+) -> None:
+    """Orders to escalate: overdue, dissatisfied, repeat fault, complaint."""
+    try:
+        with _session(orders, db) as session:
+            source = _source(session, orders, technicians, [label], period.value)
+            report = service.escalations_report(source, period, label, KpiSettings(repeat_days=repeat_days))
+    except FieldcrewError as exc:
+        _fail(exc)
+        return
+    except ValueError as exc:
+        _fail(FieldcrewError(str(exc)))
+        return
+    _emit(report, as_json, out, ["order_id", "technician_id", "reasons", "detail"])
+
+
+@app.command("check")
+def check(
+    orders: Annotated[Path, typer.Option("--orders", help="Orders CSV/Excel.")],
+    technicians: TechsOpt = None,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+) -> None:
+    """Validate an orders file: every bad record with its row, field, value and rule."""
+    try:
+        source = service.Source.from_files(orders, technicians)
+    except FieldcrewError as exc:
+        _fail(exc)
+        return
+    summary = source.data.summary()
+    report = {**summary, "rows": summary["problems"]}
+    _emit(report, as_json, out, ["row", "field", "value", "rule"])
+    if not as_json:
+        typer.echo(f"{summary['records_read']} record(s) read, {summary['orders_kept']} usable")
+    if summary["problems"]:
+        raise typer.Exit(1)

@@ -1,0 +1,144 @@
+"""Request dependencies as ``Annotated`` aliases: the database session, the caller, role checks.
+
+- ``DbSession``: one SQLAlchemy session and **one transaction per request**: committed when the
+  route returns, rolled back when it raises, and closed before the response is sent (so a client
+  that reads right after a 2xx sees the write, and a failed request leaves the database as it was).
+- ``CurrentUser``: the authenticated caller (``.username``, ``.role``, ``.technician_id``), from
+  ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``; 401 without valid credentials.
+- ``require_roles(*roles)``: dependency factory, 403 unless the caller has one of ``roles``
+  (``admin`` is always allowed).
+- ``ensure_self_or_roles(user, technician_id, *roles)``: a technician may only see their own
+  records; other roles need to be listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from fieldcrew.auth import ROLES, AuthUser, authenticate
+from fieldcrew.settings import Settings
+
+__all__ = [
+    "AppSettings",
+    "CurrentUser",
+    "DbSession",
+    "ensure_self_or_roles",
+    "get_current_user",
+    "get_session",
+    "job_accepted",
+    "require_roles",
+]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session and transaction per request (commit on success, roll back on error)."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": commit before the response is sent, not after.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="fieldcrew", charset="UTF-8"'}
+
+
+def _credential(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def get_current_user(request: Request, session: DbSession) -> AuthUser:
+    """The caller identified by an API key; 401 when none is given or it is not valid."""
+    key = _credential(request)
+    if key is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "credentials required: send 'X-API-Key: <key>' or 'Authorization: Bearer <key>'",
+            headers=_UNAUTHORIZED_HEADERS,
+        )
+    user = authenticate(session, key)
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid, revoked or inactive API key",
+            headers=_UNAUTHORIZED_HEADERS,
+        )
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[AuthUser, Depends(get_current_user)]
+
+
+def require_roles(*roles: str) -> Callable[[AuthUser], AuthUser]:
+    """A dependency that returns the caller if their role is one of ``roles`` (or admin), else 403.
+
+    Use as ``dependencies=[Depends(require_roles("hr"))]`` or
+    ``user: Annotated[AuthUser, Depends(require_roles("hr", "planner"))]``.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown role(s) {sorted(unknown)}; roles are {ROLES}")
+    allowed = frozenset(roles) | {"admin"}
+
+    def check(user: CurrentUser) -> AuthUser:
+        if user.role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {user.role!r} may not do this; allowed: {', '.join(sorted(allowed))}",
+            )
+        return user
+
+    check.__name__ = f"require_roles_{'_'.join(roles) or 'admin'}"
+    return check
+
+
+def ensure_self_or_roles(user: AuthUser, technician_id: str | None, *roles: str) -> None:
+    """403 unless ``user`` is admin, has one of ``roles``, or is the technician ``technician_id``."""
+    if user.role == "admin" or user.role in roles:
+        return
+    if user.role == "technician" and technician_id is not None and user.technician_id == technician_id:
+        return
+    raise HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        "a technician may only see their own records" if user.role == "technician"
+        else f"role {user.role!r} may not see this record",
+    )
+
+
+def job_accepted(job_id: str) -> JSONResponse:
+    """The ``202 Accepted`` answer to a request that started a job: ``Location: /jobs/{id}``."""
+    location = f"/jobs/{job_id}"
+    return JSONResponse(
+        {"id": job_id, "status": "queued", "location": location},
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": location},
+    )

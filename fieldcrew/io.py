@@ -1,0 +1,1040 @@
+"""Import and export of branch data as CSV or Excel: technicians, areas, orders, observations.
+
+The export of a database (e.g. the demo city: ``fieldcrew demo`` then ``fieldcrew export orders
+--format xlsx --out orders.xlsx``) is the template users fill with their own data, and an export
+imports back unchanged (round trip). An import checks **every** cell and reference first and
+reports all problems together in one :class:`~vocabulary.errors.InputErrors` (file, row, column,
+value, rule); it writes only when there is none, inside the caller's transaction, so a bad file
+leaves the database as it was. Rows are upserted by id (new ids inserted, known ids updated).
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
+CSV files are read as UTF-8 (with or without BOM), falling back to GB18030 (Excel on Chinese
+Windows); exports are UTF-8 with BOM so Excel opens them correctly. Excel files: the first sheet.
+Lists (skills) are separated by ``;``. Booleans: ``true``/``false`` (also ``1/0``, ``yes/no``,
+``是/否``). Times are local (Asia/Shanghai), ``YYYY-MM-DDTHH:MM[:SS]`` or ``YYYY-MM-DD HH:MM``.
+
+Columns
+-------
+**areas** — one row per small area, with its region group, district and branch (repeated on every
+row of the group; repeated values must agree):
+
+=====================  ========  =======================================================================
+column                 required  meaning / rule
+=====================  ========  =======================================================================
+branch_id              yes       branch identifier (letters, digits, ``_.-``)
+branch_name            yes       branch name
+province               no        province the branch reports to
+bbox_south … bbox_east no        branch bounding box in degrees (all four or none); centroids must lie in it
+district_id            yes       district identifier
+district_name          yes       district name
+region_group_id        yes       region group (4–6 technicians sharing work and rest)
+region_group_name      yes       region group name
+operating_model        no        roster/dispatch preset of the group (default ``urban_dense``)
+area_id                yes       small-area identifier (unique)
+area_name              yes       small-area name
+area_type              yes       ``urban`` / ``suburban`` / ``rural``
+lat, lon               yes       centroid, WGS-84 degrees
+=====================  ========  =======================================================================
+
+**technicians**:
+
+===============  ========  ==========================================================================
+column           required  meaning / rule
+===============  ========  ==========================================================================
+id               yes       technician identifier (unique)
+name             yes       full name (personal data)
+branch_id        yes       a known branch
+region_group_id  no        a known region group; required unless ``support_team`` is true
+home_area_id     no        a known small area of that region group (the technician's own area)
+skills           no        ``;``-separated: broadband, fixed_line, fibre_splicing, iptv, enterprise
+post_grade       yes       post grade, key of the post wage (e.g. ``T1``..``T4``)
+employment       no        ``own_staff`` (default) or ``partner`` (outsourcing partner)
+support_team     no        true for the support team (no region group); default false
+start_date       yes       first day of employment, ``YYYY-MM-DD``
+end_date         no        last day of employment; not before ``start_date``
+phone, email     no        contact data (personal data: never logged)
+===============  ========  ==========================================================================
+
+**orders** (status history in one cell: ``status time [technician]`` entries separated by ``;``,
+e.g. ``dispatched 2026-06-01T08:12:00 T0001; started 2026-06-01T09:00:00 T0001``):
+
+========================  ========  ================================================================
+column                    required  meaning / rule
+========================  ========  ================================================================
+id                        yes       order identifier (unique)
+order_type                yes       ``install`` / ``move`` / ``repair``
+difficulty                no        1 (routine, default) … 3 (hard)
+area_id                   yes       a known small area
+lat, lon                  no        customer location (default: the area centroid); inside the branch box
+customer_grade            no        ``vip`` / ``gold`` / ``ordinary`` (default)
+line_type                 no        ``broadband`` (default) / ``fixed_line``
+created                   yes       creation time
+appointment_start/_end    no        appointment window (both or none; end after start)
+deadline                  no        service deadline (default: by order type and grade); after ``created``
+required_skills           no        ``;``-separated skills
+status                    no        created (default), dispatched, started, suspended, completed, cancelled
+technician_id             no        a known technician
+history                   no        status events in order; the last one must equal ``status``
+satisfaction              no        callback score 1–5
+contact_timely, appointment_kept, skill_satisfied, attitude_satisfied  no  callback answers (boolean)
+repeat_fault_within_days  no        days until the same fault was reported again (>= 0)
+complaint, praise         no        boolean (default false)
+========================  ========  ================================================================
+
+**observations** (work study, one timed job per row):
+
+=============  ========  ==========================================================================
+column         required  meaning / rule
+=============  ========  ==========================================================================
+id             yes       observation identifier (unique)
+date           yes       day of the observation
+branch_id      yes       a known branch
+observer       yes       who timed the job
+technician_id  yes       a known technician
+order_type     yes       ``install`` / ``move`` / ``repair``
+difficulty     yes       1 … 3
+area_type      yes       ``urban`` / ``suburban`` / ``rural``
+travel_min     yes       minutes travelling (>= 0)
+onsite_min     yes       minutes on site (> 0)
+paperwork_min  yes       minutes of paperwork (>= 0)
+waiting_min    yes       minutes waiting (>= 0)
+rating_pct     yes       performance rating in percent (100 = normal pace; 0 < r <= 200)
+notes          no        free text
+=============  ========  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import openpyxl
+from pydantic import SecretStr, ValidationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from fieldcrew import records
+from fieldcrew import tables as t
+from fieldcrew.db import Base
+from vocabulary.errors import InputErrors, Problem
+from vocabulary.orders import (
+    TRANSITIONS,
+    CustomerGrade,
+    LineType,
+    OrderStatus,
+    OrderType,
+    Outcome,
+    ServiceDeadlines,
+    StatusEvent,
+    TimeWindow,
+    WorkOrder,
+)
+from vocabulary.organisation import AreaType, Branch, District, Location, RegionGroup, SmallArea
+from vocabulary.staff import ContactData, Employment, Skill, Technician
+from vocabulary.workstudy import Observation
+
+Kind = Literal["technicians", "areas", "orders", "observations"]
+Format = Literal["csv", "xlsx"]
+KINDS: tuple[Kind, ...] = ("technicians", "areas", "orders", "observations")
+FORMATS: tuple[Format, ...] = ("csv", "xlsx")
+_CHUNK = 2000
+
+
+class _CellError(ValueError):
+    """A cell that cannot be read; its message is the rule broken."""
+
+
+# ---------------------------------------------------------------------------------------------
+# cell parsers (value from CSV text or an Excel cell → Python value, or _CellError naming the rule)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _identifier(value: Any) -> str:
+    text = _text(value)
+    if len(text) > 64 or not all(c.isascii() and (c.isalnum() or c in "_.-") for c in text):
+        raise _CellError("must be an identifier: 1–64 letters, digits, '_', '.' or '-'")
+    return text
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _CellError("must be a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise _CellError("must be a whole number")
+    try:
+        return int(_text(value))
+    except ValueError as exc:
+        raise _CellError("must be a whole number") from exc
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise _CellError("must be a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(_text(value).replace(",", "."))
+        except ValueError as exc:
+            raise _CellError("must be a number") from exc
+    if not math.isfinite(number):
+        raise _CellError("must be a finite number")
+    return number
+
+
+_TRUE = {"true", "1", "yes", "y", "t", "是", "x"}
+_FALSE = {"false", "0", "no", "n", "f", "否"}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = _text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _CellError("must be true or false")
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time():
+            raise _CellError("must be a date YYYY-MM-DD without a time")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(_text(value))
+    except ValueError as exc:
+        raise _CellError("must be a date YYYY-MM-DD") from exc
+
+
+def _datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None, microsecond=0) if value.tzinfo is None else _naive(value)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    try:
+        parsed = dt.datetime.fromisoformat(_text(value))
+    except ValueError as exc:
+        raise _CellError("must be a date and time YYYY-MM-DDTHH:MM[:SS]") from exc
+    return _naive(parsed) if parsed.tzinfo is not None else parsed
+
+
+def _naive(value: dt.datetime) -> dt.datetime:
+    # times are stored as local Asia/Shanghai (UTC+8) time without zone
+    return (value.astimezone(dt.timezone(dt.timedelta(hours=8)))).replace(tzinfo=None)
+
+
+def _enum(enum: type[StrEnum]) -> Callable[[Any], Any]:
+    allowed = [e.value for e in enum]
+
+    def parse(value: Any) -> Any:
+        text = _text(value).lower()
+        try:
+            return enum(text)
+        except ValueError as exc:
+            raise _CellError(f"must be one of {', '.join(allowed)}") from exc
+
+    parse.__name__ = f"enum_{enum.__name__}"
+    return parse
+
+
+def _skills(value: Any) -> frozenset[Skill]:
+    items = [p.strip().lower() for p in _text(value).replace(",", ";").split(";") if p.strip()]
+    bad = [p for p in items if p not in {s.value for s in Skill}]
+    if bad:
+        raise _CellError(f"must be known skills ({', '.join(s.value for s in Skill)}); unknown: {', '.join(bad)}")
+    return frozenset(Skill(p) for p in items)
+
+
+def _history(value: Any) -> tuple[StatusEvent, ...]:
+    events = []
+    for n, part in enumerate((p.strip() for p in _text(value).split(";")), start=1):
+        if not part:
+            continue
+        bits = part.split()
+        if len(bits) not in (2, 3):
+            raise _CellError(f"event {n} {part!r}: must be 'status time [technician]' entries separated by ';'")
+        try:
+            status = OrderStatus(bits[0].lower())
+        except ValueError as exc:
+            raise _CellError(f"event {n}: status must be one of {', '.join(s.value for s in OrderStatus)}") from exc
+        try:
+            at = _datetime(bits[1])
+        except _CellError as exc:
+            raise _CellError(f"event {n}: {exc}") from exc
+        tech = bits[2] if len(bits) == 3 else None
+        events.append(StatusEvent(status=status, at=at, technician_id=tech))
+    return tuple(events)
+
+
+# ---------------------------------------------------------------------------------------------
+# cell formatters (Python value → CSV text / Excel cell)
+
+
+def _fmt_datetime(value: dt.datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def _fmt_history(events: Sequence[StatusEvent]) -> str:
+    return "; ".join(
+        " ".join(x for x in (e.status.value, _fmt_datetime(e.at), e.technician_id) if x) for e in events
+    )
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return _fmt_datetime(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# schemas
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import/export file."""
+
+    name: str
+    parse: Callable[[Any], Any]
+    required: bool = False
+    doc: str = ""
+
+
+def _c(name: str, parse: Callable[[Any], Any], required: bool = False, doc: str = "") -> Column:
+    return Column(name, parse, required, doc)
+
+
+SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "areas": (
+        _c("branch_id", _identifier, True), _c("branch_name", _text, True), _c("province", _text),
+        _c("bbox_south", _float), _c("bbox_west", _float), _c("bbox_north", _float), _c("bbox_east", _float),
+        _c("district_id", _identifier, True), _c("district_name", _text, True),
+        _c("region_group_id", _identifier, True), _c("region_group_name", _text, True),
+        _c("operating_model", _text),
+        _c("area_id", _identifier, True), _c("area_name", _text, True),
+        _c("area_type", _enum(AreaType), True), _c("lat", _float, True), _c("lon", _float, True),
+    ),
+    "technicians": (
+        _c("id", _identifier, True), _c("name", _text, True), _c("branch_id", _identifier, True),
+        _c("region_group_id", _identifier), _c("home_area_id", _identifier), _c("skills", _skills),
+        _c("post_grade", _text, True), _c("employment", _enum(Employment)), _c("support_team", _bool),
+        _c("start_date", _date, True), _c("end_date", _date), _c("phone", _text), _c("email", _text),
+    ),
+    "orders": (
+        _c("id", _identifier, True), _c("order_type", _enum(OrderType), True), _c("difficulty", _int),
+        _c("area_id", _identifier, True), _c("lat", _float), _c("lon", _float),
+        _c("customer_grade", _enum(CustomerGrade)), _c("line_type", _enum(LineType)),
+        _c("created", _datetime, True), _c("appointment_start", _datetime), _c("appointment_end", _datetime),
+        _c("deadline", _datetime), _c("required_skills", _skills), _c("status", _enum(OrderStatus)),
+        _c("technician_id", _identifier), _c("history", _history),
+        _c("satisfaction", _int), _c("contact_timely", _bool), _c("appointment_kept", _bool),
+        _c("skill_satisfied", _bool), _c("attitude_satisfied", _bool), _c("repeat_fault_within_days", _int),
+        _c("complaint", _bool), _c("praise", _bool),
+    ),
+    "observations": (
+        _c("id", _identifier, True), _c("date", _date, True), _c("branch_id", _identifier, True),
+        _c("observer", _text, True), _c("technician_id", _identifier, True),
+        _c("order_type", _enum(OrderType), True), _c("difficulty", _int, True),
+        _c("area_type", _enum(AreaType), True), _c("travel_min", _float, True), _c("onsite_min", _float, True),
+        _c("paperwork_min", _float, True), _c("waiting_min", _float, True), _c("rating_pct", _float, True),
+        _c("notes", _text),
+    ),
+}
+
+
+def columns(kind: str) -> list[str]:
+    """Column names of ``kind``'s file, in order."""
+    return [c.name for c in _schema(kind)]
+
+
+def _schema(kind: str) -> tuple[Column, ...]:
+    try:
+        return SCHEMAS[kind]
+    except KeyError:
+        raise InputErrors([Problem(field="kind", rule=f"one of {', '.join(KINDS)}", value=kind)]) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# reading and writing files
+
+
+@dataclass
+class RawTable:
+    """A file's header and its data rows (spreadsheet row number, cells by column name)."""
+
+    file: str
+    header: list[str]
+    rows: list[tuple[int, dict[str, Any]]]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _detect_format(name: str, fmt: str | None) -> Format:
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise InputErrors([Problem(field="format", rule="csv or xlsx", value=fmt, file=name)])
+        return fmt  # type: ignore[return-value]
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    raise InputErrors([Problem(field="file", rule="a .csv or .xlsx file", value=name, file=name)])
+
+
+def read_table(data: bytes, name: str, fmt: str | None = None) -> RawTable:
+    """Read a CSV or Excel file into a :class:`RawTable` (blank rows skipped)."""
+    fmt = _detect_format(name, fmt)
+    if fmt == "csv":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030", errors="replace")
+        all_rows: Iterable[Sequence[Any]] = csv.reader(io.StringIO(text, newline=""))
+    else:
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise InputErrors([Problem(field="file", rule=f"a readable .xlsx workbook ({exc})", value=name,
+                                       file=name)]) from exc
+        sheet = book.worksheets[0]
+        all_rows = sheet.iter_rows(values_only=True)
+    iterator = iter(all_rows)
+    header_cells = next(iterator, None)
+    if header_cells is None:
+        raise InputErrors([Problem(field="header", rule="a header row with the column names", row=1, file=name)])
+    header = [_text(h) if h is not None else "" for h in header_cells]
+    while header and header[-1] == "":
+        header.pop()
+    rows = []
+    for number, cells in enumerate(iterator, start=2):
+        if all(_blank(c) for c in cells):
+            continue
+        row = {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(header) if h}
+        extra = [c for c in cells[len(header):] if not _blank(c)]
+        if extra:
+            row["\x00extra"] = extra
+        rows.append((number, row))
+    if fmt == "xlsx":
+        book.close()
+    return RawTable(file=name, header=header, rows=rows)
+
+
+def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Format, out: BinaryIO,
+                sheet: str = "data") -> None:
+    """Write rows under ``header`` as CSV (UTF-8 with BOM) or a one-sheet Excel workbook."""
+    if fmt == "csv":
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_csv_cell(v) for v in row])
+        out.write(text.getvalue().encode("utf-8-sig"))
+        return
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    ws.append(list(header))
+    for row in rows:
+        ws.append([_xlsx_cell(v) for v in row])
+    book.save(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# export
+
+
+def _area_export_rows(session: Session) -> Iterator[list[Any]]:
+    branches = {b.id: b for b in records.read_branches(session)}
+    districts = {d.id: d for d in records.read_districts(session)}
+    groups = {g.id: g for g in records.read_region_groups(session)}
+    for area in records.read_areas(session):
+        group = groups[area.region_group_id]
+        district = districts[group.district_id]
+        branch = branches[group.branch_id]
+        bbox: tuple[float | None, ...] = branch.bbox or (None, None, None, None)
+        yield [branch.id, branch.name, branch.province, *bbox, district.id, district.name, group.id,
+               group.name, group.operating_model, area.id, area.name, area.area_type, area.centroid.lat,
+               area.centroid.lon]
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _technician_export_rows(session: Session) -> Iterator[list[Any]]:
+    for x in records.read_technicians(session):
+        yield [x.id, x.name, x.branch_id, x.region_group_id, x.home_area_id,
+               ";".join(sorted(s.value for s in x.skills)), x.post_grade, x.employment, x.support_team,
+               x.start_date, x.end_date, _secret(x.contact.phone), _secret(x.contact.email)]
+
+
+def _order_export_rows(session: Session) -> Iterator[list[Any]]:
+    for o in records.read_orders(session):
+        out = o.outcome or Outcome()
+        yield [o.id, o.order_type, o.difficulty, o.area_id, o.location.lat, o.location.lon, o.customer_grade,
+               o.line_type, o.created, o.appointment.start if o.appointment else None,
+               o.appointment.end if o.appointment else None, o.deadline,
+               ";".join(sorted(s.value for s in o.required_skills)), o.status, o.technician_id,
+               _fmt_history(o.history), out.satisfaction, out.contact_timely, out.appointment_kept,
+               out.skill_satisfied, out.attitude_satisfied, out.repeat_fault_within_days, out.complaint,
+               out.praise]
+
+
+def _observation_export_rows(session: Session) -> Iterator[list[Any]]:
+    for x in records.read_observations(session):
+        yield [x.id, x.date, x.branch_id, x.observer, x.technician_id, x.order_type, x.difficulty, x.area_type,
+               x.travel_min, x.onsite_min, x.paperwork_min, x.waiting_min, x.rating_pct, x.notes]
+
+
+_EXPORTERS: dict[str, Callable[[Session], Iterator[list[Any]]]] = {
+    "areas": _area_export_rows,
+    "technicians": _technician_export_rows,
+    "orders": _order_export_rows,
+    "observations": _observation_export_rows,
+}
+
+
+def export(session: Session, kind: str, fmt: Format, out: BinaryIO) -> int:
+    """Write every stored row of ``kind`` to ``out`` as CSV or Excel; returns the number of rows.
+
+    The file has exactly the columns :func:`import_file` reads (see the module docstring), so it
+    serves as the template for a branch's own data.
+    """
+    header = columns(kind)
+    rows = list(_EXPORTERS[kind](session))
+    write_table(header, rows, fmt, out, sheet=kind)
+    return len(rows)
+
+
+def export_bytes(session: Session, kind: str, fmt: Format) -> bytes:
+    """:func:`export` into memory (for the API's download)."""
+    buffer = io.BytesIO()
+    export(session, kind, fmt, buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# import: parse cells, check rows, check references, write
+
+
+@dataclass
+class _Checker:
+    """Collects the problems of one file."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, row: int | None, column: str, value: Any, rule: str) -> None:
+        self.problems.append(Problem(field=column, rule=rule, value=value, row=row, file=self.file))
+
+
+def _parse_rows(table: RawTable, schema: Sequence[Column], check: _Checker) -> list[tuple[int, dict[str, Any]]]:
+    """Parse every cell; rows with a bad cell are reported (all their bad cells) and left out."""
+    known = {c.name for c in schema}
+    for column in schema:
+        if column.required and column.name not in table.header:
+            check.add(1, column.name, None, "required column is missing from the header")
+    counts = Counter(h for h in table.header if h)
+    for name, n in counts.items():
+        if name not in known:
+            check.add(1, name, name, f"unknown column; columns are {', '.join(c.name for c in schema)}")
+        elif n > 1:
+            check.add(1, name, name, "column appears more than once in the header")
+    if check.problems:
+        raise InputErrors(check.problems)
+    parsed = []
+    for number, raw in table.rows:
+        values: dict[str, Any] = {}
+        ok = True
+        if "\x00extra" in raw:
+            check.add(number, "(beyond the header)", raw["\x00extra"], "cells outside the header's columns")
+            ok = False
+        for column in schema:
+            value = raw.get(column.name)
+            if _blank(value):
+                if column.required:
+                    check.add(number, column.name, value, "required: must not be empty")
+                    ok = False
+                values[column.name] = None
+                continue
+            try:
+                values[column.name] = column.parse(value)
+            except _CellError as exc:
+                check.add(number, column.name, value, str(exc))
+                ok = False
+        if ok:
+            parsed.append((number, values))
+    return parsed
+
+
+def _model(check: _Checker, number: int, raw: dict[str, Any], build: Callable[[], Any],
+           field_to_column: dict[str, str]) -> Any | None:
+    """Build a vocabulary object; its validation errors become problems on the right columns."""
+    try:
+        return build()
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            column = next((field_to_column.get(p, p) for p in loc if p in field_to_column),
+                          ".".join(loc) or "(row)")
+            check.add(number, column, raw.get(column), err["msg"].removeprefix("Value error, "))
+        return None
+
+
+def _duplicates(check: _Checker, rows: Sequence[tuple[int, dict[str, Any]]], column: str) -> None:
+    first: dict[Any, int] = {}
+    for number, values in rows:
+        key = values[column]
+        if key in first:
+            check.add(number, column, key, f"duplicate id: already on row {first[key]}")
+        else:
+            first[key] = number
+
+
+def _in_chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i:i + _CHUNK]
+
+
+def _existing_ids(session: Session, id_column: Any, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _in_chunks(list(ids)):
+        found.update(session.scalars(select(id_column).where(id_column.in_(chunk))))
+    return found
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote."""
+
+    kind: str
+    file: str
+    inserted: int
+    updated: int
+    details: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "file": self.file, "inserted": self.inserted, "updated": self.updated,
+                **self.details}
+
+
+def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """Insert new ids, update known ones (bulk, by primary key); returns (inserted, updated)."""
+    if not rows:
+        return 0, 0
+    id_col = model.__table__.c.id  # type: ignore[attr-defined]
+    known = _existing_ids(session, id_col, [r["id"] for r in rows])
+    new = [r for r in rows if r["id"] not in known]
+    old = [r for r in rows if r["id"] in known]
+    for chunk in _in_chunks(new):
+        session.execute(insert(model), list(chunk))
+    for chunk in _in_chunks(old):
+        session.execute(update(model), list(chunk))
+    return len(new), len(old)
+
+
+# --- areas ------------------------------------------------------------------------------------
+
+
+def _branch_bboxes(session: Session) -> dict[str, tuple[float, float, float, float] | None]:
+    return {b.id: b.bbox for b in records.read_branches(session)}
+
+
+def _import_areas(session: Session, table: RawTable, check: _Checker) -> ImportResult:
+    rows = _parse_rows(table, SCHEMAS["areas"], check)
+    _duplicates(check, rows, "area_id")
+    branches: dict[str, Branch] = {}
+    districts: dict[str, District] = {}
+    groups: dict[str, RegionGroup] = {}
+    areas: list[SmallArea] = []
+    first_row: dict[tuple[str, str], int] = {}
+
+    def agree(number: int, kind: str, key: str, new: Any, have: Any, cols: dict[str, str]) -> None:
+        """Repeated rows of one branch/district/group must carry the same values."""
+        for attr, column in cols.items():
+            if getattr(new, attr) != getattr(have, attr):
+                check.add(number, column, getattr(new, attr),
+                          f"{kind} {key} was given {getattr(have, attr)!r} on row {first_row[(kind, key)]}")
+
+    stored_groups = {g.id: g for g in records.read_region_groups(session)}
+    stored_districts = {d.id: d for d in records.read_districts(session)}
+    for number, v in rows:
+        bbox_cells = [v["bbox_south"], v["bbox_west"], v["bbox_north"], v["bbox_east"]]
+        bbox = None
+        if any(b is not None for b in bbox_cells):
+            if any(b is None for b in bbox_cells):
+                for name, b in zip(("bbox_south", "bbox_west", "bbox_north", "bbox_east"), bbox_cells, strict=True):
+                    if b is None:
+                        check.add(number, name, None, "give all four bbox values or none")
+                continue
+            bbox = tuple(bbox_cells)
+        branch = _model(check, number, v, lambda v=v, bbox=bbox: Branch(
+            id=v["branch_id"], name=v["branch_name"], province=v["province"] or "", bbox=bbox),
+            {"id": "branch_id", "name": "branch_name", "province": "province", "bbox": "bbox_south"})
+        district = _model(check, number, v, lambda v=v: District(
+            id=v["district_id"], branch_id=v["branch_id"], name=v["district_name"]),
+            {"id": "district_id", "branch_id": "branch_id", "name": "district_name"})
+        group = _model(check, number, v, lambda v=v: RegionGroup(
+            id=v["region_group_id"], branch_id=v["branch_id"], district_id=v["district_id"],
+            name=v["region_group_name"], operating_model=v["operating_model"] or "urban_dense"),
+            {"id": "region_group_id", "branch_id": "branch_id", "district_id": "district_id",
+             "name": "region_group_name", "operating_model": "operating_model"})
+        area = _model(check, number, v, lambda v=v: SmallArea(
+            id=v["area_id"], region_group_id=v["region_group_id"], name=v["area_name"],
+            area_type=v["area_type"], centroid=Location(lat=v["lat"], lon=v["lon"])),
+            {"id": "area_id", "region_group_id": "region_group_id", "name": "area_name",
+             "area_type": "area_type", "lat": "lat", "lon": "lon", "centroid": "lat"})
+        if branch is None or district is None or group is None or area is None:
+            continue
+        for kind, obj, store, cols in (
+            ("branch", branch, branches, {"name": "branch_name", "province": "province", "bbox": "bbox_south"}),
+            ("district", district, districts, {"branch_id": "branch_id", "name": "district_name"}),
+            ("region group", group, groups, {"branch_id": "branch_id", "district_id": "district_id",
+                                             "name": "region_group_name", "operating_model": "operating_model"}),
+        ):
+            if obj.id in store:
+                agree(number, kind, obj.id, obj, store[obj.id], cols)
+            else:
+                store[obj.id] = obj
+                first_row[(kind, obj.id)] = number
+        # a district or group already stored may not move to another branch/district
+        if district.id in stored_districts and stored_districts[district.id].branch_id != district.branch_id:
+            check.add(number, "branch_id", district.branch_id,
+                      f"district {district.id} belongs to branch {stored_districts[district.id].branch_id}")
+        old_group = stored_groups.get(group.id)
+        if old_group is not None and (old_group.district_id, old_group.branch_id) != (group.district_id,
+                                                                                      group.branch_id):
+            check.add(number, "region_group_id", group.id,
+                      f"region group {group.id} belongs to district {old_group.district_id} of branch "
+                      f"{old_group.branch_id}")
+        box = branches[branch.id].bbox
+        if box is not None and not branches[branch.id].contains(area.centroid):
+            for column in ("lat", "lon"):
+                check.add(number, column, v[column], f"centroid must lie inside the branch bbox {box}")
+        areas.append(area)
+    if check.problems:
+        raise InputErrors(check.problems)
+    counts: dict[str, int] = {}
+    ins = upd = 0
+    for name, model, objs in (
+        ("branches", t.BranchRow, [records.branch_row(b) for b in branches.values()]),
+        ("districts", t.DistrictRow, [records.district_row(d) for d in districts.values()]),
+        ("region_groups", t.RegionGroupRow, [records.region_group_row(g) for g in groups.values()]),
+        ("small_areas", t.SmallAreaRow, [records.area_row(a) for a in areas]),
+    ):
+        i, u = _upsert(session, model, objs)
+        counts[name] = i + u
+        if name == "small_areas":
+            ins, upd = i, u
+    return ImportResult("areas", table.file, ins, upd, counts)
+
+
+# --- technicians ------------------------------------------------------------------------------
+
+_TECH_FIELDS = {"id": "id", "name": "name", "branch_id": "branch_id", "region_group_id": "region_group_id",
+                "home_area_id": "home_area_id", "skills": "skills", "post_grade": "post_grade",
+                "employment": "employment", "support_team": "support_team", "start_date": "start_date",
+                "end_date": "end_date", "contact": "phone"}
+
+
+def _import_technicians(session: Session, table: RawTable, check: _Checker) -> ImportResult:
+    rows = _parse_rows(table, SCHEMAS["technicians"], check)
+    _duplicates(check, rows, "id")
+    branches = set(_branch_bboxes(session))
+    groups = {g.id: g for g in records.read_region_groups(session)}
+    areas = {a.id: a for a in records.read_areas(session)}
+    techs: list[Technician] = []
+    for number, v in rows:
+        bad = False
+        if v["branch_id"] not in branches:
+            check.add(number, "branch_id", v["branch_id"], "unknown branch (import the areas file first)")
+            bad = True
+        group = groups.get(v["region_group_id"]) if v["region_group_id"] else None
+        if v["region_group_id"] and group is None:
+            check.add(number, "region_group_id", v["region_group_id"], "unknown region group")
+            bad = True
+        elif group is not None and v["branch_id"] in branches and group.branch_id != v["branch_id"]:
+            check.add(number, "region_group_id", v["region_group_id"],
+                      f"region group belongs to branch {group.branch_id}, not {v['branch_id']}")
+            bad = True
+        if v["home_area_id"]:
+            area = areas.get(v["home_area_id"])
+            if area is None:
+                check.add(number, "home_area_id", v["home_area_id"], "unknown small area")
+                bad = True
+            elif v["region_group_id"] and area.region_group_id != v["region_group_id"]:
+                check.add(number, "home_area_id", v["home_area_id"],
+                          f"home area belongs to region group {area.region_group_id}, not {v['region_group_id']}")
+                bad = True
+        support = bool(v["support_team"])
+        if not support and not v["region_group_id"]:
+            check.add(number, "region_group_id", None, "required unless support_team is true")
+            bad = True
+        if v["end_date"] is not None and v["end_date"] < v["start_date"]:
+            check.add(number, "end_date", v["end_date"], f"must not be before start_date {v['start_date']}")
+            bad = True
+        if bad:
+            continue
+        tech = _model(check, number, v, lambda v=v, support=support: Technician(
+            id=v["id"], name=v["name"], branch_id=v["branch_id"], region_group_id=v["region_group_id"],
+            home_area_id=v["home_area_id"], skills=v["skills"] if v["skills"] is not None else frozenset(),
+            post_grade=v["post_grade"], employment=v["employment"] or Employment.OWN_STAFF,
+            support_team=support, start_date=v["start_date"], end_date=v["end_date"],
+            contact=ContactData(phone=SecretStr(v["phone"]) if v["phone"] else None,
+                                email=SecretStr(v["email"]) if v["email"] else None),
+        ), _TECH_FIELDS)
+        if tech is not None:
+            techs.append(tech)
+    if check.problems:
+        raise InputErrors(check.problems)
+    ins, upd = _upsert(session, t.TechnicianRow, [records.technician_row(x) for x in techs])
+    return ImportResult("technicians", table.file, ins, upd, {"technicians": ins + upd})
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+_ORDER_FIELDS = {"id": "id", "order_type": "order_type", "difficulty": "difficulty", "area_id": "area_id",
+                 "location": "lat", "lat": "lat", "lon": "lon", "customer_grade": "customer_grade",
+                 "line_type": "line_type", "created": "created", "appointment": "appointment_start",
+                 "deadline": "deadline", "required_skills": "required_skills", "status": "status",
+                 "technician_id": "technician_id", "history": "history", "outcome": "satisfaction",
+                 "satisfaction": "satisfaction", "repeat_fault_within_days": "repeat_fault_within_days"}
+_OUTCOME_COLUMNS = ("satisfaction", "contact_timely", "appointment_kept", "skill_satisfied",
+                    "attitude_satisfied", "repeat_fault_within_days", "complaint", "praise")
+
+
+def _check_history(check: _Checker, number: int, v: dict[str, Any], technicians: set[str]) -> bool:
+    """The status history follows the life cycle, in time order, after creation, ending in ``status``."""
+    ok = True
+    previous, last_at = OrderStatus.CREATED, v["created"]
+    history: tuple[StatusEvent, ...] = v["history"] or ()
+    for n, event in enumerate(history, start=1):
+        if event.status not in TRANSITIONS[previous]:
+            check.add(number, "history", _fmt_history(history),
+                      f"event {n}: cannot go from {previous} to {event.status}")
+            ok = False
+        if event.at < last_at:
+            check.add(number, "history", _fmt_history(history),
+                      f"event {n} ({event.status} at {event.at:%Y-%m-%d %H:%M:%S}) is before the previous "
+                      f"event or the creation time")
+            ok = False
+        if event.technician_id is not None and event.technician_id not in technicians:
+            check.add(number, "history", event.technician_id, f"event {n}: unknown technician")
+            ok = False
+        previous, last_at = event.status, event.at
+    status = v["status"] or (previous if history else OrderStatus.CREATED)
+    if history and status != previous:
+        check.add(number, "status", status, f"must equal the last history event ({previous})")
+        ok = False
+    v["status"] = status
+    return ok
+
+
+def _import_orders(session: Session, table: RawTable, check: _Checker,
+                   deadlines: ServiceDeadlines | None = None) -> ImportResult:
+    deadlines = deadlines or ServiceDeadlines()
+    rows = _parse_rows(table, SCHEMAS["orders"], check)
+    _duplicates(check, rows, "id")
+    areas = {a.id: a for a in records.read_areas(session)}
+    group_branch = {g.id: g.branch_id for g in records.read_region_groups(session)}
+    bboxes = _branch_bboxes(session)
+    branches = {bid: Branch(id=bid, name=bid, bbox=box) for bid, box in bboxes.items()}
+    technicians = set(session.scalars(select(t.TechnicianRow.id)))
+    orders: list[WorkOrder] = []
+    for number, v in rows:
+        bad = False
+        area = areas.get(v["area_id"])
+        if area is None:
+            check.add(number, "area_id", v["area_id"], "unknown small area (import the areas file first)")
+            bad = True
+        if v["technician_id"] is not None and v["technician_id"] not in technicians:
+            check.add(number, "technician_id", v["technician_id"], "unknown technician")
+            bad = True
+        if (v["lat"] is None) != (v["lon"] is None):
+            missing = "lat" if v["lat"] is None else "lon"
+            check.add(number, missing, None, "give both lat and lon or neither")
+            bad = True
+        lat, lon = v["lat"], v["lon"]
+        if area is not None and lat is None and lon is None:
+            lat, lon = area.centroid.lat, area.centroid.lon
+        if area is not None and lat is not None and lon is not None:
+            branch = branches.get(group_branch.get(area.region_group_id, ""))
+            if branch is not None and -90 <= lat <= 90 and -180 <= lon <= 180 and \
+                    not branch.contains(Location(lat=lat, lon=lon)):
+                for column in ("lat", "lon"):
+                    check.add(number, column, v[column], f"location must lie inside the branch bbox {branch.bbox}")
+                bad = True
+        start, end = v["appointment_start"], v["appointment_end"]
+        if (start is None) != (end is None):
+            missing = "appointment_start" if start is None else "appointment_end"
+            check.add(number, missing, None, "give both ends of the appointment window or neither")
+            bad = True
+        elif start is not None and end <= start:
+            check.add(number, "appointment_end", end, f"must be after appointment_start {start}")
+            bad = True
+        grade = v["customer_grade"] or CustomerGrade.ORDINARY
+        deadline = v["deadline"] or deadlines.deadline(v["order_type"], grade, v["created"])
+        if deadline <= v["created"]:
+            check.add(number, "deadline", v["deadline"], f"must be after created {v['created']}")
+            bad = True
+        if v["difficulty"] is not None and not 1 <= v["difficulty"] <= 3:
+            check.add(number, "difficulty", v["difficulty"], "must be 1, 2 or 3")
+            bad = True
+        if v["satisfaction"] is not None and not 1 <= v["satisfaction"] <= 5:
+            check.add(number, "satisfaction", v["satisfaction"], "must be 1 … 5")
+            bad = True
+        if v["repeat_fault_within_days"] is not None and v["repeat_fault_within_days"] < 0:
+            check.add(number, "repeat_fault_within_days", v["repeat_fault_within_days"], "must be >= 0")
+            bad = True
+        if not _check_history(check, number, v, technicians):
+            bad = True
+        if bad:
+            continue
+        outcome_values = {c: v[c] for c in _OUTCOME_COLUMNS}
+        outcome_values["complaint"] = bool(outcome_values["complaint"])
+        outcome_values["praise"] = bool(outcome_values["praise"])
+        order = _model(check, number, v, lambda v=v, lat=lat, lon=lon, grade=grade, deadline=deadline,
+                       outcome_values=outcome_values: WorkOrder(
+            id=v["id"], order_type=v["order_type"], difficulty=v["difficulty"] or 1, area_id=v["area_id"],
+            location=Location(lat=lat, lon=lon), customer_grade=grade,
+            line_type=v["line_type"] or LineType.BROADBAND, created=v["created"],
+            appointment=TimeWindow(start=v["appointment_start"], end=v["appointment_end"])
+            if v["appointment_start"] is not None else None,
+            deadline=deadline, required_skills=v["required_skills"] or frozenset(), status=v["status"],
+            technician_id=v["technician_id"], history=v["history"] or (),
+            outcome=None if Outcome(**outcome_values) == Outcome() else Outcome(**outcome_values),
+        ), _ORDER_FIELDS)
+        if order is not None:
+            orders.append(order)
+    if check.problems:
+        raise InputErrors(check.problems)
+    ins, upd = _upsert(session, t.WorkOrderRow, [records.order_row(o) for o in orders])
+    ids = [o.id for o in orders]
+    for chunk in _in_chunks(ids):
+        session.execute(delete(t.OrderEventRow).where(t.OrderEventRow.order_id.in_(chunk)))
+    events = [e for o in orders for e in records.event_rows(o)]
+    for chunk in _in_chunks(events):
+        session.execute(insert(t.OrderEventRow), list(chunk))
+    return ImportResult("orders", table.file, ins, upd, {"work_orders": ins + upd, "order_events": len(events)})
+
+
+# --- observations -----------------------------------------------------------------------------
+
+
+def _import_observations(session: Session, table: RawTable, check: _Checker) -> ImportResult:
+    rows = _parse_rows(table, SCHEMAS["observations"], check)
+    _duplicates(check, rows, "id")
+    branches = set(_branch_bboxes(session))
+    technicians = set(session.scalars(select(t.TechnicianRow.id)))
+    observations: list[Observation] = []
+    names = {c.name: c.name for c in SCHEMAS["observations"]}
+    for number, v in rows:
+        bad = False
+        if v["branch_id"] not in branches:
+            check.add(number, "branch_id", v["branch_id"], "unknown branch")
+            bad = True
+        if v["technician_id"] not in technicians:
+            check.add(number, "technician_id", v["technician_id"], "unknown technician")
+            bad = True
+        obs = _model(check, number, v, lambda v=v: Observation(**{**v, "notes": v["notes"] or ""}), names)
+        if obs is not None and not bad:
+            observations.append(obs)
+    if check.problems:
+        raise InputErrors(check.problems)
+    ins, upd = _upsert(session, t.ObservationRow, [records.observation_row(o) for o in observations])
+    return ImportResult("observations", table.file, ins, upd, {"observations": ins + upd})
+
+
+_IMPORTERS: dict[str, Callable[[Session, RawTable, _Checker], ImportResult]] = {
+    "areas": _import_areas,
+    "technicians": _import_technicians,
+    "orders": _import_orders,
+    "observations": _import_observations,
+}
+
+
+def import_table(session: Session, kind: str, table: RawTable) -> ImportResult:
+    """Check a read file and, when it has no problem, upsert its rows (caller's transaction)."""
+    _schema(kind)
+    check = _Checker(table.file)
+    result = _IMPORTERS[kind](session, table, check)
+    session.flush()
+    return result
+
+
+def import_file(session: Session, kind: str, data: bytes | Path, name: str | None = None,
+                fmt: str | None = None) -> ImportResult:
+    """Import a CSV or Excel file of ``kind`` (``technicians``, ``areas``, ``orders``, ``observations``).
+
+    Parameters
+    ----------
+    session
+        Session of the caller's transaction; nothing is written when a problem is found.
+    kind
+        What the file holds.
+    data
+        The file's bytes, or a path to it.
+    name
+        File name used in problem reports (and to detect the format); default: the path's name.
+    fmt
+        ``csv`` or ``xlsx``; default: from the file name's suffix.
+
+    Returns
+    -------
+    ImportResult
+        Rows inserted and updated.
+
+    Raises
+    ------
+    vocabulary.errors.InputErrors
+        Every bad cell and reference of the file (file, row, column, value, rule).
+    """
+    if isinstance(data, Path):
+        name = name or data.name
+        data = data.read_bytes()
+    name = name or f"{kind}.{fmt or 'csv'}"
+    table = read_table(data, name, fmt)
+    return import_table(session, kind, table)

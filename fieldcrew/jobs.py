@@ -1,0 +1,461 @@
+"""Long work as job resources: submitted, recorded in the database, run outside the event loop.
+
+A job is a row in ``jobs`` plus a call of a top-level function ``fn(params: dict, ctx: JobContext)
+-> dict`` named by ``target = "module:function"``. :func:`submit_job` records the job as
+``queued`` in the caller's transaction and hands it to the executor only **after that transaction
+commits** (a rolled-back request leaves neither a row nor a running job). The executor is a process
+pool by default (``FIELDCREW_JOB_EXECUTOR=process``; ``thread`` for tests and small machines); the
+worker opens its own connection to ``ctx.database_url`` and records progress, the best result so
+far and the final state there, so any process can read a job's state from the database.
+
+Life cycle: ``queued → running → succeeded | failed | cancelled``. Cancelling a queued job
+cancels it at once; cancelling a running job sets ``cancel_requested``, which the function polls
+through :meth:`JobContext.cancelled` and answers by returning its best result so far (kept as
+the job's result). A job left ``queued``/``running`` when its process died is marked ``failed``
+("interrupted by a restart") by :func:`recover_interrupted` when the service starts; the service
+therefore runs as **one** process per database (uvicorn ``--workers 1``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import multiprocessing
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, Literal
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from fieldcrew.audit import jsonable
+from fieldcrew.db import session_scope
+from fieldcrew.settings import get_settings
+from fieldcrew.tables import JobRow, utcnow
+from vocabulary.errors import FieldcrewError, NotFound
+
+log = logging.getLogger(__name__)
+
+__all__ = ["JobContext", "NotFound", "cancel_job", "get_job", "job_view", "recover_interrupted", "submit_job"]
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
+#: States a job never leaves.
+TERMINAL: frozenset[str] = frozenset({SUCCEEDED, FAILED, CANCELLED})
+INTERRUPTED_MESSAGE = "interrupted by a restart"
+
+JobFunction = Callable[[dict[str, Any], "JobContext"], Any]
+ExecutorKind = Literal["process", "thread"]
+
+
+class InvalidJobTarget(FieldcrewError):
+    """A job target that is not ``"module:function"`` naming an importable top-level function."""
+
+    status_code = 500
+    title = "Invalid job target"
+
+
+# --------------------------------------------------------------------------------------------------
+# context handed to the job function
+# --------------------------------------------------------------------------------------------------
+
+
+class JobContext:
+    """What a running job function gets besides its parameters.
+
+    Parameters
+    ----------
+    job_id
+        The job's id.
+    database_url
+        URL of the database the job is recorded in (open your own sessions with
+        ``fieldcrew.db.session_scope(ctx.database_url)``).
+    min_interval
+        Seconds between database writes of progress / best results and between cancel polls,
+        so a solver callback may call these methods as often as it likes.
+    """
+
+    def __init__(self, job_id: str, database_url: str, min_interval: float = 0.2) -> None:
+        self.job_id = job_id
+        self.database_url = database_url
+        self.min_interval = min_interval
+        self._last_progress_write = 0.0
+        self._last_cancel_poll = 0.0
+        self._cancelled = False
+        self._best: Any = None
+        self._best_dirty = False
+        self._last_best_write = 0.0
+        self.fraction = 0.0
+        self.message = ""
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress: ``fraction`` in [0, 1] (clamped) and a short human-readable message."""
+        self.fraction = min(1.0, max(0.0, float(fraction)))
+        self.message = message
+        now = time.monotonic()
+        if now - self._last_progress_write >= self.min_interval or self.fraction >= 1.0:
+            self._last_progress_write = now
+            values: dict[str, Any] = {"progress": self.fraction, "message": message}
+            if self._best_dirty:
+                values["result"] = self._best
+                self._best_dirty = False
+                self._last_best_write = now
+            self._write(values)
+
+    def cancelled(self) -> bool:
+        """Whether cancellation was requested (poll it; on True return the best result so far)."""
+        if self._cancelled:
+            return True
+        now = time.monotonic()
+        if now - self._last_cancel_poll >= self.min_interval:
+            self._last_cancel_poll = now
+            self._cancelled = self._poll_cancel()
+        return self._cancelled
+
+    def keep_best(self, result: dict[str, Any]) -> None:
+        """Remember ``result`` as the best so far: it becomes the job's result if the job is cancelled,
+        fails or returns ``None``, and is visible in ``GET /jobs/{id}`` while the job runs."""
+        self._best = jsonable(result)
+        self._best_dirty = True
+        now = time.monotonic()
+        if now - self._last_best_write >= self.min_interval:
+            self._last_best_write = now
+            self._best_dirty = False
+            self._write({"result": self._best})
+
+    @property
+    def best(self) -> Any:
+        """The last result passed to :meth:`keep_best` (``None`` if none)."""
+        return self._best
+
+    def _poll_cancel(self) -> bool:
+        with session_scope(self.database_url) as session:
+            flag = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == self.job_id))
+        return bool(flag)
+
+    def _write(self, values: dict[str, Any]) -> None:
+        try:
+            with session_scope(self.database_url) as session:
+                session.execute(
+                    update(JobRow).where(JobRow.id == self.job_id, JobRow.status == RUNNING).values(**values)
+                )
+        except Exception:  # progress is best effort: never kill a solve because a write failed
+            log.warning("job %s: could not record progress", self.job_id, exc_info=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# executor
+# --------------------------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_executor: Executor | None = None
+_executor_kind: ExecutorKind | None = None
+_executor_workers: int | None = None
+
+
+def configure(kind: ExecutorKind | None = None, workers: int | None = None) -> None:
+    """Choose the executor (``"process"`` or ``"thread"``) and its size; default: the settings.
+
+    An executor of another kind or size is shut down (without waiting) and replaced lazily.
+    """
+    global _executor_kind, _executor_workers
+    settings = get_settings()
+    new_kind = kind or settings.job_executor
+    if new_kind not in ("process", "thread"):
+        raise ValueError(f"job executor must be 'process' or 'thread', got {new_kind!r}")
+    new_workers = workers or settings.job_workers
+    with _lock:
+        if (new_kind, new_workers) != (_executor_kind, _executor_workers):
+            _shutdown_locked(wait=False)
+        _executor_kind, _executor_workers = new_kind, new_workers  # type: ignore[assignment]
+
+
+def _shutdown_locked(wait: bool) -> None:
+    global _executor
+    if _executor is not None:
+        _executor.shutdown(wait=wait, cancel_futures=not wait)
+        _executor = None
+
+
+def shutdown(wait: bool = True) -> None:
+    """Stop the executor (``wait``: let running jobs finish first)."""
+    with _lock:
+        _shutdown_locked(wait)
+
+
+def executor_kind() -> ExecutorKind:
+    """The kind of executor new jobs run on."""
+    if _executor_kind is None:
+        configure()
+    assert _executor_kind is not None
+    return _executor_kind
+
+
+def _get_executor() -> Executor:
+    global _executor
+    kind = executor_kind()
+    with _lock:
+        broken = isinstance(_executor, ProcessPoolExecutor) and getattr(_executor, "_broken", False)
+        if _executor is None or broken:
+            workers = _executor_workers or get_settings().job_workers
+            if kind == "process":
+                # spawn, not fork: the service process has threads (event loop, pools) that a fork
+                # would copy in an undefined state.
+                _executor = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            else:
+                _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fieldcrew-job")
+        return _executor
+
+
+# --------------------------------------------------------------------------------------------------
+# submitting, reading, cancelling
+# --------------------------------------------------------------------------------------------------
+
+
+def resolve_target(target: str) -> JobFunction:
+    """The function named by ``"module:function"``; :class:`InvalidJobTarget` if there is none."""
+    module_name, sep, func_name = target.partition(":")
+    if not sep or not module_name or not func_name or "." in func_name:
+        raise InvalidJobTarget(f"job target {target!r} must be 'module:function' (a top-level function)")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InvalidJobTarget(f"job target {target!r}: cannot import {module_name!r}: {exc}") from exc
+    fn = getattr(module, func_name, None)
+    if not callable(fn):
+        raise InvalidJobTarget(f"job target {target!r}: {module_name} has no function {func_name!r}")
+    return fn
+
+
+def _url_of(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string(hide_password=False)
+
+
+def submit_job(session: Session, kind: str, target: str, params: dict[str, Any], owner: str) -> str:
+    """Record a job as ``queued`` in ``session`` and run it once the session's transaction commits.
+
+    Parameters
+    ----------
+    session
+        The caller's session (the API request's ``DbSession``); nothing runs if it rolls back.
+    kind
+        Short name of the work, e.g. ``"roster.solve"``, ``"payroll.run"``.
+    target
+        ``"module:function"`` of a top-level ``fn(params: dict, ctx: JobContext) -> dict``.
+    params
+        JSON-able parameters passed to the function (recorded with the job).
+    owner
+        Username of the submitter.
+
+    Returns
+    -------
+    str
+        The job id (``GET /jobs/{id}``).
+    """
+    resolve_target(target)
+    try:
+        json.dumps(params)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJobTarget(f"job {kind!r}: params are not JSON-serialisable: {exc}") from exc
+    job_id = uuid.uuid4().hex
+    session.add(
+        JobRow(
+            id=job_id, kind=kind, target=target, owner=owner, status=QUEUED, progress=0.0,
+            message="queued", params=params, cancel_requested=False, created_at=utcnow(),
+        )
+    )
+    session.flush()
+    pending: list[tuple[str, str, str]] = session.info.setdefault("fieldcrew_pending_jobs", [])
+    pending.append((job_id, target, _url_of(session)))
+    if not session.info.get("fieldcrew_job_hooks"):
+        session.info["fieldcrew_job_hooks"] = True
+        event.listen(session, "after_commit", _dispatch_pending)
+        event.listen(session, "after_rollback", _forget_pending)
+    return job_id
+
+
+def _dispatch_pending(session: Session) -> None:
+    pending = session.info.pop("fieldcrew_pending_jobs", [])
+    for job_id, target, url in pending:
+        _dispatch(job_id, target, url)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop("fieldcrew_pending_jobs", None)
+
+
+def _dispatch(job_id: str, target: str, url: str) -> None:
+    try:
+        future = _get_executor().submit(_run_job, job_id, target, url)
+    except Exception as exc:  # e.g. executor shut down: record it rather than lose the job
+        log.exception("job %s could not be started", job_id)
+        _mark_failed(job_id, url, f"could not start: {type(exc).__name__}: {exc}")
+        return
+    future.add_done_callback(lambda f: _on_done(f, job_id, url))
+
+
+def _on_done(future: Future[None], job_id: str, url: str) -> None:
+    if future.cancelled():
+        _mark_failed(job_id, url, "the executor shut down before the job ran")
+        return
+    exc = future.exception()
+    if exc is not None:  # the worker itself died (e.g. killed process): the job row says nothing yet
+        _mark_failed(job_id, url, f"worker crashed: {type(exc).__name__}: {exc}")
+
+
+def _mark_failed(job_id: str, url: str, error: str) -> None:
+    try:
+        with session_scope(url) as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status.in_((QUEUED, RUNNING)))
+                .values(status=FAILED, error=error, message=error, finished_at=utcnow())
+            )
+    except Exception:
+        log.exception("job %s: could not record failure %r", job_id, error)
+
+
+def get_job(session: Session, job_id: str) -> JobRow:
+    """The job ``job_id``; :class:`~vocabulary.errors.NotFound` if there is none."""
+    row = session.get(JobRow, job_id)
+    if row is None:
+        raise NotFound(f"job {job_id!r} does not exist")
+    return row
+
+
+def list_jobs(session: Session, owner: str | None = None, limit: int = 100) -> list[JobRow]:
+    """Most recent jobs first (optionally of one owner)."""
+    query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id).limit(limit)
+    if owner is not None:
+        query = query.where(JobRow.owner == owner)
+    return list(session.scalars(query))
+
+
+def cancel_job(session: Session, job_id: str) -> JobRow:
+    """Cancel a job: a queued one at once, a running one by request (it stops at its next poll).
+
+    Cancelling a finished job changes nothing (idempotent). Raises
+    :class:`~vocabulary.errors.NotFound` for an unknown id.
+    """
+    row = get_job(session, job_id)
+    if row.status == QUEUED:
+        row.status, row.cancel_requested = CANCELLED, True
+        row.message, row.finished_at = "cancelled before it started", utcnow()
+    elif row.status == RUNNING:
+        row.cancel_requested = True
+        row.message = "cancellation requested"
+    session.flush()
+    return row
+
+
+def job_view(row: JobRow) -> dict[str, Any]:
+    """The public representation of a job (``GET /jobs/{id}``)."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "owner": row.owner,
+        "status": row.status,
+        "progress": row.progress,
+        "message": row.message,
+        "cancel_requested": row.cancel_requested,
+        "params": row.params,
+        "result": row.result,
+        "error": row.error,
+        "created_at": row.created_at,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+        "location": f"/jobs/{row.id}",
+    }
+
+
+def recover_interrupted(session: Session) -> int:
+    """Mark every job left ``queued``/``running`` by a previous process as failed; return how many.
+
+    Called once when the service starts (before it accepts jobs), so a job whose process died is
+    reported as failed ("interrupted by a restart") instead of looking alive forever.
+    """
+    result = session.execute(
+        update(JobRow)
+        .where(JobRow.status.in_((QUEUED, RUNNING)))
+        .values(status=FAILED, error=INTERRUPTED_MESSAGE, message=INTERRUPTED_MESSAGE, finished_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def wait_for(job_id: str, database_url: str, timeout: float = 60.0, interval: float = 0.05) -> JobRow:
+    """Block until the job is in a terminal state (CLI and tests); ``TimeoutError`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(database_url) as session:
+            row = get_job(session, job_id)
+            if row.status in TERMINAL:
+                session.expunge(row)
+                return row
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still {row.status} after {timeout} s")
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------------------------------
+# the worker side
+# --------------------------------------------------------------------------------------------------
+
+
+def _run_job(job_id: str, target: str, database_url: str) -> None:
+    """Run one job in a worker (process or thread) and record its outcome in the database."""
+    with session_scope(database_url) as session:
+        row = session.get(JobRow, job_id)
+        if row is None or row.status != QUEUED:
+            return  # cancelled before it started, or recovered as failed
+        if row.cancel_requested:
+            row.status, row.finished_at, row.message = CANCELLED, utcnow(), "cancelled before it started"
+            return
+        row.status, row.started_at, row.message = RUNNING, utcnow(), "running"
+        params = dict(row.params or {})
+    ctx = JobContext(job_id, database_url)
+    final: dict[str, Any]
+    try:
+        fn = resolve_target(target)
+        result = fn(params, ctx)
+    except Exception as exc:
+        log.exception("job %s (%s) failed", job_id, target)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        final = {"status": FAILED, "error": detail, "message": f"failed: {detail}"[:500], "result": ctx.best}
+    else:
+        value = jsonable(result) if result is not None else ctx.best
+        if ctx._poll_cancel():
+            final = {"status": CANCELLED, "message": "cancelled; best result so far kept", "result": value}
+        else:
+            final = {"status": SUCCEEDED, "message": ctx.message or "done", "progress": 1.0, "result": value}
+    final["finished_at"] = utcnow()
+    with session_scope(database_url) as session:
+        session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == RUNNING).values(**final))
+
+
+def selftest_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """A job that counts ``steps`` steps, sleeping ``sleep_s`` between them (checks the executor).
+
+    It behaves like a solver: it keeps the best (largest) count so far, stops at a cancel
+    request returning that count, and raises at step ``fail_at`` if given.
+    """
+    import os
+
+    steps, sleep_s = int(params.get("steps", 10)), float(params.get("sleep_s", 0.05))
+    fail_at = params.get("fail_at")
+    done = 0
+    for i in range(steps):
+        if ctx.cancelled():
+            break
+        if fail_at is not None and i == int(fail_at):
+            raise RuntimeError(f"self-test failure requested at step {i}")
+        time.sleep(sleep_s)
+        done = i + 1
+        ctx.keep_best({"count": done, "pid": os.getpid()})
+        ctx.progress(done / steps, f"step {done}/{steps}")
+    return {"count": done, "pid": os.getpid(), "steps": steps}

@@ -1,0 +1,199 @@
+"""Compute a month's payslips: per technician, the rules of :mod:`payroll.rules` in order.
+
+``compute_month(inputs, policy) -> list[Payslip]`` is pure and deterministic: the same inputs and
+policy always give the same payslips (sorted by technician id, lines in rule order, groups sorted).
+Money is :class:`~decimal.Decimal` in computation and integer fen on the lines; :func:`assert_no_float`
+enforces that no float ever reached a payslip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from payroll.domain import (
+    AttendanceDay,
+    LossDeduction,
+    PayInputs,
+    PayLine,
+    PayOrder,
+    Payslip,
+    QualityRecord,
+)
+from payroll.errors import PayInputError
+from payroll.policy import PayPolicy
+from payroll.rules import MonthCalendar, TechMonth, apply_rules
+from vocabulary.calendar import month_bounds
+from vocabulary.errors import Problem
+from vocabulary.money import fen_to_yuan
+from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
+
+
+def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
+    """Cross-check in-memory inputs against each other and the policy (no file or row known).
+
+    :mod:`payroll.io` runs the same checks with file and row numbers; this is for callers that
+    build :class:`PayInputs` themselves (the database loader, tests).
+    """
+    problems: list[Problem] = []
+    techs: dict[str, Any] = {}
+    for index, tech in enumerate(inputs.technicians, start=1):
+        if tech.id in techs:
+            problems.append(Problem("technician_id", "technician ids must be unique", tech.id, index, "technicians"))
+        techs[tech.id] = tech
+        if tech.post_grade not in policy.post_wages:
+            problems.append(Problem("post_grade", f"post grade must be one of {sorted(policy.post_wages)}",
+                                    tech.post_grade, index, "technicians"))
+    seen: set[str] = set()
+    first, last = month_bounds(inputs.month)
+    for index, order in enumerate(inputs.orders, start=1):
+        if order.id in seen:
+            problems.append(Problem("order_id", "order ids must be unique", order.id, index, "orders"))
+        seen.add(order.id)
+        if order.technician_id not in techs:
+            problems.append(Problem("technician_id", "order of an unknown technician", order.technician_id,
+                                    index, "orders"))
+        if not isinstance(order.order_type, OrderType):
+            problems.append(Problem("order_type", "unknown order type", order.order_type, index, "orders"))
+        if order.difficulty not in DIFFICULTY_LEVELS:
+            problems.append(Problem("difficulty", f"difficulty must be one of {DIFFICULTY_LEVELS}",
+                                    order.difficulty, index, "orders"))
+        if order.standard_minutes is not None and order.standard_minutes <= 0:
+            problems.append(Problem("standard_minutes", "standard minutes must be > 0", order.standard_minutes,
+                                    index, "orders"))
+        if not first <= order.completed_at.date() <= last:
+            problems.append(Problem("completed_at", f"order must be completed in {inputs.month}",
+                                    order.completed_at.isoformat(), index, "orders"))
+    for index, record in enumerate(inputs.quality, start=1):
+        if record.technician_id not in techs:
+            problems.append(Problem("technician_id", "KPI row of an unknown technician", record.technician_id,
+                                    index, "kpi"))
+        if record.grade not in policy.grade_multipliers:
+            problems.append(Problem("grade", f"grade must be one of {list(policy.grades)}", record.grade,
+                                    index, "kpi"))
+    for index, day in enumerate(inputs.attendance, start=1):
+        if day.technician_id not in techs:
+            problems.append(Problem("technician_id", "attendance of an unknown technician", day.technician_id,
+                                    index, "attendance"))
+        if not 0 <= day.worked_minutes <= 24 * 60:
+            problems.append(Problem("worked_minutes", "minutes worked in a day must be in 0..1440",
+                                    day.worked_minutes, index, "attendance"))
+    for index, loss in enumerate(inputs.losses, start=1):
+        if loss.technician_id not in techs:
+            problems.append(Problem("technician_id", "deduction of an unknown technician", loss.technician_id,
+                                    index, "deductions"))
+        if loss.amount < 0:
+            problems.append(Problem("amount", "a loss deduction is a positive amount", str(loss.amount),
+                                    index, "deductions"))
+    return problems
+
+
+def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -> list[Payslip]:
+    """Payslips of every technician for ``inputs.month`` under ``policy``.
+
+    Parameters
+    ----------
+    inputs
+        Technicians, completed orders, attendance days, quality grades and loss deductions.
+    policy
+        The pay policy version in force for the month (see :func:`payroll.policy.policy_for_month`).
+    check
+        Cross-check the inputs first (:func:`check_inputs`); callers that already did may skip it.
+
+    Raises
+    ------
+    PayInputError
+        Listing every problem; nothing is computed.
+    """
+    if check:
+        problems = check_inputs(inputs, policy)
+        if problems:
+            raise PayInputError(problems)
+    calendar = MonthCalendar.build(inputs.month, policy)
+    orders: dict[str, list[PayOrder]] = defaultdict(list)
+    # completion order (ties by id) so that the input order of rows never changes a payslip
+    for order in sorted(inputs.orders, key=_order_key):
+        orders[order.technician_id].append(order)
+    attendance: dict[str, dict[dt.date, AttendanceDay]] = defaultdict(dict)
+    for day in inputs.attendance:
+        if calendar.first <= day.day <= calendar.last:
+            attendance[day.technician_id][day.day] = day
+    quality: dict[str, QualityRecord] = {q.technician_id: q for q in inputs.quality}
+    losses: dict[str, list[LossDeduction]] = defaultdict(list)
+    for loss in inputs.losses:
+        losses[loss.technician_id].append(loss)
+    payslips = []
+    for tech in sorted(inputs.technicians, key=lambda t: t.id):
+        if not _employed_in_month(tech.start_date, tech.end_date, calendar.first, calendar.last):
+            continue
+        ctx = TechMonth(
+            tech=tech,
+            policy=policy,
+            calendar=calendar,
+            orders=orders.get(tech.id, []),
+            attendance=attendance.get(tech.id, {}),
+            quality=quality.get(tech.id),
+            losses=losses.get(tech.id, []),
+        )
+        lines = apply_rules(ctx)
+        payslips.append(Payslip(tech.id, inputs.month, policy.version, tuple(lines), _summary(ctx)))
+    return payslips
+
+
+def _order_key(order: PayOrder) -> tuple[dt.datetime, str]:
+    return order.completed_at, order.id
+
+
+def _employed_in_month(start: dt.date, end: dt.date | None, first: dt.date, last: dt.date) -> bool:
+    return start <= last and (end is None or end >= first)
+
+
+def _summary(ctx: TechMonth) -> dict[str, Any]:
+    return {
+        "post_grade": ctx.tech.post_grade,
+        "grade": ctx.grade,
+        "grade_multiplier": str(ctx.grade_multiplier),
+        "orders": len(ctx.orders),
+        "done_minutes": ctx.done_minutes,
+        "base_minutes": ctx.base_minutes,
+        "base_deduction": ctx.policy.base_deduction.value,
+        "working_time_system": ctx.policy.working_time_system.value,
+        "month_share": str(ctx.month_share),
+        "paid_work_days": ctx.paid_work_days,
+        "jurisdiction": ctx.policy.jurisdiction,
+        "rounding": "each line to 0.01 CNY, half-up (vocabulary.money.ROUNDING)",
+    }
+
+
+def assert_no_float(value: Any, path: str = "payslip") -> None:
+    """Raise ``TypeError`` if a float appears anywhere in ``value`` (payslip, line, dict, list)."""
+    if isinstance(value, float):
+        raise TypeError(f"float found at {path}: {value!r}; money must be int fen or Decimal")
+    if isinstance(value, Payslip | PayLine):
+        for name in value.__slots__:
+            assert_no_float(getattr(value, name), f"{path}.{name}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            assert_no_float(item, f"{path}[{key!r}]")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            assert_no_float(item, f"{path}[{index}]")
+
+
+def payslips_json(payslips: Sequence[Payslip]) -> dict[str, Any]:
+    """The JSON document the CLI prints: every payslip and the run's grand total."""
+    total = sum(p.total_fen for p in payslips)
+    return {
+        "payslips": [p.to_dict() for p in payslips],
+        "count": len(payslips),
+        "total_fen": total,
+        "total": f"{fen_to_yuan(total):.2f}",
+    }
+
+
+def total_fen(payslips: Iterable[Payslip]) -> int:
+    """Grand total of a set of payslips, in fen."""
+    return sum(p.total_fen for p in payslips)
+

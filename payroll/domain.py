@@ -1,0 +1,251 @@
+"""Inputs and results of the payroll instrument: pay inputs per technician, payslips and pay lines.
+
+Money rules (see :mod:`vocabulary.money`):
+
+* amounts are **integer fen** on every payslip line and total;
+* rates, coefficients, multipliers and quantities are :class:`~decimal.Decimal`, never float;
+* each line's amount is ``to_fen(quantity × rate × coefficient × multiplier)`` — the one rounding
+  rule :data:`vocabulary.money.ROUNDING` (half-up to 0.01 CNY) applied once per line;
+* a payslip's total is the exact integer sum of its lines.
+
+The high-volume records (orders, attendance days, lines) are slotted frozen dataclasses rather than
+pydantic models: a month of 300,000 orders must be priced in about a second, and every field is
+checked by :mod:`payroll.io` (or by the caller building them) before it gets here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from vocabulary.money import format_yuan, to_fen
+from vocabulary.orders import OrderType
+
+#: Quantities derived by division (paid share of an order, share of a month, hours from minutes)
+#: are quantised to 6 decimal places, half-up, before they are priced; the payslip shows them,
+#: so every line can be recomputed by hand.
+QUANTITY_PLACES = Decimal("0.000001")
+#: Rates derived by division (hourly base = monthly wage ÷ 21.75 ÷ 8) are quantised to 0.0001 CNY.
+RATE_PLACES = Decimal("0.0001")
+
+
+class DayStatus(StrEnum):
+    """What a technician did on a day of the month (attendance file, or the published roster)."""
+
+    WORK = "work"
+    REST = "rest"
+    PAID_LEAVE = "paid_leave"  # annual, marriage, sick with pay …: post wage kept, workload reduced
+    UNPAID_LEAVE = "unpaid_leave"  # personal leave: post wage and workload both reduced
+
+
+@dataclass(frozen=True, slots=True)
+class PayTechnician:
+    """A technician as payroll sees them: post grade and employment dates."""
+
+    id: str
+    post_grade: str
+    start_date: dt.date
+    end_date: dt.date | None = None
+    name: str = ""
+
+    def employed_on(self, day: dt.date) -> bool:
+        """Whether the technician is employed on ``day``."""
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+@dataclass(frozen=True, slots=True)
+class PayOrder:
+    """A completed work order with what pay needs from it (from dispatch / ``work_orders``).
+
+    Attributes
+    ----------
+    standard_minutes:
+        Standard work time of the order from the work-hour pool (``timepool``); ``None`` takes the
+        policy's table for the order type and difficulty.
+    repeat_fault_within_days:
+        The customer reported the fault again this many days after completion (None: no repeat).
+    repeat_of:
+        Id of an earlier order whose fault this order fixes again (a repeat visit), if any.
+    appointment_kept:
+        False when the technician missed the agreed appointment (None: no appointment).
+    """
+
+    id: str
+    technician_id: str
+    order_type: OrderType
+    difficulty: int
+    completed_at: dt.datetime
+    standard_minutes: int | None = None
+    repeat_fault_within_days: int | None = None
+    repeat_of: str | None = None
+    complaint: bool = False
+    praise: bool = False
+    appointment_kept: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceDay:
+    """One technician-day: status, minutes worked and whether rest-day work got time off in lieu."""
+
+    technician_id: str
+    day: dt.date
+    status: DayStatus
+    worked_minutes: int = 0
+    comp_time_off: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRecord:
+    """A technician's quality grade for the month, with the KPI values it came from."""
+
+    technician_id: str
+    grade: str
+    score: Decimal | None = None
+    kpi_values: tuple[tuple[str, str], ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LossDeduction:
+    """Compensation for a loss the technician caused (e.g. lost equipment), to be deducted from pay."""
+
+    technician_id: str
+    amount: Decimal
+    reason: str
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class PayInputs:
+    """Everything one month's pay is computed from (already validated)."""
+
+    month: str
+    technicians: tuple[PayTechnician, ...]
+    orders: tuple[PayOrder, ...] = ()
+    attendance: tuple[AttendanceDay, ...] = ()
+    quality: tuple[QualityRecord, ...] = ()
+    losses: tuple[LossDeduction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PayLine:
+    """One itemised pay line: ``amount_fen = to_fen(quantity × rate × coefficient × multiplier)``.
+
+    Attributes
+    ----------
+    rule:
+        Name of the pay rule that produced the line (a key of :data:`payroll.rules.RULES`).
+    key:
+        Stable identity of the line within the payslip (rule plus its grouping), used by diffs.
+    label:
+        One human sentence saying what the line pays or deducts.
+    sources:
+        Links to the records behind the line: order ids, KPI values, days, policy entries.
+    """
+
+    rule: str
+    key: str
+    label: str
+    quantity: Decimal
+    rate: Decimal
+    coefficient: Decimal
+    multiplier: Decimal
+    amount_fen: int
+    sources: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def priced(
+        rule: str,
+        key: str,
+        label: str,
+        quantity: Decimal,
+        rate: Decimal,
+        coefficient: Decimal = Decimal(1),
+        multiplier: Decimal = Decimal(1),
+        sources: dict[str, Any] | None = None,
+    ) -> PayLine:
+        """Build a line whose amount is its factors' product rounded once with the named rule."""
+        amount = to_fen(quantity * rate * coefficient * multiplier)
+        return PayLine(rule, key, label, quantity, rate, coefficient, multiplier, amount, sources or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form: factors as decimal strings, amount in fen and as a yuan string."""
+        return {
+            "rule": self.rule,
+            "key": self.key,
+            "label": self.label,
+            "quantity": str(self.quantity),
+            "rate": str(self.rate),
+            "coefficient": str(self.coefficient),
+            "multiplier": str(self.multiplier),
+            "amount_fen": self.amount_fen,
+            "amount": format_yuan(self.amount_fen),
+            "sources": self.sources,
+        }
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> PayLine:
+        """Inverse of :meth:`to_dict` (floats are refused by :class:`Decimal` of their text form)."""
+        for name in ("quantity", "rate", "coefficient", "multiplier"):
+            if isinstance(data[name], float):
+                raise TypeError(f"pay line field {name} must not be a float")
+        if not isinstance(data["amount_fen"], int) or isinstance(data["amount_fen"], bool):
+            raise TypeError("pay line amount_fen must be an integer number of fen")
+        return PayLine(
+            rule=data["rule"],
+            key=data["key"],
+            label=data.get("label", ""),
+            quantity=Decimal(data["quantity"]),
+            rate=Decimal(data["rate"]),
+            coefficient=Decimal(data["coefficient"]),
+            multiplier=Decimal(data["multiplier"]),
+            amount_fen=data["amount_fen"],
+            sources=dict(data.get("sources", {})),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Payslip:
+    """A technician's pay for one month: itemised lines and their exact total.
+
+    ``summary`` holds the figures the lines were derived from (standard minutes done, base workload,
+    grade, overtime hours, working-time system) so the payslip explains itself.
+    """
+
+    technician_id: str
+    month: str
+    policy_version: str
+    lines: tuple[PayLine, ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total_fen(self) -> int:
+        """The exact sum of the lines' amounts."""
+        return sum(line.amount_fen for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form of the payslip."""
+        total = self.total_fen
+        return {
+            "technician_id": self.technician_id,
+            "month": self.month,
+            "policy_version": self.policy_version,
+            "total_fen": total,
+            "total": format_yuan(total),
+            "summary": self.summary,
+            "lines": [line.to_dict() for line in self.lines],
+        }
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Payslip:
+        """Inverse of :meth:`to_dict`."""
+        return Payslip(
+            technician_id=data["technician_id"],
+            month=data["month"],
+            policy_version=data["policy_version"],
+            lines=tuple(PayLine.from_dict(d) for d in data["lines"]),
+            summary=dict(data.get("summary", {})),
+        )

@@ -1,0 +1,552 @@
+"""Read a month's pay inputs from a directory of CSV or Excel files, and write payslips out.
+
+HR lives in spreadsheets, so `fieldcrew payroll compute --month YYYY-MM --input DIR --policy FILE`
+reads plain files. `DIR` holds one file per table, each either `<name>.csv` (UTF-8, header row)
+or `<name>.xlsx` (first sheet, header row). Row numbers in errors are the file's own (the header
+is row 1). Every problem names file, row, field, value and rule; all problems are reported
+together and nothing is computed or stored when there is any.
+
+| file | column | required / default | meaning |
+| --- | --- | --- | --- |
+| technicians | `technician_id` | required | unique id (letters, digits, `_ . -`) |
+| technicians | `post_grade` | required | key of the policy's `post_wages` (e.g. `T2`) |
+| technicians | `start_date` | required | first day employed, `YYYY-MM-DD` |
+| technicians | `end_date` | blank = still | last day employed, `YYYY-MM-DD` |
+| technicians | `name` | blank | display name |
+| orders | `order_id` | required | unique id of the completed work order |
+| orders | `technician_id` | required | must be in technicians |
+| orders | `order_type` | required | `install`, `move` or `repair` |
+| orders | `difficulty` | 1 | 1, 2 or 3 |
+| orders | `completed_at` | required | `YYYY-MM-DD HH:MM[:SS]`, inside the month |
+| orders | `standard_minutes` | policy table | standard work minutes (work-hour pool), > 0 |
+| orders | `repeat_fault_within_days` | blank | the fault came back after this many days |
+| orders | `repeat_of` | blank | id of the earlier order this one repeats |
+| orders | `complaint` | false | customer complained (`true`/`false`/1/0) |
+| orders | `praise` | false | customer praised |
+| orders | `appointment_kept` | blank | `false` = missed the agreed appointment |
+| kpi | `technician_id` | required | must be in technicians; one row each |
+| kpi | `grade` | blank | quality grade given directly (e.g. `A`) |
+| kpi | `<KPI name>` | blank | KPI values of `quality.scorecard.KPI_NAMES`: rates in 0..1, `complaints_per_1000` in 0..1000, `install_wait_hours` >= 0; scored with `score_and_grade` when `grade` is blank |
+| kpi | `n_<KPI name>` | blank | records behind that KPI value (small samples are not scored) |
+| attendance | `technician_id` | required | must be in technicians |
+| attendance | `date` | required | `YYYY-MM-DD` in the month; one row per day |
+| attendance | `status` | work | `work`, `rest`, `paid_leave`, `unpaid_leave` |
+| attendance | `worked_minutes` | 0 | minutes worked that day, 0..1440 |
+| attendance | `comp_time_off` | false | rest-day work compensated by time off in lieu |
+| deductions | `technician_id` | required | (optional file) loss compensation to deduct |
+| deductions | `amount` | required | yuan, exact (`"150.00"`), > 0; in Excel a text cell or a whole number |
+| deductions | `reason` | required | what was lost |
+| deductions | `reference` | blank | document number |
+
+`technicians` and `orders` are required; without `kpi` every technician gets the policy's
+`default_grade`; without `attendance` there is no overtime-hours pay and no leave.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io as _io
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from payroll.domain import (
+    AttendanceDay,
+    DayStatus,
+    LossDeduction,
+    PayInputs,
+    PayOrder,
+    Payslip,
+    PayTechnician,
+    QualityRecord,
+)
+from payroll.errors import PayInputError
+from payroll.policy import PayPolicy
+from vocabulary.calendar import month_bounds
+from vocabulary.errors import Problem
+from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
+
+TABLES: tuple[str, ...] = ("technicians", "orders", "kpi", "attendance", "deductions")
+REQUIRED_TABLES: frozenset[str] = frozenset({"technicians", "orders"})
+_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+def kpi_range(name: str) -> tuple[Decimal, Decimal]:
+    """Allowed range of a KPI value in the KPI file (rates 0..1, per-1000 0..1000, hours >= 0)."""
+    if name == "complaints_per_1000":
+        return Decimal(0), Decimal(1000)
+    if name == "install_wait_hours":
+        return Decimal(0), Decimal(100000)
+    return Decimal(0), Decimal(1)
+
+
+@dataclass
+class _Row:
+    file: str
+    row: int
+    cells: dict[str, Any]
+
+
+class _Reader:
+    """Collects problems while converting cells; never raises for a bad cell."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, row: _Row, field: str, value: Any, rule: str) -> None:
+        self.problems.append(Problem(field=field, rule=rule, value=value, row=row.row, file=row.file))
+
+    def text(self, row: _Row, field: str, *, required: bool = False) -> str | None:
+        value = row.cells.get(field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(row, field, value, "required")
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip()
+
+    def ident(self, row: _Row, field: str, *, required: bool = True) -> str | None:
+        value = self.text(row, field, required=required)
+        if value is not None and not _ID.match(value):
+            self.problem(row, field, value, "an id is 1-64 letters, digits, '_', '.' or '-'")
+            return None
+        return value
+
+    def integer(self, row: _Row, field: str, *, low: int | None = None, high: int | None = None) -> int | None:
+        raw = row.cells.get(field)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if isinstance(raw, bool):
+            self.problem(row, field, raw, "must be a whole number")
+            return None
+        if isinstance(raw, float):
+            if not raw.is_integer():
+                self.problem(row, field, raw, "must be a whole number")
+                return None
+            value = int(raw)
+        else:
+            try:
+                value = int(str(raw).strip())
+            except ValueError:
+                self.problem(row, field, raw, "must be a whole number")
+                return None
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.problem(row, field, value, f"must be in {low}..{high if high is not None else ''}")
+            return None
+        return value
+
+    def decimal(self, row: _Row, field: str, *, money: bool = False) -> Decimal | None:
+        raw = row.cells.get(field)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if isinstance(raw, bool):
+            self.problem(row, field, raw, "must be a number")
+            return None
+        if isinstance(raw, float):
+            if money and not raw.is_integer():
+                self.problem(row, field, raw, "money must not be a float: format the Excel cell as text ('150.25')")
+                return None
+            # a KPI value is not money; its shortest decimal form is what the user typed
+            raw = int(raw) if raw.is_integer() else repr(raw)
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            self.problem(row, field, raw, "must be a decimal number")
+            return None
+        if not value.is_finite():
+            self.problem(row, field, raw, "must be a finite number")
+            return None
+        if money and value.as_tuple().exponent < -2:  # type: ignore[operator]
+            self.problem(row, field, raw, "money has at most 2 decimal places (fen)")
+            return None
+        return value
+
+    def boolean(self, row: _Row, field: str) -> bool | None:
+        raw = row.cells.get(field)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if isinstance(raw, bool):
+            return raw
+        text = str(int(raw) if isinstance(raw, float) and raw.is_integer() else raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        self.problem(row, field, raw, "must be true or false")
+        return None
+
+    def date(self, row: _Row, field: str, *, required: bool = False) -> dt.date | None:
+        raw = row.cells.get(field)
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        text = self.text(row, field, required=required)
+        if text is None:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.problem(row, field, text, "must be a date YYYY-MM-DD")
+            return None
+
+    def datetime(self, row: _Row, field: str) -> dt.datetime | None:
+        raw = row.cells.get(field)
+        if isinstance(raw, dt.datetime):
+            return raw
+        text = self.text(row, field, required=True)
+        if text is None:
+            return None
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            self.problem(row, field, text, "must be a date and time YYYY-MM-DD HH:MM[:SS]")
+            return None
+        return value.replace(tzinfo=None)
+
+
+def _find(directory: Path, name: str) -> Path | None:
+    for suffix in (".csv", ".xlsx"):
+        path = directory / f"{name}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def _rows_csv(path: Path) -> Iterator[_Row]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for number, record in enumerate(reader, start=2):
+            yield _Row(path.name, number, {(k or "").strip(): v for k, v in record.items()})
+
+
+def _rows_xlsx(path: Path) -> Iterator[_Row]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return
+        names = [str(h).strip() if h is not None else "" for h in header]
+        for number, values in enumerate(rows, start=2):
+            if all(v is None for v in values):
+                continue
+            yield _Row(path.name, number, dict(zip(names, values, strict=False)))
+    finally:
+        book.close()
+
+
+def read_table(path: Path) -> list[_Row]:
+    """Rows of one CSV or Excel file (header row → column names)."""
+    return list(_rows_csv(path) if path.suffix == ".csv" else _rows_xlsx(path))
+
+
+def _check_columns(reader: _Reader, rows: Sequence[_Row], file: str, required: Sequence[str]) -> bool:
+    if not rows:
+        return True
+    missing = [c for c in required if c not in rows[0].cells]
+    for column in missing:
+        reader.problems.append(Problem(field=column, rule="required column is missing", value=None, row=1, file=file))
+    return not missing
+
+
+def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInputs:
+    """Read and cross-check every input file of `directory` for `month`.
+
+    Raises
+    ------
+    PayInputError
+        With every problem (file, row, field, value, rule); nothing is returned.
+    """
+    directory = Path(directory)
+    reader = _Reader()
+    try:
+        first, last = month_bounds(month)
+    except ValueError:
+        raise PayInputError([Problem(field="month", rule="month must be YYYY-MM", value=month)]) from None
+    if not directory.is_dir():
+        raise PayInputError([Problem(field="input", rule="input must be a directory", value=str(directory))])
+    paths = {name: _find(directory, name) for name in TABLES}
+    for name in REQUIRED_TABLES:
+        if paths[name] is None:
+            reader.problems.append(
+                Problem(field="(file)", rule=f"required file {name}.csv or {name}.xlsx is missing", value=str(directory), file=name)
+            )
+    if reader.problems:
+        raise PayInputError(reader.problems)
+    tables = {name: read_table(path) if path is not None else [] for name, path in paths.items()}
+
+    technicians = _technicians(reader, tables["technicians"], policy)
+    orders = _orders(reader, tables["orders"], technicians, policy, month, first, last)
+    quality = _quality(reader, tables["kpi"], technicians, policy)
+    attendance = _attendance(reader, tables["attendance"], technicians, first, last)
+    losses = _losses(reader, tables["deductions"], technicians)
+    if reader.problems:
+        raise PayInputError(reader.problems)
+    return PayInputs(month, tuple(technicians.values()), tuple(orders), tuple(attendance), tuple(quality), tuple(losses))
+
+
+def _technicians(reader: _Reader, rows: list[_Row], policy: PayPolicy) -> dict[str, PayTechnician]:
+    out: dict[str, PayTechnician] = {}
+    if not _check_columns(reader, rows, "technicians", ("technician_id", "post_grade", "start_date")):
+        return out
+    for row in rows:
+        tech_id = reader.ident(row, "technician_id")
+        grade = reader.text(row, "post_grade", required=True)
+        start = reader.date(row, "start_date", required=True)
+        end = reader.date(row, "end_date")
+        if grade is not None and grade not in policy.post_wages:
+            reader.problem(row, "post_grade", grade, f"post grade must be one of the policy's {sorted(policy.post_wages)}")
+            grade = None
+        if start is not None and end is not None and end < start:
+            reader.problem(row, "end_date", end.isoformat(), "end_date must not be before start_date")
+            continue
+        if tech_id is None or grade is None or start is None:
+            continue
+        if tech_id in out:
+            reader.problem(row, "technician_id", tech_id, "technician ids must be unique (duplicate)")
+            continue
+        out[tech_id] = PayTechnician(tech_id, grade, start, end, reader.text(row, "name") or "")
+    return out
+
+
+def _orders(
+    reader: _Reader,
+    rows: list[_Row],
+    technicians: dict[str, PayTechnician],
+    policy: PayPolicy,
+    month: str,
+    first: dt.date,
+    last: dt.date,
+) -> list[PayOrder]:
+    out: list[PayOrder] = []
+    if not _check_columns(reader, rows, "orders", ("order_id", "technician_id", "order_type", "completed_at")):
+        return out
+    seen: dict[str, int] = {}
+    types = {t.value for t in OrderType}
+    for row in rows:
+        order_id = reader.ident(row, "order_id")
+        tech_id = reader.ident(row, "technician_id")
+        type_text = reader.text(row, "order_type", required=True)
+        difficulty = reader.integer(row, "difficulty")
+        completed = reader.datetime(row, "completed_at")
+        minutes = reader.integer(row, "standard_minutes")
+        repeat_days = reader.integer(row, "repeat_fault_within_days", low=0)
+        repeat_of = reader.ident(row, "repeat_of", required=False)
+        complaint = reader.boolean(row, "complaint")
+        praise = reader.boolean(row, "praise")
+        kept = reader.boolean(row, "appointment_kept")
+        ok = None not in (order_id, tech_id, type_text, completed)
+        if order_id is not None:
+            if order_id in seen:
+                reader.problem(row, "order_id", order_id, f"order ids must be unique (first seen in row {seen[order_id]})")
+                ok = False
+            else:
+                seen[order_id] = row.row
+        if tech_id is not None and tech_id not in technicians:
+            reader.problem(row, "technician_id", tech_id, "order of an unknown technician (not in technicians)")
+            ok = False
+        if type_text is not None and type_text not in types:
+            reader.problem(row, "order_type", type_text, f"unknown order type (known: {', '.join(sorted(types))})")
+            ok = False
+        if difficulty is not None and difficulty not in DIFFICULTY_LEVELS:
+            reader.problem(row, "difficulty", difficulty, f"difficulty must be one of {list(DIFFICULTY_LEVELS)}")
+            ok = False
+        if minutes is not None and minutes <= 0:
+            reader.problem(row, "standard_minutes", minutes, "standard minutes must be > 0")
+            ok = False
+        if completed is not None and not first <= completed.date() <= last:
+            reader.problem(row, "completed_at", completed.isoformat(sep=" "), f"order must be completed in {month}")
+            ok = False
+        if not ok:
+            continue
+        assert order_id is not None and tech_id is not None and type_text is not None and completed is not None
+        out.append(
+            PayOrder(
+                id=order_id,
+                technician_id=tech_id,
+                order_type=OrderType(type_text),
+                difficulty=difficulty or 1,
+                completed_at=completed,
+                standard_minutes=minutes,
+                repeat_fault_within_days=repeat_days,
+                repeat_of=repeat_of,
+                complaint=bool(complaint),
+                praise=bool(praise),
+                appointment_kept=kept,
+            )
+        )
+    return out
+
+
+def _scorer() -> tuple[tuple[str, ...], Callable[..., Any]]:
+    from quality.scorecard import KPI_NAMES, score_and_grade
+
+    return KPI_NAMES, score_and_grade
+
+
+def _quality(
+    reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnician], policy: PayPolicy
+) -> list[QualityRecord]:
+    out: list[QualityRecord] = []
+    if not rows or not _check_columns(reader, rows, "kpi", ("technician_id",)):
+        return out
+    kpi_names, score_and_grade = _scorer()
+    seen: set[str] = set()
+    for row in rows:
+        tech_id = reader.ident(row, "technician_id")
+        grade = reader.text(row, "grade")
+        values: dict[str, Decimal | None] = {}
+        sizes: dict[str, int] = {}
+        bad = False
+        for name in kpi_names:
+            value = reader.decimal(row, name)
+            if value is not None:
+                low, high = kpi_range(name)
+                if not low <= value <= high:
+                    reader.problem(row, name, str(value), f"KPI {name} must be in {low}..{high}")
+                    bad = True
+                    continue
+            values[name] = value
+            size = reader.integer(row, f"n_{name}", low=0)
+            if size is not None:
+                sizes[name] = size
+        unknown = [c for c in row.cells if c and c not in ("technician_id", "grade", "score", "name")
+                   and c not in kpi_names and not (c.startswith("n_") and c[2:] in kpi_names)]
+        for column in unknown:
+            if row.cells.get(column) not in (None, ""):
+                reader.problem(row, column, row.cells[column], f"unknown KPI column (known: {', '.join(kpi_names)})")
+                bad = True
+        if tech_id is None or bad:
+            continue
+        if tech_id not in technicians:
+            reader.problem(row, "technician_id", tech_id, "KPI row of an unknown technician (not in technicians)")
+            continue
+        if tech_id in seen:
+            reader.problem(row, "technician_id", tech_id, "one KPI row per technician (duplicate)")
+            continue
+        seen.add(tech_id)
+        given = {k: v for k, v in values.items() if v is not None}
+        score: Decimal | None = None
+        flags: tuple[str, ...] = ()
+        if grade is None:
+            scored = score_and_grade(values, sample_sizes=sizes or None)
+            grade, score, flags = scored.grade, scored.score, tuple(scored.flags)
+        if grade not in policy.grade_multipliers:
+            reader.problem(row, "grade", grade, f"grade must be one of the policy's grades {list(policy.grades)}")
+            continue
+        out.append(QualityRecord(tech_id, grade, score, tuple((k, str(v)) for k, v in sorted(given.items())), flags))
+    return out
+
+
+def _attendance(
+    reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnician], first: dt.date, last: dt.date
+) -> list[AttendanceDay]:
+    out: list[AttendanceDay] = []
+    if not rows or not _check_columns(reader, rows, "attendance", ("technician_id", "date")):
+        return out
+    seen: dict[tuple[str, dt.date], int] = {}
+    statuses = {s.value for s in DayStatus}
+    for row in rows:
+        tech_id = reader.ident(row, "technician_id")
+        day = reader.date(row, "date", required=True)
+        status_text = reader.text(row, "status")
+        worked = reader.integer(row, "worked_minutes", low=0, high=24 * 60)
+        comp = reader.boolean(row, "comp_time_off")
+        if status_text is not None and status_text not in statuses:
+            reader.problem(row, "status", status_text, f"status must be one of {', '.join(sorted(statuses))}")
+            continue
+        if tech_id is None or day is None:
+            continue
+        if tech_id not in technicians:
+            reader.problem(row, "technician_id", tech_id, "attendance of an unknown technician (not in technicians)")
+            continue
+        if not first <= day <= last:
+            reader.problem(row, "date", day.isoformat(), f"date must be in the month {first:%Y-%m}")
+            continue
+        if (tech_id, day) in seen:
+            reader.problem(row, "date", day.isoformat(), f"one attendance row per technician and day (see row {seen[tech_id, day]})")
+            continue
+        seen[tech_id, day] = row.row
+        status = DayStatus(status_text) if status_text else (DayStatus.WORK if worked else DayStatus.REST)
+        if status is not DayStatus.WORK and worked:
+            reader.problem(row, "worked_minutes", worked, f"no minutes can be worked on a {status.value} day")
+            continue
+        out.append(AttendanceDay(tech_id, day, status, worked or 0, bool(comp)))
+    return out
+
+
+def _losses(reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnician]) -> list[LossDeduction]:
+    out: list[LossDeduction] = []
+    if not rows or not _check_columns(reader, rows, "deductions", ("technician_id", "amount", "reason")):
+        return out
+    for row in rows:
+        tech_id = reader.ident(row, "technician_id")
+        amount = reader.decimal(row, "amount", money=True)
+        reason = reader.text(row, "reason", required=True)
+        if amount is None and row.cells.get("amount") in (None, ""):
+            reader.problem(row, "amount", None, "required")
+            continue
+        if amount is not None and amount <= 0:
+            reader.problem(row, "amount", str(amount), "a loss deduction is a positive amount of yuan")
+            continue
+        if tech_id is not None and tech_id not in technicians:
+            reader.problem(row, "technician_id", tech_id, "deduction of an unknown technician (not in technicians)")
+            continue
+        if tech_id is None or amount is None or reason is None:
+            continue
+        out.append(LossDeduction(tech_id, amount, reason, reader.text(row, "reference") or ""))
+    return out
+
+
+# --------------------------------------------------------------------------- writers
+
+PAYSLIP_COLUMNS: tuple[str, ...] = (
+    "technician_id", "month", "policy_version", "rule", "key", "label", "quantity", "rate",
+    "coefficient", "multiplier", "amount", "amount_fen",
+)
+
+
+def payslip_rows(payslips: Sequence[Payslip]) -> Iterator[list[str | int]]:
+    """One row per pay line plus a total row per payslip (values as exact strings / int fen)."""
+    for slip in payslips:
+        for line in slip.lines:
+            d = line.to_dict()
+            yield [slip.technician_id, slip.month, slip.policy_version, line.rule, line.key, line.label,
+                   d["quantity"], d["rate"], d["coefficient"], d["multiplier"], d["amount"], line.amount_fen]
+        total = slip.to_dict()
+        yield [slip.technician_id, slip.month, slip.policy_version, "total", "total", "total of the lines",
+               "", "", "", "", total["total"], total["total_fen"]]
+
+
+def payslips_csv(payslips: Sequence[Payslip]) -> str:
+    """Payslips as CSV text (one row per line, one total row per technician)."""
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(PAYSLIP_COLUMNS)
+    writer.writerows(payslip_rows(payslips))
+    return buffer.getvalue()
+
+
+def write_payslips_xlsx(payslips: Sequence[Payslip], path: Path | str) -> None:
+    """Payslips as an Excel workbook; amounts are written as text so no float holds money."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "payslips"
+    sheet.append(list(PAYSLIP_COLUMNS))
+    for row in payslip_rows(payslips):
+        sheet.append(row)
+    book.save(path)

@@ -1,0 +1,341 @@
+"""Pay policy: versioned, effective-dated, loaded from TOML or YAML, with a jurisdiction profile.
+
+A policy file holds one policy (top-level keys) or several versions (``[[policies]]`` in TOML,
+``policies:`` list in YAML). The version in force for a month is the one with the latest
+``effective_from`` on or before the first day of the month whose ``effective_to`` (if any) is not
+before it; a policy change takes effect from the first month it covers in full.
+
+**No float touches money**: every amount, rate, coefficient and multiplier must be written as a
+string (``"3000.00"``, ``"1.5"``) or an integer; a float (``3000.0`` in TOML/YAML) is refused with
+an error naming the field, because binary floats cannot hold most decimal fractions exactly.
+
+The law lives in a :class:`JurisdictionProfile` (China by default, :data:`CHINA`), registered in
+:data:`PROFILES`, so that another jurisdiction is one more profile object, not edits to the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from payroll.errors import NoPolicyInForce, PolicyFileError
+from vocabulary import calendar as cal
+from vocabulary.errors import Problem
+from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
+
+
+def _exact_decimal(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError(
+            f"{value!r} is a float; write money and factors as strings (e.g. \"{value}\") so they are exact"
+        )
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, int | str):
+        return Decimal(str(value).strip())
+    return value
+
+
+#: A decimal given exactly (string or int); floats refused.
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+
+
+class WorkingTimeSystem(StrEnum):
+    """Working-time system approved for the crews (标准工时制 / 综合计算工时制)."""
+
+    STANDARD = "standard"  # 8 h/day, 40 h/week; overtime per day, rest days from the calendar
+    COMPREHENSIVE = "comprehensive"  # hours counted over the month; overtime = period excess
+
+
+class BaseDeduction(StrEnum):
+    """How the base workload covered by the post wage is taken out of the month's orders."""
+
+    PRO_RATA = "pro_rata"  # every order pays the same share (done − base) / done
+    CHRONOLOGICAL = "chronological"  # the first orders of the month fill the base; later ones pay
+
+
+class RepeatFaultMode(StrEnum):
+    """What happens to piece pay when a repaired fault comes back within the window."""
+
+    PAID_ONCE = "paid_once"  # the repeat visit (order with ``repeat_of``) earns no piece pay
+    CLAW_BACK = "claw_back"  # the failed original order's piece pay is withheld / recovered
+
+
+class RetroMode(StrEnum):
+    """What a negative retro correction (a re-run lowering pay) does."""
+
+    RECOVER = "recover"  # the difference is recovered from the next pay
+    WAIVE = "waive"  # only positive differences are paid; overpayments are not recovered
+
+
+@dataclass(frozen=True)
+class JurisdictionProfile:
+    """The labour-law parameters pay must obey in one jurisdiction.
+
+    Attributes
+    ----------
+    pay_days_per_month:
+        Paid days per month for hourly/daily rates (China: 21.75, 劳社部发〔2008〕3号).
+    work_days_per_month:
+        Working days per month for the comprehensive system's period standard (China: 20.83).
+    standard_day_minutes:
+        Ordinary working time per day (China: 8 h).
+    extended_hours, rest_day, statutory_holiday:
+        Overtime multipliers (China, Labour Law art. 44: 150%, 200%, 300%).
+    loss_deduction_cap_share:
+        Most of a month's wage that deductions for losses may take (China: 20%, 工资支付暂行规定 art. 16).
+    day_kind:
+        Classifies a date as working day, rest day or statutory holiday.
+    """
+
+    code: str
+    name: str
+    pay_days_per_month: Decimal
+    work_days_per_month: Decimal
+    standard_day_minutes: int
+    extended_hours: Decimal
+    rest_day: Decimal
+    statutory_holiday: Decimal
+    loss_deduction_cap_share: Decimal
+    day_kind: Callable[[dt.date], str]
+
+
+def china_day_kind(day: dt.date) -> str:
+    """``"holiday"`` on statutory holidays, ``"rest"`` on rest days (incl. days off in lieu), else ``"work"``."""
+    if cal.is_statutory_holiday(day):
+        return "holiday"
+    return "work" if cal.is_working_day(day) else "rest"
+
+
+CHINA = JurisdictionProfile(
+    code="CN",
+    name="People's Republic of China",
+    pay_days_per_month=Decimal("21.75"),
+    work_days_per_month=Decimal("20.83"),
+    standard_day_minutes=8 * 60,
+    extended_hours=Decimal("1.5"),
+    rest_day=Decimal("2"),
+    statutory_holiday=Decimal("3"),
+    loss_deduction_cap_share=Decimal("0.20"),
+    day_kind=china_day_kind,
+)
+
+#: Registered jurisdiction profiles by code; add another profile object here to support it.
+PROFILES: dict[str, JurisdictionProfile] = {CHINA.code: CHINA}
+
+
+class RepeatFaultPolicy(BaseModel):
+    """Repeat faults: the window in days and whether pay is given once or clawed back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_days: int = Field(default=30, ge=1, le=365)
+    mode: RepeatFaultMode = RepeatFaultMode.CLAW_BACK
+
+
+class PayItem(BaseModel):
+    """A per-occurrence bonus (amount > 0) or penalty (amount < 0)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amount: ExactDecimal
+    label: str = ""
+
+
+#: Items the rules know how to count, from each order's outcome.
+ITEM_NAMES: tuple[str, ...] = ("praise", "complaint", "repeat_fault", "missed_appointment")
+
+
+class PayPolicy(BaseModel):
+    """One version of the pay policy (changed only by the hr role; every change is audited).
+
+    Money is in yuan as exact decimals; see the example ``payroll/policies/china_default.toml``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = Field(min_length=1, max_length=64)
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    jurisdiction: str = "CN"
+    minimum_wage: ExactDecimal = Field(description="local monthly minimum wage (yuan)")
+    working_time_system: WorkingTimeSystem = WorkingTimeSystem.COMPREHENSIVE
+    base_deduction: BaseDeduction = BaseDeduction.CHRONOLOGICAL
+    base_workload_minutes: int = Field(ge=0, description="standard minutes per full month covered by the post wage")
+    ordinary_day_end: dt.time = dt.time(17, 30)
+    pay_overtime_hours: bool = True
+    post_wages: dict[str, ExactDecimal]
+    unit_prices: dict[OrderType, ExactDecimal]
+    difficulty_coefficients: dict[int, ExactDecimal]
+    standard_minutes: dict[OrderType, dict[int, int]]
+    #: grades from best to worst
+    grades: tuple[str, ...] = ("A", "B", "C", "D")
+    grade_multipliers: dict[str, ExactDecimal]
+    default_grade: str = "C"
+    repeat_fault: RepeatFaultPolicy = Field(default_factory=RepeatFaultPolicy)
+    items: dict[str, PayItem] = Field(default_factory=dict)
+    bonus_cap: ExactDecimal | None = Field(default=None, description="most bonus items may add per month")
+    penalty_cap: ExactDecimal | None = Field(default=None, description="most penalty items may take per month")
+    retro: RetroMode = RetroMode.RECOVER
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PayPolicy:
+        problems: list[str] = []
+        if self.jurisdiction not in PROFILES:
+            problems.append(f"jurisdiction {self.jurisdiction!r} has no profile (known: {sorted(PROFILES)})")
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            problems.append("effective_to is before effective_from")
+        if self.minimum_wage < 0:
+            problems.append(f"minimum_wage {self.minimum_wage} must be >= 0")
+        for grade, wage in self.post_wages.items():
+            if wage < 0:
+                problems.append(f"post_wages.{grade} = {wage} must be >= 0")
+        for ot in OrderType:
+            if ot not in self.unit_prices:
+                problems.append(f"unit_prices lacks order type {ot}")
+            elif self.unit_prices[ot] < 0:
+                problems.append(f"unit_prices.{ot} = {self.unit_prices[ot]}: a price must be >= 0")
+            minutes = self.standard_minutes.get(ot, {})
+            for level in DIFFICULTY_LEVELS:
+                if minutes.get(level, 0) <= 0:
+                    problems.append(f"standard_minutes.{ot}.{level} must be given and > 0")
+        for level in DIFFICULTY_LEVELS:
+            coef = self.difficulty_coefficients.get(level)
+            if coef is None or coef <= 0:
+                problems.append(f"difficulty_coefficients.{level} must be given and > 0")
+        previous: Decimal | None = None
+        for grade in self.grades:
+            mult = self.grade_multipliers.get(grade)
+            if mult is None or mult < 0:
+                problems.append(f"grade_multipliers.{grade} must be given and >= 0")
+                continue
+            if previous is not None and mult > previous:
+                problems.append(
+                    f"grade_multipliers.{grade} = {mult} exceeds the better grade's {previous}: "
+                    "a better grade must never pay less"
+                )
+            previous = mult
+        if set(self.grade_multipliers) - set(self.grades):
+            problems.append(f"grade_multipliers has grades not in grades: {set(self.grade_multipliers) - set(self.grades)}")
+        if self.default_grade not in self.grades:
+            problems.append(f"default_grade {self.default_grade!r} is not one of grades {list(self.grades)}")
+        for name, item in self.items.items():
+            if name not in ITEM_NAMES:
+                problems.append(f"items.{name}: unknown item (known: {', '.join(ITEM_NAMES)})")
+            elif name == "praise" and item.amount < 0:
+                problems.append("items.praise is a bonus: amount must be >= 0")
+            elif name != "praise" and item.amount > 0:
+                problems.append(f"items.{name} is a penalty: amount must be <= 0")
+        for cap_name in ("bonus_cap", "penalty_cap"):
+            cap = getattr(self, cap_name)
+            if cap is not None and cap < 0:
+                problems.append(f"{cap_name} must be >= 0")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def profile(self) -> JurisdictionProfile:
+        """The jurisdiction profile whose law this policy applies."""
+        return PROFILES[self.jurisdiction]
+
+    def covers(self, month: str) -> bool:
+        """Whether this version is in force on the first day of ``month``."""
+        first, _ = cal.month_bounds(month)
+        return self.effective_from <= first and (self.effective_to is None or self.effective_to >= first)
+
+
+def _policy_dicts(data: Any, source: str) -> list[dict[str, Any]]:
+    if not isinstance(data, dict):
+        raise PolicyFileError([Problem(field="(file)", rule="a policy file is a table/mapping", value=type(data).__name__, file=source)])
+    if "policies" in data:
+        items = data["policies"]
+        if not isinstance(items, list) or not items:
+            raise PolicyFileError([Problem(field="policies", rule="a non-empty list of policies", value=items, file=source)])
+        return [dict(item) for item in items]
+    return [data]
+
+
+def parse_policies(data: Any, source: str = "<policy>") -> list[PayPolicy]:
+    """Validate policy data (one policy or ``policies = [...]``) into :class:`PayPolicy` versions.
+
+    Raises
+    ------
+    PolicyFileError
+        Naming the file, the policy entry (as ``row``), the field, the value and the rule.
+    """
+    problems: list[Problem] = []
+    policies: list[PayPolicy] = []
+    for index, raw in enumerate(_policy_dicts(data, source), start=1):
+        try:
+            policies.append(PayPolicy.model_validate(raw))
+        except ValidationError as exc:
+            for err in exc.errors():
+                problems.append(
+                    Problem(
+                        field=".".join(str(p) for p in err["loc"]) or "(policy)",
+                        rule=err["msg"],
+                        value=err.get("input") if not isinstance(err.get("input"), dict) else "(table)",
+                        row=index,
+                        file=source,
+                    )
+                )
+    versions = [p.version for p in policies]
+    for version in {v for v in versions if versions.count(v) > 1}:
+        problems.append(Problem(field="version", rule="policy versions must be unique", value=version, file=source))
+    if problems:
+        raise PolicyFileError(problems)
+    return policies
+
+
+def load_policies(path: Path | str) -> list[PayPolicy]:
+    """Read every policy version from a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file."""
+    path = Path(path)
+    source = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyFileError([Problem(field="(file)", rule=f"cannot read the policy file: {exc.strerror}", value=str(path), file=source)]) from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix.lower() in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            raise PolicyFileError([Problem(field="(file)", rule="policy file must be .toml, .yaml or .yml", value=path.suffix, file=source)])
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise PolicyFileError([Problem(field="(file)", rule=f"not valid {path.suffix[1:].upper()}: {exc}", value=None, file=source)]) from exc
+    return parse_policies(data, source)
+
+
+def policy_for_month(policies: Sequence[PayPolicy], month: str) -> PayPolicy:
+    """The version in force for ``month`` (latest ``effective_from`` that covers its first day).
+
+    Raises
+    ------
+    NoPolicyInForce
+        When no version covers the month.
+    """
+    covering = [p for p in policies if p.covers(month)]
+    if not covering:
+        spans = ", ".join(f"{p.version}: {p.effective_from}..{p.effective_to or 'open'}" for p in policies)
+        raise NoPolicyInForce(
+            [Problem(field="month", rule=f"no pay policy is in force on its first day (versions: {spans or 'none'})", value=month)]
+        )
+    return max(covering, key=lambda p: p.effective_from)
+
+
+@lru_cache(maxsize=1)
+def default_policy_path() -> Path:
+    """The example China policy shipped with the package."""
+    return Path(__file__).resolve().parent / "policies" / "china_default.toml"

@@ -1,0 +1,727 @@
+"""The pay rules: one named function per rule, each producing itemised pay lines.
+
+``monthly pay = post wage + piece-rate wage + individual bonuses/penalties``, then the law.
+Every rule reads a :class:`TechMonth` (one technician's month, with the derived figures it needs)
+and the lines produced so far, and returns new :class:`~payroll.domain.PayLine` objects whose amount
+is ``to_fen(quantity × rate × coefficient × multiplier)``. :data:`RULES` lists them in the order they
+run, with a sentence each and the category that the law rules (20% cap, minimum wage) look at.
+
+The two base-workload deductions are explicit policy choices, each its own function:
+:func:`deduct_base_pro_rata` and :func:`deduct_base_chronological`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from payroll.domain import (
+    QUANTITY_PLACES,
+    RATE_PLACES,
+    AttendanceDay,
+    DayStatus,
+    LossDeduction,
+    PayLine,
+    PayOrder,
+    PayTechnician,
+    QualityRecord,
+)
+from payroll.policy import BaseDeduction, PayPolicy, RepeatFaultMode, WorkingTimeSystem
+from vocabulary import calendar as cal
+from vocabulary.money import to_fen
+from vocabulary.orders import OrderType
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+_MINUTES_PER_HOUR = Decimal(60)
+
+
+class Category(StrEnum):
+    """What a line is, for the law rules: wage, overtime, bonus, deduction or information."""
+
+    WAGE = "wage"  # normal-hours pay: post wage, piece pay, minimum-wage top-up
+    OVERTIME = "overtime"  # overtime pay (excluded from the minimum-wage comparison)
+    BONUS = "bonus"  # bonus items and their cap
+    DEDUCTION = "deduction"  # penalties, loss deductions, their caps (at most 20% of the month's wage)
+    INFO = "info"  # zero-amount lines that explain (base workload, unpaid repeat orders)
+
+
+def quantity(value: Decimal) -> Decimal:
+    """Quantise a derived quantity to :data:`~payroll.domain.QUANTITY_PLACES` (half-up)."""
+    return value.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP)
+
+
+def derived_rate(value: Decimal) -> Decimal:
+    """Quantise a derived rate to :data:`~payroll.domain.RATE_PLACES` (half-up)."""
+    return value.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def fen_as_yuan(fen: int) -> Decimal:
+    """Exact yuan of an integer fen amount (for lines whose rate is a computed amount)."""
+    return Decimal(fen).scaleb(-2)
+
+
+@dataclass(frozen=True)
+class MonthCalendar:
+    """The month's days as the jurisdiction classifies them (computed once per run)."""
+
+    month: str
+    first: dt.date
+    last: dt.date
+    kinds: dict[dt.date, str]
+    work_days: tuple[dt.date, ...]
+
+    @staticmethod
+    def build(month: str, policy: PayPolicy) -> MonthCalendar:
+        """Classify every day of ``month`` with the policy's jurisdiction profile."""
+        first, last = cal.month_bounds(month)
+        kinds = {day: policy.profile.day_kind(day) for day in cal.days(first, last)}
+        return MonthCalendar(month, first, last, kinds, tuple(d for d, k in kinds.items() if k == "work"))
+
+    def kind(self, day: dt.date) -> str:
+        """``work``, ``rest`` or ``holiday`` for a day of this month (``work`` outside it)."""
+        return self.kinds.get(day, "work")
+
+
+class OvertimeClass(StrEnum):
+    """When an order was done, for overtime pay of piece-rate work."""
+
+    NORMAL = "normal"
+    EXTENDED = "extended_150"
+    REST_DAY = "rest_day_200"
+    HOLIDAY = "holiday_300"
+
+
+@dataclass
+class TechMonth:
+    """One technician's month: inputs, policy and the figures derived from them."""
+
+    tech: PayTechnician
+    policy: PayPolicy
+    calendar: MonthCalendar
+    orders: list[PayOrder]
+    attendance: dict[dt.date, AttendanceDay]
+    quality: QualityRecord | None
+    losses: list[LossDeduction]
+    # derived by prepare()
+    paid_work_days: int = 0
+    paid_leave_days: int = 0
+    unpaid_days: list[dt.date] = field(default_factory=list)
+    month_share: Decimal = ONE
+    base_minutes: int = 0
+    done_minutes: int = 0
+    excluded: dict[str, str] = field(default_factory=dict)  # order id -> reason
+    #: pro-rata mode: the paid share of every order; chronological: None
+    paid_share: Decimal | None = None
+    #: chronological mode: order id -> paid fraction for orders not paid in full (0 or partial)
+    partial: dict[str, Decimal] = field(default_factory=dict)
+    covered_ids: list[str] = field(default_factory=list)
+    grade: str = ""
+    grade_multiplier: Decimal = ONE
+    crossing_day: dt.date | None = None
+
+    def minutes_of(self, order: PayOrder) -> int:
+        """Standard minutes of an order (its own, else the policy's table)."""
+        if order.standard_minutes is not None:
+            return order.standard_minutes
+        return self.policy.standard_minutes[order.order_type][order.difficulty]
+
+
+# --------------------------------------------------------------------------- preparation rules
+
+
+def prorate_for_days_employed_and_leave(ctx: TechMonth) -> None:
+    """Post wage and base workload are pro-rated for days employed and leave.
+
+    Policy: "Base workload: standard hours per month covered by the post wage, from the work-hour
+    pool, pro-rated for days employed and leave." Paid days = working days employed minus unpaid
+    leave; the month share (paid ÷ working days of the month) scales the post wage and the minimum
+    wage; the base workload is scaled by (paid days − paid leave days) ÷ working days.
+    """
+    work_days = ctx.calendar.work_days
+    paid = paid_leave = 0
+    for day in work_days:
+        if not ctx.tech.employed_on(day):
+            ctx.unpaid_days.append(day)
+            continue
+        record = ctx.attendance.get(day)
+        if record is not None and record.status is DayStatus.UNPAID_LEAVE:
+            ctx.unpaid_days.append(day)
+            continue
+        paid += 1
+        if record is not None and record.status is DayStatus.PAID_LEAVE:
+            paid_leave += 1
+    ctx.paid_work_days, ctx.paid_leave_days = paid, paid_leave
+    total = len(work_days)
+    ctx.month_share = ONE if paid == total else quantity(Decimal(paid) / Decimal(total)) if total else ZERO
+    if total:
+        scaled = Decimal(ctx.policy.base_workload_minutes * (paid - paid_leave)) / Decimal(total)
+        ctx.base_minutes = int(scaled.quantize(ONE, rounding=ROUND_HALF_UP))
+
+
+def quality_grade_multiplier(ctx: TechMonth) -> None:
+    """The quality grade sets the piece-pay multiplier: "unit prices are linked to the quality grade".
+
+    The grade comes from the KPI scorecard (or is given); a technician without a KPI row gets the
+    policy's ``default_grade``.
+    """
+    grade = ctx.quality.grade if ctx.quality is not None else ctx.policy.default_grade
+    ctx.grade = grade
+    ctx.grade_multiplier = ctx.policy.grade_multipliers[grade]
+
+
+def repeat_fault_handling(ctx: TechMonth) -> None:
+    """Repeat faults: "an order whose fault recurs within N days is paid once, or clawed back".
+
+    ``paid_once``: a repeat visit (an order with ``repeat_of``) earns no piece pay, the fault was
+    paid once already. ``claw_back``: an order whose fault recurred within the window earns no
+    piece pay (if it was paid in an earlier month, re-running that month recovers it as a negative
+    retro correction). The time of either still counts toward the base workload: it was worked.
+    """
+    policy = ctx.policy.repeat_fault
+    for order in ctx.orders:
+        if policy.mode is RepeatFaultMode.PAID_ONCE:
+            if order.repeat_of is not None:
+                ctx.excluded[order.id] = f"repeat visit of order {order.repeat_of}: the fault is paid once"
+        elif order.repeat_fault_within_days is not None and order.repeat_fault_within_days <= policy.window_days:
+            ctx.excluded[order.id] = (
+                f"fault recurred after {order.repeat_fault_within_days} days "
+                f"(within {policy.window_days}): piece pay clawed back"
+            )
+
+
+def deduct_base_pro_rata(ctx: TechMonth) -> None:
+    """Base workload deducted pro rata: every order pays the share (done − base) ÷ done.
+
+    Policy ``base_deduction = "pro_rata"``: only work beyond the base workload earns piece rates,
+    and the base is spread evenly over all of the month's orders. The share is quantised to
+    6 decimal places (half-up) and shown on the payslip.
+    """
+    done, base = ctx.done_minutes, ctx.base_minutes
+    ctx.paid_share = ZERO if done <= base else quantity(Decimal(done - base) / Decimal(done))
+
+
+def deduct_base_chronological(ctx: TechMonth) -> None:
+    """Base workload deducted chronologically: orders after the base is reached earn piece pay.
+
+    Policy ``base_deduction = "chronological"``: orders in completion order (ties by id) fill the
+    base workload first and earn nothing; the order that crosses it is paid for the fraction of its
+    standard minutes beyond the base (6 decimal places, half-up); every later order is paid in full.
+    """
+    remaining = ctx.base_minutes
+    if remaining <= 0:
+        return
+    for order in sorted(ctx.orders, key=lambda o: (o.completed_at, o.id)):
+        minutes = ctx.minutes_of(order)
+        if remaining >= minutes:
+            ctx.partial[order.id] = ZERO
+            ctx.covered_ids.append(order.id)
+            remaining -= minutes
+        else:
+            ctx.partial[order.id] = quantity(Decimal(minutes - remaining) / Decimal(minutes))
+            ctx.covered_ids.append(order.id)
+            remaining = 0
+        if remaining == 0:
+            break
+
+
+BASE_DEDUCTIONS: dict[BaseDeduction, Callable[[TechMonth], None]] = {
+    BaseDeduction.PRO_RATA: deduct_base_pro_rata,
+    BaseDeduction.CHRONOLOGICAL: deduct_base_chronological,
+}
+
+
+def comprehensive_period_crossing(ctx: TechMonth) -> None:
+    """Comprehensive system: find the day the period's standard hours were used up.
+
+    Under the comprehensive working-time system overtime is counted over the period: the period
+    standard is ``work_days_per_month × 8 h`` (China: 20.83 days) times the month share; piece
+    orders completed after the day the attendance total passes it (on that day: after the ordinary
+    end of the day) are overtime orders.
+    """
+    standard = period_standard_minutes(ctx)
+    total = 0
+    for day in sorted(ctx.attendance):
+        if ctx.calendar.kind(day) == "holiday":
+            continue
+        total += ctx.attendance[day].worked_minutes
+        if total > standard:
+            ctx.crossing_day = day
+            return
+
+
+def period_standard_minutes(ctx: TechMonth) -> int:
+    """Standard minutes of the comprehensive period for this technician (20.83 × 480 × month share)."""
+    profile = ctx.policy.profile
+    value = profile.work_days_per_month * profile.standard_day_minutes * ctx.month_share
+    return int(value.quantize(ONE, rounding=ROUND_HALF_UP))
+
+
+def prepare(ctx: TechMonth) -> TechMonth:
+    """Run the preparation rules that derive the figures the line rules price."""
+    prorate_for_days_employed_and_leave(ctx)
+    quality_grade_multiplier(ctx)
+    repeat_fault_handling(ctx)
+    ctx.done_minutes = sum(ctx.minutes_of(o) for o in ctx.orders)
+    BASE_DEDUCTIONS[ctx.policy.base_deduction](ctx)
+    if ctx.policy.working_time_system is WorkingTimeSystem.COMPREHENSIVE:
+        comprehensive_period_crossing(ctx)
+    return ctx
+
+
+def order_overtime_class(ctx: TechMonth, order: PayOrder) -> OvertimeClass:
+    """When the order was done: normal time, extended hours, rest day or statutory holiday.
+
+    China profile: statutory holiday → 300%. Standard system: rest day without time off in lieu →
+    200%; a working day with more than 8 h worked and the order completed after the ordinary end
+    of the day → 150%. Comprehensive system: after the period standard is used up → 150%.
+    """
+    day = order.completed_at.date()
+    kind = ctx.calendar.kind(day)
+    if kind == "holiday":
+        return OvertimeClass.HOLIDAY
+    late = order.completed_at.time() > ctx.policy.ordinary_day_end
+    if ctx.policy.working_time_system is WorkingTimeSystem.STANDARD:
+        record = ctx.attendance.get(day)
+        if kind == "rest":
+            return OvertimeClass.NORMAL if record is not None and record.comp_time_off else OvertimeClass.REST_DAY
+        if late and record is not None and record.worked_minutes > ctx.policy.profile.standard_day_minutes:
+            return OvertimeClass.EXTENDED
+        return OvertimeClass.NORMAL
+    crossing = ctx.crossing_day
+    if crossing is not None and (day > crossing or (day == crossing and late)):
+        return OvertimeClass.EXTENDED
+    return OvertimeClass.NORMAL
+
+
+def overtime_multiplier(ctx: TechMonth, klass: OvertimeClass) -> Decimal:
+    """The jurisdiction's multiplier for an overtime class (1 for normal time)."""
+    profile = ctx.policy.profile
+    return {
+        OvertimeClass.NORMAL: ONE,
+        OvertimeClass.EXTENDED: profile.extended_hours,
+        OvertimeClass.REST_DAY: profile.rest_day,
+        OvertimeClass.HOLIDAY: profile.statutory_holiday,
+    }[klass]
+
+
+# --------------------------------------------------------------------------- line rules
+
+LineRule = Callable[[TechMonth, Sequence[PayLine]], list[PayLine]]
+
+
+def post_wage(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Post wage: "the post wage is the guaranteed base", by post grade, pro-rated by paid days.
+
+    quantity = paid working days ÷ working days of the month (1 for a full month), rate = the post
+    grade's monthly wage.
+    """
+    wage = ctx.policy.post_wages[ctx.tech.post_grade]
+    return [
+        PayLine.priced(
+            "post_wage",
+            "post_wage",
+            f"post wage of grade {ctx.tech.post_grade} × share of the month worked",
+            ctx.month_share,
+            wage,
+            sources={
+                "post_grade": ctx.tech.post_grade,
+                "paid_work_days": ctx.paid_work_days,
+                "month_work_days": len(ctx.calendar.work_days),
+                "unpaid_days": [d.isoformat() for d in ctx.unpaid_days],
+            },
+        )
+    ]
+
+
+def base_workload(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Base workload: "only work beyond it earns piece rates" (zero-amount line that explains).
+
+    quantity = the base workload in standard minutes covered by the post wage; amount 0.
+    """
+    mode = ctx.policy.base_deduction
+    sources: dict[str, object] = {
+        "mode": mode.value,
+        "base_minutes": ctx.base_minutes,
+        "done_minutes": ctx.done_minutes,
+        "full_month_base_minutes": ctx.policy.base_workload_minutes,
+        "paid_leave_days": ctx.paid_leave_days,
+    }
+    if mode is BaseDeduction.PRO_RATA:
+        sources["paid_share"] = str(ctx.paid_share)
+    else:
+        sources["covering_order_ids"] = list(ctx.covered_ids)
+    return [
+        PayLine.priced(
+            "base_workload",
+            "base_workload",
+            f"base workload covered by the post wage ({mode.value} deduction)",
+            Decimal(ctx.base_minutes),
+            ZERO,
+            sources=sources,
+        )
+    ]
+
+
+def repeat_fault_unpaid(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Orders left unpaid by the repeat-fault policy, shown with multiplier 0 (amount 0)."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    by_id = {o.id: o for o in ctx.orders} if ctx.excluded else {}
+    for order_id in sorted(ctx.excluded):
+        order = by_id[order_id]
+        groups.setdefault((order.order_type.value, order.difficulty), []).append(order_id)
+    out = []
+    for (order_type, difficulty), ids in sorted(groups.items()):
+        out.append(
+            PayLine.priced(
+                "repeat_fault_unpaid",
+                f"repeat_fault_unpaid:{order_type}:{difficulty}",
+                f"{order_type} orders (difficulty {difficulty}) not paid: repeat fault ({ctx.policy.repeat_fault.mode.value})",
+                Decimal(len(ids)),
+                ctx.policy.unit_prices[by_id[ids[0]].order_type],
+                ctx.policy.difficulty_coefficients[difficulty],
+                ZERO,
+                sources={"order_ids": ids, "reasons": {i: ctx.excluded[i] for i in ids}},
+            )
+        )
+    return out
+
+
+def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Piece pay = Σ over paid orders of unit price × difficulty coefficient × quality multiplier.
+
+    Orders are grouped by type, difficulty and overtime class; quantity = paid order-equivalents
+    (1 per order beyond the base, a fraction for the pro-rata share or the order crossing the base).
+    "For piece-rate workers the multiplier applies to the piece price of orders done in overtime
+    once the quota is met": overtime groups carry multiplier = quality × 150/200/300% (rule
+    ``piece_pay_overtime``).
+    """
+    groups: dict[tuple[OrderType, int, OvertimeClass], list[str]] = {}
+    fractions: dict[tuple[OrderType, int, OvertimeClass], Decimal] = {}
+    share = ctx.paid_share
+    partial = ctx.partial
+    excluded = ctx.excluded
+    if share is not None and share == ZERO:
+        return []
+    for order in ctx.orders:
+        if order.id in excluded:
+            continue
+        fraction = partial.get(order.id) if share is None else None
+        if fraction is not None and fraction == ZERO:
+            continue
+        key = (order.order_type, order.difficulty, order_overtime_class(ctx, order))
+        ids = groups.get(key)
+        if ids is None:
+            groups[key] = [order.id]
+        else:
+            ids.append(order.id)
+        if fraction is not None:
+            fractions[key] = fractions.get(key, ZERO) + fraction - ONE
+    out = []
+    policy = ctx.policy
+    kpi_values = dict(ctx.quality.kpi_values) if ctx.quality is not None and ctx.quality.kpi_values else None
+    for key in sorted(groups):
+        order_type, difficulty, klass = key
+        ids = groups[key]
+        qty = Decimal(len(ids)) * share if share is not None else Decimal(len(ids)) + fractions.get(key, ZERO)
+        ot = overtime_multiplier(ctx, klass)
+        rule = "piece_pay" if klass is OvertimeClass.NORMAL else "piece_pay_overtime"
+        label = f"{order_type.value} orders, difficulty {difficulty}, grade {ctx.grade}"
+        if klass is not OvertimeClass.NORMAL:
+            label += f", overtime {klass.value}"
+        sources: dict[str, object] = {
+            "order_ids": ids,
+            "quality_grade": ctx.grade,
+            "quality_multiplier": str(ctx.grade_multiplier),
+            "overtime": klass.value,
+            "overtime_multiplier": str(ot),
+        }
+        if share is not None:
+            sources["paid_share"] = str(share)
+        else:
+            part = {i: str(partial[i]) for i in ids if i in partial}
+            if part:
+                sources["partially_paid"] = part
+        if kpi_values:
+            sources["kpi_values"] = kpi_values
+        out.append(
+            PayLine.priced(
+                rule,
+                f"{rule}:{order_type.value}:{difficulty}:{klass.value}",
+                label,
+                qty,
+                policy.unit_prices[order_type],
+                policy.difficulty_coefficients[difficulty],
+                ctx.grade_multiplier * ot,
+                sources=sources,
+            )
+        )
+    return out
+
+
+def hourly_base(ctx: TechMonth) -> Decimal:
+    """Hourly base for overtime = monthly post wage ÷ 21.75 days ÷ 8 hours (to 0.0001 CNY).
+
+    China: 劳社部发〔2008〕3号 — 日工资 = 月工资收入 ÷ 月计薪天数 (21.75); 小时工资 = 日工资 ÷ 8.
+    """
+    profile = ctx.policy.profile
+    wage = ctx.policy.post_wages[ctx.tech.post_grade]
+    hours = Decimal(profile.standard_day_minutes) / _MINUTES_PER_HOUR
+    return derived_rate(wage / profile.pay_days_per_month / hours)
+
+
+def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Overtime hours on the post wage: extended hours 150%, rest day 200%, statutory holiday 300%.
+
+    Labour Law art. 44. Standard system: minutes beyond 8 h on a working day at 150%; work on a rest
+    day without time off in lieu at 200%; work on a statutory holiday at 300%. Comprehensive system:
+    holiday work at 300%; the month's other minutes beyond the period standard (20.83 days × 8 h ×
+    month share) at 150%. quantity = hours (minutes ÷ 60, 6 decimal places), rate = hourly base.
+    """
+    if not ctx.policy.pay_overtime_hours:
+        return []
+    profile = ctx.policy.profile
+    day_limit = profile.standard_day_minutes
+    buckets: dict[OvertimeClass, dict[str, int]] = {}
+    ordinary_total = 0
+    for day in sorted(ctx.attendance):
+        record = ctx.attendance[day]
+        worked = record.worked_minutes
+        if worked <= 0 or not ctx.tech.employed_on(day):
+            continue
+        kind = ctx.calendar.kind(day)
+        if kind == "holiday":
+            buckets.setdefault(OvertimeClass.HOLIDAY, {})[day.isoformat()] = worked
+        elif ctx.policy.working_time_system is WorkingTimeSystem.STANDARD:
+            if kind == "rest":
+                if not record.comp_time_off:
+                    buckets.setdefault(OvertimeClass.REST_DAY, {})[day.isoformat()] = worked
+            elif worked > day_limit:
+                buckets.setdefault(OvertimeClass.EXTENDED, {})[day.isoformat()] = worked - day_limit
+        else:
+            ordinary_total += worked
+    if ctx.policy.working_time_system is WorkingTimeSystem.COMPREHENSIVE:
+        standard = period_standard_minutes(ctx)
+        if ordinary_total > standard:
+            buckets[OvertimeClass.EXTENDED] = {
+                "period_worked_minutes": ordinary_total,
+                "period_standard_minutes": standard,
+                "overtime_minutes": ordinary_total - standard,
+            }
+    rate = hourly_base(ctx)
+    out = []
+    for klass in (OvertimeClass.EXTENDED, OvertimeClass.REST_DAY, OvertimeClass.HOLIDAY):
+        days = buckets.get(klass)
+        if not days:
+            continue
+        minutes = days["overtime_minutes"] if "overtime_minutes" in days else sum(days.values())
+        out.append(
+            PayLine.priced(
+                "overtime_hours",
+                f"overtime_hours:{klass.value}",
+                f"overtime hours ({klass.value}) at the hourly base (post wage ÷ "
+                f"{profile.pay_days_per_month} ÷ {day_limit // 60})",
+                quantity(Decimal(minutes) / _MINUTES_PER_HOUR),
+                rate,
+                ONE,
+                overtime_multiplier(ctx, klass),
+                sources={"minutes": minutes, "days": days, "system": ctx.policy.working_time_system.value},
+            )
+        )
+    return out
+
+
+def _count_items(ctx: TechMonth) -> dict[str, list[str]]:
+    window = ctx.policy.repeat_fault.window_days
+    counts: dict[str, list[str]] = {"praise": [], "complaint": [], "repeat_fault": [], "missed_appointment": []}
+    for order in ctx.orders:
+        if order.praise:
+            counts["praise"].append(order.id)
+        if order.complaint:
+            counts["complaint"].append(order.id)
+        if order.repeat_fault_within_days is not None and order.repeat_fault_within_days <= window:
+            counts["repeat_fault"].append(order.id)
+        if order.appointment_kept is False:
+            counts["missed_appointment"].append(order.id)
+    return counts
+
+
+def bonus_and_penalty_items(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Bonuses and penalties per item (praise, complaint, repeat fault, missed appointment).
+
+    "Bonuses/penalties pull on single items": quantity = occurrences, rate = the item's amount
+    (positive for a bonus, negative for a penalty).
+    """
+    items = ctx.policy.items
+    if not items:
+        return []
+    out = []
+    for name, ids in _count_items(ctx).items():
+        item = items.get(name)
+        if item is None or not ids:
+            continue
+        out.append(
+            PayLine.priced(
+                "bonus_item" if item.amount >= 0 else "penalty_item",
+                f"item:{name}",
+                item.label or name.replace("_", " "),
+                Decimal(len(ids)),
+                item.amount,
+                sources={"item": name, "order_ids": ids},
+            )
+        )
+    return out
+
+
+def bonus_and_penalty_caps(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Caps on items: bonuses add at most ``bonus_cap``, penalties take at most ``penalty_cap`` a month.
+
+    The excess is taken back (bonus) or given back (penalty) by a line of quantity 1.
+    """
+    out = []
+    bonus = sum(li.amount_fen for li in lines if li.rule == "bonus_item")
+    penalty = -sum(li.amount_fen for li in lines if li.rule == "penalty_item")
+    cap = ctx.policy.bonus_cap
+    if cap is not None and bonus > to_fen(cap):
+        excess = bonus - to_fen(cap)
+        out.append(
+            PayLine.priced(
+                "bonus_cap", "bonus_cap", f"bonus items capped at {cap} a month", ONE, -fen_as_yuan(excess),
+                sources={"bonus_items_fen": bonus, "cap": str(cap)},
+            )
+        )
+    cap = ctx.policy.penalty_cap
+    if cap is not None and penalty > to_fen(cap):
+        excess = penalty - to_fen(cap)
+        out.append(
+            PayLine.priced(
+                "penalty_cap", "penalty_cap", f"penalty items capped at {cap} a month", ONE, fen_as_yuan(excess),
+                sources={"penalty_items_fen": penalty, "cap": str(cap)},
+            )
+        )
+    return out
+
+
+def loss_deductions(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Deductions for losses the technician caused (compensation), one line each, negative."""
+    return [
+        PayLine.priced(
+            "loss_deduction",
+            f"loss_deduction:{index}:{loss.reference}",
+            f"compensation for loss: {loss.reason}",
+            ONE,
+            -loss.amount,
+            sources={"reason": loss.reason, "reference": loss.reference},
+        )
+        for index, loss in enumerate(ctx.losses, start=1)
+    ]
+
+
+def deductions_at_most_20_percent(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Deductions at most 20% of the month's wage (工资支付暂行规定 art. 16, China profile).
+
+    The month's wage = wage + overtime + bonus lines; deductions = penalties and loss deductions
+    (after their own cap). The excess over the allowed share is given back by a line of quantity 1.
+    """
+    wage = sum(li.amount_fen for li in lines if RULE_CATEGORY[li.rule] in _GROSS)
+    deducted = -sum(li.amount_fen for li in lines if RULE_CATEGORY[li.rule] is Category.DEDUCTION)
+    share = ctx.policy.profile.loss_deduction_cap_share
+    allowed = max(0, to_fen(fen_as_yuan(wage) * share))
+    if deducted <= allowed:
+        return []
+    excess = deducted - allowed
+    return [
+        PayLine.priced(
+            "deduction_cap",
+            "deduction_cap",
+            f"deductions limited to {share * 100:.0f}% of the month's wage",
+            ONE,
+            fen_as_yuan(excess),
+            sources={"month_wage_fen": wage, "deductions_fen": deducted, "allowed_fen": allowed},
+        )
+    ]
+
+
+def minimum_wage_top_up(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
+    """Pay after deductions never below the local minimum wage: a top-up line when it falls short.
+
+    Compared: every line except overtime pay (the minimum wage is for normal working hours) against
+    the policy's monthly minimum wage × the share of the month worked.
+    """
+    basis = sum(li.amount_fen for li in lines if RULE_CATEGORY[li.rule] is not Category.OVERTIME)
+    due = to_fen(ctx.policy.minimum_wage * ctx.month_share)
+    if basis >= due:
+        return []
+    return [
+        PayLine.priced(
+            "minimum_wage_top_up",
+            "minimum_wage_top_up",
+            f"top-up to the local minimum wage {ctx.policy.minimum_wage} × share of the month",
+            ONE,
+            fen_as_yuan(due - basis),
+            sources={"minimum_wage": str(ctx.policy.minimum_wage), "month_share": str(ctx.month_share),
+                     "due_fen": due, "pay_before_top_up_fen": basis},
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A registered line rule: its function, the sentence it enforces and the category of its lines."""
+
+    name: str
+    function: LineRule
+    sentence: str
+    category: Category
+
+
+#: Every line rule, in the order they run (later rules see the lines of earlier ones).
+RULES: tuple[RuleSpec, ...] = (
+    RuleSpec("post_wage", post_wage, "The post wage is the guaranteed base.", Category.WAGE),
+    RuleSpec("base_workload", base_workload, "Only work beyond the base workload earns piece rates.", Category.INFO),
+    RuleSpec("repeat_fault_unpaid", repeat_fault_unpaid, "A repeated fault is paid once or clawed back.",
+             Category.INFO),
+    RuleSpec("piece_pay", piece_pay, "Unit price × difficulty × quality multiplier per paid order.", Category.WAGE),
+    RuleSpec("overtime_hours", overtime_hours, "Overtime at 150% / 200% / 300% of the hourly base.",
+             Category.OVERTIME),
+    RuleSpec("bonus_and_penalty_items", bonus_and_penalty_items, "Bonuses and penalties per item.",
+             Category.BONUS),
+    RuleSpec("bonus_and_penalty_caps", bonus_and_penalty_caps, "Bonuses and penalties are capped per month.",
+             Category.BONUS),
+    RuleSpec("loss_deductions", loss_deductions, "Losses the technician caused are deducted.", Category.DEDUCTION),
+    RuleSpec("deductions_at_most_20_percent", deductions_at_most_20_percent,
+             "Deductions take at most 20% of the month's wage.", Category.DEDUCTION),
+    RuleSpec("minimum_wage_top_up", minimum_wage_top_up,
+             "Pay after deductions is never below the local minimum wage.", Category.WAGE),
+)
+
+#: Category of every line rule name (a rule function may emit lines under several names).
+RULE_CATEGORY: dict[str, Category] = {
+    "post_wage": Category.WAGE,
+    "base_workload": Category.INFO,
+    "repeat_fault_unpaid": Category.INFO,
+    "piece_pay": Category.WAGE,
+    "piece_pay_overtime": Category.OVERTIME,
+    "overtime_hours": Category.OVERTIME,
+    "bonus_item": Category.BONUS,
+    "bonus_cap": Category.BONUS,
+    "penalty_item": Category.DEDUCTION,
+    "penalty_cap": Category.DEDUCTION,
+    "loss_deduction": Category.DEDUCTION,
+    "deduction_cap": Category.DEDUCTION,
+    "minimum_wage_top_up": Category.WAGE,
+}
+
+_GROSS = frozenset({Category.WAGE, Category.OVERTIME, Category.BONUS})
+
+
+def apply_rules(ctx: TechMonth) -> list[PayLine]:
+    """Run :func:`prepare` and then every rule of :data:`RULES` in order; return all lines."""
+    prepare(ctx)
+    lines: list[PayLine] = []
+    for spec in RULES:
+        lines.extend(spec.function(ctx, lines))
+    return lines

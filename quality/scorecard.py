@@ -1,0 +1,373 @@
+"""The scorecard: KPI values → points out of 100 → quality grade (A/B/C/D), and monthly grades.
+
+:func:`monthly_grades` is the one function the payroll instrument reads grades through.
+
+The scoring rule (operator's scheme by default, :func:`default_scheme`)
+-----------------------------------------------------------------------
+- Each KPI has a weight (its points), a target, a direction and a floor. It earns its full weight
+  at or beyond the target, 0 at or beyond the floor, linearly in between.
+- The weights of the customer-satisfaction part (the five callback KPIs) add up to 40, those of
+  the operational scorecard (timeliness, repeat faults, first response, complaints) to 60.
+- A KPI without data, or with fewer records than its ``min_sample`` (default 5), is **not scored**:
+  it is flagged and the remaining KPIs of its part are rescaled to the part's share. When a
+  whole part has no scoreable KPI the other part is rescaled to 100. When nothing is scoreable,
+  the score is ``no_data_score`` (80 = grade B, the neutral grade) with the flag
+  ``insufficient_data``: a technician is never graded harshly from no evidence.
+- In :func:`monthly_grades`, each KPI of a technician is in addition **shrunk toward the pooled
+  value of the technician's group** (region group when technicians are given, otherwise all orders
+  passed in) by empirical-Bayes shrinkage with ``shrinkage_strength`` m pseudo-records
+  (default 10): ``v' = (n·v + m·g) / (n + m)``. With 5 callbacks the own value counts 1/3,
+  with 90 it counts 90 %. m = 0 disables it.
+- The score is quantised to 0.01 (half-up); the grade is the first band whose ``min_score`` the
+  score reaches (bands sorted descending), so grades are monotone in the score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from quality.domain import (
+    Direction,
+    GradeBand,
+    KpiResult,
+    KpiRule,
+    KpiSettings,
+    Light,
+    Part,
+    ScoredGrade,
+)
+from quality.kpis import KPI_FUNCTIONS, KPI_SCALE, compute_kpis
+from quality.periods import month_window
+from vocabulary.orders import WorkOrder
+from vocabulary.staff import Technician
+
+__all__ = [
+    "KPI_NAMES",
+    "GradeBand",
+    "KpiRule",
+    "ScoreScheme",
+    "ScoredGrade",
+    "default_scheme",
+    "kpi_points",
+    "monthly_grades",
+    "score_and_grade",
+    "shrink",
+    "technician_scorecards",
+]
+
+#: The stable KPI keys (never renamed; new ones are appended).
+KPI_NAMES: tuple[str, ...] = (
+    "repair_timeliness",
+    "install_timeliness",
+    "repeat_report_rate",
+    "callback_contact_timely",
+    "callback_appointment_kept",
+    "callback_skill",
+    "callback_attitude",
+    "overall_satisfaction",
+    "first_response_30min",
+    "complaints_per_1000",
+    "install_wait_hours",
+    "overdue_reminders",
+)
+assert set(KPI_NAMES) == set(KPI_FUNCTIONS), "every KPI key needs a function in quality.kpis"
+
+_D = Decimal
+_CENT = Decimal("0.01")
+_MICRO = Decimal("0.000001")
+
+
+def _higher(weight: str, target: str, warn: str, floor: str, part: Part) -> KpiRule:
+    return KpiRule(weight=_D(weight), target=_D(target), warn=_D(warn), floor=_D(floor), part=part)
+
+
+def _lower(weight: str, target: str, warn: str, floor: str, part: Part = Part.OPERATIONAL) -> KpiRule:
+    return KpiRule(
+        weight=_D(weight), target=_D(target), warn=_D(warn), floor=_D(floor), part=part,
+        direction=Direction.LOWER,
+    )
+
+
+def _default_rules() -> dict[str, KpiRule]:
+    sat, op = Part.SATISFACTION, Part.OPERATIONAL
+    return {
+        # customer satisfaction: 40 points; plan target "satisfaction >= 80%"
+        "callback_contact_timely": _higher("8", "0.80", "0.70", "0.50", sat),
+        "callback_appointment_kept": _higher("8", "0.80", "0.70", "0.50", sat),
+        "callback_skill": _higher("8", "0.80", "0.70", "0.50", sat),
+        "callback_attitude": _higher("8", "0.80", "0.70", "0.50", sat),
+        "overall_satisfaction": _higher("8", "0.80", "0.70", "0.50", sat),
+        # operational scorecard: 60 points; norms "repair rate >= 95%", "response <= 30 min",
+        # "complaint rate <= 1%"
+        "repair_timeliness": _higher("15", "0.95", "0.90", "0.80", op),
+        "install_timeliness": _higher("12", "0.95", "0.90", "0.80", op),
+        "repeat_report_rate": _lower("12", "0.05", "0.08", "0.15"),
+        "first_response_30min": _higher("9", "0.95", "0.90", "0.70", op),
+        "complaints_per_1000": _lower("12", "10", "15", "30"),
+        # watched (lights, warnings) but not scored
+        "install_wait_hours": _lower("0", "48", "72", "168"),
+        "overdue_reminders": _lower("0", "0.05", "0.10", "0.20"),
+    }
+
+
+def _default_bands() -> tuple[GradeBand, ...]:
+    return (
+        GradeBand(grade="A", min_score=_D(90)),
+        GradeBand(grade="B", min_score=_D(80)),
+        GradeBand(grade="C", min_score=_D(65)),
+        GradeBand(grade="D", min_score=_D(0)),
+    )
+
+
+class ScoreScheme(BaseModel):
+    """A scoring scheme: per-KPI rules, grade bands and the small-sample rule.
+
+    The default is the operator's scheme: customer satisfaction 40 % of the score, the
+    operational scorecard 60 %; bands A >= 90, B >= 80, C >= 65, D below.
+
+    Attributes
+    ----------
+    rules:
+        KPI key → :class:`KpiRule` (weight, target, direction, floor, warn, part, min_sample).
+        Scored weights must add up to 100.
+    bands:
+        Grade bands; sorted descending by ``min_score``; the lowest must start at 0.
+    shrinkage_strength:
+        m of the empirical-Bayes shrinkage toward the group value in :func:`monthly_grades`.
+    no_data_score:
+        Score given when no KPI can be scored (flag ``insufficient_data``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = "operator-40-60"
+    rules: dict[str, KpiRule] = Field(default_factory=_default_rules)
+    bands: tuple[GradeBand, ...] = Field(default_factory=_default_bands)
+    shrinkage_strength: Decimal = Field(default=Decimal(10), ge=0)
+    no_data_score: Decimal = Field(default=Decimal(80), ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScoreScheme:
+        unknown = sorted(set(self.rules) - set(KPI_NAMES))
+        if unknown:
+            raise ValueError(f"unknown KPI key(s) {unknown} in the scheme; known: {list(KPI_NAMES)}")
+        total = sum((r.weight for r in self.rules.values()), Decimal(0))
+        if total != 100:
+            raise ValueError(f"KPI weights must add up to 100 points, got {total}")
+        if not self.bands:
+            raise ValueError("a scheme needs at least one grade band")
+        ordered = tuple(sorted(self.bands, key=lambda b: b.min_score, reverse=True))
+        if ordered[-1].min_score != 0:
+            raise ValueError(f"the lowest grade band must start at 0, got {ordered[-1].min_score}")
+        if len({b.min_score for b in ordered}) != len(ordered):
+            raise ValueError("grade bands must have distinct min_score values")
+        if ordered != self.bands:
+            raise ValueError("grade bands must be listed best first (descending min_score)")
+        return self
+
+    def part_shares(self) -> dict[Part, Decimal]:
+        """Points of each part (sum of its weights): 40 / 60 in the operator's scheme."""
+        shares: dict[Part, Decimal] = defaultdict(Decimal)
+        for rule in self.rules.values():
+            shares[rule.part] += rule.weight
+        return dict(shares)
+
+    def grade_for(self, score: Decimal) -> str:
+        """The grade letter of ``score``: the first band (descending) whose minimum it reaches."""
+        for band in self.bands:
+            if score >= band.min_score:
+                return band.grade
+        return self.bands[-1].grade
+
+
+def default_scheme() -> ScoreScheme:
+    """The operator's scheme (satisfaction 40 %, operational 60 %; A/B/C/D at 90/80/65)."""
+    return ScoreScheme()
+
+
+def kpi_points(rule: KpiRule, value: Decimal) -> Decimal:
+    """Points of one KPI value: full weight at/after the target, 0 at/after the floor, linear between."""
+    if rule.direction == Direction.HIGHER:
+        fraction = (value - rule.floor) / (rule.target - rule.floor)
+    else:
+        fraction = (rule.floor - value) / (rule.floor - rule.target)
+    fraction = min(Decimal(1), max(Decimal(0), fraction))
+    return rule.weight * fraction
+
+
+def score_and_grade(
+    kpi_values: Mapping[str, Decimal | None],
+    scheme: ScoreScheme | None = None,
+    sample_sizes: Mapping[str, int] | None = None,
+) -> ScoredGrade:
+    """Score KPI values out of 100 and grade them.
+
+    Parameters
+    ----------
+    kpi_values:
+        KPI key → value (None: no data). Keys outside the scheme are ignored.
+    scheme:
+        The scoring scheme (default: the operator's, :func:`default_scheme`).
+    sample_sizes:
+        KPI key → records behind the value; a KPI with fewer than its rule's ``min_sample`` is
+        not scored (flagged ``small_sample``). KPIs missing from this mapping are scored.
+
+    Returns
+    -------
+    ScoredGrade
+        Score in [0, 100] (0.01), grade, points per scored KPI, flags, lights.
+    """
+    scheme = scheme or default_scheme()
+    sizes = dict(sample_sizes or {})
+    points: dict[str, Decimal] = {}
+    flags: list[str] = []
+    lights: dict[str, Light] = {}
+    values: dict[str, Decimal | None] = {}
+    earned: dict[Part, Decimal] = defaultdict(Decimal)
+    available: dict[Part, Decimal] = defaultdict(Decimal)
+    for name, rule in scheme.rules.items():
+        value = kpi_values.get(name)
+        values[name] = value
+        n = sizes.get(name)
+        small = n is not None and n < rule.min_sample
+        lights[name] = Light.GREY if small else rule.light(value)
+        if rule.weight == 0:
+            continue
+        if value is None:
+            flags.append(f"{name}: no data, not scored")
+            continue
+        if small:
+            flags.append(f"small_sample: {name} has {n} record(s) < {rule.min_sample}, not scored")
+            continue
+        earned[rule.part] += kpi_points(rule, value)
+        points[name] = kpi_points(rule, value).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        available[rule.part] += rule.weight
+    shares = scheme.part_shares()
+    present = [p for p in available if available[p] > 0]
+    if not present:
+        score = scheme.no_data_score.quantize(_CENT, ROUND_HALF_UP)
+        flags.append(f"insufficient_data: no KPI could be scored; neutral score {score} given")
+    else:
+        total_share = sum((shares[p] for p in present), Decimal(0))
+        raw = sum((shares[p] * earned[p] / available[p] for p in present), Decimal(0)) * 100 / total_share
+        score = min(Decimal(100), max(Decimal(0), raw)).quantize(_CENT, ROUND_HALF_UP)
+        for part in shares:
+            if shares[part] > 0 and part not in present:
+                flags.append(f"part {part} has no scoreable KPI; the score rests on the other part")
+    return ScoredGrade(
+        score=score, grade=scheme.grade_for(score), points=points, flags=flags, values=values,
+        sample_sizes={k: v for k, v in sizes.items() if k in scheme.rules}, lights=lights,
+    )
+
+
+def shrink(result: KpiResult, group_value: Decimal | None, strength: Decimal) -> Decimal | None:
+    """Empirical-Bayes shrinkage of a KPI toward its group: ``(n·v + m·g) / (n + m)``.
+
+    Returns the own value unchanged when there is no group value or ``m == 0``, None when the KPI
+    has no data.
+    """
+    if result.value is None:
+        return None
+    if group_value is None or strength == 0:
+        return result.value
+    n = Decimal(result.denominator)
+    return ((n * result.value + strength * group_value) / (n + strength)).quantize(_MICRO, ROUND_HALF_UP)
+
+
+def technician_scorecards(
+    orders: Sequence[WorkOrder],
+    month: str,
+    technician_ids: Iterable[str] | None = None,
+    scheme: ScoreScheme | None = None,
+    *,
+    technicians: Iterable[Technician] | None = None,
+    settings: KpiSettings | None = None,
+) -> dict[str, tuple[ScoredGrade, dict[str, KpiResult]]]:
+    """Scorecards with the raw KPI results behind them (see :func:`monthly_grades`)."""
+    scheme = scheme or default_scheme()
+    settings = settings or KpiSettings()
+    window = month_window(month)
+    names = list(scheme.rules)
+    group_of: dict[str, str] = {}
+    for tech in technicians or ():
+        group_of[tech.id] = tech.region_group_id or f"support:{tech.branch_id}"
+    by_tech: dict[str, list[WorkOrder]] = defaultdict(list)
+    for order in orders:
+        if order.technician_id is not None:
+            by_tech[order.technician_id].append(order)
+    ids = list(technician_ids) if technician_ids is not None else sorted(by_tech)
+    all_results = {t: compute_kpis(os, window, settings, names) for t, os in by_tech.items()}
+    # the group value pools the group's technicians: sum of numerators / sum of denominators
+    pooled: dict[str, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(lambda: [Decimal(0)] * 2))
+    for tech_id, results in all_results.items():
+        for name, result in results.items():
+            acc = pooled[group_of.get(tech_id, "*")][name]
+            acc[0] += result.numerator
+            acc[1] += result.denominator
+    out: dict[str, tuple[ScoredGrade, dict[str, KpiResult]]] = {}
+    for tech_id in ids:
+        results = all_results.get(tech_id) or compute_kpis([], window, settings, names)
+        group = pooled.get(group_of.get(tech_id, "*"), {})
+        values: dict[str, Decimal | None] = {}
+        notes: list[str] = []
+        group_values: dict[str, Decimal | None] = {}
+        for name, result in results.items():
+            num, den = group.get(name, [Decimal(0), Decimal(0)])
+            group_values[name] = None
+            if den:
+                group_values[name] = (KPI_SCALE[name] * num / den).quantize(_MICRO, ROUND_HALF_UP)
+            values[name] = shrink(result, group_values[name], scheme.shrinkage_strength)
+        scored = score_and_grade(values, scheme, {n: r.denominator for n, r in results.items()})
+        moved = [
+            f"{name} {results[name].value}→{values[name]} (n={results[name].denominator}, "
+            f"group {group_values[name]})"
+            for name in scored.points if values[name] != results[name].value
+        ]
+        if moved:
+            notes.append(f"shrunk toward the group with m={scheme.shrinkage_strength}: " + "; ".join(moved))
+        out[tech_id] = (scored.model_copy(update={"flags": [*scored.flags, *notes]}), results)
+    return out
+
+
+def monthly_grades(
+    orders: Iterable[WorkOrder],
+    month: str,
+    technician_ids: Iterable[str] | None = None,
+    scheme: ScoreScheme | None = None,
+    *,
+    technicians: Iterable[Technician] | None = None,
+    settings: KpiSettings | None = None,
+) -> dict[str, ScoredGrade]:
+    """Quality grade of each technician for a month: the one function payroll reads grades through.
+
+    Parameters
+    ----------
+    orders:
+        Work orders (any months; the month's are picked by each KPI's attribution rule, mostly
+        completion inside the month), credited to ``WorkOrder.technician_id``.
+    month:
+        ``YYYY-MM``.
+    technician_ids:
+        Technicians to grade; those without orders get the neutral ``no_data_score`` grade with the
+        flag ``insufficient_data``. Default: every technician with an order.
+    scheme:
+        Scoring scheme (default: the operator's 40/60 scheme).
+    technicians:
+        Optional staff records; when given, shrinkage pulls toward the technician's region group
+        (support team: toward the branch's support team), otherwise toward all orders passed in.
+    settings:
+        KPI definitions (repeat-fault days, first-response minutes, satisfied threshold).
+
+    Returns
+    -------
+    dict[str, ScoredGrade]
+        Technician id → score, grade, points, flags (small samples, shrinkage, no data).
+    """
+    cards = technician_scorecards(
+        list(orders), month, technician_ids, scheme, technicians=technicians, settings=settings
+    )
+    return {tech_id: card for tech_id, (card, _) in cards.items()}

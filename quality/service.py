@@ -1,0 +1,219 @@
+"""Use cases shared by the CLI and the API: load orders, build reports as JSON-able rows.
+
+Each report is a dict ``{"rows": [...], "excluded_by_rule": {...}, "problems": [...], ...}`` whose
+rows are flat (CSV/Excel-ready) and whose numbers are Decimal strings (exact).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from quality import io, store
+from quality.domain import Escalation, KpiSettings, KpiWarning, PeriodKind, ScoredGrade, UnitKind
+from quality.periods import month_window, previous_month, window_for
+from quality.scorecard import ScoreScheme, default_scheme, technician_scorecards
+from quality.table import kpi_table
+from quality.validate import ValidatedOrders
+from quality.warnings import escalations, monthly_warnings
+from vocabulary.staff import Technician
+
+
+class Source:
+    """Orders (validated) and the staff list, from files or the database."""
+
+    def __init__(self, data: ValidatedOrders, technicians: list[Technician] | None) -> None:
+        self.data = data
+        self.technicians = technicians
+
+    @classmethod
+    def from_files(cls, orders: Path | str, technicians: Path | str | None = None) -> Source:
+        """Orders from a CSV/Excel file; staff from a file when given (then unknown ids are reported)."""
+        techs = io.read_technicians_file(technicians) if technicians is not None else None
+        known = {t.id for t in techs} if techs is not None else None
+        return cls(io.load_orders_file(orders, known), techs)
+
+    @classmethod
+    def from_db(
+        cls, session: Session, start: dt.datetime | None = None, end: dt.datetime | None = None
+    ) -> Source:
+        """Orders and staff from the platform tables (orders created up to 31 days before ``start``)."""
+        techs = io.load_technicians_db(session)
+        data = io.load_orders_db(session, start, end, {t.id for t in techs})
+        return cls(data, techs)
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def grade_row(tech_id: str, card: ScoredGrade) -> dict[str, Any]:
+    """A flat row of one technician's scorecard."""
+    row: dict[str, Any] = {"technician_id": tech_id, "score": str(card.score), "grade": card.grade}
+    for name, value in card.values.items():
+        row[f"{name}"] = _dec(value)
+        row[f"{name}_n"] = card.sample_sizes.get(name)
+        row[f"{name}_points"] = _dec(card.points.get(name))
+        row[f"{name}_light"] = card.lights[name].value if name in card.lights else None
+    row["flags"] = " | ".join(card.flags)
+    return row
+
+
+def table_report(
+    source: Source,
+    unit: UnitKind | str,
+    period: PeriodKind | str,
+    labels: Sequence[str] | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    breakdown: str | None = None,
+    settings: KpiSettings | None = None,
+    scheme: ScoreScheme | None = None,
+    with_ids: bool = False,
+    units: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The KPI table as flat rows, with the validation summary."""
+    rows = kpi_table(source.data, unit, period, labels, technicians=source.technicians, names=names,
+                     breakdown=breakdown, settings=settings, scheme=scheme, units=units)
+    return {
+        "unit": UnitKind(unit).value, "period": PeriodKind(period).value,
+        "rows": [r.flat(with_ids) for r in rows],
+        **_validation(source.data),
+    }
+
+
+def _validation(data: ValidatedOrders) -> dict[str, Any]:
+    return {
+        "records_read": data.records_read, "orders_used": len(data.orders),
+        "excluded_by_rule": data.excluded_counts(),
+        "problems": [p.as_dict() for p in data.problems],
+    }
+
+
+def grades_report(
+    source: Source,
+    month: str,
+    *,
+    technician_ids: Sequence[str] | None = None,
+    settings: KpiSettings | None = None,
+    scheme: ScoreScheme | None = None,
+) -> tuple[dict[str, Any], dict[str, ScoredGrade]]:
+    """Scorecard and grade per technician for a month (every staff member when the staff is known)."""
+    scheme = scheme or default_scheme()
+    ids = technician_ids
+    if ids is None and source.technicians is not None:
+        window = month_window(month)
+        ids = sorted(
+            t.id for t in source.technicians
+            if t.start_date < window.end.date() and (t.end_date is None or t.end_date >= window.start.date())
+        )
+    cards = technician_scorecards(list(source.data.orders), month, ids, scheme,
+                                  technicians=source.technicians, settings=settings)
+    grades = {tech: card for tech, (card, _) in cards.items()}
+    report = {
+        "month": month, "scheme": scheme.name,
+        "rule": "KPIs with fewer than min_sample (default 5) records are not scored; the others are "
+                f"shrunk toward the region group's value with m={scheme.shrinkage_strength} pseudo-records; "
+                f"no scoreable KPI gives the neutral score {scheme.no_data_score}",
+        "rows": [grade_row(t, g) for t, g in grades.items()],
+        **_validation(source.data),
+    }
+    return report, grades
+
+
+def warning_row(w: KpiWarning) -> dict[str, Any]:
+    """A flat row of one warning."""
+    return {
+        "unit_kind": w.unit_kind.value, "unit_id": w.unit_id, "period": w.period, "kpi": w.kpi,
+        "light": w.light.value, "value": _dec(w.value), "target": str(w.target),
+        "trigger": w.trigger, "months_missed": w.months_missed, "message": w.message,
+    }
+
+
+def warnings_report(
+    source: Source,
+    month: str,
+    unit: UnitKind | str = UnitKind.TECHNICIAN,
+    *,
+    session: Session | None = None,
+    settings: KpiSettings | None = None,
+    scheme: ScoreScheme | None = None,
+) -> dict[str, Any]:
+    """Red/yellow warnings and two-months-running triggers of a month (stored snapshot of the month
+    before used when the orders do not cover it)."""
+    previous = store.load_lights(session, unit, previous_month(month)) if session is not None else None
+    warnings = monthly_warnings(source.data, month, unit, technicians=source.technicians,
+                                settings=settings, scheme=scheme, previous=previous)
+    return {
+        "month": month, "unit": UnitKind(unit).value,
+        "triggers": sum(w.trigger for w in warnings),
+        "rows": [warning_row(w) for w in warnings],
+        **_validation(source.data),
+    }
+
+
+def escalation_row(e: Escalation) -> dict[str, Any]:
+    """A flat row of one order to escalate."""
+    return {"order_id": e.order_id, "technician_id": e.technician_id,
+            "reasons": ",".join(r.value for r in e.reasons), "detail": e.detail}
+
+
+def escalations_report(
+    source: Source, period: PeriodKind | str, label: str, settings: KpiSettings | None = None
+) -> dict[str, Any]:
+    """Orders to escalate in a period (overdue, dissatisfied, repeat fault, complaint)."""
+    found = escalations(source.data.orders, window_for(period, label), settings)
+    return {"period": label, "rows": [escalation_row(e) for e in found], **_validation(source.data)}
+
+
+def save_month(
+    session: Session,
+    source: Source,
+    month: str,
+    *,
+    settings: KpiSettings | None = None,
+    scheme: ScoreScheme | None = None,
+) -> dict[str, int]:
+    """Store the month's KPI snapshot (every unit level the staff list allows) and grades."""
+    scheme = scheme or default_scheme()
+    kinds = [UnitKind.TECHNICIAN] if source.technicians is None else list(UnitKind)
+    written = 0
+    for kind in kinds:
+        rows = kpi_table(source.data, kind, PeriodKind.MONTH, [month], technicians=source.technicians,
+                         settings=settings, scheme=scheme)
+        written += store.save_snapshot(session, month, rows)
+    _, grades = grades_report(source, month, settings=settings, scheme=scheme)
+    return {"snapshot_rows": written, "grades": store.save_grades(session, month, grades, scheme.name)}
+
+
+def save_month_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Job ``quality.save_month``: compute and store a month's KPI snapshot and grades.
+
+    ``params``: ``{"month": "YYYY-MM", "actor": username, "repeat_days": N}``. Writes one audit
+    entry with the grade counts. Checks for cancellation before writing.
+    """
+    from fieldcrew.audit import record
+    from fieldcrew.db import session_scope
+
+    month = str(params["month"])
+    window = month_window(month)
+    settings = KpiSettings(repeat_days=int(params.get("repeat_days", 30)))
+    ctx.progress(0.1, "loading orders")
+    with session_scope(ctx.database_url) as session:
+        source = Source.from_db(session, window.start, window.end)
+        if ctx.cancelled():
+            return {"month": month, "cancelled": True}
+        ctx.progress(0.4, "computing KPIs and grades")
+        before = {t: g.grade for t, g in store.load_grades(session, month).items()}
+        counts = save_month(session, source, month, settings=settings)
+        after = {t: g.grade for t, g in store.load_grades(session, month).items()}
+        record(session, str(params.get("actor", "system")), "compute", "quality_month", month,
+               {"grades": before} if before else None, {"grades": after, **counts})
+    ctx.progress(1.0, "saved")
+    return {"month": month, **counts, "problems": len(source.data.problems),
+            "excluded_by_rule": source.data.excluded_counts()}

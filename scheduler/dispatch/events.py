@@ -1,0 +1,267 @@
+"""Rolling events through the day, applied to the plan in force.
+
+Every event is checked before anything changes: an unknown technician or order, a status change
+the order life cycle does not allow (:func:`vocabulary.orders.check_transition`) or an event older
+than the plan's clock raises an error naming the record and the rule, and the plan in force stays
+as it was (states are immutable; :func:`apply_event` returns a new one).
+
+A re-plan keeps started and completed work fixed and changes as little as possible: an event only
+removes or inserts the orders it concerns (cheap insertion, no solver); orders a delay pushes out
+of a route are offered to the other technicians the same way. Full re-optimisation
+(:func:`reoptimise`) is a separate, background step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scheduler.dispatch import engine
+from scheduler.dispatch.domain import DayInput, DayPlan, DispatchOrder, OnDutyTechnician, StopStatus
+from scheduler.dispatch.errors import EventOutOfOrder, InputErrors, Problem, UnknownOrder, UnknownTechnician
+from scheduler.dispatch.model import DispatchContext
+from vocabulary.orders import CustomerGrade, IllegalTransition, OrderStatus, check_transition
+
+_frozen = ConfigDict(frozen=True)
+
+
+class NewOrder(BaseModel):
+    """A new (possibly urgent) order to insert into the running day."""
+
+    model_config = _frozen
+    kind: Literal["new_order"] = "new_order"
+    at: dt.datetime
+    order: DispatchOrder
+
+
+class OrderStarted(BaseModel):
+    """A technician started (or resumed) an order."""
+
+    model_config = _frozen
+    kind: Literal["order_started"] = "order_started"
+    at: dt.datetime
+    order_id: str
+    technician_id: str
+
+
+class OrderCompleted(BaseModel):
+    """A started order was completed."""
+
+    model_config = _frozen
+    kind: Literal["order_completed"] = "order_completed"
+    at: dt.datetime
+    order_id: str
+
+
+class OrderSuspended(BaseModel):
+    """A started order was suspended (customer absent, material missing, …)."""
+
+    model_config = _frozen
+    kind: Literal["order_suspended"] = "order_suspended"
+    at: dt.datetime
+    order_id: str
+    reason: str = "suspended on site"
+
+
+class OrderCancelled(BaseModel):
+    """An order was cancelled."""
+
+    model_config = _frozen
+    kind: Literal["order_cancelled"] = "order_cancelled"
+    at: dt.datetime
+    order_id: str
+
+
+class TechnicianUnavailable(BaseModel):
+    """A technician drops out for the rest of the day (sick, vehicle breakdown, …)."""
+
+    model_config = _frozen
+    kind: Literal["technician_unavailable"] = "technician_unavailable"
+    at: dt.datetime
+    technician_id: str
+    reason: str = "unavailable"
+
+
+Event = Annotated[NewOrder | OrderStarted | OrderCompleted | OrderSuspended | OrderCancelled | TechnicianUnavailable,
+                  Field(discriminator="kind")]
+
+
+@dataclass(frozen=True)
+class DispatchState:
+    """The plan in force and the input it was made from (order statuses and technician states)."""
+
+    inp: DayInput
+    plan: DayPlan
+
+
+def start_day(inp: DayInput, params: engine.SolveParams | None = None) -> DispatchState:
+    """Make the morning plan and dispatch it: planned orders become ``dispatched`` to their technician."""
+    plan = engine.plan_day(inp, params)
+    return DispatchState(commit(inp, plan), plan)
+
+
+def commit(inp: DayInput, plan: DayPlan) -> DayInput:
+    """The input after dispatching ``plan``: planned open orders are ``dispatched`` to their technician;
+    dispatched orders the plan no longer holds go back to ``created`` (un-dispatch)."""
+    assignment = plan.assignment()
+    orders = []
+    for o in inp.orders:
+        tech = assignment.get(o.id)
+        if o.status in (OrderStatus.CREATED, OrderStatus.DISPATCHED):
+            if tech is not None:
+                o = o.model_copy(update={"status": OrderStatus.DISPATCHED, "technician_id": tech})
+            elif o.status == OrderStatus.DISPATCHED:
+                o = o.model_copy(update={"status": OrderStatus.CREATED, "technician_id": None})
+        orders.append(o)
+    return inp.model_copy(update={"orders": tuple(orders)})
+
+
+def apply_event(state: DispatchState, event: NewOrder | OrderStarted | OrderCompleted | OrderSuspended
+                | OrderCancelled | TechnicianUnavailable) -> DispatchState:
+    """Apply one event and re-plan minimally; raise (state unchanged) on bad input.
+
+    Raises
+    ------
+    EventOutOfOrder
+        The event is older than the plan's clock, or the order life cycle does not allow it.
+    UnknownOrder, UnknownTechnician
+        The event names a record the plan does not know.
+    InputErrors
+        A new order breaks an input rule (location outside the branch, a skill nobody has, …).
+    """
+    inp = state.inp
+    if event.at < inp.now:
+        raise EventOutOfOrder(f"{event.kind} at {event.at:%Y-%m-%d %H:%M}: rule: events are applied in time "
+                              f"order; the plan's clock is already at {inp.now:%Y-%m-%d %H:%M}")
+    routes: engine.Routes = {r.technician_id: [s.order_id for s in r.stops if s.status == StopStatus.PLANNED]
+                             for r in state.plan.routes}
+    orders = {o.id: o for o in inp.orders}
+    techs = {t.id: t for t in inp.technicians}
+    to_place: list[str] = []
+    if isinstance(event, NewOrder):
+        o = event.order
+        if o.id in orders:
+            raise EventOutOfOrder(f"new_order {o.id}: rule: order ids are unique; the plan already has it")
+        if o.status != OrderStatus.CREATED:
+            raise EventOutOfOrder(f"new_order {o.id}: status {o.status}: rule: a new order starts as created")
+        orders[o.id] = o
+        to_place.append(o.id)
+    elif isinstance(event, TechnicianUnavailable):
+        tech = _tech(techs, event.technician_id)
+        end = max(event.at, tech.shift_start + dt.timedelta(minutes=1))
+        techs[tech.id] = tech.model_copy(update={"available": False, "shift_end": end})
+        for oid, o in list(orders.items()):
+            if o.technician_id == tech.id and o.status == OrderStatus.STARTED:
+                orders[oid] = _transition(o, OrderStatus.SUSPENDED, {"technician_id": None})
+        to_place.extend(routes.pop(tech.id, []))
+        routes[tech.id] = []
+    else:
+        o = _order(orders, event.order_id)
+        if isinstance(event, OrderStarted):
+            tech = _tech(techs, event.technician_id)
+            busy = next((x.id for x in orders.values() if x.status == OrderStatus.STARTED
+                         and x.technician_id == tech.id and x.id != o.id), None)
+            if busy is not None:
+                raise EventOutOfOrder(f"order_started {o.id}: technician {tech.id} is still working on order "
+                                      f"{busy}; rule: one started order per technician at a time")
+            if not o.required_skills <= tech.skills:
+                raise InputErrors([Problem(f"order {o.id}: technician_id", "skills: a technician only takes "
+                                           "orders whose required skills he has", tech.id)])
+            if not tech.available:
+                raise EventOutOfOrder(f"order_started {o.id}: technician {tech.id} is unavailable; rule: only "
+                                      "available technicians start work")
+            orders[o.id] = _transition(o, OrderStatus.STARTED, {"technician_id": tech.id, "started_at": event.at})
+            for seq in routes.values():
+                if o.id in seq:
+                    seq.remove(o.id)
+        elif isinstance(event, OrderCompleted):
+            orders[o.id] = _transition(o, OrderStatus.COMPLETED, {"completed_at": event.at})
+            _free_technician(techs, o, event.at)
+        elif isinstance(event, OrderSuspended):
+            orders[o.id] = _transition(o, OrderStatus.SUSPENDED, {})
+            _free_technician(techs, o, event.at)
+        elif isinstance(event, OrderCancelled):
+            orders[o.id] = _transition(o, OrderStatus.CANCELLED, {})
+            if o.status == OrderStatus.STARTED:
+                _free_technician(techs, o, event.at)
+            for seq in routes.values():
+                if o.id in seq:
+                    seq.remove(o.id)
+    new_inp = inp.model_copy(update={"now": event.at, "orders": tuple(orders.values()),
+                                     "technicians": tuple(techs[t.id] for t in inp.technicians)})
+    ctx = DispatchContext(new_inp)  # validates the changed input; raises before anything is replaced
+    plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1)
+    return DispatchState(commit(new_inp, plan), plan)
+
+
+def replan_minimal(ctx: DispatchContext, routes: engine.Routes, to_place: list[str], version: int) -> DayPlan:
+    """Re-time the routes, insert ``to_place`` (and whatever a delay pushed out) by cheapest
+    insertion in customer-priority order; VIPs may bump lower-grade orders; nothing else moves."""
+    routes = {t: [o for o in seq if ctx.orders[o].status in (OrderStatus.CREATED, OrderStatus.DISPATCHED)]
+              for t, seq in routes.items()}
+    # a delay may have made a route infeasible: drop the breaking orders and re-offer them
+    ends = engine._fixed_ends(ctx)
+    for tid, seq in routes.items():
+        timing = engine.schedule_route(ctx, tid, seq, ends)
+        while not timing.feasible and seq:
+            victim = timing.broken_by or seq[-1]
+            seq.remove(victim)
+            to_place.append(victim)
+            timing = engine.schedule_route(ctx, tid, seq, ends)
+    planned = {o for seq in routes.values() for o in seq}
+    pending = [o.id for o in ctx.open_orders() if o.id not in planned and o.id not in to_place]
+    unassigned: dict[str, tuple[str, str]] = {}
+    for oid in sorted(set(to_place), key=lambda o: engine.priority_key(ctx, o)):
+        if ctx.orders[oid].status not in (OrderStatus.CREATED, OrderStatus.DISPATCHED):
+            continue
+        ins = engine.best_insertion(ctx, routes, oid) if ctx.allowed(ctx.orders[oid]) else None
+        if ins is not None:
+            routes[ins.technician_id].insert(ins.position, oid)
+        else:
+            pending.append(oid)
+    if any(ctx.orders[o].customer_grade == CustomerGrade.VIP for o in pending):
+        engine.repair_vip(ctx, routes)
+    planned = {o for seq in routes.values() for o in seq}
+    for oid in pending:
+        if oid not in planned:
+            unassigned[oid] = engine.diagnose(ctx, oid)
+    return engine.build_plan(ctx, routes, unassigned, version=version)
+
+
+def reoptimise(state: DispatchState, params: engine.SolveParams | None = None) -> DispatchState:
+    """Periodic background re-optimisation: a full solve that starts from the plan in force and pays
+    ``policy.stability_penalty`` for every dispatched order it moves; started/completed work is fixed."""
+    plan = engine.plan_day(state.inp, params, previous=state.plan)
+    return DispatchState(commit(state.inp, plan), plan)
+
+
+def _order(orders: dict[str, DispatchOrder], order_id: str) -> DispatchOrder:
+    o = orders.get(order_id)
+    if o is None:
+        raise UnknownOrder(f"order {order_id}: rule: events must name an order of today's plan")
+    return o
+
+
+def _tech(techs: dict[str, OnDutyTechnician], tech_id: str) -> OnDutyTechnician:
+    t = techs.get(tech_id)
+    if t is None:
+        raise UnknownTechnician(f"technician {tech_id}: rule: events must name a technician on duty today")
+    return t
+
+
+def _transition(o: DispatchOrder, new: OrderStatus, update: dict[str, object]) -> DispatchOrder:
+    try:
+        check_transition(o.id, o.status, new)
+    except IllegalTransition as exc:
+        raise EventOutOfOrder(f"{exc}; rule: order life cycle (vocabulary.orders.TRANSITIONS)") from None
+    return o.model_copy(update={"status": new, **update})
+
+
+def _free_technician(techs: dict[str, OnDutyTechnician], o: DispatchOrder, at: dt.datetime) -> None:
+    """After finishing/suspending work the technician is free at the order's place from ``at``."""
+    if o.technician_id is not None and o.technician_id in techs:
+        t = techs[o.technician_id]
+        techs[t.id] = t.model_copy(update={"available_from": at, "position": o.location})

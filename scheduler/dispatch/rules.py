@@ -1,0 +1,168 @@
+"""The operator's dispatch rules, one function per rule, with a registry.
+
+Hard work rules decide whether a technician *may* do an order at a time; soft rules (the policy,
+in the operator's order: customer priority, own-area priority, nearest technician, balanced
+workload) price a finished plan. ``score_plan`` recomputes every soft rule from a plan alone, so a
+dispatcher can ask "why is this plan like this?" and get a breakdown by rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scheduler.dispatch.domain import DayInput, DayPlan, DispatchOrder, DispatchPolicy, OnDutyTechnician
+from vocabulary.orders import CustomerGrade
+
+# --------------------------------------------------------------------------- hard work rules
+
+
+def has_required_skills(tech: OnDutyTechnician, order: DispatchOrder) -> bool:
+    """Skills: "a technician only takes orders whose required skills he has"."""
+    return order.required_skills <= tech.skills
+
+
+def serves_region_group(tech: OnDutyTechnician, order_group: str) -> bool:
+    """Rolling inside the group: "orders roll across the areas of their region group; the support
+    team covers every group"."""
+    return tech.support_team or tech.region_group_id == order_group
+
+
+def within_appointment_window(start_min: int, window: tuple[int, int] | None) -> bool:
+    """Appointment windows: "service starts inside the window agreed with the customer"."""
+    return window is None or window[0] <= start_min <= window[1]
+
+
+def within_shift(finish_min: int, shift_end_min: int) -> bool:
+    """Shift end: "the day's last job (and the way back, when there is one) ends by the shift end"."""
+    return finish_min <= shift_end_min
+
+
+def after_dependencies(start_min: int, predecessor_ends: list[int]) -> bool:
+    """Order dependencies: "an order starts only after every order it depends on is finished"."""
+    return all(start_min >= end for end in predecessor_ends)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule: its name, the sentence a user sees, hard or soft."""
+
+    name: str
+    sentence: str
+    hard: bool
+
+
+HARD_RULES: dict[str, Rule] = {
+    "skills": Rule("skills", "A technician only takes orders whose required skills he has.", True),
+    "region_group": Rule("region_group", "Orders roll inside their region group; the support team covers all.", True),
+    "appointment_window": Rule("appointment_window", "Service starts inside the agreed appointment window.", True),
+    "shift_end": Rule("shift_end", "The day's work ends by the technician's shift end.", True),
+    "dependencies": Rule("dependencies", "An order starts only after the orders it depends on are finished.", True),
+}
+
+# --------------------------------------------------------------------------- soft rules (policy)
+
+
+def customer_priority_penalty(plan: DayPlan, inp: DayInput, w: Weights) -> int:
+    """Customer priority: "higher grades and orders closest to their deadline first; never leave a VIP
+    unserved to serve an ordinary order": drop penalty per unserved order by grade, plus lateness
+    past the deadline per minute by grade."""
+    orders = {o.id: o for o in inp.orders}
+    total = sum(w.drop[orders[u.order_id].customer_grade] for u in plan.unassigned if u.order_id in orders)
+    for route in plan.routes:
+        for stop in route.stops:
+            if stop.order_id in orders:
+                total += stop.late_min * w.late[orders[stop.order_id].customer_grade]
+    return total
+
+
+def own_area_penalty(plan: DayPlan, inp: DayInput, w: Weights) -> int:
+    """Own-area priority: "a technician first serves his own small area": a penalty per order served
+    outside the technician's home area."""
+    orders = {o.id: o for o in inp.orders}
+    techs = {t.id: t for t in inp.technicians}
+    count = 0
+    for route in plan.routes:
+        home = techs[route.technician_id].home_area_id if route.technician_id in techs else None
+        count += sum(1 for s in route.stops if s.order_id in orders and orders[s.order_id].area_id != home)
+    return count * w.own_area
+
+
+def nearest_penalty(plan: DayPlan, inp: DayInput, w: Weights) -> int:
+    """Nearest technician: "the closest technician goes": a penalty per travel minute."""
+    return sum(r.travel_min for r in plan.routes) * w.travel
+
+
+def balance_penalty(plan: DayPlan, inp: DayInput, w: Weights) -> int:
+    """Balanced workload: "spread work evenly across the group", measured as the spread (max − min)
+    of working minutes (travel + on-site) among the on-duty technicians of each region group."""
+    by_group: dict[str, list[int]] = {}
+    work = {r.technician_id: r.work_min for r in plan.routes}
+    for t in inp.technicians:
+        if t.region_group_id is not None and not t.support_team:
+            by_group.setdefault(t.region_group_id, []).append(work.get(t.id, 0))
+    return sum(max(v) - min(v) for v in by_group.values()) * w.balance
+
+
+SOFT_RULES: dict[str, tuple[Rule, Callable[[DayPlan, DayInput, Weights], int]]] = {
+    "customer_priority": (Rule("customer_priority", "Higher grades and nearer deadlines first; VIPs are "
+                                                    "never left unserved to serve an ordinary order.", False),
+                          customer_priority_penalty),
+    "own_area": (Rule("own_area", "A technician first serves his own small area.", False), own_area_penalty),
+    "nearest": (Rule("nearest", "The nearest technician goes.", False), nearest_penalty),
+    "balance": (Rule("balance", "Working time is spread evenly across the group.", False), balance_penalty),
+}
+
+
+# --------------------------------------------------------------------------- weights
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Integer weights the engine uses (the policy's, or lexicographically scaled)."""
+
+    drop: dict[CustomerGrade, int]
+    late: dict[CustomerGrade, int]
+    own_area: int
+    travel: int
+    balance: int
+    stability: int
+
+
+def effective_weights(policy: DispatchPolicy, n_orders: int, n_techs: int, day_min: int = 720) -> Weights:
+    """Weights for a (sub)problem of ``n_orders`` orders and ``n_techs`` technicians.
+
+    In both modes the VIP drop penalty exceeds the drop penalties of all lower-grade orders together,
+    so serving ordinary orders can never pay for leaving a VIP out. In ``lexicographic`` mode each
+    level outweighs the largest possible total of every level below it (bounds from the day length
+    ``day_min``): balance (1) < travel < own area / stability < lateness < drops.
+    """
+    n = max(1, n_orders)
+    v = max(1, n_techs)
+    if policy.mode == "weighted":
+        drop = dict(policy.drop_penalty)
+        late = dict(policy.late_per_min)
+        own, travel, balance, stab = (policy.own_area_penalty, policy.travel_per_min, policy.balance_per_min,
+                                      policy.stability_penalty)
+    else:
+        balance = 1
+        travel = 2 * v * day_min * balance + 1  # balance deviations sum to at most 2·v·day_min
+        own = travel * v * day_min + 1  # total travel is at most v·day_min
+        stab = own
+        base_late = (own + stab) * n + 1
+        ord_late = max(1, policy.late_per_min[CustomerGrade.ORDINARY])
+        late = {g: base_late * max(1, policy.late_per_min[g]) // ord_late for g in CustomerGrade}
+        max_late_total = max(late.values()) * n * day_min
+        drop = {CustomerGrade.ORDINARY: max_late_total + 1}
+        drop[CustomerGrade.GOLD] = drop[CustomerGrade.ORDINARY] * 10
+        drop[CustomerGrade.VIP] = drop[CustomerGrade.GOLD] * 10
+    lower = drop[CustomerGrade.GOLD] + drop[CustomerGrade.ORDINARY]
+    drop[CustomerGrade.VIP] = max(drop[CustomerGrade.VIP], lower * n + 1)
+    drop[CustomerGrade.GOLD] = max(drop[CustomerGrade.GOLD], drop[CustomerGrade.ORDINARY] + 1)
+    return Weights(drop=drop, late=late, own_area=own, travel=travel, balance=balance, stability=stab)
+
+
+def score_plan(plan: DayPlan, inp: DayInput) -> dict[str, int]:
+    """Penalty of every soft rule, recomputed from the finished plan (weights in force, unscaled)."""
+    w = effective_weights(inp.policy.model_copy(update={"mode": "weighted"}), len(inp.orders), len(inp.technicians))
+    return {name: fn(plan, inp, w) for name, (_rule, fn) in SOFT_RULES.items()}

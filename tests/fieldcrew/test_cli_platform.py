@@ -1,0 +1,106 @@
+"""The platform commands: user add/list, db upgrade/current, jobs list/show, serve."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from factories import seed_org
+from fieldcrew import auth, cli_platform
+from fieldcrew.cli import app
+from fieldcrew.db import session_scope
+from fieldcrew.settings import get_settings
+from fieldcrew.tables import JobRow, TechnicianRow, utcnow
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The commands work on ``db_url`` (FIELDCREW_DATABASE_URL)."""
+    monkeypatch.setenv("FIELDCREW_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def test_user_add_prints_a_working_key_once(cli_db: str) -> None:
+    """``user add`` prints a key that authenticates; ``user list`` never shows it."""
+    result = runner.invoke(app, ["user", "add", "ops", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    key = next(line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("API key"))
+    with session_scope(cli_db) as session:
+        user = auth.authenticate(session, key)
+    assert user is not None and (user.username, user.role) == ("ops", "admin")
+    listed = runner.invoke(app, ["user", "list"])
+    assert "ops\tadmin" in listed.output and key not in listed.output
+
+
+def test_user_add_refuses_bad_input(cli_db: str) -> None:
+    """A duplicate user, an unknown role or a technician without id exits 2 with the reason."""
+    assert runner.invoke(app, ["user", "add", "a", "--role", "hr"]).exit_code == 0
+    duplicate = runner.invoke(app, ["user", "add", "a", "--role", "hr"])
+    assert duplicate.exit_code == 2 and "already exists" in duplicate.output
+    assert runner.invoke(app, ["user", "add", "b", "--role", "king"]).exit_code == 2
+    tech = runner.invoke(app, ["user", "add", "c", "--role", "technician"])
+    assert tech.exit_code == 2 and "technician_id" in tech.output
+    ok = runner.invoke(app, ["user", "add", "c", "--role", "technician", "--technician-id", "T-001"])
+    assert ok.exit_code == 0
+
+
+def test_db_upgrade_and_current(cli_db: str) -> None:
+    """``db upgrade`` is idempotent and ``db current`` names the foundation's descendants."""
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    current = runner.invoke(app, ["db", "current"])
+    assert current.exit_code == 0 and current.output.strip() != "(not migrated)"
+
+
+def test_jobs_list_and_show(cli_db: str) -> None:
+    """``jobs list`` shows recorded jobs; ``jobs show`` prints one as JSON, unknown ids exit 2."""
+    assert "no jobs" in runner.invoke(app, ["jobs", "list"]).output
+    with session_scope(cli_db) as session:
+        session.add(JobRow(id="job-1", kind="payroll.run", target="fieldcrew.jobs:selftest_job", owner="hr",
+                           status="succeeded", progress=1.0, message="done", cancel_requested=False,
+                           created_at=utcnow(), result={"total_fen": 123}))
+    listed = runner.invoke(app, ["jobs", "list"])
+    assert "job-1\tpayroll.run\tsucceeded\t100%" in listed.output
+    shown = runner.invoke(app, ["jobs", "show", "job-1"])
+    assert shown.exit_code == 0 and '"total_fen": 123' in shown.output
+    assert runner.invoke(app, ["jobs", "show", "nope"]).exit_code == 2
+
+
+def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --load-demo-if-empty`` migrates, loads the demo city into an empty database only, then
+    runs uvicorn on the configured host and port."""
+    import uvicorn
+
+    import fieldcrew.demo
+
+    calls: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app_, **kw: calls.append(("uvicorn", app_, kw)))
+    monkeypatch.setattr(fieldcrew.demo, "load_demo", lambda session: calls.append("demo") or {
+        "technicians": len(seed_org(session).technicians)})
+    result = runner.invoke(app, ["serve", "--load-demo-if-empty", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls[0] == "demo"
+    _, served, kw = calls[1]
+    assert kw["host"] == "127.0.0.1" and kw["port"] == 8123
+    assert served.state.database_url == cli_db
+    with session_scope(cli_db) as session:
+        assert session.scalar(select(func.count()).select_from(TechnicianRow)) == 4
+    calls.clear()
+    assert runner.invoke(app, ["serve", "--load-demo-if-empty"]).exit_code == 0
+    assert [c for c in calls if c == "demo"] == []  # not empty any more: no second load
+
+
+def test_register_mounts_platform_commands() -> None:
+    """The platform's command groups are on the main app."""
+    names = {g.name for g in app.registered_groups} | {c.name for c in app.registered_commands}
+    assert {"serve", "db", "user", "jobs"} <= names
+    assert cli_platform.register is not None

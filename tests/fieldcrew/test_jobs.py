@@ -1,0 +1,159 @@
+"""Jobs: recorded in the database, run outside the caller, cancellable, recovered after a restart."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from fieldcrew import jobs
+from fieldcrew.db import session_scope
+from fieldcrew.tables import JobRow, utcnow
+
+SELFTEST = "fieldcrew.jobs:selftest_job"
+
+
+@pytest.fixture
+def thread_jobs() -> Iterator[None]:
+    """Jobs run on a thread pool of two for the test."""
+    jobs.configure("thread", 2)
+    yield
+    jobs.shutdown(wait=True)
+
+
+def _submit(url: str, **params: object) -> str:
+    with session_scope(url) as session:
+        return jobs.submit_job(session, "selftest", SELFTEST, dict(params), "tester")
+
+
+def _wait_until(url: str, job_id: str, predicate: object, timeout: float = 30) -> JobRow:
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(url) as session:
+            row = jobs.get_job(session, job_id)
+            session.expunge(row)
+        if predicate(row):  # type: ignore[operator]
+            return row
+        assert time.monotonic() < deadline, f"job {job_id} stuck in {row.status}: {row.message}"
+        time.sleep(0.02)
+
+
+def test_job_runs_to_success(db_url: str, thread_jobs: None) -> None:
+    """A submitted job goes queued → running → succeeded with progress 1 and its result stored."""
+    job_id = _submit(db_url, steps=4, sleep_s=0.01)
+    row = jobs.wait_for(job_id, db_url, timeout=30)
+    assert row.status == jobs.SUCCEEDED
+    assert row.progress == 1.0 and row.result["count"] == 4
+    assert row.started_at is not None and row.finished_at is not None and row.error is None
+
+
+def test_failing_job_is_failed_with_its_error_and_best_result(db_url: str, thread_jobs: None) -> None:
+    """An exception in the job marks it failed, names the error and keeps the best result so far."""
+    job_id = _submit(db_url, steps=5, sleep_s=0.0, fail_at=2)
+    row = jobs.wait_for(job_id, db_url, timeout=30)
+    assert row.status == jobs.FAILED
+    assert "self-test failure requested at step 2" in (row.error or "")
+    assert row.result["count"] == 2
+
+
+def test_cancel_running_job_keeps_best_result(db_url: str, thread_jobs: None) -> None:
+    """Cancelling a running job stops it at its next poll; its best result so far is kept."""
+    job_id = _submit(db_url, steps=2000, sleep_s=0.01)
+    _wait_until(db_url, job_id, lambda r: r.status == jobs.RUNNING and r.result and r.result["count"] >= 2)
+    with session_scope(db_url) as session:
+        assert jobs.cancel_job(session, job_id).cancel_requested
+    row = jobs.wait_for(job_id, db_url, timeout=30)
+    assert row.status == jobs.CANCELLED
+    assert 2 <= row.result["count"] < 2000
+
+
+def test_cancel_queued_job_never_runs(db_url: str) -> None:
+    """A job cancelled while queued is cancelled at once and never starts."""
+    jobs.configure("thread", 1)
+    try:
+        first = _submit(db_url, steps=2000, sleep_s=0.01)
+        second = _submit(db_url, steps=1, sleep_s=0.0)
+        _wait_until(db_url, first, lambda r: r.status == jobs.RUNNING)
+        with session_scope(db_url) as session:
+            assert jobs.cancel_job(session, second).status == jobs.CANCELLED
+            jobs.cancel_job(session, first)
+        assert jobs.wait_for(first, db_url).status == jobs.CANCELLED
+        time.sleep(0.1)
+        with session_scope(db_url) as session:
+            row = jobs.get_job(session, second)
+            assert row.status == jobs.CANCELLED and row.started_at is None
+    finally:
+        jobs.shutdown(wait=True)
+
+
+def test_rolled_back_submission_neither_records_nor_runs(db_url: str, thread_jobs: None) -> None:
+    """A job submitted in a transaction that rolls back is neither stored nor started."""
+    with pytest.raises(RuntimeError), session_scope(db_url) as session:
+        jobs.submit_job(session, "selftest", SELFTEST, {"steps": 1}, "tester")
+        raise RuntimeError("request failed")
+    jobs.shutdown(wait=True)
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(JobRow)) == 0
+
+
+def test_restart_marks_interrupted_jobs_failed(any_db_url: str) -> None:
+    """Jobs left queued or running by a dead process are failed 'interrupted by a restart'; others stay."""
+    with session_scope(any_db_url) as session:
+        for job_id, state in (("j-q", "queued"), ("j-r", "running"), ("j-s", "succeeded")):
+            session.add(JobRow(id=job_id, kind="k", target=SELFTEST, owner="o", status=state, progress=0.5,
+                               message="", cancel_requested=False, created_at=utcnow()))
+    with session_scope(any_db_url) as session:
+        assert jobs.recover_interrupted(session) == 2
+    with session_scope(any_db_url) as session:
+        states = {r.id: (r.status, r.error) for r in session.scalars(select(JobRow))}
+    assert states == {
+        "j-q": ("failed", jobs.INTERRUPTED_MESSAGE),
+        "j-r": ("failed", jobs.INTERRUPTED_MESSAGE),
+        "j-s": ("succeeded", None),
+    }
+
+
+def test_process_pool_runs_job_in_another_process(db_url: str) -> None:
+    """With the default process executor the job runs in a worker process, not in the caller."""
+    jobs.configure("process", 1)
+    try:
+        job_id = _submit(db_url, steps=3, sleep_s=0.0)
+        row = jobs.wait_for(job_id, db_url, timeout=120)
+    finally:
+        jobs.shutdown(wait=True)
+    assert row.status == jobs.SUCCEEDED, row.error
+    assert row.result["count"] == 3 and row.result["pid"] != os.getpid()
+
+
+@pytest.mark.parametrize(
+    ("target", "params"),
+    [("fieldcrew.jobs", {}), ("fieldcrew.nope:run", {}), ("fieldcrew.jobs:nope", {}), (SELFTEST, {"x": {1, 2}})],
+)
+def test_bad_submissions_are_refused(db_url: str, target: str, params: dict[str, object]) -> None:
+    """A target that is not an importable 'module:function', or non-JSON params, is refused up front."""
+    with pytest.raises(jobs.InvalidJobTarget), session_scope(db_url) as session:
+        jobs.submit_job(session, "k", target, params, "o")
+
+
+def test_unknown_job_is_not_found(db_url: str) -> None:
+    """Reading or cancelling an unknown job raises NotFound (the API's 404)."""
+    with session_scope(db_url) as session, pytest.raises(jobs.NotFound):
+        jobs.cancel_job(session, "nope")
+
+
+def test_progress_is_clamped_and_recorded(db_url: str) -> None:
+    """Progress outside [0, 1] is clamped; the last message is stored."""
+    with session_scope(db_url) as session:
+        session.add(JobRow(id="j1", kind="k", target=SELFTEST, owner="o", status="running", progress=0.0,
+                           message="", cancel_requested=False, created_at=utcnow()))
+    ctx = jobs.JobContext("j1", db_url, min_interval=0.0)
+    ctx.progress(1.7, "almost")
+    with session_scope(db_url) as session:
+        row = jobs.get_job(session, "j1")
+        assert (row.progress, row.message) == (1.0, "almost")
+    ctx.progress(-3, "back")
+    assert ctx.fraction == 0.0
+    assert not ctx.cancelled()

@@ -1,0 +1,80 @@
+"""Tiny hand-built payroll fixtures: a policy with overrides, technicians, orders, attendance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from decimal import Decimal
+from typing import Any
+
+from payroll.compute import compute_month
+from payroll.domain import (
+    AttendanceDay,
+    DayStatus,
+    LossDeduction,
+    PayInputs,
+    PayLine,
+    PayOrder,
+    Payslip,
+    PayTechnician,
+    QualityRecord,
+)
+from payroll.policy import PayPolicy, default_policy_path, parse_policies
+from vocabulary.orders import OrderType
+
+MONTH = "2026-03"  # 22 working days, no public holiday; Saturdays 7, 14, 21, 28
+
+
+def policy_data(**overrides: Any) -> dict[str, Any]:
+    """The shipped China example policy as a dict, with top-level keys replaced."""
+    data = tomllib.loads(default_policy_path().read_text(encoding="utf-8"))["policies"][0]
+    data.update(overrides)
+    return data
+
+
+def policy(**overrides: Any) -> PayPolicy:
+    """A validated policy: the shipped example with ``overrides``; post grade ``H`` earns 2175.00
+    (hourly base exactly 12.50) and ``L`` earns 1500.00; the minimum wage is 2000.00 unless given."""
+    data = policy_data(**{"minimum_wage": "2000.00", **overrides})
+    data["post_wages"] = {**data["post_wages"], "H": "2175.00", "L": "1500.00"}
+    return parse_policies(data, "test")[0]
+
+
+def tech(tech_id: str = "t1", grade: str = "H", start: dt.date = dt.date(2020, 1, 1),
+         end: dt.date | None = None) -> PayTechnician:
+    return PayTechnician(tech_id, grade, start, end)
+
+
+def order(order_id: str, at: str, *, tech_id: str = "t1", kind: OrderType = OrderType.REPAIR, difficulty: int = 1,
+          minutes: int | None = 60, **outcome: Any) -> PayOrder:
+    return PayOrder(order_id, tech_id, kind, difficulty, dt.datetime.fromisoformat(at), minutes, **outcome)
+
+
+def day(date: str, minutes: int, *, tech_id: str = "t1", status: DayStatus = DayStatus.WORK,
+        comp: bool = False) -> AttendanceDay:
+    return AttendanceDay(tech_id, dt.date.fromisoformat(date), status, minutes, comp)
+
+
+def grade(tech_id: str, letter: str) -> QualityRecord:
+    return QualityRecord(tech_id, letter)
+
+
+def loss(amount: str, tech_id: str = "t1") -> LossDeduction:
+    return LossDeduction(tech_id, Decimal(amount), "lost meter", "L-1")
+
+
+def payslip(pol: PayPolicy, *, month: str = MONTH, technicians: tuple[PayTechnician, ...] | None = None,
+            orders: tuple[PayOrder, ...] = (), attendance: tuple[AttendanceDay, ...] = (),
+            quality: tuple[QualityRecord, ...] = (), losses: tuple[LossDeduction, ...] = ()) -> Payslip:
+    """The payslip of the first technician (``t1`` by default)."""
+    techs = technicians or (tech(),)
+    slips = compute_month(PayInputs(month, techs, orders, attendance, quality, losses), pol)
+    return slips[0]
+
+
+def lines(slip: Payslip, rule: str) -> list[PayLine]:
+    return [li for li in slip.lines if li.rule == rule]
+
+
+def amount(slip: Payslip, rule: str) -> int:
+    return sum(li.amount_fen for li in lines(slip, rule))

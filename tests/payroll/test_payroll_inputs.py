@@ -1,0 +1,162 @@
+"""Bad input: every error names file, row, field, value and rule, and nothing is computed or stored."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from payroll_factories import policy, policy_data
+from typer.testing import CliRunner
+
+from payroll.errors import NoPolicyInForce, PayInputError, PolicyFileError
+from payroll.io import load_inputs
+from payroll.policy import load_policies, parse_policies, policy_for_month
+from vocabulary.errors import Problem
+
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLE = DATA / "example"
+POLICY_YAML = DATA / "example_policy.yaml"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    target = tmp_path / "in"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def _append(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def _only(exc: PayInputError | PolicyFileError | NoPolicyInForce) -> Problem:
+    assert len(exc.problems) == 1, exc.problems
+    return exc.problems[0]
+
+
+def test_example_directory_loads() -> None:
+    """The shipped example reads cleanly: 3 technicians, 9 orders, 2 KPI rows, 8 attendance days, 1 loss."""
+    inputs = load_inputs(EXAMPLE, "2026-03", policy_for_month(load_policies(POLICY_YAML), "2026-03"))
+    assert (len(inputs.technicians), len(inputs.orders), len(inputs.quality), len(inputs.attendance),
+            len(inputs.losses)) == (3, 9, 2, 8, 1)
+    scored = {q.technician_id: q for q in inputs.quality}
+    assert scored["T001"].score is not None  # graded by quality.scorecard.score_and_grade
+    assert scored["T002"].grade == "C"  # grade given directly
+
+
+def test_order_of_an_unknown_technician(example: Path) -> None:
+    _append(example / "orders.csv", "WO-9,T999,repair,1,2026-03-02 10:00,,,,,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field, p.value) == ("orders.csv", 11, "technician_id", "T999")
+    assert "unknown technician" in p.rule
+
+
+def test_order_of_an_unknown_type(example: Path) -> None:
+    _append(example / "orders.csv", "WO-9,T001,upgrade,1,2026-03-02 10:00,,,,,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field, p.value) == ("orders.csv", 11, "order_type", "upgrade")
+
+
+def test_duplicate_order_id(example: Path) -> None:
+    _append(example / "orders.csv", "WO-1002,T001,repair,1,2026-03-04 10:00,,,,,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.row, p.field, p.value) == (11, "order_id", "WO-1002")
+    assert "unique" in p.rule and "row 3" in p.rule
+
+
+def test_kpi_outside_its_range(example: Path) -> None:
+    _append(example / "kpi.csv", "T003,,1.7,,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field, p.value) == ("kpi.csv", 4, "repair_timeliness", "1.7")
+    assert "0..1" in p.rule
+
+
+def test_order_outside_the_month_and_bad_cells_are_all_reported(example: Path) -> None:
+    _append(example / "orders.csv", "WO-9,T001,repair,7,2026-04-02 10:00,-5,,,maybe,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    fields = sorted(p.field for p in info.value.problems)
+    assert fields == ["complaint", "completed_at", "difficulty", "standard_minutes"]
+
+
+def test_negative_price_in_the_policy_is_refused() -> None:
+    data = policy_data(unit_prices={"install": "40.00", "move": "-30.00", "repair": "25.00"})
+    with pytest.raises(PolicyFileError) as info:
+        parse_policies(data, "bad.toml")
+    p = info.value.problems[0]
+    assert p.file == "bad.toml" and "unit_prices.move = -30.00" in p.rule and "price must be >= 0" in p.rule
+
+
+def test_policy_refuses_floats_for_money(tmp_path: Path) -> None:
+    """A float in the policy (TOML 2400.0 or YAML 1.5) is refused, naming the field."""
+    text = (Path(__file__).resolve().parents[2] / "payroll/policies/china_default.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "float.toml"
+    bad.write_text(text.replace('T2 = "2400.00"', "T2 = 2400.0"), encoding="utf-8")
+    with pytest.raises(PolicyFileError) as info:
+        load_policies(bad)
+    p = _only(info.value)
+    assert (p.file, p.field, p.value) == ("float.toml", "post_wages.T2", 2400.0)
+    assert "float" in p.rule
+    yaml_bad = tmp_path / "float.yaml"
+    yaml_bad.write_text(POLICY_YAML.read_text(encoding="utf-8").replace('D: "0.80"', "D: 0.8"), encoding="utf-8")
+    with pytest.raises(PolicyFileError, match="float"):
+        load_policies(yaml_bad)
+
+
+def test_policy_refuses_a_better_grade_paying_less() -> None:
+    with pytest.raises(PolicyFileError, match="better grade must never pay less"):
+        parse_policies(policy_data(grade_multipliers={"A": "1.0", "B": "1.1", "C": "1.0", "D": "0.8"}))
+
+
+def test_month_with_no_policy_in_force() -> None:
+    versions = [policy(version="v1", effective_to="2026-02-28"), policy(version="v2", effective_from="2026-04-01")]
+    with pytest.raises(NoPolicyInForce) as info:
+        policy_for_month(versions, "2026-03")
+    p = _only(info.value)
+    assert (p.field, p.value) == ("month", "2026-03")
+    assert policy_for_month(versions, "2026-04").version == "v2"
+    assert policy_for_month(versions, "2026-02").version == "v1"
+
+
+def test_cli_compute_json_contract() -> None:
+    """`fieldcrew payroll compute --month --input --policy --json` prints the payslips as JSON."""
+    import json
+
+    from fieldcrew.cli import app
+
+    result = CliRunner().invoke(app, ["payroll", "compute", "--month", "2026-03", "--input", str(EXAMPLE),
+                                      "--policy", str(POLICY_YAML), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [p["technician_id"] for p in data["payslips"]] == ["T001", "T002", "T003"]
+    assert data["total_fen"] == sum(p["total_fen"] for p in data["payslips"])
+
+
+def test_cli_bad_input_exits_2_and_stores_no_run(example: Path, db_url: str) -> None:
+    """`payroll run` on bad input names the problem and creates no run."""
+    from fieldcrew.cli import app
+    from fieldcrew.db import session_scope
+    from payroll.store import list_runs
+
+    _append(example / "orders.csv", "WO-9,T999,repair,1,2026-03-02 10:00,,,,,,")
+    result = CliRunner().invoke(app, ["payroll", "run", "--month", "2026-03", "--input", str(example),
+                                      "--policy", str(POLICY_YAML), "--db", db_url])
+    assert result.exit_code == 2
+    assert "orders.csv" in result.output and "T999" in result.output
+    with session_scope(db_url) as session:
+        assert list_runs(session) == []
+    result = CliRunner().invoke(app, ["payroll", "run", "--month", "2025-03", "--input", str(EXAMPLE),
+                                      "--policy", str(POLICY_YAML), "--db", db_url])
+    assert result.exit_code == 2 and "no pay policy" in result.output
+    with session_scope(db_url) as session:
+        assert list_runs(session) == []

@@ -1,0 +1,407 @@
+"""Inputs and results of the work-hour pool (工时池): observations, standards, forecasts, pools, quotas.
+
+The observation itself is the shared :class:`vocabulary.workstudy.Observation`. The pool adds
+travel per visit by area type separately (issue 3: "forecast orders × standard hours + travel by
+area type"), so a cell's standard covers the rated elements only (on-site work + paperwork);
+travel gets its own unrated standard per area type and waiting belongs to the delay allowance.
+
+Pure data (pydantic models); no computation beyond validation lives here. Times are minutes
+(floats for statistics, integer minutes where a solver consumes them); money is ``Decimal`` yuan
+in computation and integer fen when stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vocabulary.orders import OrderType
+from vocabulary.organisation import AreaType, Identifier
+from vocabulary.workstudy import Observation
+
+__all__ = ["Observation"]  # re-exported: the shared work-study record
+
+#: Version of the method that turns observations into standards; stored with every table.
+METHOD_VERSION = "timepool.standards/1"
+
+
+class AllowanceConvention(StrEnum):
+    """How a personal/fatigue/delay allowance A is applied to normal time.
+
+    ``on_normal_time``: standard = normal × (1 + A) (allowance as a share of normal time).
+    ``share_of_workday``: standard = normal ÷ (1 − A) (allowance as a share of the working day).
+    """
+
+    ON_NORMAL_TIME = "on_normal_time"
+    SHARE_OF_WORKDAY = "share_of_workday"
+
+
+class OutlierRule(StrEnum):
+    """Named rule for setting observations aside. Both are scale-invariant.
+
+    ``mad``: modified z-score (Iglewicz & Hoaglin): set aside when 0.6745·|x − median| / MAD > 3.5;
+    when MAD is 0, the mean absolute deviation about the median × 1.253314 stands in for it.
+    ``iqr``: Tukey's fences: set aside below Q1 − 1.5·IQR or above Q3 + 1.5·IQR
+    (quartiles by linear interpolation).
+    ``none``: keep everything.
+    """
+
+    MAD = "mad"
+    IQR = "iqr"
+    NONE = "none"
+
+
+class CellKey(BaseModel):
+    """One standard-hour cell: (order type, difficulty, area type)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_type: OrderType
+    difficulty: int = Field(ge=1, le=3)
+    area_type: AreaType
+
+    def label(self) -> str:
+        return f"{self.order_type}/{self.difficulty}/{self.area_type}"
+
+
+class SetAside(BaseModel):
+    """One observation the outlier rule set aside, and why (a row of the report)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    observation_id: str
+    cell: str
+    quantity: str = Field(description="'normal_min' (work) or 'travel_min'")
+    value: float
+    reason: str
+
+
+class SetAsideGroup(BaseModel):
+    """What one outlier rule set aside in one cell, with the cell's statistics behind the decision.
+
+    Stored per cell (not per observation) so that a million-row study with tens of thousands of
+    outliers stays compact; :meth:`rows` gives the per-observation report with each reason.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    cell: str
+    quantity: str = Field(description="'normal_min' (work) or 'travel_min'")
+    rule: OutlierRule
+    #: mad: median, scale (MAD or its stand-in); iqr: q1, q3
+    statistics: dict[str, float]
+    scale_name: str = ""
+    low: float = Field(description="values below are set aside")
+    high: float = Field(description="values above are set aside")
+    observation_ids: list[str]
+    values: list[float]
+
+    def reason(self, value: float) -> str:
+        """Why ``value`` was set aside, in words with the numbers."""
+        if self.rule is OutlierRule.MAD:
+            med, scale = self.statistics["median"], self.statistics["scale"]
+            z = 0.6745 * abs(value - med) / scale
+            return (f"mad rule: 0.6745·|x − median|/{self.scale_name} = {z:.2f} > 3.5 "
+                    f"(median {med:.4g}, scale {scale:.4g})")
+        q1, q3 = self.statistics["q1"], self.statistics["q3"]
+        side = f"< Q1 − 1.5·IQR = {self.low:.4g}" if value < self.low else f"> Q3 + 1.5·IQR = {self.high:.4g}"
+        return f"iqr rule: {value:.4g} {side} (Q1 {q1:.4g}, Q3 {q3:.4g})"
+
+    def rows(self) -> list[SetAside]:
+        """One report row per observation set aside."""
+        return [SetAside(observation_id=i, cell=self.cell, quantity=self.quantity, value=v, reason=self.reason(v))
+                for i, v in zip(self.observation_ids, self.values, strict=True)]
+
+
+class StandardParams(BaseModel):
+    """Parameters of the standards method (kept with every table as provenance)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allowance: float = Field(default=0.15, ge=0, lt=1, description="personal, fatigue and delay allowance A")
+    convention: AllowanceConvention = AllowanceConvention.ON_NORMAL_TIME
+    outlier_rule: OutlierRule = OutlierRule.MAD
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="level of the confidence intervals")
+    accuracy: float = Field(default=0.05, gt=0, lt=1, description="relative precision for sample adequacy")
+    adequacy_z: float = Field(default=2.0, gt=0, description="z of the stopwatch formula (2 → ≈95%)")
+
+
+class StandardCell(BaseModel):
+    """The standard time of one cell with its statistics and sample adequacy."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_type: OrderType
+    difficulty: int
+    area_type: AreaType
+    n_observed: int
+    n_used: int
+    n_set_aside: int
+    mean_normal_min: float
+    sd_normal_min: float
+    standard_min: float
+    ci_low_min: float | None
+    ci_high_min: float | None
+    required_n: int | None = Field(description="stopwatch-formula sample size for the precision asked")
+    more_needed: int | None = Field(description="observations still needed (0 = adequate; None = unknown)")
+    adequate: bool
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (str(self.order_type), self.difficulty, str(self.area_type))
+
+
+class TravelCell(BaseModel):
+    """Standard travel time to a job in one area type (unrated)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    area_type: AreaType
+    n_observed: int
+    n_used: int
+    n_set_aside: int
+    travel_min: float
+    sd_travel_min: float = 0.0
+    ci_low_min: float | None
+    ci_high_min: float | None
+
+
+class StandardTable(BaseModel):
+    """A versionable standard-hour table with its provenance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scope: str = Field(description="a branch id or 'province:<name>'")
+    method_version: str = METHOD_VERSION
+    params: StandardParams
+    observation_count: int
+    observations_sha256: str
+    observation_ids: list[str] = Field(default_factory=list)
+    cells: list[StandardCell]
+    travel: list[TravelCell]
+    set_aside: list[SetAsideGroup] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list, description="branch tables a province table combines")
+
+    def set_aside_rows(self) -> list[SetAside]:
+        """Every observation set aside, one row each with its reason (work first, then travel)."""
+        return [row for group in self.set_aside for row in group.rows()]
+
+    def cell(self, order_type: str, difficulty: int, area_type: str) -> StandardCell | None:
+        """The cell for a key, or None."""
+        for c in self.cells:
+            if c.key == (str(order_type), difficulty, str(area_type)):
+                return c
+        return None
+
+    def travel_for(self, area_type: str) -> TravelCell | None:
+        """The travel standard for an area type, or None."""
+        return next((t for t in self.travel if str(t.area_type) == str(area_type)), None)
+
+
+class AreaInfo(BaseModel):
+    """Where a small area belongs: its region group, branch and area type."""
+
+    model_config = ConfigDict(frozen=True)
+
+    area_id: str = Identifier
+    region_group_id: str = Identifier
+    branch_id: str = Identifier
+    area_type: AreaType
+
+
+class HistoricOrder(BaseModel):
+    """One past work order, as far as forecasting needs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    area_id: str
+    order_type: OrderType
+    difficulty: int = Field(default=1, ge=1, le=3)
+    day: dt.date
+
+
+class Uplift(BaseModel):
+    """A seasonal uplift (rainy season, promotion): orders × factor inside a period."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1)
+    start: dt.date
+    end: dt.date
+    factor: float = Field(gt=0)
+    order_types: frozenset[OrderType] = frozenset(OrderType)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uplift:
+        if self.end < self.start:
+            raise ValueError(f"uplift {self.name!r}: end {self.end} is before start {self.start}")
+        return self
+
+    def applies(self, day: dt.date, order_type: OrderType) -> bool:
+        return self.start <= day <= self.end and order_type in self.order_types
+
+
+class ForecastCell(BaseModel):
+    """Expected orders of one kind in one small area on one day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    area_id: str
+    day: dt.date
+    order_type: OrderType
+    difficulty: int = Field(default=1, ge=1, le=3)
+    orders: float = Field(ge=0)
+
+
+class Forecast(BaseModel):
+    """Order forecast per small area per day, and how it was made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cells: list[ForecastCell]
+    method: str = "given"
+    notes: list[str] = Field(default_factory=list)
+
+    def scaled(
+        self,
+        factor: float,
+        order_types: frozenset[OrderType] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> Forecast:
+        """A copy with orders × ``factor`` for the given order types inside [start, end]."""
+        cells = []
+        for c in self.cells:
+            hit = (
+                (order_types is None or c.order_type in order_types)
+                and (start is None or c.day >= start)
+                and (end is None or c.day <= end)
+            )
+            cells.append(c.model_copy(update={"orders": c.orders * factor}) if hit else c)
+        return Forecast(cells=cells, method=f"{self.method} × {factor}", notes=list(self.notes))
+
+
+class PoolDay(BaseModel):
+    """The work-hour pool of one region group on one day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region_group_id: str
+    branch_id: str
+    day: dt.date
+    orders: float
+    visits: float
+    work_min: float
+    travel_min: float
+
+    @property
+    def total_min(self) -> float:
+        return self.work_min + self.travel_min
+
+
+class Pool(BaseModel):
+    """Work-hour pool per region group per day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    days: list[PoolDay]
+    standards_scope: str = ""
+    standards_sha256: str = ""
+    notes: list[str] = Field(default_factory=list)
+
+    def groups(self) -> list[str]:
+        return sorted({d.region_group_id for d in self.days})
+
+    def branch_of(self) -> dict[str, str]:
+        return {d.region_group_id: d.branch_id for d in self.days}
+
+
+class ShrinkagePolicy(BaseModel):
+    """Where paid days go besides work: rest days, leave, training (shares of calendar days, additive)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rest_days_per_week: int = Field(default=1, ge=1, le=2)
+    leave_days_per_year: float = Field(default=10, ge=0, le=60)
+    training_days_per_year: float = Field(default=5, ge=0, le=60)
+    other_share: float = Field(default=0.0, ge=0, lt=0.5, description="sick leave, meetings …")
+
+    @property
+    def shrinkage(self) -> float:
+        """Total shrinkage: rest/7 + leave/365 + training/365 + other."""
+        return (
+            self.rest_days_per_week / 7
+            + self.leave_days_per_year / 365
+            + self.training_days_per_year / 365
+            + self.other_share
+        )
+
+
+class OverflowRates(BaseModel):
+    """Cost of hours the employed headcount cannot cover (Decimal yuan per hour)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    partner_yuan_per_hour: Decimal = Decimal("60")
+    volunteer_yuan_per_hour: Decimal = Decimal("45")
+    volunteer_hours_cap: Decimal = Field(
+        default=Decimal("0"), ge=0, description="hours volunteers may claim in the period"
+    )
+
+
+class HeadcountRow(BaseModel):
+    """FTE and headcount of one region group (or a branch total) over a period."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str = Field(description="region group id, or 'branch:<id>' for a total")
+    branch_id: str
+    workload_hours: Decimal
+    shrinkage: Decimal
+    fte: Decimal
+    heads_needed: int
+    employed: int
+    shortfall_heads: int
+    overflow_hours: Decimal
+    volunteer_hours: Decimal
+    partner_hours: Decimal
+    overflow_cost_fen: int
+
+
+class Headcount(BaseModel):
+    """Headcount of every group and branch for a period."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: dt.date
+    days: int
+    productive_minutes_per_shift: int
+    policy: ShrinkagePolicy
+    rows: list[HeadcountRow]
+
+
+class WhatIfRow(BaseModel):
+    """Technicians needed per unit in the baseline and in a scenario."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str
+    branch_id: str
+    baseline_fte: Decimal
+    baseline_heads: int
+    scenario_fte: Decimal
+    scenario_heads: int
+    delta_heads: int
+
+
+class Scenario(BaseModel):
+    """A what-if: order uplifts and a rest-day policy."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    uplifts: list[Uplift] = Field(default_factory=list)
+    rest_days_per_week: int | None = Field(default=None, ge=1, le=2)
