@@ -2,7 +2,8 @@
 
 Measures the wall time of each stage (validating raw records, the KPI table per technician per
 month and per region group per day, the monthly grades payroll reads) against a goal of 10 s for
-the whole month on one core, and prints the demo branch's KPIs against the operator's targets
+the whole month on one core (ratio on CPU seconds, as the machine may be shared; wall
+seconds shown too), and prints the demo branch's KPIs against the operator's targets
 (ratio = value / target; for lower-is-better KPIs target / value) next to the quarter figures the
 operator reported (broadband repair timeliness 96.99 %, fixed line 93.89 %, repeat reports VIP
 7.42 % / ordinary 8.15 %, callback contact 73.08 %, appointment 70.16 %, skill 72.48 %,
@@ -30,9 +31,10 @@ REPORTED = {
 
 
 def _timed(label: str, rows: list[dict[str, Any]], fn: Any, *args: Any, **kw: Any) -> Any:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn(*args, **kw)
-    rows.append({"stage": label, "seconds": round(time.perf_counter() - t0, 3)})
+    rows.append({"stage": label, "seconds": round(time.perf_counter() - t0, 3),
+                 "cpu_seconds": round(time.process_time() - c0, 3)})
     return out
 
 
@@ -53,7 +55,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     records = [order_record(o) for o in orders]
     rows: list[dict[str, Any]] = []
     data = _timed(f"validate {len(records)} records", rows, validate_records, records, {t.id for t in techs})
-    _timed("table technician x month", rows, kpi_table, data, "technician", "month", [month], technicians=techs)
+    _timed("table technician x month", rows, kpi_table, data, "technician", "month", [month],
+           technicians=techs)
     from quality.periods import month_window, windows_between
 
     w = month_window(month)
@@ -63,9 +66,10 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     grades = _timed("monthly_grades (104 technicians)", rows, monthly_grades, data.orders, month,
                     technicians=techs)
     total = sum(r["seconds"] for r in rows)
-    rows.append({"stage": "TOTAL", "seconds": round(total, 3), "goal_seconds": GOAL_SECONDS,
-                 "ratio_to_goal": round(total / GOAL_SECONDS, 3),
-                 "orders_per_second": round(len(records) / total)})
+    cpu = sum(r["cpu_seconds"] for r in rows)
+    rows.append({"stage": "TOTAL", "seconds": round(total, 3), "cpu_seconds": round(cpu, 3),
+                 "goal_seconds": GOAL_SECONDS, "ratio_to_goal": round(cpu / GOAL_SECONDS, 3),
+                 "orders_per_cpu_second": round(len(records) / cpu)})
     spread: dict[str, int] = {}
     for g in grades.values():
         spread[g.grade] = spread.get(g.grade, 0) + 1
@@ -73,8 +77,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
     scheme = default_scheme()
     branch = kpi_table(data, "branch", "month", [month], technicians=techs, breakdown="customer_grade")
-    branch += [r for r in kpi_table(data, "branch", "month", [month], technicians=techs, breakdown="line_type")
-               if r.breakdown != "all"]
+    by_line = kpi_table(data, "branch", "month", [month], technicians=techs, breakdown="line_type")
+    branch += [r for r in by_line if r.breakdown != "all"]
     for r in branch:
         key = f"{r.kpi}|{r.breakdown}"
         if r.value is None or r.unit_id != city.branch.id or (r.breakdown != "all" and key not in REPORTED):

@@ -33,7 +33,9 @@ def best_known(folder: Path) -> dict[str, float]:
         return {row["instance"]: float(row["distance"]) for row in csv.DictReader(fh)}
 
 
-def run(quick: bool = False, seconds: float | None = None, engine: Engine = "pyvrp", seed: int = 1) -> list[dict]:
+def run(
+    quick: bool = False, seconds: float | None = None, engine: Engine = "pyvrp", seed: int = 1
+) -> list[dict]:
     """One row per instance plus a ``MEAN`` row: distance, best-known, gap %, vehicles, seconds, feasible."""
     folder = solomon_dir()
     if folder is None:
@@ -47,13 +49,30 @@ def run(quick: bool = False, seconds: float | None = None, engine: Engine = "pyv
         res = solve_vrptw(inst, limit, seed, engine)
         check = validate_solomon(inst, res.routes)
         gap = 100 * (check.distance - bk[name]) / bk[name]
-        rows.append({"instance": name, "engine": engine, "seconds": res.seconds, "vehicles": check.vehicles,
-                     "distance": check.distance, "best_known": bk[name], "gap_pct": round(gap, 2),
-                     "feasible": check.ok})
+        rows.append(
+            {
+                "instance": name,
+                "engine": engine,
+                "seconds": res.seconds,
+                "vehicles": check.vehicles,
+                "distance": check.distance,
+                "best_known": bk[name],
+                "gap_pct": round(gap, 2),
+                "feasible": check.ok,
+            }
+        )
     mean = sum(r["gap_pct"] for r in rows) / len(rows)
-    rows.append({"instance": "MEAN", "engine": engine, "seconds": limit, "gap_pct": round(mean, 3),
-                 "goal_gap_pct": GOAL_GAP_PCT, "ratio_to_goal": round(mean / GOAL_GAP_PCT, 3),
-                 "feasible": all(r["feasible"] for r in rows)})
+    rows.append(
+        {
+            "instance": "MEAN",
+            "engine": engine,
+            "seconds": limit,
+            "gap_pct": round(mean, 3),
+            "goal_gap_pct": GOAL_GAP_PCT,
+            "ratio_to_goal": round(mean / GOAL_GAP_PCT, 3),
+            "feasible": all(r["feasible"] for r in rows),
+        }
+    )
     return rows
 
 

@@ -44,7 +44,9 @@ class FileFormat(StrEnum):
 
 def demo(
     seed: Annotated[int | None, typer.Option(help="seed of the city (default: settings.demo_seed)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace branch data already in the database")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="replace branch data already in the database")
+    ] = False,
 ) -> None:
     """Load the demo city (Hefei, June 2026: 104 technicians, 23,584 orders) into the database."""
     settings = get_settings()
@@ -67,8 +69,9 @@ def demo(
 def export(
     kind: Annotated[DataKind, typer.Argument(help="what to export")],
     out: Annotated[Path, typer.Option("--out", "-o", help="file to write")],
-    fmt: Annotated[FileFormat | None, typer.Option("--format", "-f", help="csv or xlsx (default: from --out)")]
-    = None,
+    fmt: Annotated[
+        FileFormat | None, typer.Option("--format", "-f", help="csv or xlsx (default: from --out)")
+    ] = None,
 ) -> None:
     """Export technicians, areas, orders or observations as CSV or Excel (an import template)."""
     chosen = fmt.value if fmt is not None else out.suffix.lower().lstrip(".")
@@ -78,13 +81,15 @@ def export(
     url = get_settings().resolved_database_url()
     out.parent.mkdir(parents=True, exist_ok=True)
     with session_scope(url) as session, out.open("wb") as handle:
-        n = data_io.export(session, kind.value, chosen, handle)  # type: ignore[arg-type]
+        n = data_io.export(session, kind.value, chosen, handle)
     typer.echo(f"{n:,} {kind.value} written to {out}")
 
 
 def import_(
     kind: Annotated[DataKind, typer.Argument(help="what the file holds")],
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".csv or .xlsx file")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".csv or .xlsx file")
+    ],
 ) -> None:
     """Import a CSV or Excel file; every bad cell is reported and nothing is written on error."""
     url = get_settings().resolved_database_url()

@@ -113,7 +113,8 @@ _DISTRICTS: tuple[tuple[str, str, float, float, int, dict[AreaType, float]], ...
     # id suffix, name, centre lat, centre lon, technicians in groups, area-type mix of the groups
     ("SS", "蜀山区", 31.852, 117.215, 36, {AreaType.URBAN: 0.8, AreaType.SUBURBAN: 0.2, AreaType.RURAL: 0.0}),
     ("BH", "包河区", 31.785, 117.315, 36, {AreaType.URBAN: 0.6, AreaType.SUBURBAN: 0.4, AreaType.RURAL: 0.0}),
-    ("FX", "肥西县", 31.712, 117.165, 28, {AreaType.URBAN: 0.0, AreaType.SUBURBAN: 0.45, AreaType.RURAL: 0.55}),
+    ("FX", "肥西县", 31.712, 117.165, 28,
+     {AreaType.URBAN: 0.0, AreaType.SUBURBAN: 0.45, AreaType.RURAL: 0.55}),
 )
 _OPERATING_MODEL = {AreaType.URBAN: "urban_dense", AreaType.SUBURBAN: "suburban", AreaType.RURAL: "rural"}
 #: Spread of a group's areas around its centre and of orders around an area's centroid (degrees).
@@ -138,7 +139,7 @@ _REPAIR_HOURS = (0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.6, 1.6, 3.2, 3.6, 3.4, 2.8, 2.0
 _INSTALL_HOURS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.5, 2.0, 3.0, 3.2, 2.9, 2.0, 2.4, 2.9, 3.0,
                   2.8, 2.4, 2.0, 1.8, 1.4, 0.8, 0.2, 0.0)
 _APPOINTMENT_SLOTS = ((9, 0), (11, 0), (14, 0), (16, 0), (18, 30))  # two-hour windows
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华飞鹏辉斌宇浩凯健俊帆志鑫波亮林峰宁晨阳"
 _OBSERVERS = ("方晓红", "蒋立新", "陶文静", "储国庆")
 _POST_GRADES = ("T1", "T2", "T3", "T4")
@@ -288,7 +289,8 @@ def _build_org(rng: np.random.Generator) -> _Org:
                     region_group_id=group.id,
                     name=f"{dname}{g}组{a}片区",
                     area_type=atype,
-                    centroid=_clip(glat + rng.normal(0, spread), glon + rng.normal(0, spread * 1.15), HEFEI_BBOX),
+                    centroid=_clip(glat + rng.normal(0, spread), glon + rng.normal(0, spread * 1.15),
+                                   HEFEI_BBOX),
                 )
                 org.areas.append(area)
                 tech_no += 1
@@ -428,7 +430,9 @@ def _lognormal_minutes(rng: random.Random | np.random.Generator, mean: float, si
     return float(rng.lognormal(mu, sigma))
 
 
-def _orders(rng: np.random.Generator, org: _Org, deadlines: ServiceDeadlines, seed: int) -> list[WorkOrder]:
+def _orders(
+    rng: np.random.Generator, org: _Org, deadlines: ServiceDeadlines, seed: int, scale: float = 1.0
+) -> list[WorkOrder]:
     """One month of orders: volumes per day with numpy, each order's story with ``random.Random``."""
     r = random.Random(seed * 7919 + 1)  # scalar draws: random.Random is ~20x faster than numpy per call
     areas = org.areas
@@ -438,16 +442,17 @@ def _orders(rng: np.random.Generator, org: _Org, deadlines: ServiceDeadlines, se
     for tech in org.technicians:
         if tech.region_group_id is not None:
             group_members.setdefault(tech.region_group_id, []).append(tech)
-    owner = {tech.home_area_id: tech for tech in org.technicians if tech.home_area_id}
+    owner = {tech.home_area_id: tech for tech in org.technicians if tech.home_area_id is not None}
     support = [tech for tech in org.technicians if tech.support_team]
     quality = {tech.id: float(rng.normal(0, 0.45)) for tech in org.technicians}
     group_offset = {g.id: int(rng.integers(0, 6)) for g in org.groups}
 
-    n_move = round(TARGET_INSTALL_MOVE * MOVE_SHARE)
+    install_move = round(TARGET_INSTALL_MOVE * scale)
+    n_move = round(install_move * MOVE_SHARE)
     plan = (
-        (OrderType.INSTALL, TARGET_INSTALL_MOVE - n_move, "install"),
+        (OrderType.INSTALL, install_move - n_move, "install"),
         (OrderType.MOVE, n_move, "install"),
-        (OrderType.REPAIR, TARGET_REPAIR, "repair"),
+        (OrderType.REPAIR, round(TARGET_REPAIR * scale), "repair"),
     )
     raw: list[tuple[dt.datetime, OrderType, int]] = []  # (created, type, area index)
     for order_type, total, kind in plan:
@@ -524,7 +529,7 @@ def _pick_technician(
     rng: random.Random,
     created: dt.datetime,
     area: SmallArea,
-    owner: dict[str | None, Technician],
+    owner: dict[str, Technician],
     group_members: dict[str, list[Technician]],
     group_offset: dict[str, int],
     support: list[Technician],
@@ -547,8 +552,7 @@ def _pick_technician(
 
 
 def _event(status: OrderStatus, at: dt.datetime, tech_id: str | None) -> StatusEvent:
-    # built by this module from valid values: skip re-validation (the WorkOrder checks the sequence)
-    return StatusEvent.model_construct(status=status, at=at.replace(microsecond=0), technician_id=tech_id)
+    return StatusEvent(status=status, at=at.replace(microsecond=0), technician_id=tech_id)
 
 
 def _timeline(
@@ -600,10 +604,8 @@ def _timeline(
     else:
         span = (deadline - created).total_seconds() / 60
         on_time = rng.random() < REPAIR_ON_TIME[line] + 0.004
-        if on_time:
-            target = span * rng.betavariate(1.6, 4.0)
-        else:
-            target = span * (1.0 + rng.expovariate(4.0)) + 5
+        # on time: somewhere before the deadline, early more often; late: mostly a little late
+        target = span * rng.betavariate(1.6, 4.0) if on_time else span * (1.0 + rng.expovariate(4.0)) + 5
         started = max(created + target * minute - onsite * minute, dispatched + travel * minute)
         daytime = _night_shift(started, rng)
         if not on_time or daytime + onsite * minute <= deadline:
@@ -652,7 +654,7 @@ def _outcome(
     praise = satisfaction == 5 and not complaint and rng.random() < 0.04
     if not surveyed and repeat is None and not complaint:
         return None
-    return Outcome.model_construct(
+    return Outcome(
         satisfaction=satisfaction,
         contact_timely=contact,
         appointment_kept=appointment_kept,
@@ -722,7 +724,9 @@ def _observations(rng: np.random.Generator, org: _Org) -> list[Observation]:
 # public API
 
 
-def generate_city(seed: int = 20260401, deadlines: ServiceDeadlines | None = None) -> DemoCity:
+def generate_city(
+    seed: int = 20260401, deadlines: ServiceDeadlines | None = None, scale: float = 1.0
+) -> DemoCity:
     """Build the demo city for ``seed`` (same seed, same city; a couple of seconds).
 
     Parameters
@@ -731,6 +735,9 @@ def generate_city(seed: int = 20260401, deadlines: ServiceDeadlines | None = Non
         Seed of the random generator (``numpy.random.default_rng``).
     deadlines
         Service deadlines per order type and customer grade (default: the vocabulary's defaults).
+    scale
+        Share of the operator's monthly order volume to generate (1 = the real month; a small
+        share such as 0.02 gives a quick city for tests, with the same organisation).
 
     Returns
     -------
@@ -741,7 +748,9 @@ def generate_city(seed: int = 20260401, deadlines: ServiceDeadlines | None = Non
     deadlines = deadlines or ServiceDeadlines()
     rng = np.random.default_rng(seed)
     org = _build_org(rng)
-    orders = _orders(np.random.default_rng([seed, 1]), org, deadlines, seed)
+    if not 0 < scale <= 10:
+        raise ValueError(f"scale must be in (0, 10], got {scale}")
+    orders = _orders(np.random.default_rng([seed, 1]), org, deadlines, seed, scale)
     observations = _observations(np.random.default_rng([seed, 2]), org)
     return DemoCity(
         seed=seed,

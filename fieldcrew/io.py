@@ -109,15 +109,15 @@ import csv
 import datetime as dt
 import io
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, TypeVar
 
 import openpyxl
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -146,6 +146,7 @@ Format = Literal["csv", "xlsx"]
 KINDS: tuple[Kind, ...] = ("technicians", "areas", "orders", "observations")
 FORMATS: tuple[Format, ...] = ("csv", "xlsx")
 _CHUNK = 2000
+M = TypeVar("M", bound=BaseModel)
 
 
 class _CellError(ValueError):
@@ -264,7 +265,8 @@ def _skills(value: Any) -> frozenset[Skill]:
     items = [p.strip().lower() for p in _text(value).replace(",", ";").split(";") if p.strip()]
     bad = [p for p in items if p not in {s.value for s in Skill}]
     if bad:
-        raise _CellError(f"must be known skills ({', '.join(s.value for s in Skill)}); unknown: {', '.join(bad)}")
+        known = ", ".join(s.value for s in Skill)
+        raise _CellError(f"must be known skills ({known}); unknown: {', '.join(bad)}")
     return frozenset(Skill(p) for p in items)
 
 
@@ -275,11 +277,14 @@ def _history(value: Any) -> tuple[StatusEvent, ...]:
             continue
         bits = part.split()
         if len(bits) not in (2, 3):
-            raise _CellError(f"event {n} {part!r}: must be 'status time [technician]' entries separated by ';'")
+            raise _CellError(
+                f"event {n} {part!r}: must be 'status time [technician]' entries separated by ';'"
+            )
         try:
             status = OrderStatus(bits[0].lower())
         except ValueError as exc:
-            raise _CellError(f"event {n}: status must be one of {', '.join(s.value for s in OrderStatus)}") from exc
+            statuses = ", ".join(s.value for s in OrderStatus)
+            raise _CellError(f"event {n}: status must be one of {statuses}") from exc
         try:
             at = _datetime(bits[1])
         except _CellError as exc:
@@ -376,7 +381,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         _c("id", _identifier, True), _c("date", _date, True), _c("branch_id", _identifier, True),
         _c("observer", _text, True), _c("technician_id", _identifier, True),
         _c("order_type", _enum(OrderType), True), _c("difficulty", _int, True),
-        _c("area_type", _enum(AreaType), True), _c("travel_min", _float, True), _c("onsite_min", _float, True),
+        _c("area_type", _enum(AreaType), True), _c("travel_min", _float, True),
+        _c("onsite_min", _float, True),
         _c("paperwork_min", _float, True), _c("waiting_min", _float, True), _c("rating_pct", _float, True),
         _c("notes", _text),
     ),
@@ -416,7 +422,7 @@ def _detect_format(name: str, fmt: str | None) -> Format:
     if fmt is not None:
         if fmt not in FORMATS:
             raise InputErrors([Problem(field="format", rule="csv or xlsx", value=fmt, file=name)])
-        return fmt  # type: ignore[return-value]
+        return fmt
     suffix = Path(name).suffix.lower()
     if suffix == ".csv":
         return "csv"
@@ -445,7 +451,8 @@ def read_table(data: bytes, name: str, fmt: str | None = None) -> RawTable:
     iterator = iter(all_rows)
     header_cells = next(iterator, None)
     if header_cells is None:
-        raise InputErrors([Problem(field="header", rule="a header row with the column names", row=1, file=name)])
+        raise InputErrors([Problem(field="header", rule="a header row with the column names", row=1,
+                                   file=name)])
     header = [_text(h) if h is not None else "" for h in header_cells]
     while header and header[-1] == "":
         header.pop()
@@ -525,7 +532,8 @@ def _order_export_rows(session: Session) -> Iterator[list[Any]]:
 
 def _observation_export_rows(session: Session) -> Iterator[list[Any]]:
     for x in records.read_observations(session):
-        yield [x.id, x.date, x.branch_id, x.observer, x.technician_id, x.order_type, x.difficulty, x.area_type,
+        yield [x.id, x.date, x.branch_id, x.observer, x.technician_id, x.order_type, x.difficulty,
+               x.area_type,
                x.travel_min, x.onsite_min, x.paperwork_min, x.waiting_min, x.rating_pct, x.notes]
 
 
@@ -561,6 +569,16 @@ def export_bytes(session: Session, kind: str, fmt: Format) -> bytes:
 
 
 @dataclass
+class _Row:
+    """One data row: parsed values (``None`` for empty or unreadable cells), raw cells, bad columns."""
+
+    number: int
+    values: dict[str, Any]
+    raw: dict[str, Any]
+    bad: set[str] = field(default_factory=set)
+
+
+@dataclass
 class _Checker:
     """Collects the problems of one file."""
 
@@ -568,11 +586,36 @@ class _Checker:
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, row: int | None, column: str, value: Any, rule: str) -> None:
-        self.problems.append(Problem(field=column, rule=rule, value=value, row=row, file=self.file))
+        """A problem anywhere (header, file)."""
+        self.problems.append(Problem(field=column, rule=rule, value=_plain(value), row=row, file=self.file))
+
+    def cell(self, row: _Row, column: str, rule: str, value: Any = ...) -> None:
+        """A bad cell of ``row`` (reported with the cell as the file holds it)."""
+        row.bad.add(column)
+        self.add(row.number, column, row.raw.get(column) if value is ... else value, rule)
+
+    def raise_if_any(self, schema: Sequence[Column]) -> None:
+        """Raise every problem found, in row then column order."""
+        if not self.problems:
+            return
+        order = {c.name: i for i, c in enumerate(schema)}
+        ranked = sorted(enumerate(self.problems),
+                        key=lambda ip: (ip[1].row or 0, order.get(ip[1].field, len(order)), ip[0]))
+        raise InputErrors([p for _, p in ranked])
 
 
-def _parse_rows(table: RawTable, schema: Sequence[Column], check: _Checker) -> list[tuple[int, dict[str, Any]]]:
-    """Parse every cell; rows with a bad cell are reported (all their bad cells) and left out."""
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return _fmt_datetime(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def _parse_rows(table: RawTable, schema: Sequence[Column], check: _Checker) -> list[_Row]:
+    """Parse every cell of every row; unreadable cells are reported and read as ``None``."""
     known = {c.name for c in schema}
     for column in schema:
         if column.required and column.name not in table.header:
@@ -583,55 +626,51 @@ def _parse_rows(table: RawTable, schema: Sequence[Column], check: _Checker) -> l
             check.add(1, name, name, f"unknown column; columns are {', '.join(c.name for c in schema)}")
         elif n > 1:
             check.add(1, name, name, "column appears more than once in the header")
-    if check.problems:
-        raise InputErrors(check.problems)
+    check.raise_if_any(schema)  # without the right header no cell can be read
     parsed = []
     for number, raw in table.rows:
-        values: dict[str, Any] = {}
-        ok = True
+        row = _Row(number, {}, raw)
         if "\x00extra" in raw:
-            check.add(number, "(beyond the header)", raw["\x00extra"], "cells outside the header's columns")
-            ok = False
+            check.cell(row, "(beyond the header)", "cells outside the header's columns", raw["\x00extra"])
         for column in schema:
             value = raw.get(column.name)
+            row.values[column.name] = None
             if _blank(value):
                 if column.required:
-                    check.add(number, column.name, value, "required: must not be empty")
-                    ok = False
-                values[column.name] = None
+                    check.cell(row, column.name, "required: must not be empty")
                 continue
             try:
-                values[column.name] = column.parse(value)
+                row.values[column.name] = column.parse(value)
             except _CellError as exc:
-                check.add(number, column.name, value, str(exc))
-                ok = False
-        if ok:
-            parsed.append((number, values))
+                check.cell(row, column.name, str(exc))
+        parsed.append(row)
     return parsed
 
 
-def _model(check: _Checker, number: int, raw: dict[str, Any], build: Callable[[], Any],
-           field_to_column: dict[str, str]) -> Any | None:
+def _model(
+    check: _Checker, row: _Row, model: type[M], field_to_column: dict[str, str], **fields: Any
+) -> M | None:
     """Build a vocabulary object; its validation errors become problems on the right columns."""
     try:
-        return build()
+        return model(**fields)
     except ValidationError as exc:
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
-            column = next((field_to_column.get(p, p) for p in loc if p in field_to_column),
-                          ".".join(loc) or "(row)")
-            check.add(number, column, raw.get(column), err["msg"].removeprefix("Value error, "))
+            column = next((field_to_column[p] for p in loc if p in field_to_column), ".".join(loc) or "(row)")
+            check.cell(row, column, err["msg"].removeprefix("Value error, "))
         return None
 
 
-def _duplicates(check: _Checker, rows: Sequence[tuple[int, dict[str, Any]]], column: str) -> None:
+def _duplicates(check: _Checker, rows: Sequence[_Row], column: str) -> None:
     first: dict[Any, int] = {}
-    for number, values in rows:
-        key = values[column]
+    for row in rows:
+        key = row.values[column]
+        if key is None:
+            continue
         if key in first:
-            check.add(number, column, key, f"duplicate id: already on row {first[key]}")
+            check.cell(row, column, f"duplicate id: already on row {first[key]}")
         else:
-            first[key] = number
+            first[key] = row.number
 
 
 def _in_chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -657,6 +696,7 @@ class ImportResult:
     details: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON answers and the audit log."""
         return {"kind": self.kind, "file": self.file, "inserted": self.inserted, "updated": self.updated,
                 **self.details}
 
@@ -665,7 +705,7 @@ def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> 
     """Insert new ids, update known ones (bulk, by primary key); returns (inserted, updated)."""
     if not rows:
         return 0, 0
-    id_col = model.__table__.c.id  # type: ignore[attr-defined]
+    id_col = model.__table__.c.id
     known = _existing_ids(session, id_col, [r["id"] for r in rows])
     new = [r for r in rows if r["id"] not in known]
     old = [r for r in rows if r["id"] in known]
@@ -678,85 +718,88 @@ def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> 
 
 # --- areas ------------------------------------------------------------------------------------
 
+_BBOX = ("bbox_south", "bbox_west", "bbox_north", "bbox_east")
+
 
 def _branch_bboxes(session: Session) -> dict[str, tuple[float, float, float, float] | None]:
     return {b.id: b.bbox for b in records.read_branches(session)}
 
 
 def _import_areas(session: Session, table: RawTable, check: _Checker) -> ImportResult:
-    rows = _parse_rows(table, SCHEMAS["areas"], check)
+    schema = SCHEMAS["areas"]
+    rows = _parse_rows(table, schema, check)
     _duplicates(check, rows, "area_id")
     branches: dict[str, Branch] = {}
     districts: dict[str, District] = {}
     groups: dict[str, RegionGroup] = {}
     areas: list[SmallArea] = []
     first_row: dict[tuple[str, str], int] = {}
-
-    def agree(number: int, kind: str, key: str, new: Any, have: Any, cols: dict[str, str]) -> None:
-        """Repeated rows of one branch/district/group must carry the same values."""
-        for attr, column in cols.items():
-            if getattr(new, attr) != getattr(have, attr):
-                check.add(number, column, getattr(new, attr),
-                          f"{kind} {key} was given {getattr(have, attr)!r} on row {first_row[(kind, key)]}")
-
     stored_groups = {g.id: g for g in records.read_region_groups(session)}
     stored_districts = {d.id: d for d in records.read_districts(session)}
-    for number, v in rows:
-        bbox_cells = [v["bbox_south"], v["bbox_west"], v["bbox_north"], v["bbox_east"]]
-        bbox = None
-        if any(b is not None for b in bbox_cells):
-            if any(b is None for b in bbox_cells):
-                for name, b in zip(("bbox_south", "bbox_west", "bbox_north", "bbox_east"), bbox_cells, strict=True):
-                    if b is None:
-                        check.add(number, name, None, "give all four bbox values or none")
-                continue
-            bbox = tuple(bbox_cells)
-        branch = _model(check, number, v, lambda v=v, bbox=bbox: Branch(
-            id=v["branch_id"], name=v["branch_name"], province=v["province"] or "", bbox=bbox),
-            {"id": "branch_id", "name": "branch_name", "province": "province", "bbox": "bbox_south"})
-        district = _model(check, number, v, lambda v=v: District(
-            id=v["district_id"], branch_id=v["branch_id"], name=v["district_name"]),
-            {"id": "district_id", "branch_id": "branch_id", "name": "district_name"})
-        group = _model(check, number, v, lambda v=v: RegionGroup(
-            id=v["region_group_id"], branch_id=v["branch_id"], district_id=v["district_id"],
-            name=v["region_group_name"], operating_model=v["operating_model"] or "urban_dense"),
+    for row in rows:
+        v = row.values
+        given = [name for name in _BBOX if v[name] is not None or name in row.bad]
+        if given and len(given) < 4:
+            for name in _BBOX:
+                if name not in given:
+                    check.cell(row, name, "give all four bbox values or none")
+        if row.bad:
+            continue
+        bbox = tuple(v[name] for name in _BBOX) if given else None
+        branch = _model(
+            check, row, Branch,
+            {"id": "branch_id", "name": "branch_name", "province": "province", "bbox": "bbox_south"},
+            id=v["branch_id"], name=v["branch_name"], province=v["province"] or "", bbox=bbox)
+        district = _model(
+            check, row, District, {"id": "district_id", "branch_id": "branch_id", "name": "district_name"},
+            id=v["district_id"], branch_id=v["branch_id"], name=v["district_name"])
+        group = _model(
+            check, row, RegionGroup,
             {"id": "region_group_id", "branch_id": "branch_id", "district_id": "district_id",
-             "name": "region_group_name", "operating_model": "operating_model"})
-        area = _model(check, number, v, lambda v=v: SmallArea(
-            id=v["area_id"], region_group_id=v["region_group_id"], name=v["area_name"],
-            area_type=v["area_type"], centroid=Location(lat=v["lat"], lon=v["lon"])),
+             "name": "region_group_name", "operating_model": "operating_model"},
+            id=v["region_group_id"], branch_id=v["branch_id"], district_id=v["district_id"],
+            name=v["region_group_name"], operating_model=v["operating_model"] or "urban_dense")
+        area = _model(
+            check, row, SmallArea,
             {"id": "area_id", "region_group_id": "region_group_id", "name": "area_name",
-             "area_type": "area_type", "lat": "lat", "lon": "lon", "centroid": "lat"})
+             "area_type": "area_type", "lat": "lat", "lon": "lon", "centroid": "lat"},
+            id=v["area_id"], region_group_id=v["region_group_id"], name=v["area_name"],
+            area_type=v["area_type"], centroid={"lat": v["lat"], "lon": v["lon"]})
         if branch is None or district is None or group is None or area is None:
             continue
         for kind, obj, store, cols in (
-            ("branch", branch, branches, {"name": "branch_name", "province": "province", "bbox": "bbox_south"}),
+            ("branch", branch, branches,
+             {"name": "branch_name", "province": "province", "bbox": "bbox_south"}),
             ("district", district, districts, {"branch_id": "branch_id", "name": "district_name"}),
-            ("region group", group, groups, {"branch_id": "branch_id", "district_id": "district_id",
-                                             "name": "region_group_name", "operating_model": "operating_model"}),
+            ("region group", group, groups,
+             {"branch_id": "branch_id", "district_id": "district_id", "name": "region_group_name",
+              "operating_model": "operating_model"}),
         ):
-            if obj.id in store:
-                agree(number, kind, obj.id, obj, store[obj.id], cols)
-            else:
-                store[obj.id] = obj
-                first_row[(kind, obj.id)] = number
-        # a district or group already stored may not move to another branch/district
-        if district.id in stored_districts and stored_districts[district.id].branch_id != district.branch_id:
-            check.add(number, "branch_id", district.branch_id,
-                      f"district {district.id} belongs to branch {stored_districts[district.id].branch_id}")
+            have = store.get(obj.id)
+            if have is None:
+                store[obj.id] = obj  # type: ignore[assignment]
+                first_row[(kind, obj.id)] = row.number
+                continue
+            # repeated rows of one branch/district/group must carry the same values
+            for attr, column in cols.items():
+                if getattr(obj, attr) != getattr(have, attr):
+                    check.cell(row, column, f"{kind} {obj.id} has {getattr(have, attr)!r} on row "
+                                            f"{first_row[(kind, obj.id)]}; repeated rows must agree")
+        old_district = stored_districts.get(district.id)
+        if old_district is not None and old_district.branch_id != district.branch_id:
+            check.cell(row, "district_id",
+                       f"district belongs to branch {old_district.branch_id} in the database")
         old_group = stored_groups.get(group.id)
         if old_group is not None and (old_group.district_id, old_group.branch_id) != (group.district_id,
                                                                                       group.branch_id):
-            check.add(number, "region_group_id", group.id,
-                      f"region group {group.id} belongs to district {old_group.district_id} of branch "
-                      f"{old_group.branch_id}")
-        box = branches[branch.id].bbox
-        if box is not None and not branches[branch.id].contains(area.centroid):
+            check.cell(row, "region_group_id", f"region group belongs to district {old_group.district_id} of "
+                                               f"branch {old_group.branch_id} in the database")
+        box = branches[branch.id]
+        if box.bbox is not None and not box.contains(area.centroid):
             for column in ("lat", "lon"):
-                check.add(number, column, v[column], f"centroid must lie inside the branch bbox {box}")
+                check.cell(row, column, f"centroid must lie inside the branch bbox {box.bbox} (S, W, N, E)")
         areas.append(area)
-    if check.problems:
-        raise InputErrors(check.problems)
+    check.raise_if_any(schema)
     counts: dict[str, int] = {}
     ins = upd = 0
     for name, model, objs in (
@@ -781,55 +824,49 @@ _TECH_FIELDS = {"id": "id", "name": "name", "branch_id": "branch_id", "region_gr
 
 
 def _import_technicians(session: Session, table: RawTable, check: _Checker) -> ImportResult:
-    rows = _parse_rows(table, SCHEMAS["technicians"], check)
+    schema = SCHEMAS["technicians"]
+    rows = _parse_rows(table, schema, check)
     _duplicates(check, rows, "id")
     branches = set(_branch_bboxes(session))
     groups = {g.id: g for g in records.read_region_groups(session)}
     areas = {a.id: a for a in records.read_areas(session)}
     techs: list[Technician] = []
-    for number, v in rows:
-        bad = False
-        if v["branch_id"] not in branches:
-            check.add(number, "branch_id", v["branch_id"], "unknown branch (import the areas file first)")
-            bad = True
+    for row in rows:
+        v = row.values
+        if v["branch_id"] is not None and v["branch_id"] not in branches:
+            check.cell(row, "branch_id", "unknown branch (import the areas file first)")
         group = groups.get(v["region_group_id"]) if v["region_group_id"] else None
         if v["region_group_id"] and group is None:
-            check.add(number, "region_group_id", v["region_group_id"], "unknown region group")
-            bad = True
+            check.cell(row, "region_group_id", "unknown region group")
         elif group is not None and v["branch_id"] in branches and group.branch_id != v["branch_id"]:
-            check.add(number, "region_group_id", v["region_group_id"],
-                      f"region group belongs to branch {group.branch_id}, not {v['branch_id']}")
-            bad = True
+            check.cell(row, "region_group_id", f"region group belongs to branch {group.branch_id}, "
+                                               f"not {v['branch_id']}")
         if v["home_area_id"]:
             area = areas.get(v["home_area_id"])
             if area is None:
-                check.add(number, "home_area_id", v["home_area_id"], "unknown small area")
-                bad = True
-            elif v["region_group_id"] and area.region_group_id != v["region_group_id"]:
-                check.add(number, "home_area_id", v["home_area_id"],
-                          f"home area belongs to region group {area.region_group_id}, not {v['region_group_id']}")
-                bad = True
+                check.cell(row, "home_area_id", "unknown small area")
+            elif group is not None and area.region_group_id != group.id:
+                check.cell(row, "home_area_id", f"home area belongs to region group {area.region_group_id}, "
+                                                f"not {group.id}")
         support = bool(v["support_team"])
-        if not support and not v["region_group_id"]:
-            check.add(number, "region_group_id", None, "required unless support_team is true")
-            bad = True
-        if v["end_date"] is not None and v["end_date"] < v["start_date"]:
-            check.add(number, "end_date", v["end_date"], f"must not be before start_date {v['start_date']}")
-            bad = True
-        if bad:
+        if not support and not v["region_group_id"] and not {"support_team", "region_group_id"} & row.bad:
+            check.cell(row, "region_group_id", "required unless support_team is true")
+        if v["end_date"] is not None and v["start_date"] is not None and v["end_date"] < v["start_date"]:
+            check.cell(row, "end_date", f"must not be before start_date {v['start_date']}")
+        if row.bad:
             continue
-        tech = _model(check, number, v, lambda v=v, support=support: Technician(
+        tech = _model(
+            check, row, Technician, _TECH_FIELDS,
             id=v["id"], name=v["name"], branch_id=v["branch_id"], region_group_id=v["region_group_id"],
             home_area_id=v["home_area_id"], skills=v["skills"] if v["skills"] is not None else frozenset(),
             post_grade=v["post_grade"], employment=v["employment"] or Employment.OWN_STAFF,
             support_team=support, start_date=v["start_date"], end_date=v["end_date"],
             contact=ContactData(phone=SecretStr(v["phone"]) if v["phone"] else None,
                                 email=SecretStr(v["email"]) if v["email"] else None),
-        ), _TECH_FIELDS)
+        )
         if tech is not None:
             techs.append(tech)
-    if check.problems:
-        raise InputErrors(check.problems)
+    check.raise_if_any(schema)
     ins, upd = _upsert(session, t.TechnicianRow, [records.technician_row(x) for x in techs])
     return ImportResult("technicians", table.file, ins, upd, {"technicians": ins + upd})
 
@@ -846,111 +883,94 @@ _OUTCOME_COLUMNS = ("satisfaction", "contact_timely", "appointment_kept", "skill
                     "attitude_satisfied", "repeat_fault_within_days", "complaint", "praise")
 
 
-def _check_history(check: _Checker, number: int, v: dict[str, Any], technicians: set[str]) -> bool:
+def _check_history(check: _Checker, row: _Row, technicians: set[str]) -> None:
     """The status history follows the life cycle, in time order, after creation, ending in ``status``."""
-    ok = True
-    previous, last_at = OrderStatus.CREATED, v["created"]
+    v = row.values
     history: tuple[StatusEvent, ...] = v["history"] or ()
+    previous, last_at = OrderStatus.CREATED, v["created"]
     for n, event in enumerate(history, start=1):
         if event.status not in TRANSITIONS[previous]:
-            check.add(number, "history", _fmt_history(history),
-                      f"event {n}: cannot go from {previous} to {event.status}")
-            ok = False
-        if event.at < last_at:
-            check.add(number, "history", _fmt_history(history),
-                      f"event {n} ({event.status} at {event.at:%Y-%m-%d %H:%M:%S}) is before the previous "
-                      f"event or the creation time")
-            ok = False
+            check.cell(row, "history", f"event {n}: cannot go from {previous} to {event.status}")
+        if last_at is not None and event.at < last_at:
+            check.cell(row, "history", f"event {n} ({event.status} at {_fmt_datetime(event.at)}) is before "
+                                       f"the previous event or the creation time")
         if event.technician_id is not None and event.technician_id not in technicians:
-            check.add(number, "history", event.technician_id, f"event {n}: unknown technician")
-            ok = False
+            check.cell(row, "history", f"event {n}: unknown technician {event.technician_id}")
         previous, last_at = event.status, event.at
+    if "status" in row.bad:
+        return
     status = v["status"] or (previous if history else OrderStatus.CREATED)
     if history and status != previous:
-        check.add(number, "status", status, f"must equal the last history event ({previous})")
-        ok = False
+        check.cell(row, "status", f"must equal the status of the last history event ({previous})")
     v["status"] = status
-    return ok
 
 
 def _import_orders(session: Session, table: RawTable, check: _Checker,
                    deadlines: ServiceDeadlines | None = None) -> ImportResult:
     deadlines = deadlines or ServiceDeadlines()
-    rows = _parse_rows(table, SCHEMAS["orders"], check)
+    schema = SCHEMAS["orders"]
+    rows = _parse_rows(table, schema, check)
     _duplicates(check, rows, "id")
     areas = {a.id: a for a in records.read_areas(session)}
     group_branch = {g.id: g.branch_id for g in records.read_region_groups(session)}
-    bboxes = _branch_bboxes(session)
-    branches = {bid: Branch(id=bid, name=bid, bbox=box) for bid, box in bboxes.items()}
+    branches = {bid: Branch(id=bid, name=bid, bbox=box) for bid, box in _branch_bboxes(session).items()}
     technicians = set(session.scalars(select(t.TechnicianRow.id)))
     orders: list[WorkOrder] = []
-    for number, v in rows:
-        bad = False
-        area = areas.get(v["area_id"])
-        if area is None:
-            check.add(number, "area_id", v["area_id"], "unknown small area (import the areas file first)")
-            bad = True
+    for row in rows:
+        v = row.values
+        area = areas.get(v["area_id"]) if v["area_id"] is not None else None
+        if v["area_id"] is not None and area is None:
+            check.cell(row, "area_id", "unknown small area (import the areas file first)")
         if v["technician_id"] is not None and v["technician_id"] not in technicians:
-            check.add(number, "technician_id", v["technician_id"], "unknown technician")
-            bad = True
-        if (v["lat"] is None) != (v["lon"] is None):
-            missing = "lat" if v["lat"] is None else "lon"
-            check.add(number, missing, None, "give both lat and lon or neither")
-            bad = True
+            check.cell(row, "technician_id", "unknown technician")
         lat, lon = v["lat"], v["lon"]
-        if area is not None and lat is None and lon is None:
+        if (lat is None) != (lon is None) and not {"lat", "lon"} & row.bad:
+            check.cell(row, "lat" if lat is None else "lon", "give both lat and lon or neither")
+        if area is not None and lat is None and lon is None and not {"lat", "lon"} & row.bad:
             lat, lon = area.centroid.lat, area.centroid.lon
         if area is not None and lat is not None and lon is not None:
             branch = branches.get(group_branch.get(area.region_group_id, ""))
-            if branch is not None and -90 <= lat <= 90 and -180 <= lon <= 180 and \
-                    not branch.contains(Location(lat=lat, lon=lon)):
+            inside_world = -90 <= lat <= 90 and -180 <= lon <= 180
+            if branch is not None and inside_world and not branch.contains(Location(lat=lat, lon=lon)):
                 for column in ("lat", "lon"):
-                    check.add(number, column, v[column], f"location must lie inside the branch bbox {branch.bbox}")
-                bad = True
+                    check.cell(row, column,
+                               f"location must lie inside the branch bbox {branch.bbox} (S, W, N, E)")
         start, end = v["appointment_start"], v["appointment_end"]
-        if (start is None) != (end is None):
-            missing = "appointment_start" if start is None else "appointment_end"
-            check.add(number, missing, None, "give both ends of the appointment window or neither")
-            bad = True
-        elif start is not None and end <= start:
-            check.add(number, "appointment_end", end, f"must be after appointment_start {start}")
-            bad = True
+        if (start is None) != (end is None) and not {"appointment_start", "appointment_end"} & row.bad:
+            check.cell(row, "appointment_start" if start is None else "appointment_end",
+                       "give both ends of the appointment window or neither")
+        elif start is not None and end is not None and end <= start:
+            check.cell(row, "appointment_end", f"must be after appointment_start {_fmt_datetime(start)}")
         grade = v["customer_grade"] or CustomerGrade.ORDINARY
-        deadline = v["deadline"] or deadlines.deadline(v["order_type"], grade, v["created"])
-        if deadline <= v["created"]:
-            check.add(number, "deadline", v["deadline"], f"must be after created {v['created']}")
-            bad = True
+        deadline = v["deadline"]
+        if deadline is None and v["order_type"] is not None and v["created"] is not None:
+            deadline = deadlines.deadline(v["order_type"], grade, v["created"])
+        if v["deadline"] is not None and v["created"] is not None and v["deadline"] <= v["created"]:
+            check.cell(row, "deadline", f"must be after created {_fmt_datetime(v['created'])}")
         if v["difficulty"] is not None and not 1 <= v["difficulty"] <= 3:
-            check.add(number, "difficulty", v["difficulty"], "must be 1, 2 or 3")
-            bad = True
+            check.cell(row, "difficulty", "must be 1, 2 or 3")
         if v["satisfaction"] is not None and not 1 <= v["satisfaction"] <= 5:
-            check.add(number, "satisfaction", v["satisfaction"], "must be 1 … 5")
-            bad = True
+            check.cell(row, "satisfaction", "must be 1 … 5")
         if v["repeat_fault_within_days"] is not None and v["repeat_fault_within_days"] < 0:
-            check.add(number, "repeat_fault_within_days", v["repeat_fault_within_days"], "must be >= 0")
-            bad = True
-        if not _check_history(check, number, v, technicians):
-            bad = True
-        if bad:
+            check.cell(row, "repeat_fault_within_days", "must be >= 0")
+        _check_history(check, row, technicians)
+        if row.bad:
             continue
-        outcome_values = {c: v[c] for c in _OUTCOME_COLUMNS}
-        outcome_values["complaint"] = bool(outcome_values["complaint"])
-        outcome_values["praise"] = bool(outcome_values["praise"])
-        order = _model(check, number, v, lambda v=v, lat=lat, lon=lon, grade=grade, deadline=deadline,
-                       outcome_values=outcome_values: WorkOrder(
+        outcome = Outcome(**{c: v[c] for c in _OUTCOME_COLUMNS if v[c] is not None})
+        order = _model(
+            check, row, WorkOrder, _ORDER_FIELDS,
             id=v["id"], order_type=v["order_type"], difficulty=v["difficulty"] or 1, area_id=v["area_id"],
-            location=Location(lat=lat, lon=lon), customer_grade=grade,
+            location={"lat": lat, "lon": lon}, customer_grade=grade,
             line_type=v["line_type"] or LineType.BROADBAND, created=v["created"],
             appointment=TimeWindow(start=v["appointment_start"], end=v["appointment_end"])
             if v["appointment_start"] is not None else None,
             deadline=deadline, required_skills=v["required_skills"] or frozenset(), status=v["status"],
             technician_id=v["technician_id"], history=v["history"] or (),
-            outcome=None if Outcome(**outcome_values) == Outcome() else Outcome(**outcome_values),
-        ), _ORDER_FIELDS)
+            outcome=None if outcome == Outcome() else outcome,
+        )
         if order is not None:
             orders.append(order)
-    if check.problems:
-        raise InputErrors(check.problems)
+    check.raise_if_any(schema)
     ins, upd = _upsert(session, t.WorkOrderRow, [records.order_row(o) for o in orders])
     ids = [o.id for o in orders]
     for chunk in _in_chunks(ids):
@@ -958,32 +978,33 @@ def _import_orders(session: Session, table: RawTable, check: _Checker,
     events = [e for o in orders for e in records.event_rows(o)]
     for chunk in _in_chunks(events):
         session.execute(insert(t.OrderEventRow), list(chunk))
-    return ImportResult("orders", table.file, ins, upd, {"work_orders": ins + upd, "order_events": len(events)})
+    return ImportResult("orders", table.file, ins, upd,
+                        {"work_orders": ins + upd, "order_events": len(events)})
 
 
 # --- observations -----------------------------------------------------------------------------
 
 
 def _import_observations(session: Session, table: RawTable, check: _Checker) -> ImportResult:
-    rows = _parse_rows(table, SCHEMAS["observations"], check)
+    schema = SCHEMAS["observations"]
+    rows = _parse_rows(table, schema, check)
     _duplicates(check, rows, "id")
     branches = set(_branch_bboxes(session))
     technicians = set(session.scalars(select(t.TechnicianRow.id)))
     observations: list[Observation] = []
-    names = {c.name: c.name for c in SCHEMAS["observations"]}
-    for number, v in rows:
-        bad = False
-        if v["branch_id"] not in branches:
-            check.add(number, "branch_id", v["branch_id"], "unknown branch")
-            bad = True
-        if v["technician_id"] not in technicians:
-            check.add(number, "technician_id", v["technician_id"], "unknown technician")
-            bad = True
-        obs = _model(check, number, v, lambda v=v: Observation(**{**v, "notes": v["notes"] or ""}), names)
-        if obs is not None and not bad:
+    names = {c.name: c.name for c in schema}
+    for row in rows:
+        v = row.values
+        if v["branch_id"] is not None and v["branch_id"] not in branches:
+            check.cell(row, "branch_id", "unknown branch")
+        if v["technician_id"] is not None and v["technician_id"] not in technicians:
+            check.cell(row, "technician_id", "unknown technician")
+        if row.bad:
+            continue
+        obs = _model(check, row, Observation, names, **{**v, "notes": v["notes"] or ""})
+        if obs is not None:
             observations.append(obs)
-    if check.problems:
-        raise InputErrors(check.problems)
+    check.raise_if_any(schema)
     ins, upd = _upsert(session, t.ObservationRow, [records.observation_row(o) for o in observations])
     return ImportResult("observations", table.file, ins, upd, {"observations": ins + upd})
 

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from fieldcrew import audit
 from fieldcrew.audit import jsonable
 from fieldcrew.db import session_scope
 from fieldcrew.settings import get_settings
@@ -92,6 +93,19 @@ class JobContext:
         self.fraction = 0.0
         self.message = ""
 
+    @classmethod
+    def detached(cls) -> JobContext:
+        """A context recorded nowhere (CLI runs and unit tests of job functions).
+
+        Progress and best results are kept in memory (``.fraction``, ``.message``, ``.best``);
+        :meth:`request_cancel` makes :meth:`cancelled` return True.
+        """
+        return cls("", "", min_interval=0.0)
+
+    def request_cancel(self) -> None:
+        """Ask the job to stop (what ``DELETE /jobs/{id}`` does for a recorded job)."""
+        self._cancelled = True
+
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress: ``fraction`` in [0, 1] (clamped) and a short human-readable message."""
         self.fraction = min(1.0, max(0.0, float(fraction)))
@@ -133,11 +147,15 @@ class JobContext:
         return self._best
 
     def _poll_cancel(self) -> bool:
+        if not self.job_id:
+            return self._cancelled
         with session_scope(self.database_url) as session:
             flag = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == self.job_id))
         return bool(flag)
 
     def _write(self, values: dict[str, Any]) -> None:
+        if not self.job_id:
+            return
         try:
             with session_scope(self.database_url) as session:
                 session.execute(
@@ -256,7 +274,7 @@ def submit_job(session: Session, kind: str, target: str, params: dict[str, Any],
     Returns
     -------
     str
-        The job id (``GET /jobs/{id}``).
+        The job id (``GET /jobs/{id}``). The submission is audited (actor ``owner``).
     """
     resolve_target(target)
     try:
@@ -271,6 +289,8 @@ def submit_job(session: Session, kind: str, target: str, params: dict[str, Any],
         )
     )
     session.flush()
+    submitted = {"kind": kind, "target": target, "params": params}
+    audit.record(session, owner, "submit", "job", job_id, None, submitted)
     pending: list[tuple[str, str, str]] = session.info.setdefault("fieldcrew_pending_jobs", [])
     pending.append((job_id, target, _url_of(session)))
     if not session.info.get("fieldcrew_job_hooks"):

@@ -104,7 +104,7 @@ def read_branches(session: Session) -> list[Branch]:
     """Every branch."""
     rows = session.scalars(select(t.BranchRow).order_by(t.BranchRow.id))
     return [Branch(id=r.id, name=r.name, province=r.province,
-                   bbox=tuple(r.bbox) if r.bbox else None) for r in rows]  # type: ignore[arg-type]
+                   bbox=tuple(r.bbox) if r.bbox else None) for r in rows]
 
 
 def read_districts(session: Session) -> list[District]:
@@ -123,7 +123,7 @@ def read_region_groups(session: Session) -> list[RegionGroup]:
 def read_areas(session: Session) -> list[SmallArea]:
     """Every small area."""
     rows = session.scalars(select(t.SmallAreaRow).order_by(t.SmallAreaRow.id))
-    return [SmallArea(id=r.id, region_group_id=r.region_group_id, name=r.name, area_type=r.area_type,  # type: ignore[arg-type]
+    return [SmallArea(id=r.id, region_group_id=r.region_group_id, name=r.name, area_type=r.area_type,
                       centroid=Location(lat=r.lat, lon=r.lon)) for r in rows]
 
 
@@ -132,7 +132,7 @@ def technician_from_row(r: t.TechnicianRow) -> Technician:
     return Technician(
         id=r.id, name=r.name, branch_id=r.branch_id, region_group_id=r.region_group_id,
         home_area_id=r.home_area_id, skills=frozenset(Skill(s) for s in r.skills or []),
-        post_grade=r.post_grade, employment=r.employment,  # type: ignore[arg-type]
+        post_grade=r.post_grade, employment=r.employment,
         support_team=r.support_team, start_date=r.start_date, end_date=r.end_date,
         contact=ContactData(phone=SecretStr(r.phone) if r.phone else None,
                             email=SecretStr(r.email) if r.email else None),
@@ -141,7 +141,8 @@ def technician_from_row(r: t.TechnicianRow) -> Technician:
 
 def read_technicians(session: Session) -> list[Technician]:
     """Every technician."""
-    return [technician_from_row(r) for r in session.scalars(select(t.TechnicianRow).order_by(t.TechnicianRow.id))]
+    rows = session.scalars(select(t.TechnicianRow).order_by(t.TechnicianRow.id))
+    return [technician_from_row(r) for r in rows]
 
 
 def order_from_row(r: t.WorkOrderRow, events: list[t.OrderEventRow]) -> WorkOrder:
@@ -156,12 +157,12 @@ def order_from_row(r: t.WorkOrderRow, events: list[t.OrderEventRow]) -> WorkOrde
     if r.appointment_start is not None and r.appointment_end is not None:
         appointment = TimeWindow(start=r.appointment_start, end=r.appointment_end)
     return WorkOrder(
-        id=r.id, order_type=r.order_type, difficulty=r.difficulty, area_id=r.area_id,  # type: ignore[arg-type]
-        location=Location(lat=r.lat, lon=r.lon), customer_grade=r.customer_grade,  # type: ignore[arg-type]
-        line_type=r.line_type, created=r.created, appointment=appointment,  # type: ignore[arg-type]
+        id=r.id, order_type=r.order_type, difficulty=r.difficulty, area_id=r.area_id,
+        location=Location(lat=r.lat, lon=r.lon), customer_grade=r.customer_grade,
+        line_type=r.line_type, created=r.created, appointment=appointment,
         deadline=r.deadline, required_skills=frozenset(Skill(s) for s in r.required_skills or []),
-        status=r.status, technician_id=r.technician_id,  # type: ignore[arg-type]
-        history=tuple(StatusEvent(status=e.status, at=e.at, technician_id=e.technician_id)  # type: ignore[arg-type]
+        status=r.status, technician_id=r.technician_id,
+        history=tuple(StatusEvent(status=e.status, at=e.at, technician_id=e.technician_id)
                       for e in events),
         outcome=None if outcome == Outcome() else outcome,
     )
@@ -192,7 +193,7 @@ def read_observations(session: Session) -> list[Observation]:
     rows = session.scalars(select(t.ObservationRow).order_by(t.ObservationRow.date, t.ObservationRow.id))
     return [Observation(
         id=r.id, date=r.date, branch_id=r.branch_id, observer=r.observer, technician_id=r.technician_id,
-        order_type=r.order_type, difficulty=r.difficulty, area_type=r.area_type,  # type: ignore[arg-type]
+        order_type=r.order_type, difficulty=r.difficulty, area_type=r.area_type,
         travel_min=r.travel_min, onsite_min=r.onsite_min, paperwork_min=r.paperwork_min,
         waiting_min=r.waiting_min, rating_pct=r.rating_pct, notes=r.notes or "",
     ) for r in rows]

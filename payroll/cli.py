@@ -29,13 +29,17 @@ from vocabulary.money import format_yuan
 app = typer.Typer(no_args_is_help=True, help="Monthly pay: payslips, runs, diffs.")
 
 MonthOpt = Annotated[str, typer.Option("--month", help="the month, YYYY-MM")]
-InputOpt = Annotated[Path, typer.Option("--input", help="directory of technicians/orders/kpi/attendance files")]
+InputOpt = Annotated[
+    Path, typer.Option("--input", help="directory of technicians/orders/kpi/attendance files")
+]
 PolicyOpt = Annotated[Path, typer.Option("--policy", help="pay policy file (.toml or .yaml)")]
 
 
 def _fail(exc: FieldcrewError) -> None:
     if isinstance(exc, InputErrors):
-        typer.echo(f"error: {exc.title}: {len(exc.problems)} problem(s); nothing was computed or stored", err=True)
+        typer.echo(
+            f"error: {exc.title}: {len(exc.problems)} problem(s); nothing was computed or stored", err=True
+        )
         for problem in exc.problems:
             typer.echo(f"  - {problem}", err=True)
     else:
@@ -62,7 +66,9 @@ def compute(
     policy_file: PolicyOpt,
     as_json: Annotated[bool, typer.Option("--json", help="print the payslips as JSON")] = False,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="also write the lines as CSV here")] = None,
-    xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="also write the lines as Excel here")] = None,
+    xlsx_out: Annotated[
+        Path | None, typer.Option("--xlsx", help="also write the lines as Excel here")
+    ] = None,
 ) -> None:
     """Compute every technician's payslip for MONTH from the files in DIR under the policy FILE."""
     try:

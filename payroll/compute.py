@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from payroll.domain import (
@@ -30,6 +31,8 @@ from vocabulary.errors import Problem
 from vocabulary.money import fen_to_yuan
 from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
 
+_ORDER_KEY = attrgetter("completed_at", "id")
+
 
 def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
     """Cross-check in-memory inputs against each other and the policy (no file or row known).
@@ -41,52 +44,145 @@ def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
     techs: dict[str, Any] = {}
     for index, tech in enumerate(inputs.technicians, start=1):
         if tech.id in techs:
-            problems.append(Problem("technician_id", "technician ids must be unique", tech.id, index, "technicians"))
+            problems.append(
+                Problem("technician_id", "technician ids must be unique", tech.id, index, "technicians")
+            )
         techs[tech.id] = tech
         if tech.post_grade not in policy.post_wages:
-            problems.append(Problem("post_grade", f"post grade must be one of {sorted(policy.post_wages)}",
-                                    tech.post_grade, index, "technicians"))
-    seen: set[str] = set()
+            problems.append(
+                Problem(
+                    "post_grade",
+                    f"post grade must be one of {sorted(policy.post_wages)}",
+                    tech.post_grade,
+                    index,
+                    "technicians",
+                )
+            )
     first, last = month_bounds(inputs.month)
+    if not _orders_look_fine(inputs.orders, techs, first, last):
+        problems.extend(_order_problems(inputs, techs, first, last))
+    for index, record in enumerate(inputs.quality, start=1):
+        if record.technician_id not in techs:
+            problems.append(
+                Problem(
+                    "technician_id", "KPI row of an unknown technician", record.technician_id, index, "kpi"
+                )
+            )
+        if record.grade not in policy.grade_multipliers:
+            problems.append(
+                Problem("grade", f"grade must be one of {list(policy.grades)}", record.grade, index, "kpi")
+            )
+    tech_of_day = set(map(attrgetter("technician_id"), inputs.attendance))
+    minutes = set(map(attrgetter("worked_minutes"), inputs.attendance))
+    if not tech_of_day <= techs.keys() or (minutes and not 0 <= min(minutes) <= max(minutes) <= 24 * 60):
+        for index, day in enumerate(inputs.attendance, start=1):
+            if day.technician_id not in techs:
+                problems.append(
+                    Problem(
+                        "technician_id",
+                        "attendance of an unknown technician",
+                        day.technician_id,
+                        index,
+                        "attendance",
+                    )
+                )
+            if not 0 <= day.worked_minutes <= 24 * 60:
+                problems.append(
+                    Problem(
+                        "worked_minutes",
+                        "minutes worked in a day must be in 0..1440",
+                        day.worked_minutes,
+                        index,
+                        "attendance",
+                    )
+                )
+    for index, loss in enumerate(inputs.losses, start=1):
+        if loss.technician_id not in techs:
+            problems.append(
+                Problem(
+                    "technician_id",
+                    "deduction of an unknown technician",
+                    loss.technician_id,
+                    index,
+                    "deductions",
+                )
+            )
+        if loss.amount < 0:
+            problems.append(
+                Problem(
+                    "amount", "a loss deduction is a positive amount", str(loss.amount), index, "deductions"
+                )
+            )
+    return problems
+
+
+def _orders_look_fine(
+    orders: Sequence[PayOrder], techs: dict[str, Any], first: dt.date, last: dt.date
+) -> bool:
+    """Whole-column checks (fast, C-level); the row-by-row search runs only when one fails."""
+    if not orders:
+        return True
+    ids = list(map(attrgetter("id"), orders))
+    if len(set(ids)) != len(ids):
+        return False
+    if not set(map(attrgetter("technician_id"), orders)) <= techs.keys():
+        return False
+    if not all(type(t) is OrderType for t in set(map(attrgetter("order_type"), orders))):
+        return False
+    if not set(map(attrgetter("difficulty"), orders)) <= set(DIFFICULTY_LEVELS):
+        return False
+    minutes = [m for m in map(attrgetter("standard_minutes"), orders) if m is not None]
+    if minutes and min(minutes) <= 0:
+        return False
+    times = list(map(attrgetter("completed_at"), orders))
+    return first <= min(times).date() and max(times).date() <= last
+
+
+def _order_problems(inputs: PayInputs, techs: dict[str, Any], first: dt.date, last: dt.date) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
     for index, order in enumerate(inputs.orders, start=1):
         if order.id in seen:
             problems.append(Problem("order_id", "order ids must be unique", order.id, index, "orders"))
         seen.add(order.id)
         if order.technician_id not in techs:
-            problems.append(Problem("technician_id", "order of an unknown technician", order.technician_id,
-                                    index, "orders"))
+            problems.append(
+                Problem(
+                    "technician_id", "order of an unknown technician", order.technician_id, index, "orders"
+                )
+            )
         if not isinstance(order.order_type, OrderType):
             problems.append(Problem("order_type", "unknown order type", order.order_type, index, "orders"))
         if order.difficulty not in DIFFICULTY_LEVELS:
-            problems.append(Problem("difficulty", f"difficulty must be one of {DIFFICULTY_LEVELS}",
-                                    order.difficulty, index, "orders"))
+            problems.append(
+                Problem(
+                    "difficulty",
+                    f"difficulty must be one of {DIFFICULTY_LEVELS}",
+                    order.difficulty,
+                    index,
+                    "orders",
+                )
+            )
         if order.standard_minutes is not None and order.standard_minutes <= 0:
-            problems.append(Problem("standard_minutes", "standard minutes must be > 0", order.standard_minutes,
-                                    index, "orders"))
+            problems.append(
+                Problem(
+                    "standard_minutes",
+                    "standard minutes must be > 0",
+                    order.standard_minutes,
+                    index,
+                    "orders",
+                )
+            )
         if not first <= order.completed_at.date() <= last:
-            problems.append(Problem("completed_at", f"order must be completed in {inputs.month}",
-                                    order.completed_at.isoformat(), index, "orders"))
-    for index, record in enumerate(inputs.quality, start=1):
-        if record.technician_id not in techs:
-            problems.append(Problem("technician_id", "KPI row of an unknown technician", record.technician_id,
-                                    index, "kpi"))
-        if record.grade not in policy.grade_multipliers:
-            problems.append(Problem("grade", f"grade must be one of {list(policy.grades)}", record.grade,
-                                    index, "kpi"))
-    for index, day in enumerate(inputs.attendance, start=1):
-        if day.technician_id not in techs:
-            problems.append(Problem("technician_id", "attendance of an unknown technician", day.technician_id,
-                                    index, "attendance"))
-        if not 0 <= day.worked_minutes <= 24 * 60:
-            problems.append(Problem("worked_minutes", "minutes worked in a day must be in 0..1440",
-                                    day.worked_minutes, index, "attendance"))
-    for index, loss in enumerate(inputs.losses, start=1):
-        if loss.technician_id not in techs:
-            problems.append(Problem("technician_id", "deduction of an unknown technician", loss.technician_id,
-                                    index, "deductions"))
-        if loss.amount < 0:
-            problems.append(Problem("amount", "a loss deduction is a positive amount", str(loss.amount),
-                                    index, "deductions"))
+            problems.append(
+                Problem(
+                    "completed_at",
+                    f"order must be completed in {inputs.month}",
+                    order.completed_at.isoformat(),
+                    index,
+                    "orders",
+                )
+            )
     return problems
 
 
@@ -112,14 +208,21 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
         if problems:
             raise PayInputError(problems)
     calendar = MonthCalendar.build(inputs.month, policy)
-    orders: dict[str, list[PayOrder]] = defaultdict(list)
+    orders: dict[str, list[PayOrder]] = {}
+    for order in inputs.orders:
+        bucket = orders.get(order.technician_id)
+        if bucket is None:
+            orders[order.technician_id] = [order]
+        else:
+            bucket.append(order)
     # completion order (ties by id) so that the input order of rows never changes a payslip
-    for order in sorted(inputs.orders, key=_order_key):
-        orders[order.technician_id].append(order)
-    attendance: dict[str, dict[dt.date, AttendanceDay]] = defaultdict(dict)
-    for day in inputs.attendance:
-        if calendar.first <= day.day <= calendar.last:
-            attendance[day.technician_id][day.day] = day
+    for bucket in orders.values():
+        bucket.sort(key=_ORDER_KEY)
+    attendance: dict[str, dict[int, AttendanceDay]] = defaultdict(dict)
+    first, last = calendar.first, calendar.last
+    for record in inputs.attendance:
+        if first <= record.day <= last:
+            attendance[record.technician_id][record.day.day] = record
     quality: dict[str, QualityRecord] = {q.technician_id: q for q in inputs.quality}
     losses: dict[str, list[LossDeduction]] = defaultdict(list)
     for loss in inputs.losses:
@@ -140,10 +243,6 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
         lines = apply_rules(ctx)
         payslips.append(Payslip(tech.id, inputs.month, policy.version, tuple(lines), _summary(ctx)))
     return payslips
-
-
-def _order_key(order: PayOrder) -> tuple[dt.datetime, str]:
-    return order.completed_at, order.id
 
 
 def _employed_in_month(start: dt.date, end: dt.date | None, first: dt.date, last: dt.date) -> bool:
@@ -196,4 +295,3 @@ def payslips_json(payslips: Sequence[Payslip]) -> dict[str, Any]:
 def total_fen(payslips: Iterable[Payslip]) -> int:
     """Grand total of a set of payslips, in fen."""
     return sum(p.total_fen for p in payslips)
-

@@ -26,7 +26,7 @@ together and nothing is computed or stored when there is any.
 | orders | `appointment_kept` | blank | `false` = missed the agreed appointment |
 | kpi | `technician_id` | required | must be in technicians; one row each |
 | kpi | `grade` | blank | quality grade given directly (e.g. `A`) |
-| kpi | `<KPI name>` | blank | KPI values of `quality.scorecard.KPI_NAMES`: rates in 0..1, `complaints_per_1000` in 0..1000, `install_wait_hours` >= 0; scored with `score_and_grade` when `grade` is blank |
+| kpi | `<KPI name>` | blank | a KPI value (names and ranges below); graded when `grade` is blank |
 | kpi | `n_<KPI name>` | blank | records behind that KPI value (small samples are not scored) |
 | attendance | `technician_id` | required | must be in technicians |
 | attendance | `date` | required | `YYYY-MM-DD` in the month; one row per day |
@@ -37,6 +37,10 @@ together and nothing is computed or stored when there is any.
 | deductions | `amount` | required | yuan, exact (`"150.00"`), > 0; in Excel a text cell or a whole number |
 | deductions | `reason` | required | what was lost |
 | deductions | `reference` | blank | document number |
+
+KPI columns are the names of `quality.scorecard.KPI_NAMES`; rates are in 0..1,
+`complaints_per_1000` in 0..1000, `install_wait_hours` >= 0. A row without `grade` is graded with
+`quality.scorecard.score_and_grade` (bands → multiplier are the pay policy's).
 
 `technicians` and `orders` are required; without `kpi` every technician gets the policy's
 `default_grade`; without `attendance` there is no overtime-hours pay and no leave.
@@ -119,7 +123,9 @@ class _Reader:
             return None
         return value
 
-    def integer(self, row: _Row, field: str, *, low: int | None = None, high: int | None = None) -> int | None:
+    def integer(
+        self, row: _Row, field: str, *, low: int | None = None, high: int | None = None
+    ) -> int | None:
         raw = row.cells.get(field)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
@@ -151,7 +157,9 @@ class _Reader:
             return None
         if isinstance(raw, float):
             if money and not raw.is_integer():
-                self.problem(row, field, raw, "money must not be a float: format the Excel cell as text ('150.25')")
+                self.problem(
+                    row, field, raw, "money must not be a float: format the Excel cell as text ('150.25')"
+                )
                 return None
             # a KPI value is not money; its shortest decimal form is what the user typed
             raw = int(raw) if raw.is_integer() else repr(raw)
@@ -256,7 +264,9 @@ def _check_columns(reader: _Reader, rows: Sequence[_Row], file: str, required: S
         return True
     missing = [c for c in required if c not in rows[0].cells]
     for column in missing:
-        reader.problems.append(Problem(field=column, rule="required column is missing", value=None, row=1, file=file))
+        reader.problems.append(
+            Problem(field=column, rule="required column is missing", value=None, row=1, file=file)
+        )
     return not missing
 
 
@@ -280,7 +290,12 @@ def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInpu
     for name in REQUIRED_TABLES:
         if paths[name] is None:
             reader.problems.append(
-                Problem(field="(file)", rule=f"required file {name}.csv or {name}.xlsx is missing", value=str(directory), file=name)
+                Problem(
+                    field="(file)",
+                    rule=f"required file {name}.csv or {name}.xlsx is missing",
+                    value=str(directory),
+                    file=name,
+                )
             )
     if reader.problems:
         raise PayInputError(reader.problems)
@@ -293,7 +308,9 @@ def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInpu
     losses = _losses(reader, tables["deductions"], technicians)
     if reader.problems:
         raise PayInputError(reader.problems)
-    return PayInputs(month, tuple(technicians.values()), tuple(orders), tuple(attendance), tuple(quality), tuple(losses))
+    return PayInputs(
+        month, tuple(technicians.values()), tuple(orders), tuple(attendance), tuple(quality), tuple(losses)
+    )
 
 
 def _technicians(reader: _Reader, rows: list[_Row], policy: PayPolicy) -> dict[str, PayTechnician]:
@@ -306,7 +323,12 @@ def _technicians(reader: _Reader, rows: list[_Row], policy: PayPolicy) -> dict[s
         start = reader.date(row, "start_date", required=True)
         end = reader.date(row, "end_date")
         if grade is not None and grade not in policy.post_wages:
-            reader.problem(row, "post_grade", grade, f"post grade must be one of the policy's {sorted(policy.post_wages)}")
+            reader.problem(
+                row,
+                "post_grade",
+                grade,
+                f"post grade must be one of the policy's {sorted(policy.post_wages)}",
+            )
             grade = None
         if start is not None and end is not None and end < start:
             reader.problem(row, "end_date", end.isoformat(), "end_date must not be before start_date")
@@ -330,7 +352,9 @@ def _orders(
     last: dt.date,
 ) -> list[PayOrder]:
     out: list[PayOrder] = []
-    if not _check_columns(reader, rows, "orders", ("order_id", "technician_id", "order_type", "completed_at")):
+    if not _check_columns(
+        reader, rows, "orders", ("order_id", "technician_id", "order_type", "completed_at")
+    ):
         return out
     seen: dict[str, int] = {}
     types = {t.value for t in OrderType}
@@ -349,28 +373,43 @@ def _orders(
         ok = None not in (order_id, tech_id, type_text, completed)
         if order_id is not None:
             if order_id in seen:
-                reader.problem(row, "order_id", order_id, f"order ids must be unique (first seen in row {seen[order_id]})")
+                reader.problem(
+                    row,
+                    "order_id",
+                    order_id,
+                    f"order ids must be unique (first seen in row {seen[order_id]})",
+                )
                 ok = False
             else:
                 seen[order_id] = row.row
         if tech_id is not None and tech_id not in technicians:
-            reader.problem(row, "technician_id", tech_id, "order of an unknown technician (not in technicians)")
+            reader.problem(
+                row, "technician_id", tech_id, "order of an unknown technician (not in technicians)"
+            )
             ok = False
         if type_text is not None and type_text not in types:
-            reader.problem(row, "order_type", type_text, f"unknown order type (known: {', '.join(sorted(types))})")
+            reader.problem(
+                row, "order_type", type_text, f"unknown order type (known: {', '.join(sorted(types))})"
+            )
             ok = False
         if difficulty is not None and difficulty not in DIFFICULTY_LEVELS:
-            reader.problem(row, "difficulty", difficulty, f"difficulty must be one of {list(DIFFICULTY_LEVELS)}")
+            reader.problem(
+                row, "difficulty", difficulty, f"difficulty must be one of {list(DIFFICULTY_LEVELS)}"
+            )
             ok = False
         if minutes is not None and minutes <= 0:
             reader.problem(row, "standard_minutes", minutes, "standard minutes must be > 0")
             ok = False
         if completed is not None and not first <= completed.date() <= last:
-            reader.problem(row, "completed_at", completed.isoformat(sep=" "), f"order must be completed in {month}")
+            reader.problem(
+                row, "completed_at", completed.isoformat(sep=" "), f"order must be completed in {month}"
+            )
             ok = False
         if not ok:
             continue
-        assert order_id is not None and tech_id is not None and type_text is not None and completed is not None
+        assert (
+            order_id is not None and tech_id is not None and type_text is not None and completed is not None
+        )
         out.append(
             PayOrder(
                 id=order_id,
@@ -421,16 +460,26 @@ def _quality(
             size = reader.integer(row, f"n_{name}", low=0)
             if size is not None:
                 sizes[name] = size
-        unknown = [c for c in row.cells if c and c not in ("technician_id", "grade", "score", "name")
-                   and c not in kpi_names and not (c.startswith("n_") and c[2:] in kpi_names)]
+        unknown = [
+            c
+            for c in row.cells
+            if c
+            and c not in ("technician_id", "grade", "score", "name")
+            and c not in kpi_names
+            and not (c.startswith("n_") and c[2:] in kpi_names)
+        ]
         for column in unknown:
             if row.cells.get(column) not in (None, ""):
-                reader.problem(row, column, row.cells[column], f"unknown KPI column (known: {', '.join(kpi_names)})")
+                reader.problem(
+                    row, column, row.cells[column], f"unknown KPI column (known: {', '.join(kpi_names)})"
+                )
                 bad = True
         if tech_id is None or bad:
             continue
         if tech_id not in technicians:
-            reader.problem(row, "technician_id", tech_id, "KPI row of an unknown technician (not in technicians)")
+            reader.problem(
+                row, "technician_id", tech_id, "KPI row of an unknown technician (not in technicians)"
+            )
             continue
         if tech_id in seen:
             reader.problem(row, "technician_id", tech_id, "one KPI row per technician (duplicate)")
@@ -443,9 +492,13 @@ def _quality(
             scored = score_and_grade(values, sample_sizes=sizes or None)
             grade, score, flags = scored.grade, scored.score, tuple(scored.flags)
         if grade not in policy.grade_multipliers:
-            reader.problem(row, "grade", grade, f"grade must be one of the policy's grades {list(policy.grades)}")
+            reader.problem(
+                row, "grade", grade, f"grade must be one of the policy's grades {list(policy.grades)}"
+            )
             continue
-        out.append(QualityRecord(tech_id, grade, score, tuple((k, str(v)) for k, v in sorted(given.items())), flags))
+        out.append(
+            QualityRecord(tech_id, grade, score, tuple((k, str(v)) for k, v in sorted(given.items())), flags)
+        )
     return out
 
 
@@ -469,13 +522,20 @@ def _attendance(
         if tech_id is None or day is None:
             continue
         if tech_id not in technicians:
-            reader.problem(row, "technician_id", tech_id, "attendance of an unknown technician (not in technicians)")
+            reader.problem(
+                row, "technician_id", tech_id, "attendance of an unknown technician (not in technicians)"
+            )
             continue
         if not first <= day <= last:
             reader.problem(row, "date", day.isoformat(), f"date must be in the month {first:%Y-%m}")
             continue
         if (tech_id, day) in seen:
-            reader.problem(row, "date", day.isoformat(), f"one attendance row per technician and day (see row {seen[tech_id, day]})")
+            reader.problem(
+                row,
+                "date",
+                day.isoformat(),
+                f"one attendance row per technician and day (see row {seen[tech_id, day]})",
+            )
             continue
         seen[tech_id, day] = row.row
         status = DayStatus(status_text) if status_text else (DayStatus.WORK if worked else DayStatus.REST)
@@ -501,7 +561,9 @@ def _losses(reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnic
             reader.problem(row, "amount", str(amount), "a loss deduction is a positive amount of yuan")
             continue
         if tech_id is not None and tech_id not in technicians:
-            reader.problem(row, "technician_id", tech_id, "deduction of an unknown technician (not in technicians)")
+            reader.problem(
+                row, "technician_id", tech_id, "deduction of an unknown technician (not in technicians)"
+            )
             continue
         if tech_id is None or amount is None or reason is None:
             continue
@@ -512,8 +574,18 @@ def _losses(reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnic
 # --------------------------------------------------------------------------- writers
 
 PAYSLIP_COLUMNS: tuple[str, ...] = (
-    "technician_id", "month", "policy_version", "rule", "key", "label", "quantity", "rate",
-    "coefficient", "multiplier", "amount", "amount_fen",
+    "technician_id",
+    "month",
+    "policy_version",
+    "rule",
+    "key",
+    "label",
+    "quantity",
+    "rate",
+    "coefficient",
+    "multiplier",
+    "amount",
+    "amount_fen",
 )
 
 
@@ -522,11 +594,35 @@ def payslip_rows(payslips: Sequence[Payslip]) -> Iterator[list[str | int]]:
     for slip in payslips:
         for line in slip.lines:
             d = line.to_dict()
-            yield [slip.technician_id, slip.month, slip.policy_version, line.rule, line.key, line.label,
-                   d["quantity"], d["rate"], d["coefficient"], d["multiplier"], d["amount"], line.amount_fen]
+            yield [
+                slip.technician_id,
+                slip.month,
+                slip.policy_version,
+                line.rule,
+                line.key,
+                line.label,
+                d["quantity"],
+                d["rate"],
+                d["coefficient"],
+                d["multiplier"],
+                d["amount"],
+                line.amount_fen,
+            ]
         total = slip.to_dict()
-        yield [slip.technician_id, slip.month, slip.policy_version, "total", "total", "total of the lines",
-               "", "", "", "", total["total"], total["total_fen"]]
+        yield [
+            slip.technician_id,
+            slip.month,
+            slip.policy_version,
+            "total",
+            "total",
+            "total of the lines",
+            "",
+            "",
+            "",
+            "",
+            total["total"],
+            total["total_fen"],
+        ]
 
 
 def payslips_csv(payslips: Sequence[Payslip]) -> str:

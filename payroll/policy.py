@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,7 +37,7 @@ from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
 def _exact_decimal(value: object) -> object:
     if isinstance(value, float):
         raise ValueError(
-            f"{value!r} is a float; write money and factors as strings (e.g. \"{value}\") so they are exact"
+            f'{value!r} is a float; write money and factors as strings (e.g. "{value}") so they are exact'
         )
     if isinstance(value, bool):
         raise ValueError("a boolean is not a number")
@@ -111,7 +111,7 @@ class JurisdictionProfile:
 
 
 def china_day_kind(day: dt.date) -> str:
-    """``"holiday"`` on statutory holidays, ``"rest"`` on rest days (incl. days off in lieu), else ``"work"``."""
+    """``"holiday"`` on statutory holidays, ``"rest"`` on rest days and days off in lieu, else ``"work"``."""
     if cal.is_statutory_holiday(day):
         return "holiday"
     return "work" if cal.is_working_day(day) else "rest"
@@ -171,7 +171,9 @@ class PayPolicy(BaseModel):
     minimum_wage: ExactDecimal = Field(description="local monthly minimum wage (yuan)")
     working_time_system: WorkingTimeSystem = WorkingTimeSystem.COMPREHENSIVE
     base_deduction: BaseDeduction = BaseDeduction.CHRONOLOGICAL
-    base_workload_minutes: int = Field(ge=0, description="standard minutes per full month covered by the post wage")
+    base_workload_minutes: int = Field(
+        ge=0, description="standard minutes per full month covered by the post wage"
+    )
     ordinary_day_end: dt.time = dt.time(17, 30)
     pay_overtime_hours: bool = True
     post_wages: dict[str, ExactDecimal]
@@ -185,7 +187,9 @@ class PayPolicy(BaseModel):
     repeat_fault: RepeatFaultPolicy = Field(default_factory=RepeatFaultPolicy)
     items: dict[str, PayItem] = Field(default_factory=dict)
     bonus_cap: ExactDecimal | None = Field(default=None, description="most bonus items may add per month")
-    penalty_cap: ExactDecimal | None = Field(default=None, description="most penalty items may take per month")
+    penalty_cap: ExactDecimal | None = Field(
+        default=None, description="most penalty items may take per month"
+    )
     retro: RetroMode = RetroMode.RECOVER
 
     @model_validator(mode="after")
@@ -226,7 +230,10 @@ class PayPolicy(BaseModel):
                 )
             previous = mult
         if set(self.grade_multipliers) - set(self.grades):
-            problems.append(f"grade_multipliers has grades not in grades: {set(self.grade_multipliers) - set(self.grades)}")
+            problems.append(
+                "grade_multipliers has grades not in grades: "
+                f"{sorted(set(self.grade_multipliers) - set(self.grades))}"
+            )
         if self.default_grade not in self.grades:
             problems.append(f"default_grade {self.default_grade!r} is not one of grades {list(self.grades)}")
         for name, item in self.items.items():
@@ -244,6 +251,13 @@ class PayPolicy(BaseModel):
             raise ValueError("; ".join(problems))
         return self
 
+    @cached_property
+    def flat_standard_minutes(self) -> dict[tuple[OrderType, int], int]:
+        """``standard_minutes`` keyed by (order type, difficulty): one lookup per order."""
+        return {
+            (ot, level): m for ot, by_level in self.standard_minutes.items() for level, m in by_level.items()
+        }
+
     @property
     def profile(self) -> JurisdictionProfile:
         """The jurisdiction profile whose law this policy applies."""
@@ -257,11 +271,22 @@ class PayPolicy(BaseModel):
 
 def _policy_dicts(data: Any, source: str) -> list[dict[str, Any]]:
     if not isinstance(data, dict):
-        raise PolicyFileError([Problem(field="(file)", rule="a policy file is a table/mapping", value=type(data).__name__, file=source)])
+        raise PolicyFileError(
+            [
+                Problem(
+                    field="(file)",
+                    rule="a policy file is a table/mapping",
+                    value=type(data).__name__,
+                    file=source,
+                )
+            ]
+        )
     if "policies" in data:
         items = data["policies"]
         if not isinstance(items, list) or not items:
-            raise PolicyFileError([Problem(field="policies", rule="a non-empty list of policies", value=items, file=source)])
+            raise PolicyFileError(
+                [Problem(field="policies", rule="a non-empty list of policies", value=items, file=source)]
+            )
         return [dict(item) for item in items]
     return [data]
 
@@ -292,7 +317,9 @@ def parse_policies(data: Any, source: str = "<policy>") -> list[PayPolicy]:
                 )
     versions = [p.version for p in policies]
     for version in {v for v in versions if versions.count(v) > 1}:
-        problems.append(Problem(field="version", rule="policy versions must be unique", value=version, file=source))
+        problems.append(
+            Problem(field="version", rule="policy versions must be unique", value=version, file=source)
+        )
     if problems:
         raise PolicyFileError(problems)
     return policies
@@ -305,16 +332,43 @@ def load_policies(path: Path | str) -> list[PayPolicy]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyFileError([Problem(field="(file)", rule=f"cannot read the policy file: {exc.strerror}", value=str(path), file=source)]) from exc
+        raise PolicyFileError(
+            [
+                Problem(
+                    field="(file)",
+                    rule=f"cannot read the policy file: {exc.strerror}",
+                    value=str(path),
+                    file=source,
+                )
+            ]
+        ) from exc
     try:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
         elif path.suffix.lower() in (".yaml", ".yml"):
             data = yaml.safe_load(text)
         else:
-            raise PolicyFileError([Problem(field="(file)", rule="policy file must be .toml, .yaml or .yml", value=path.suffix, file=source)])
+            raise PolicyFileError(
+                [
+                    Problem(
+                        field="(file)",
+                        rule="policy file must be .toml, .yaml or .yml",
+                        value=path.suffix,
+                        file=source,
+                    )
+                ]
+            )
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise PolicyFileError([Problem(field="(file)", rule=f"not valid {path.suffix[1:].upper()}: {exc}", value=None, file=source)]) from exc
+        raise PolicyFileError(
+            [
+                Problem(
+                    field="(file)",
+                    rule=f"not valid {path.suffix[1:].upper()}: {exc}",
+                    value=None,
+                    file=source,
+                )
+            ]
+        ) from exc
     return parse_policies(data, source)
 
 
@@ -330,7 +384,13 @@ def policy_for_month(policies: Sequence[PayPolicy], month: str) -> PayPolicy:
     if not covering:
         spans = ", ".join(f"{p.version}: {p.effective_from}..{p.effective_to or 'open'}" for p in policies)
         raise NoPolicyInForce(
-            [Problem(field="month", rule=f"no pay policy is in force on its first day (versions: {spans or 'none'})", value=month)]
+            [
+                Problem(
+                    field="month",
+                    rule=f"no pay policy is in force on its first day (versions: {spans or 'none'})",
+                    value=month,
+                )
+            ]
         )
     return max(covering, key=lambda p: p.effective_from)
 

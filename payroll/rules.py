@@ -66,24 +66,35 @@ def fen_as_yuan(fen: int) -> Decimal:
 
 @dataclass(frozen=True)
 class MonthCalendar:
-    """The month's days as the jurisdiction classifies them (computed once per run)."""
+    """The month's days as the jurisdiction classifies them (computed once per run).
+
+    Lists are indexed by day of the month (index 0 unused) so the per-order work is a list lookup.
+    """
 
     month: str
     first: dt.date
     last: dt.date
-    kinds: dict[dt.date, str]
+    dates: tuple[dt.date, ...]
+    kinds: tuple[str, ...]
+    #: per day: the end of the ordinary working day (orders completed later may be overtime)
+    ordinary_end: tuple[dt.datetime, ...]
     work_days: tuple[dt.date, ...]
 
     @staticmethod
     def build(month: str, policy: PayPolicy) -> MonthCalendar:
         """Classify every day of ``month`` with the policy's jurisdiction profile."""
         first, last = cal.month_bounds(month)
-        kinds = {day: policy.profile.day_kind(day) for day in cal.days(first, last)}
-        return MonthCalendar(month, first, last, kinds, tuple(d for d, k in kinds.items() if k == "work"))
+        dates = (first, *cal.days(first, last))  # index 0 is a placeholder
+        kinds = ("work", *(policy.profile.day_kind(day) for day in dates[1:]))
+        ends = tuple(dt.datetime.combine(day, policy.ordinary_day_end) for day in dates)
+        work_days = tuple(day for day, kind in zip(dates[1:], kinds[1:], strict=True) if kind == "work")
+        return MonthCalendar(month, first, last, dates, kinds, ends, work_days)
 
     def kind(self, day: dt.date) -> str:
         """``work``, ``rest`` or ``holiday`` for a day of this month (``work`` outside it)."""
-        return self.kinds.get(day, "work")
+        if self.first <= day <= self.last:
+            return self.kinds[day.day]
+        return "work"
 
 
 class OvertimeClass(StrEnum):
@@ -97,16 +108,21 @@ class OvertimeClass(StrEnum):
 
 @dataclass
 class TechMonth:
-    """One technician's month: inputs, policy and the figures derived from them."""
+    """One technician's month: inputs, policy and the figures derived from them.
+
+    ``orders`` are in completion order (ties by id); ``attendance`` is keyed by day of the month.
+    """
 
     tech: PayTechnician
     policy: PayPolicy
     calendar: MonthCalendar
     orders: list[PayOrder]
-    attendance: dict[dt.date, AttendanceDay]
+    attendance: dict[int, AttendanceDay]
     quality: QualityRecord | None
     losses: list[LossDeduction]
     # derived by prepare()
+    full_month: bool = True
+    minutes: list[int] = field(default_factory=list)
     paid_work_days: int = 0
     paid_leave_days: int = 0
     unpaid_days: list[dt.date] = field(default_factory=list)
@@ -116,18 +132,17 @@ class TechMonth:
     excluded: dict[str, str] = field(default_factory=dict)  # order id -> reason
     #: pro-rata mode: the paid share of every order; chronological: None
     paid_share: Decimal | None = None
-    #: chronological mode: order id -> paid fraction for orders not paid in full (0 or partial)
-    partial: dict[str, Decimal] = field(default_factory=dict)
-    covered_ids: list[str] = field(default_factory=list)
+    #: chronological mode: orders before this index fill the base and earn nothing
+    paid_from: int = 0
+    #: chronological mode: paid fraction of ``orders[paid_from]`` when it crosses the base (else None)
+    crossing_fraction: Decimal | None = None
     grade: str = ""
     grade_multiplier: Decimal = ONE
-    crossing_day: dt.date | None = None
+    crossing_day: int | None = None
 
-    def minutes_of(self, order: PayOrder) -> int:
-        """Standard minutes of an order (its own, else the policy's table)."""
-        if order.standard_minutes is not None:
-            return order.standard_minutes
-        return self.policy.standard_minutes[order.order_type][order.difficulty]
+    def employed_on(self, day: dt.date) -> bool:
+        """Whether the technician is employed on ``day``."""
+        return self.full_month or self.tech.employed_on(day)
 
 
 # --------------------------------------------------------------------------- preparation rules
@@ -141,25 +156,46 @@ def prorate_for_days_employed_and_leave(ctx: TechMonth) -> None:
     leave; the month share (paid ÷ working days of the month) scales the post wage and the minimum
     wage; the base workload is scaled by (paid days − paid leave days) ÷ working days.
     """
-    work_days = ctx.calendar.work_days
-    paid = paid_leave = 0
-    for day in work_days:
-        if not ctx.tech.employed_on(day):
-            ctx.unpaid_days.append(day)
+    calendar = ctx.calendar
+    tech = ctx.tech
+    ctx.full_month = tech.start_date <= calendar.first and (
+        tech.end_date is None or tech.end_date >= calendar.last
+    )
+    work_days = calendar.work_days
+    unpaid = ctx.unpaid_days
+    if not ctx.full_month:
+        unpaid.extend(day for day in work_days if not tech.employed_on(day))
+    paid_leave = 0
+    kinds = calendar.kinds
+    for dom, record in ctx.attendance.items():
+        status = record.status
+        if status is DayStatus.WORK or status is DayStatus.REST or kinds[dom] != "work":
             continue
-        record = ctx.attendance.get(day)
-        if record is not None and record.status is DayStatus.UNPAID_LEAVE:
-            ctx.unpaid_days.append(day)
+        day = calendar.dates[dom]
+        if not ctx.employed_on(day):
             continue
-        paid += 1
-        if record is not None and record.status is DayStatus.PAID_LEAVE:
+        if status is DayStatus.UNPAID_LEAVE:
+            unpaid.append(day)
+        else:
             paid_leave += 1
-    ctx.paid_work_days, ctx.paid_leave_days = paid, paid_leave
+    unpaid.sort()
     total = len(work_days)
+    paid = total - len(unpaid)
+    ctx.paid_work_days, ctx.paid_leave_days = paid, paid_leave
     ctx.month_share = ONE if paid == total else quantity(Decimal(paid) / Decimal(total)) if total else ZERO
     if total:
         scaled = Decimal(ctx.policy.base_workload_minutes * (paid - paid_leave)) / Decimal(total)
         ctx.base_minutes = int(scaled.quantize(ONE, rounding=ROUND_HALF_UP))
+
+
+def standard_minutes_done(ctx: TechMonth) -> None:
+    """Standard minutes of each order: its own (from the work-hour pool), else the policy's table."""
+    table = ctx.policy.flat_standard_minutes
+    ctx.minutes = [
+        o.standard_minutes if o.standard_minutes is not None else table[o.order_type, o.difficulty]
+        for o in ctx.orders
+    ]
+    ctx.done_minutes = sum(ctx.minutes)
 
 
 def quality_grade_multiplier(ctx: TechMonth) -> None:
@@ -182,15 +218,17 @@ def repeat_fault_handling(ctx: TechMonth) -> None:
     retro correction). The time of either still counts toward the base workload: it was worked.
     """
     policy = ctx.policy.repeat_fault
-    for order in ctx.orders:
-        if policy.mode is RepeatFaultMode.PAID_ONCE:
+    excluded = ctx.excluded
+    if policy.mode is RepeatFaultMode.PAID_ONCE:
+        for order in ctx.orders:
             if order.repeat_of is not None:
-                ctx.excluded[order.id] = f"repeat visit of order {order.repeat_of}: the fault is paid once"
-        elif order.repeat_fault_within_days is not None and order.repeat_fault_within_days <= policy.window_days:
-            ctx.excluded[order.id] = (
-                f"fault recurred after {order.repeat_fault_within_days} days "
-                f"(within {policy.window_days}): piece pay clawed back"
-            )
+                excluded[order.id] = f"repeat visit of order {order.repeat_of}: the fault is paid once"
+        return
+    window = policy.window_days
+    for order in ctx.orders:
+        days = order.repeat_fault_within_days
+        if days is not None and days <= window:
+            excluded[order.id] = f"fault recurred after {days} days (within {window}): piece pay clawed back"
 
 
 def deduct_base_pro_rata(ctx: TechMonth) -> None:
@@ -212,26 +250,30 @@ def deduct_base_chronological(ctx: TechMonth) -> None:
     standard minutes beyond the base (6 decimal places, half-up); every later order is paid in full.
     """
     remaining = ctx.base_minutes
-    if remaining <= 0:
-        return
-    for order in sorted(ctx.orders, key=lambda o: (o.completed_at, o.id)):
-        minutes = ctx.minutes_of(order)
-        if remaining >= minutes:
-            ctx.partial[order.id] = ZERO
-            ctx.covered_ids.append(order.id)
-            remaining -= minutes
-        else:
-            ctx.partial[order.id] = quantity(Decimal(minutes - remaining) / Decimal(minutes))
-            ctx.covered_ids.append(order.id)
-            remaining = 0
-        if remaining == 0:
+    index = 0
+    for minutes in ctx.minutes:
+        if remaining <= 0:
             break
+        if remaining >= minutes:
+            remaining -= minutes
+            index += 1
+        else:
+            ctx.crossing_fraction = quantity(Decimal(minutes - remaining) / Decimal(minutes))
+            remaining = 0
+    ctx.paid_from = index
 
 
 BASE_DEDUCTIONS: dict[BaseDeduction, Callable[[TechMonth], None]] = {
     BaseDeduction.PRO_RATA: deduct_base_pro_rata,
     BaseDeduction.CHRONOLOGICAL: deduct_base_chronological,
 }
+
+
+def period_standard_minutes(ctx: TechMonth) -> int:
+    """Standard minutes of the comprehensive period for this technician (20.83 × 480 × month share)."""
+    profile = ctx.policy.profile
+    value = profile.work_days_per_month * profile.standard_day_minutes * ctx.month_share
+    return int(value.quantize(ONE, rounding=ROUND_HALF_UP))
 
 
 def comprehensive_period_crossing(ctx: TechMonth) -> None:
@@ -243,29 +285,26 @@ def comprehensive_period_crossing(ctx: TechMonth) -> None:
     end of the day) are overtime orders.
     """
     standard = period_standard_minutes(ctx)
+    attendance = ctx.attendance
+    if sum(record.worked_minutes for record in attendance.values()) <= standard:
+        return
+    kinds = ctx.calendar.kinds
     total = 0
-    for day in sorted(ctx.attendance):
-        if ctx.calendar.kind(day) == "holiday":
+    for dom in sorted(attendance):
+        if kinds[dom] == "holiday":
             continue
-        total += ctx.attendance[day].worked_minutes
+        total += attendance[dom].worked_minutes
         if total > standard:
-            ctx.crossing_day = day
+            ctx.crossing_day = dom
             return
-
-
-def period_standard_minutes(ctx: TechMonth) -> int:
-    """Standard minutes of the comprehensive period for this technician (20.83 × 480 × month share)."""
-    profile = ctx.policy.profile
-    value = profile.work_days_per_month * profile.standard_day_minutes * ctx.month_share
-    return int(value.quantize(ONE, rounding=ROUND_HALF_UP))
 
 
 def prepare(ctx: TechMonth) -> TechMonth:
     """Run the preparation rules that derive the figures the line rules price."""
     prorate_for_days_employed_and_leave(ctx)
+    standard_minutes_done(ctx)
     quality_grade_multiplier(ctx)
     repeat_fault_handling(ctx)
-    ctx.done_minutes = sum(ctx.minutes_of(o) for o in ctx.orders)
     BASE_DEDUCTIONS[ctx.policy.base_deduction](ctx)
     if ctx.policy.working_time_system is WorkingTimeSystem.COMPREHENSIVE:
         comprehensive_period_crossing(ctx)
@@ -279,20 +318,28 @@ def order_overtime_class(ctx: TechMonth, order: PayOrder) -> OvertimeClass:
     200%; a working day with more than 8 h worked and the order completed after the ordinary end
     of the day → 150%. Comprehensive system: after the period standard is used up → 150%.
     """
-    day = order.completed_at.date()
-    kind = ctx.calendar.kind(day)
+    at = order.completed_at
+    dom = at.day
+    kind = ctx.calendar.kinds[dom]
     if kind == "holiday":
         return OvertimeClass.HOLIDAY
-    late = order.completed_at.time() > ctx.policy.ordinary_day_end
     if ctx.policy.working_time_system is WorkingTimeSystem.STANDARD:
-        record = ctx.attendance.get(day)
+        record = ctx.attendance.get(dom)
         if kind == "rest":
-            return OvertimeClass.NORMAL if record is not None and record.comp_time_off else OvertimeClass.REST_DAY
-        if late and record is not None and record.worked_minutes > ctx.policy.profile.standard_day_minutes:
+            return (
+                OvertimeClass.NORMAL
+                if record is not None and record.comp_time_off
+                else OvertimeClass.REST_DAY
+            )
+        if (
+            record is not None
+            and record.worked_minutes > ctx.policy.profile.standard_day_minutes
+            and at > ctx.calendar.ordinary_end[dom]
+        ):
             return OvertimeClass.EXTENDED
         return OvertimeClass.NORMAL
     crossing = ctx.crossing_day
-    if crossing is not None and (day > crossing or (day == crossing and late)):
+    if crossing is not None and (dom > crossing or (dom == crossing and at > ctx.calendar.ordinary_end[dom])):
         return OvertimeClass.EXTENDED
     return OvertimeClass.NORMAL
 
@@ -353,7 +400,8 @@ def base_workload(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     if mode is BaseDeduction.PRO_RATA:
         sources["paid_share"] = str(ctx.paid_share)
     else:
-        sources["covering_order_ids"] = list(ctx.covered_ids)
+        covering = ctx.paid_from + (1 if ctx.crossing_fraction is not None else 0)
+        sources["covering_order_ids"] = [o.id for o in ctx.orders[:covering]]
     return [
         PayLine.priced(
             "base_workload",
@@ -368,20 +416,22 @@ def base_workload(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
 
 def repeat_fault_unpaid(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     """Orders left unpaid by the repeat-fault policy, shown with multiplier 0 (amount 0)."""
-    groups: dict[tuple[str, int], list[str]] = {}
-    by_id = {o.id: o for o in ctx.orders} if ctx.excluded else {}
-    for order_id in sorted(ctx.excluded):
-        order = by_id[order_id]
-        groups.setdefault((order.order_type.value, order.difficulty), []).append(order_id)
+    if not ctx.excluded:
+        return []
+    groups: dict[tuple[OrderType, int], list[str]] = {}
+    for order in ctx.orders:
+        if order.id in ctx.excluded:
+            groups.setdefault((order.order_type, order.difficulty), []).append(order.id)
     out = []
     for (order_type, difficulty), ids in sorted(groups.items()):
         out.append(
             PayLine.priced(
                 "repeat_fault_unpaid",
-                f"repeat_fault_unpaid:{order_type}:{difficulty}",
-                f"{order_type} orders (difficulty {difficulty}) not paid: repeat fault ({ctx.policy.repeat_fault.mode.value})",
+                f"repeat_fault_unpaid:{order_type.value}:{difficulty}",
+                f"{order_type.value} orders (difficulty {difficulty}) not paid: repeat fault "
+                f"({ctx.policy.repeat_fault.mode.value})",
                 Decimal(len(ids)),
-                ctx.policy.unit_prices[by_id[ids[0]].order_type],
+                ctx.policy.unit_prices[order_type],
                 ctx.policy.difficulty_coefficients[difficulty],
                 ZERO,
                 sources={"order_ids": ids, "reasons": {i: ctx.excluded[i] for i in ids}},
@@ -399,18 +449,15 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     once the quota is met": overtime groups carry multiplier = quality × 150/200/300% (rule
     ``piece_pay_overtime``).
     """
-    groups: dict[tuple[OrderType, int, OvertimeClass], list[str]] = {}
-    fractions: dict[tuple[OrderType, int, OvertimeClass], Decimal] = {}
     share = ctx.paid_share
-    partial = ctx.partial
-    excluded = ctx.excluded
     if share is not None and share == ZERO:
         return []
-    for order in ctx.orders:
+    start = 0 if share is not None else ctx.paid_from
+    crossing_id = ctx.orders[start].id if share is None and ctx.crossing_fraction is not None else None
+    groups: dict[tuple[OrderType, int, OvertimeClass], list[str]] = {}
+    excluded = ctx.excluded
+    for order in ctx.orders[start:]:
         if order.id in excluded:
-            continue
-        fraction = partial.get(order.id) if share is None else None
-        if fraction is not None and fraction == ZERO:
             continue
         key = (order.order_type, order.difficulty, order_overtime_class(ctx, order))
         ids = groups.get(key)
@@ -418,35 +465,34 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             groups[key] = [order.id]
         else:
             ids.append(order.id)
-        if fraction is not None:
-            fractions[key] = fractions.get(key, ZERO) + fraction - ONE
     out = []
     policy = ctx.policy
     kpi_values = dict(ctx.quality.kpi_values) if ctx.quality is not None and ctx.quality.kpi_values else None
     for key in sorted(groups):
         order_type, difficulty, klass = key
         ids = groups[key]
-        qty = Decimal(len(ids)) * share if share is not None else Decimal(len(ids)) + fractions.get(key, ZERO)
-        ot = overtime_multiplier(ctx, klass)
-        rule = "piece_pay" if klass is OvertimeClass.NORMAL else "piece_pay_overtime"
-        label = f"{order_type.value} orders, difficulty {difficulty}, grade {ctx.grade}"
-        if klass is not OvertimeClass.NORMAL:
-            label += f", overtime {klass.value}"
         sources: dict[str, object] = {
             "order_ids": ids,
             "quality_grade": ctx.grade,
             "quality_multiplier": str(ctx.grade_multiplier),
             "overtime": klass.value,
-            "overtime_multiplier": str(ot),
+            "overtime_multiplier": str(overtime_multiplier(ctx, klass)),
         }
         if share is not None:
+            qty = Decimal(len(ids)) * share
             sources["paid_share"] = str(share)
+        elif crossing_id is not None and ids[0] == crossing_id:
+            assert ctx.crossing_fraction is not None
+            qty = Decimal(len(ids) - 1) + ctx.crossing_fraction
+            sources["partially_paid"] = {crossing_id: str(ctx.crossing_fraction)}
         else:
-            part = {i: str(partial[i]) for i in ids if i in partial}
-            if part:
-                sources["partially_paid"] = part
+            qty = Decimal(len(ids))
         if kpi_values:
             sources["kpi_values"] = kpi_values
+        rule = "piece_pay" if klass is OvertimeClass.NORMAL else "piece_pay_overtime"
+        label = f"{order_type.value} orders, difficulty {difficulty}, grade {ctx.grade}"
+        if klass is not OvertimeClass.NORMAL:
+            label += f", overtime {klass.value}"
         out.append(
             PayLine.priced(
                 rule,
@@ -455,7 +501,7 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
                 qty,
                 policy.unit_prices[order_type],
                 policy.difficulty_coefficients[difficulty],
-                ctx.grade_multiplier * ot,
+                ctx.grade_multiplier * overtime_multiplier(ctx, klass),
                 sources=sources,
             )
         )
@@ -485,39 +531,50 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
         return []
     profile = ctx.policy.profile
     day_limit = profile.standard_day_minutes
-    buckets: dict[OvertimeClass, dict[str, int]] = {}
+    kinds = ctx.calendar.kinds
+    standard_system = ctx.policy.working_time_system is WorkingTimeSystem.STANDARD
+    buckets: dict[OvertimeClass, dict[int, int]] = {}
     ordinary_total = 0
-    for day in sorted(ctx.attendance):
-        record = ctx.attendance[day]
+    for dom, record in ctx.attendance.items():
         worked = record.worked_minutes
-        if worked <= 0 or not ctx.tech.employed_on(day):
+        if worked <= 0 or not (ctx.full_month or ctx.tech.employed_on(ctx.calendar.dates[dom])):
             continue
-        kind = ctx.calendar.kind(day)
+        kind = kinds[dom]
         if kind == "holiday":
-            buckets.setdefault(OvertimeClass.HOLIDAY, {})[day.isoformat()] = worked
-        elif ctx.policy.working_time_system is WorkingTimeSystem.STANDARD:
-            if kind == "rest":
-                if not record.comp_time_off:
-                    buckets.setdefault(OvertimeClass.REST_DAY, {})[day.isoformat()] = worked
-            elif worked > day_limit:
-                buckets.setdefault(OvertimeClass.EXTENDED, {})[day.isoformat()] = worked - day_limit
-        else:
+            buckets.setdefault(OvertimeClass.HOLIDAY, {})[dom] = worked
+        elif not standard_system:
             ordinary_total += worked
-    if ctx.policy.working_time_system is WorkingTimeSystem.COMPREHENSIVE:
+        elif kind == "rest":
+            if not record.comp_time_off:
+                buckets.setdefault(OvertimeClass.REST_DAY, {})[dom] = worked
+        elif worked > day_limit:
+            buckets.setdefault(OvertimeClass.EXTENDED, {})[dom] = worked - day_limit
+    period: dict[str, int] | None = None
+    if not standard_system:
         standard = period_standard_minutes(ctx)
         if ordinary_total > standard:
-            buckets[OvertimeClass.EXTENDED] = {
+            period = {
                 "period_worked_minutes": ordinary_total,
                 "period_standard_minutes": standard,
                 "overtime_minutes": ordinary_total - standard,
             }
+    if not buckets and period is None:
+        return []
     rate = hourly_base(ctx)
+    dates = ctx.calendar.dates
     out = []
     for klass in (OvertimeClass.EXTENDED, OvertimeClass.REST_DAY, OvertimeClass.HOLIDAY):
-        days = buckets.get(klass)
-        if not days:
+        by_day = buckets.get(klass)
+        sources: dict[str, object]
+        if klass is OvertimeClass.EXTENDED and period is not None:
+            minutes = period["overtime_minutes"]
+            sources = {"minutes": minutes, "period": period}
+        elif by_day:
+            minutes = sum(by_day.values())
+            sources = {"minutes": minutes, "days": {dates[d].isoformat(): by_day[d] for d in sorted(by_day)}}
+        else:
             continue
-        minutes = days["overtime_minutes"] if "overtime_minutes" in days else sum(days.values())
+        sources["system"] = ctx.policy.working_time_system.value
         out.append(
             PayLine.priced(
                 "overtime_hours",
@@ -528,7 +585,7 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
                 rate,
                 ONE,
                 overtime_multiplier(ctx, klass),
-                sources={"minutes": minutes, "days": days, "system": ctx.policy.working_time_system.value},
+                sources=sources,
             )
         )
     return out
@@ -536,7 +593,12 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
 
 def _count_items(ctx: TechMonth) -> dict[str, list[str]]:
     window = ctx.policy.repeat_fault.window_days
-    counts: dict[str, list[str]] = {"praise": [], "complaint": [], "repeat_fault": [], "missed_appointment": []}
+    counts: dict[str, list[str]] = {
+        "praise": [],
+        "complaint": [],
+        "repeat_fault": [],
+        "missed_appointment": [],
+    }
     for order in ctx.orders:
         if order.praise:
             counts["praise"].append(order.id)
@@ -589,7 +651,11 @@ def bonus_and_penalty_caps(ctx: TechMonth, lines: Sequence[PayLine]) -> list[Pay
         excess = bonus - to_fen(cap)
         out.append(
             PayLine.priced(
-                "bonus_cap", "bonus_cap", f"bonus items capped at {cap} a month", ONE, -fen_as_yuan(excess),
+                "bonus_cap",
+                "bonus_cap",
+                f"bonus items capped at {cap} a month",
+                ONE,
+                -fen_as_yuan(excess),
                 sources={"bonus_items_fen": bonus, "cap": str(cap)},
             )
         )
@@ -598,7 +664,11 @@ def bonus_and_penalty_caps(ctx: TechMonth, lines: Sequence[PayLine]) -> list[Pay
         excess = penalty - to_fen(cap)
         out.append(
             PayLine.priced(
-                "penalty_cap", "penalty_cap", f"penalty items capped at {cap} a month", ONE, fen_as_yuan(excess),
+                "penalty_cap",
+                "penalty_cap",
+                f"penalty items capped at {cap} a month",
+                ONE,
+                fen_as_yuan(excess),
                 sources={"penalty_items_fen": penalty, "cap": str(cap)},
             )
         )
@@ -662,8 +732,12 @@ def minimum_wage_top_up(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLin
             f"top-up to the local minimum wage {ctx.policy.minimum_wage} × share of the month",
             ONE,
             fen_as_yuan(due - basis),
-            sources={"minimum_wage": str(ctx.policy.minimum_wage), "month_share": str(ctx.month_share),
-                     "due_fen": due, "pay_before_top_up_fen": basis},
+            sources={
+                "minimum_wage": str(ctx.policy.minimum_wage),
+                "month_share": str(ctx.month_share),
+                "due_fen": due,
+                "pay_before_top_up_fen": basis,
+            },
         )
     ]
 
@@ -681,21 +755,48 @@ class RuleSpec:
 #: Every line rule, in the order they run (later rules see the lines of earlier ones).
 RULES: tuple[RuleSpec, ...] = (
     RuleSpec("post_wage", post_wage, "The post wage is the guaranteed base.", Category.WAGE),
-    RuleSpec("base_workload", base_workload, "Only work beyond the base workload earns piece rates.", Category.INFO),
-    RuleSpec("repeat_fault_unpaid", repeat_fault_unpaid, "A repeated fault is paid once or clawed back.",
-             Category.INFO),
-    RuleSpec("piece_pay", piece_pay, "Unit price × difficulty × quality multiplier per paid order.", Category.WAGE),
-    RuleSpec("overtime_hours", overtime_hours, "Overtime at 150% / 200% / 300% of the hourly base.",
-             Category.OVERTIME),
-    RuleSpec("bonus_and_penalty_items", bonus_and_penalty_items, "Bonuses and penalties per item.",
-             Category.BONUS),
-    RuleSpec("bonus_and_penalty_caps", bonus_and_penalty_caps, "Bonuses and penalties are capped per month.",
-             Category.BONUS),
-    RuleSpec("loss_deductions", loss_deductions, "Losses the technician caused are deducted.", Category.DEDUCTION),
-    RuleSpec("deductions_at_most_20_percent", deductions_at_most_20_percent,
-             "Deductions take at most 20% of the month's wage.", Category.DEDUCTION),
-    RuleSpec("minimum_wage_top_up", minimum_wage_top_up,
-             "Pay after deductions is never below the local minimum wage.", Category.WAGE),
+    RuleSpec(
+        "base_workload", base_workload, "Only work beyond the base workload earns piece rates.", Category.INFO
+    ),
+    RuleSpec(
+        "repeat_fault_unpaid",
+        repeat_fault_unpaid,
+        "A repeated fault is paid once or clawed back.",
+        Category.INFO,
+    ),
+    RuleSpec(
+        "piece_pay", piece_pay, "Unit price × difficulty × quality multiplier per paid order.", Category.WAGE
+    ),
+    RuleSpec(
+        "overtime_hours",
+        overtime_hours,
+        "Overtime at 150% / 200% / 300% of the hourly base.",
+        Category.OVERTIME,
+    ),
+    RuleSpec(
+        "bonus_and_penalty_items", bonus_and_penalty_items, "Bonuses and penalties per item.", Category.BONUS
+    ),
+    RuleSpec(
+        "bonus_and_penalty_caps",
+        bonus_and_penalty_caps,
+        "Bonuses and penalties are capped per month.",
+        Category.BONUS,
+    ),
+    RuleSpec(
+        "loss_deductions", loss_deductions, "Losses the technician caused are deducted.", Category.DEDUCTION
+    ),
+    RuleSpec(
+        "deductions_at_most_20_percent",
+        deductions_at_most_20_percent,
+        "Deductions take at most 20% of the month's wage.",
+        Category.DEDUCTION,
+    ),
+    RuleSpec(
+        "minimum_wage_top_up",
+        minimum_wage_top_up,
+        "Pay after deductions is never below the local minimum wage.",
+        Category.WAGE,
+    ),
 )
 
 #: Category of every line rule name (a rule function may emit lines under several names).

@@ -16,7 +16,18 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, event, func, select
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from fieldcrew.db import Base
@@ -68,7 +79,9 @@ class PayrollPayslipRow(Base):
 
 
 def _immutable(mapper: Mapper[Any], connection: Any, target: Any) -> None:
-    raise Conflict(f"{type(target).__tablename__} rows are immutable: re-run the month to create a new version")
+    raise Conflict(
+        f"{type(target).__tablename__} rows are immutable: re-run the month to create a new version"
+    )
 
 
 for _table in (PayrollRunRow, PayrollPayslipRow):
@@ -100,8 +113,11 @@ def save_policy(session: Session, policy: PayPolicy, actor: str) -> dict[str, An
     body = policy.model_dump(mode="json")
     session.add(
         PayrollPolicyRow(
-            version=policy.version, effective_from=policy.effective_from, effective_to=policy.effective_to,
-            body=body, created_by=actor,
+            version=policy.version,
+            effective_from=policy.effective_from,
+            effective_to=policy.effective_to,
+            body=body,
+            created_by=actor,
         )
     )
     session.flush()
@@ -140,20 +156,37 @@ def save_run(
     previous = session.scalar(select(func.max(PayrollRunRow.version)).where(PayrollRunRow.month == month))
     version = (previous or 0) + 1
     run = PayrollRunRow(
-        id=str(uuid.uuid4()), month=month, version=version, policy_version=policy.version, input_digest=digest,
-        technicians=len(payslips), total_fen=sum(p.total_fen for p in payslips), created_by=actor,
+        id=str(uuid.uuid4()),
+        month=month,
+        version=version,
+        policy_version=policy.version,
+        input_digest=digest,
+        technicians=len(payslips),
+        total_fen=sum(p.total_fen for p in payslips),
+        created_by=actor,
     )
     session.add(run)
     session.flush()
     session.add_all(
-        PayrollPayslipRow(run_id=run.id, technician_id=p.technician_id, total_fen=p.total_fen, payslip=p.to_dict())
+        PayrollPayslipRow(
+            run_id=run.id, technician_id=p.technician_id, total_fen=p.total_fen, payslip=p.to_dict()
+        )
         for p in payslips
     )
     session.flush()
     result = _run_dict(run)
-    _audit(session, actor, "create", "payroll_run", run.id, {k: v for k, v in result.items() if k != "created_at"})
+    _audit(
+        session,
+        actor,
+        "create",
+        "payroll_run",
+        run.id,
+        {k: v for k, v in result.items() if k != "created_at"},
+    )
     if previous:
-        result["diff_to_previous"] = diff_versions(session, month, previous, version, retro=policy.retro)["totals"]
+        result["diff_to_previous"] = diff_versions(session, month, previous, version, retro=policy.retro)[
+            "totals"
+        ]
     return result
 
 
@@ -174,7 +207,9 @@ def get_run(session: Session, run_id: str) -> dict[str, Any]:
 
 
 def _run_by_version(session: Session, month: str, version: int) -> PayrollRunRow:
-    row = session.scalar(select(PayrollRunRow).where(PayrollRunRow.month == month, PayrollRunRow.version == version))
+    row = session.scalar(
+        select(PayrollRunRow).where(PayrollRunRow.month == month, PayrollRunRow.version == version)
+    )
     if row is None:
         raise NotFound(f"payroll run {month} version {version} does not exist")
     return row
@@ -183,7 +218,9 @@ def _run_by_version(session: Session, month: str, version: int) -> PayrollRunRow
 def run_payslips(session: Session, run_id: str) -> list[Payslip]:
     """Every payslip of a run."""
     rows = session.scalars(
-        select(PayrollPayslipRow).where(PayrollPayslipRow.run_id == run_id).order_by(PayrollPayslipRow.technician_id)
+        select(PayrollPayslipRow)
+        .where(PayrollPayslipRow.run_id == run_id)
+        .order_by(PayrollPayslipRow.technician_id)
     )
     return [Payslip.from_dict(row.payslip) for row in rows]
 
@@ -209,8 +246,13 @@ def payslips_of_technician(session: Session, technician_id: str) -> list[dict[st
         .order_by(PayrollRunRow.month.desc(), PayrollRunRow.version.desc())
     ).all()
     return [
-        {"run_id": run.id, "month": run.month, "version": run.version, "total_fen": total,
-         "total": format_yuan(total)}
+        {
+            "run_id": run.id,
+            "month": run.month,
+            "version": run.version,
+            "total_fen": total,
+            "total": format_yuan(total),
+        }
         for run, total in rows
     ]
 
@@ -238,17 +280,24 @@ def diff_payslips(
             a = before[key].amount_fen if key in before else 0
             b = after[key].amount_fen if key in after else 0
             old_line, new_line = before.get(key), after.get(key)
-            if a == b and old_line is not None and new_line is not None and old_line.to_dict() == new_line.to_dict():
+            if (
+                a == b
+                and old_line is not None
+                and new_line is not None
+                and old_line.to_dict() == new_line.to_dict()
+            ):
                 continue
-            lines.append({
-                "key": key,
-                "rule": (new_line or old_line).rule if (new_line or old_line) else key,
-                "old_fen": a,
-                "new_fen": b,
-                "delta_fen": b - a,
-                "old": old_line.to_dict() if old_line else None,
-                "new": new_line.to_dict() if new_line else None,
-            })
+            lines.append(
+                {
+                    "key": key,
+                    "rule": new_line.rule if new_line is not None else old_line.rule if old_line else key,
+                    "old_fen": a,
+                    "new_fen": b,
+                    "delta_fen": b - a,
+                    "old": old_line.to_dict() if old_line else None,
+                    "new": new_line.to_dict() if new_line else None,
+                }
+            )
         total_old = old_by[tech_id].total_fen if tech_id in old_by else 0
         total_new = new_by[tech_id].total_fen if tech_id in new_by else 0
         delta = total_new - total_old
@@ -262,14 +311,24 @@ def diff_payslips(
             action, waived = "waive", waived - delta
         else:
             action = "none"
-        technicians.append({
-            "technician_id": tech_id, "old_total_fen": total_old, "new_total_fen": total_new,
-            "correction_fen": delta, "action": action, "lines": lines,
-        })
+        technicians.append(
+            {
+                "technician_id": tech_id,
+                "old_total_fen": total_old,
+                "new_total_fen": total_new,
+                "correction_fen": delta,
+                "action": action,
+                "lines": lines,
+            }
+        )
     return {
         "technicians": technicians,
-        "totals": {"changed_technicians": len(technicians), "to_pay_fen": paid, "to_recover_fen": recovered,
-                   "waived_fen": waived},
+        "totals": {
+            "changed_technicians": len(technicians),
+            "to_pay_fen": paid,
+            "to_recover_fen": recovered,
+            "waived_fen": waived,
+        },
     }
 
 
@@ -281,7 +340,13 @@ def diff_versions(
     new_run = _run_by_version(session, month, new_version)
     if retro is None:
         policy_row = session.get(PayrollPolicyRow, new_run.policy_version)
-        retro = RetroMode(policy_row.body.get("retro", "recover")) if policy_row is not None else RetroMode.RECOVER
+        retro = (
+            RetroMode(policy_row.body.get("retro", "recover"))
+            if policy_row is not None
+            else RetroMode.RECOVER
+        )
     result = diff_payslips(run_payslips(session, old_run.id), run_payslips(session, new_run.id), retro)
-    result.update({"month": month, "old": _run_dict(old_run), "new": _run_dict(new_run), "retro": retro.value})
+    result.update(
+        {"month": month, "old": _run_dict(old_run), "new": _run_dict(new_run), "retro": retro.value}
+    )
     return result

@@ -37,7 +37,10 @@ def check_payslip(slip: Payslip, *, deduction_cap_share: Decimal = Decimal("0.20
     for index, line in enumerate(slip.lines, start=1):
         for name in ("quantity", "rate", "coefficient", "multiplier"):
             if not isinstance(getattr(line, name), Decimal):
-                problems.append(f"{where} line {index} ({line.key}): {name} is {type(getattr(line, name)).__name__}, not Decimal")
+                problems.append(
+                    f"{where} line {index} ({line.key}): {name} is "
+                    f"{type(getattr(line, name)).__name__}, not Decimal"
+                )
         if not isinstance(line.amount_fen, int) or isinstance(line.amount_fen, bool):
             problems.append(f"{where} line {index} ({line.key}): amount is not integer fen")
             continue
@@ -54,22 +57,33 @@ def check_payslip(slip: Payslip, *, deduction_cap_share: Decimal = Decimal("0.20
     if total != slip.total_fen:
         problems.append(f"{where}: total {slip.total_fen} is not the sum of the lines {total}")
     known = [line for line in slip.lines if line.rule in RULE_CATEGORY]
-    wage = sum(li.amount_fen for li in known if RULE_CATEGORY[li.rule] in (Category.WAGE, Category.OVERTIME, Category.BONUS)
-               and li.rule != "minimum_wage_top_up")
+    wage = sum(
+        li.amount_fen
+        for li in known
+        if RULE_CATEGORY[li.rule] in (Category.WAGE, Category.OVERTIME, Category.BONUS)
+        and li.rule != "minimum_wage_top_up"
+    )
     deducted = -sum(li.amount_fen for li in known if RULE_CATEGORY[li.rule] is Category.DEDUCTION)
     allowed = int((Decimal(wage) * deduction_cap_share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if deducted > max(0, allowed) + 1:
-        problems.append(f"{where}: deductions {deducted} fen exceed {deduction_cap_share:%} of the month's wage {wage} fen")
+        problems.append(
+            f"{where}: deductions {deducted} fen exceed {deduction_cap_share:%} "
+            f"of the month's wage {wage} fen"
+        )
     for line in known:
         if line.rule == "minimum_wage_top_up":
             due = line.sources.get("due_fen")
             basis = sum(li.amount_fen for li in known if RULE_CATEGORY[li.rule] is not Category.OVERTIME)
             if isinstance(due, int) and basis != due:
-                problems.append(f"{where}: after the top-up normal pay is {basis} fen, not the minimum {due} fen")
+                problems.append(
+                    f"{where}: after the top-up normal pay is {basis} fen, not the minimum {due} fen"
+                )
     return problems
 
 
-def check_payslips(payslips: Iterable[Payslip], *, deduction_cap_share: Decimal = Decimal("0.20")) -> list[str]:
+def check_payslips(
+    payslips: Iterable[Payslip], *, deduction_cap_share: Decimal = Decimal("0.20")
+) -> list[str]:
     """Problems found in every payslip."""
     return [p for slip in payslips for p in check_payslip(slip, deduction_cap_share=deduction_cap_share)]
 

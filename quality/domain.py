@@ -203,6 +203,9 @@ class ScoredGrade(BaseModel):
         Records behind each KPI (denominators) when known.
     lights:
         Red / yellow / green / grey per KPI against its target.
+    intervals:
+        95 % Wilson interval of each rate KPI's own (unshrunk) value, when known: the honest range
+        of a small sample.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -214,6 +217,7 @@ class ScoredGrade(BaseModel):
     values: dict[str, Decimal | None] = Field(default_factory=dict)
     sample_sizes: dict[str, int] = Field(default_factory=dict)
     lights: dict[str, Light] = Field(default_factory=dict)
+    intervals: dict[str, tuple[Decimal, Decimal]] = Field(default_factory=dict)
 
 
 class KpiWarning(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from quality.domain import PeriodKind, Window
 
@@ -65,6 +65,16 @@ def label_of(kind: PeriodKind | str, at: dt.datetime) -> str:
         iso = at.isocalendar()
         return f"{iso.year:04d}-W{iso.week:02d}"
     return at.date().isoformat()
+
+
+def labeler(kind: PeriodKind | str) -> Callable[[dt.datetime], str]:
+    """A fast ``at → label`` function for one period kind (for bucketing many orders)."""
+    kind = PeriodKind(kind)
+    if kind == PeriodKind.MONTH:
+        return lambda at: f"{at.year:04d}-{at.month:02d}"
+    if kind == PeriodKind.WEEK:
+        return lambda at: "{:04d}-W{:02d}".format(*at.isocalendar()[:2])
+    return lambda at: at.date().isoformat()
 
 
 def windows_between(kind: PeriodKind | str, start: dt.datetime, end: dt.datetime) -> list[Window]:

@@ -329,8 +329,25 @@ def technician_scorecards(
         ]
         if moved:
             notes.append(f"shrunk toward the group with m={scheme.shrinkage_strength}: " + "; ".join(moved))
-        out[tech_id] = (scored.model_copy(update={"flags": [*scored.flags, *notes]}), results)
+        intervals = {
+            name: (r.ci_low, r.ci_high) for name, r in results.items()
+            if r.ci_low is not None and r.ci_high is not None
+        }
+        flags = [_with_interval(f, intervals) for f in scored.flags]
+        card = scored.model_copy(update={"flags": [*flags, *notes], "intervals": intervals})
+        out[tech_id] = (card, results)
     return out
+
+
+def _with_interval(flag: str, intervals: Mapping[str, tuple[Decimal, Decimal]]) -> str:
+    """Append the 95 % interval to a small-sample flag ("... not scored; 95% interval [0.44, 1]")."""
+    if not flag.startswith("small_sample: "):
+        return flag
+    name = flag.split()[1]
+    if name not in intervals:
+        return flag
+    low, high = intervals[name]
+    return f"{flag}; own value's 95% interval [{low.normalize()}, {high.normalize()}]"
 
 
 def monthly_grades(

@@ -60,6 +60,8 @@ def grade_row(tech_id: str, card: ScoredGrade) -> dict[str, Any]:
         row[f"{name}_n"] = card.sample_sizes.get(name)
         row[f"{name}_points"] = _dec(card.points.get(name))
         row[f"{name}_light"] = card.lights[name].value if name in card.lights else None
+        interval = card.intervals.get(name)
+        row[f"{name}_ci"] = f"[{interval[0]}, {interval[1]}]" if interval else None
     row["flags"] = " | ".join(card.flags)
     return row
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quality.domain import Exclusion, KpiSettings, Light, PeriodKind, UnitKind
 from quality.kpis import KPI_FUNCTIONS, completed_at
-from quality.periods import label_of, window_for
+from quality.periods import label_of, labeler, window_for
 from quality.scorecard import KPI_NAMES, ScoreScheme, default_scheme
 from quality.validate import ValidatedOrders
 from vocabulary.orders import WorkOrder
@@ -161,9 +161,10 @@ def kpi_table(
     # bucket each order into the periods it can count in (created, completed, due)
     buckets: dict[tuple[str, str], list[WorkOrder]] = defaultdict(list)
     seen_labels: set[str] = set()
+    label_at = labeler(period)
     for order in orders:
         key_unit = mapping.unit_of(unit, order.technician_id)
-        for label in {label_of(period, t) for t in _touch_times(order)}:
+        for label in {label_at(t) for t in _touch_times(order)}:
             buckets[(key_unit, label)].append(order)
             seen_labels.add(label)
     excl_by_cell: dict[tuple[str, str], list[Exclusion]] = defaultdict(list)

@@ -40,8 +40,12 @@ CENTRE = Location(lat=31.82, lon=117.23)
 
 def branch(id: str = "B1", **kw: Any) -> Branch:
     """A branch."""
-    data: dict[str, Any] = {"id": id, "name": f"Branch {id}", "province": "Anhui",
-                            "bbox": (31.6, 117.0, 32.1, 117.5)}
+    data: dict[str, Any] = {
+        "id": id,
+        "name": f"Branch {id}",
+        "province": "Anhui",
+        "bbox": (31.6, 117.0, 32.1, 117.5),
+    }
     return Branch.model_validate(data | kw)
 
 
@@ -58,16 +62,26 @@ def region_group(id: str = "G1", branch_id: str = "B1", district_id: str = "D1",
 
 def small_area(id: str = "A1", region_group_id: str = "G1", **kw: Any) -> SmallArea:
     """A small area near the centre."""
-    data: dict[str, Any] = {"id": id, "region_group_id": region_group_id, "name": f"Area {id}",
-                            "area_type": AreaType.URBAN, "centroid": CENTRE}
+    data: dict[str, Any] = {
+        "id": id,
+        "region_group_id": region_group_id,
+        "name": f"Area {id}",
+        "area_type": AreaType.URBAN,
+        "centroid": CENTRE,
+    }
     return SmallArea.model_validate(data | kw)
 
 
 def technician(id: str = "T-001", **kw: Any) -> Technician:
     """An own-staff technician of group G1 with broadband and fixed-line skills."""
     data: dict[str, Any] = {
-        "id": id, "name": f"Tech {id}", "branch_id": "B1", "region_group_id": "G1", "home_area_id": "A1",
-        "skills": frozenset({Skill.BROADBAND, Skill.FIXED_LINE}), "post_grade": "T2",
+        "id": id,
+        "name": f"Tech {id}",
+        "branch_id": "B1",
+        "region_group_id": "G1",
+        "home_area_id": "A1",
+        "skills": frozenset({Skill.BROADBAND, Skill.FIXED_LINE}),
+        "post_grade": "T2",
         "start_date": dt.date(2024, 1, 1),
     }
     return Technician.model_validate(data | kw)
@@ -77,8 +91,12 @@ def work_order(id: str = "WO-1", **kw: Any) -> WorkOrder:
     """An ordinary repair order in area A1 created at ``T0`` with a 24 h deadline."""
     created = kw.get("created", T0)
     data: dict[str, Any] = {
-        "id": id, "order_type": OrderType.REPAIR, "area_id": "A1", "location": CENTRE,
-        "customer_grade": CustomerGrade.ORDINARY, "created": created,
+        "id": id,
+        "order_type": OrderType.REPAIR,
+        "area_id": "A1",
+        "location": CENTRE,
+        "customer_grade": CustomerGrade.ORDINARY,
+        "created": created,
         "deadline": created + dt.timedelta(hours=24),
     }
     return WorkOrder.model_validate(data | kw)
@@ -98,10 +116,13 @@ class Org:
 def seed_org(session: Session, n_technicians: int = 4) -> Org:
     """Store a small organisation (B1/D1/G1, areas A1–A4, technicians T-001…) in ``session``."""
     org = Org(
-        branch=branch(), district=district(), group=region_group(),
+        branch=branch(),
+        district=district(),
+        group=region_group(),
         areas=tuple(small_area(f"A{i}") for i in range(1, 5)),
-        technicians=tuple(technician(f"T-{i:03d}", home_area_id=f"A{(i - 1) % 4 + 1}")
-                          for i in range(1, n_technicians + 1)),
+        technicians=tuple(
+            technician(f"T-{i:03d}", home_area_id=f"A{(i - 1) % 4 + 1}") for i in range(1, n_technicians + 1)
+        ),
     )
     session.add(BranchRow(**records.branch_row(org.branch)))
     session.flush()

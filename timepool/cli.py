@@ -254,7 +254,7 @@ def _inputs(
     start_day = dt.date.fromisoformat(start) if start else None
     if branch:
         from fieldcrew.db import session_scope
-        from timepool.quotas import branch_standards, load_areas, load_order_history
+        from timepool.quotas import branch_standards, load_areas, load_employed, load_order_history
 
         if start_day is None:
             raise ValueError("--start is required")
@@ -268,7 +268,7 @@ def _inputs(
                 else branch_standards(session, branch, params)
             )
             hist = load_order_history(session, [a.area_id for a in areas], start_day)
-            employed = employed_from_db(session, branch, start_day)
+            employed = load_employed(session, branch, start_day)
         fc = (
             tio.read_forecast(forecast_file)
             if forecast_file
@@ -288,26 +288,6 @@ def _inputs(
     else:
         raise ValueError("give --forecast or --history")
     return table, fc, areas, {}
-
-
-def employed_from_db(session: Any, branch: str, day: dt.date) -> dict[str, int]:
-    """Own-staff technicians of each region group employed on ``day``."""
-    from sqlalchemy import select
-
-    from fieldcrew.tables import TechnicianRow
-
-    rows = session.execute(
-        select(TechnicianRow.region_group_id, TechnicianRow.start_date, TechnicianRow.end_date).where(
-            TechnicianRow.branch_id == branch,
-            TechnicianRow.employment == "own_staff",
-            TechnicianRow.region_group_id.is_not(None),
-        )
-    )
-    out: dict[str, int] = {}
-    for group, start, end in rows:
-        if start <= day and (end is None or day <= end):
-            out[group] = out.get(group, 0) + 1
-    return out
 
 
 def _employed(text: str | None, fallback: dict[str, int]) -> dict[str, int]:
@@ -392,7 +372,11 @@ def standards_cmd(
     if set_aside_out is not None:
         tio.write_rows(
             set_aside_out,
-            [{"scope": tab.scope, **a.model_dump(mode="json")} for tab in tables for a in tab.set_aside],
+            [
+                {"scope": tab.scope, **a.model_dump(mode="json")}
+                for tab in tables
+                for a in tab.set_aside_rows()
+            ],
         )
     extra = {
         "tables": [
@@ -404,7 +388,7 @@ def standards_cmd(
                 "observations_sha256": tab.observations_sha256,
                 "saved_version": versions.get(tab.scope),
                 "travel": [t.model_dump(mode="json") for t in tab.travel],
-                "set_aside": [a.model_dump(mode="json") for a in tab.set_aside],
+                "set_aside": [a.model_dump(mode="json") for a in tab.set_aside_rows()],
             }
             for tab in tables
         ]
@@ -432,7 +416,7 @@ def standards_cmd(
         for tab in tables:
             travel = ", ".join(f"{t.area_type} {t.travel_min:.1f}" for t in tab.travel)
             typer.echo(
-                f"{tab.scope}: travel min/visit {travel}; {len(tab.set_aside)} set aside; "
+                f"{tab.scope}: travel min/visit {travel}; {len(tab.set_aside_rows())} set aside; "
                 f"sha256 {tab.observations_sha256[:12]}"
                 + (f"; saved v{versions[tab.scope]}" if tab.scope in versions else "")
             )
@@ -445,6 +429,9 @@ def forecast_cmd(
     start: Annotated[str, typer.Option("--start", help="First forecast day (YYYY-MM-DD).")] = "",
     days: DaysOpt = 7,
     uplift: UpliftOpt = None,
+    trend_cap: Annotated[
+        float, typer.Option("--trend-cap", help="Clip the trend factor to 1 ± this.")
+    ] = 0.25,
     db_url: DbOpt = None,
     out: OutOpt = None,
     as_json: JsonOpt = False,
@@ -465,7 +452,7 @@ def forecast_cmd(
             hist = tio.read_order_history(history)
         else:
             raise ValueError("give --history or --branch")
-        return forecast_from_history(hist, start_day, days, ups)
+        return forecast_from_history(hist, start_day, days, ups, trend_cap=trend_cap)
 
     fc = _run(compute, as_json)
     rows = tio.model_rows(fc.cells)

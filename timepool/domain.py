@@ -104,16 +104,20 @@ class SetAsideGroup(BaseModel):
         if self.rule is OutlierRule.MAD:
             med, scale = self.statistics["median"], self.statistics["scale"]
             z = 0.6745 * abs(value - med) / scale
-            return (f"mad rule: 0.6745·|x − median|/{self.scale_name} = {z:.2f} > 3.5 "
-                    f"(median {med:.4g}, scale {scale:.4g})")
+            return (
+                f"mad rule: 0.6745·|x − median|/{self.scale_name} = {z:.2f} > 3.5 "
+                f"(median {med:.4g}, scale {scale:.4g})"
+            )
         q1, q3 = self.statistics["q1"], self.statistics["q3"]
         side = f"< Q1 − 1.5·IQR = {self.low:.4g}" if value < self.low else f"> Q3 + 1.5·IQR = {self.high:.4g}"
         return f"iqr rule: {value:.4g} {side} (Q1 {q1:.4g}, Q3 {q3:.4g})"
 
     def rows(self) -> list[SetAside]:
         """One report row per observation set aside."""
-        return [SetAside(observation_id=i, cell=self.cell, quantity=self.quantity, value=v, reason=self.reason(v))
-                for i, v in zip(self.observation_ids, self.values, strict=True)]
+        return [
+            SetAside(observation_id=i, cell=self.cell, quantity=self.quantity, value=v, reason=self.reason(v))
+            for i, v in zip(self.observation_ids, self.values, strict=True)
+        ]
 
 
 class StandardParams(BaseModel):

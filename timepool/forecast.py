@@ -9,8 +9,10 @@ The history model is multiplicative, per order type, branch-wide, then split ove
   so a past rainy season does not inflate the level;
 - ``weekday`` is the mean of each weekday over the overall mean (a 7-value profile);
 - ``trend`` is a least-squares line through the de-seasonalised, weekday-adjusted daily totals,
-  as a ratio to their mean; used only with at least :data:`MIN_TREND_DAYS` days of history and
-  never below 0;
+  as a ratio to their mean; used only with at least :data:`MIN_TREND_DAYS` days of history, and
+  clipped to 1 ± ``trend_cap`` (default :data:`TREND_CAP`): a straight line through a month of
+  history must not run away over the next weeks (an unannounced rainy season looks like a trend;
+  declare it as an uplift instead), and every clip is noted;
 - ``share`` is the area's (and difficulty's) share of the type's orders in the history.
 """
 
@@ -24,6 +26,8 @@ from timepool.domain import Forecast, ForecastCell, HistoricOrder, Uplift
 from vocabulary.orders import OrderType
 
 MIN_TREND_DAYS = 28
+#: Largest relative change the trend may make to the level (±25 %).
+TREND_CAP = 0.25
 
 
 def uplift_factor(uplifts: Sequence[Uplift], day: dt.date, order_type: OrderType) -> float:
@@ -67,6 +71,7 @@ def forecast_from_history(
     uplifts: Sequence[Uplift] = (),
     history_start: dt.date | None = None,
     history_end: dt.date | None = None,
+    trend_cap: float = TREND_CAP,
 ) -> Forecast:
     """Forecast ``days`` days from ``start`` out of past orders (see the module docstring).
 
@@ -76,6 +81,8 @@ def forecast_from_history(
         Past orders; only those in [history_start, history_end] (default: all before ``start``).
     uplifts : sequence of Uplift
         Seasonal uplifts; they de-seasonalise the history and lift the forecast days they cover.
+    trend_cap : float
+        The trend factor is clipped to [1 − cap, 1 + cap] (never below 0).
     """
     if days < 1:
         raise ValueError(f"days must be >= 1, got {days}")
@@ -113,9 +120,14 @@ def forecast_from_history(
             + ("" if use_trend else " (not used: short history)")
         )
         total_shares = sum(share_counts[ot].values())
+        clips = 0
         for day in horizon:
             t_index = (day - h0).days
             trend = max(0.0, a + b * t_index) / level if use_trend else 1.0
+            clipped = min(1 + trend_cap, max(max(0.0, 1 - trend_cap), trend))
+            if clipped != trend:
+                clips += 1
+                trend = clipped
             expected = level * profile[day.weekday()] * trend * uplift_factor(uplifts, day, ot)
             for (area, diff), count in sorted(share_counts[ot].items()):
                 cells.append(
@@ -127,6 +139,8 @@ def forecast_from_history(
                         orders=expected * count / total_shares,
                     )
                 )
+        if clips:
+            notes.append(f"{ot}: trend clipped to ±{trend_cap:.0%} on {clips} of {days} forecast days")
     return Forecast(cells=cells, method="history: weekday profile × trend × seasonal uplift", notes=notes)
 
 

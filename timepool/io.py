@@ -269,13 +269,16 @@ def validate_observations(
 
 
 def _element_minutes(r: _Row, element: str, header: set[str], day: dt.date | None) -> float | None:
+    """Minutes of one element: from ``<element>_min``, else from ``<element>_start``/``_end``.
+
+    A minutes cell wins when it is filled or when the file has no timestamp columns for the
+    element; an element with no columns at all (only ``waiting`` may be absent) is 0.
+    """
     column = f"{element}_min"
     positive = element in POSITIVE_ELEMENTS
-    if (
-        column in header
-        and r.raw.get(column, "") != ""
-        or (column in header and f"{element}_start" not in header)
-    ):
+    has_minutes = column in header
+    has_stamps = f"{element}_start" in header and f"{element}_end" in header
+    if has_minutes and (r.raw.get(column, "") != "" or not has_stamps):
         value = r.number(column, "minutes ≥ 0")
         if value is None:
             return None
@@ -286,7 +289,7 @@ def _element_minutes(r: _Row, element: str, header: set[str], day: dt.date | Non
             r.problem(column, value, f"{element} duration must be > 0")
             return None
         return value
-    if f"{element}_start" not in header:
+    if not has_stamps:
         return 0.0  # optional element absent from the file
     start = r.parsed(f"{element}_start", lambda v: _parse_datetime(v, day), "must be a date-time or HH:MM")
     end = r.parsed(f"{element}_end", lambda v: _parse_datetime(v, day), "must be a date-time or HH:MM")

@@ -73,6 +73,8 @@ def build_pool(
     notes: set[str] = set()
     problems: list[Problem] = []
     acc: dict[tuple[str, dt.date], list[float]] = {}
+    std_cache: dict[tuple[OrderType, int, str], float | None] = {}
+    travel_cache: dict[str, float] = {}
     all_days = sorted({c.day for c in forecast.cells})
     for a in areas:
         for d in all_days:
@@ -82,7 +84,10 @@ def build_pool(
         if area is None:
             problems.append(Problem(field="area_id", value=c.area_id, row=i + 2, rule="unknown small area"))
             continue
-        std = standard_minutes(standards, c.order_type, c.difficulty, area.area_type, notes)
+        key = (c.order_type, c.difficulty, str(area.area_type))
+        if key not in std_cache:
+            std_cache[key] = standard_minutes(standards, c.order_type, c.difficulty, area.area_type, notes)
+        std = std_cache[key]
         if std is None:
             problems.append(
                 Problem(
@@ -96,10 +101,12 @@ def build_pool(
         if travel_minutes is not None and str(area.area_type) in travel_minutes:
             trav = travel_minutes[str(area.area_type)]
         else:
-            tc = standards.travel_for(area.area_type)
-            trav = tc.travel_min if tc is not None else 0.0
-            if tc is None:
-                notes.add(f"no travel standard for area type {area.area_type}: travel 0")
+            if area.area_type not in travel_cache:
+                tc = standards.travel_for(area.area_type)
+                travel_cache[area.area_type] = tc.travel_min if tc is not None else 0.0
+                if tc is None:
+                    notes.add(f"no travel standard for area type {area.area_type}: travel 0")
+            trav = travel_cache[area.area_type]
         visits = c.orders * (1 - remote_resolution_share) if c.order_type is OrderType.REPAIR else c.orders
         slot = acc[(area.region_group_id, c.day)]
         slot[0] += c.orders

@@ -131,6 +131,24 @@ def load_order_history(
     ]
 
 
+def load_employed(session: Session, branch_id: str, day: dt.date) -> dict[str, int]:
+    """Own-staff technicians of each region group of a branch employed on ``day``."""
+    from fieldcrew.tables import TechnicianRow
+
+    rows = session.execute(
+        select(TechnicianRow.region_group_id, TechnicianRow.start_date, TechnicianRow.end_date).where(
+            TechnicianRow.branch_id == branch_id,
+            TechnicianRow.employment == "own_staff",
+            TechnicianRow.region_group_id.is_not(None),
+        )
+    )
+    out: dict[str, int] = {}
+    for group, start, end in rows:
+        if group is not None and start <= day and (end is None or day <= end):
+            out[group] = out.get(group, 0) + 1
+    return out
+
+
 def branch_standards(session: Session, branch_id: str, params: StandardParams | None = None) -> StandardTable:
     """Standards from the branch's own observations, or from all observations when it has none."""
     obs = load_observations(session, branch_id)

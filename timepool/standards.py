@@ -289,11 +289,19 @@ def _group_python(
         stats[code] = _GroupStats(len(vals), len(kept), mean, dev2)
         out = [(ids[i], v) for i, v, k in zip(idx, vals, screen.keep, strict=True) if not k]
         if out:
-            aside.append(SetAsideGroup(
-                cell=label(code), quantity=quantity, rule=rule, statistics=screen.statistics,
-                scale_name=screen.scale_name, low=screen.low, high=screen.high,
-                observation_ids=[i for i, _ in out], values=[v for _, v in out],
-            ))
+            aside.append(
+                SetAsideGroup(
+                    cell=label(code),
+                    quantity=quantity,
+                    rule=rule,
+                    statistics=screen.statistics,
+                    scale_name=screen.scale_name,
+                    low=screen.low,
+                    high=screen.high,
+                    observation_ids=[i for i, _ in out],
+                    values=[v for _, v in out],
+                )
+            )
     return stats, aside
 
 
@@ -484,7 +492,7 @@ def _group_numpy(
     rule: OutlierRule,
     quantity: str,
     label: Callable[[int], str],
-) -> tuple[dict[int, _GroupStats], list[SetAside]]:
+) -> tuple[dict[int, _GroupStats], list[SetAsideGroup]]:
     counts = np.bincount(codes, minlength=n_groups)
     starts = np.cumsum(counts) - counts
     keep = np.ones(values.size, dtype=bool)
@@ -541,12 +549,19 @@ def _group_numpy(
         bounds = np.flatnonzero(np.diff(aside_codes)) + 1
         for chunk in np.split(aside_idx, bounds):
             c = int(codes[chunk[0]])
-            aside.append(SetAsideGroup(
-                cell=label(c), quantity=quantity, rule=rule,
-                statistics={k: float(v[c]) for k, v in stat_arrays.items()}, scale_name=scale_names[c],
-                low=float(low[c]), high=float(high[c]), observation_ids=ids[chunk].tolist(),
-                values=values[chunk].tolist(),
-            ))
+            aside.append(
+                SetAsideGroup(
+                    cell=label(c),
+                    quantity=quantity,
+                    rule=rule,
+                    statistics={k: float(v[c]) for k, v in stat_arrays.items()},
+                    scale_name=scale_names[c],
+                    low=float(low[c]),
+                    high=float(high[c]),
+                    observation_ids=ids[chunk].tolist(),
+                    values=values[chunk].tolist(),
+                )
+            )
     return stats, aside
 
 

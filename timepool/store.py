@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fieldcrew.db import Base
 from fieldcrew.tables import utcnow
-from timepool.domain import Pool, SetAside, StandardCell, StandardParams, StandardTable, TravelCell
+from timepool.domain import Pool, SetAsideGroup, StandardCell, StandardParams, StandardTable, TravelCell
 from vocabulary.errors import NotFound
 
 
@@ -227,7 +227,7 @@ def load_standard_table(session: Session, scope: str, version: int | None = None
         observation_ids=list(row.observation_ids or []),
         cells=[StandardCell.model_validate({f: getattr(c, f) for f in _CELL_FIELDS}) for c in cells],
         travel=[TravelCell.model_validate({f: getattr(t, f) for f in _TRAVEL_FIELDS}) for t in travel],
-        set_aside=[SetAside.model_validate(a) for a in row.set_aside or []],
+        set_aside=[SetAsideGroup.model_validate(a) for a in row.set_aside or []],
         sources=list(row.sources or []),
     )
 

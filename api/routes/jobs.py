@@ -101,7 +101,4 @@ def start_selftest(
     job_id = jobs.submit_job(
         session, "selftest", "fieldcrew.jobs:selftest_job", params.model_dump(), user.username
     )
-    audit.record(
-        session, user, "submit", "job", job_id, None, {"kind": "selftest", "params": params.model_dump()}
-    )
     return job_accepted(job_id)

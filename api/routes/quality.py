@@ -26,6 +26,8 @@ from vocabulary.errors import FieldcrewError
 router = APIRouter(prefix="/quality", tags=["quality"])
 
 READERS = ("dispatcher", "planner", "hr")
+#: about 150,000 order rows as CSV
+MAX_UPLOAD_BYTES = 50_000_000
 Format = Literal["json", "csv", "xlsx"]
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -109,7 +111,10 @@ async def kpis_upload(
     suffix = Path(orders.filename or "orders.csv").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise FieldcrewError(f"upload a .csv or .xlsx file, not {orders.filename!r}")
-    content = await orders.read()
+    content = await orders.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                            f"orders file larger than {MAX_UPLOAD_BYTES // 1_000_000} MB")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"orders{suffix}"
         path.write_bytes(content)

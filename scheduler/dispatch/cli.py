@@ -40,8 +40,10 @@ def bench_vrptw(
     if as_json:
         print(json.dumps(out))
     else:
-        print(f"{instance.name}: distance {check.distance:.1f}, vehicles {check.vehicles}, "
-              f"{result.seconds:.2f} s, engine {engine}, feasible {check.ok}")
+        print(
+            f"{instance.name}: distance {check.distance:.1f}, vehicles {check.vehicles}, "
+            f"{result.seconds:.2f} s, engine {engine}, feasible {check.ok}"
+        )
     if not check.ok:
         for violation in check.violations[:20]:
             typer.echo(f"violation: {violation}", err=True)

@@ -58,16 +58,32 @@ class OnDutyTechnician(BaseModel):
         if self.shift_end <= self.shift_start:
             raise ValueError(f"technician {self.id}: shift_end must be after shift_start")
         if not self.support_team and self.region_group_id is None:
-            raise ValueError(f"technician {self.id}: a technician outside the support team needs a region group")
+            raise ValueError(
+                f"technician {self.id}: a technician outside the support team needs a region group"
+            )
         return self
 
     @classmethod
-    def from_technician(cls, tech: Technician, shift_start: dt.datetime, shift_end: dt.datetime,
-                        start_location: Location, end_location: Location | None = None) -> OnDutyTechnician:
+    def from_technician(
+        cls,
+        tech: Technician,
+        shift_start: dt.datetime,
+        shift_end: dt.datetime,
+        start_location: Location,
+        end_location: Location | None = None,
+    ) -> OnDutyTechnician:
         """Build from the shared :class:`~vocabulary.staff.Technician` and a roster shift."""
-        return cls(id=tech.id, region_group_id=tech.region_group_id, home_area_id=tech.home_area_id,
-                   skills=tech.skills, support_team=tech.support_team, shift_start=shift_start,
-                   shift_end=shift_end, start_location=start_location, end_location=end_location)
+        return cls(
+            id=tech.id,
+            region_group_id=tech.region_group_id,
+            home_area_id=tech.home_area_id,
+            skills=tech.skills,
+            support_team=tech.support_team,
+            shift_start=shift_start,
+            shift_end=shift_end,
+            start_location=start_location,
+            end_location=end_location,
+        )
 
 
 class DispatchOrder(BaseModel):
@@ -107,12 +123,23 @@ class DispatchOrder(BaseModel):
     @classmethod
     def from_work_order(cls, order: WorkOrder, duration_min: int) -> DispatchOrder:
         """Build from the shared :class:`~vocabulary.orders.WorkOrder` and its standard minutes."""
-        return cls(id=order.id, order_type=order.order_type, difficulty=order.difficulty, area_id=order.area_id,
-                   location=order.location, customer_grade=order.customer_grade, created=order.created,
-                   deadline=order.deadline, appointment=order.appointment, duration_min=duration_min,
-                   required_skills=order.required_skills, status=order.status,
-                   technician_id=order.technician_id, started_at=order.time_of(OrderStatus.STARTED),
-                   completed_at=order.time_of(OrderStatus.COMPLETED))
+        return cls(
+            id=order.id,
+            order_type=order.order_type,
+            difficulty=order.difficulty,
+            area_id=order.area_id,
+            location=order.location,
+            customer_grade=order.customer_grade,
+            created=order.created,
+            deadline=order.deadline,
+            appointment=order.appointment,
+            duration_min=duration_min,
+            required_skills=order.required_skills,
+            status=order.status,
+            technician_id=order.technician_id,
+            started_at=order.time_of(OrderStatus.STARTED),
+            completed_at=order.time_of(OrderStatus.COMPLETED),
+        )
 
 
 class TravelModel(BaseModel):
@@ -121,8 +148,9 @@ class TravelModel(BaseModel):
     model_config = _frozen
 
     road_factor: float = Field(default=1.3, ge=1.0, le=3.0)
-    speed_kmh: dict[AreaType, float] = Field(default_factory=lambda: {
-        AreaType.URBAN: 20.0, AreaType.SUBURBAN: 35.0, AreaType.RURAL: 50.0})
+    speed_kmh: dict[AreaType, float] = Field(
+        default_factory=lambda: {AreaType.URBAN: 20.0, AreaType.SUBURBAN: 35.0, AreaType.RURAL: 50.0}
+    )
     #: optional supplied matrix: minutes[from_key][to_key]; keys are order ids and "tech:<id>" starts
     matrix: dict[str, dict[str, int]] | None = None
 
@@ -139,17 +167,27 @@ class DispatchPolicy(BaseModel):
 
     mode: Literal["weighted", "lexicographic"] = "weighted"
     #: penalty for leaving an order unserved today, per grade (VIP is raised above all others anyway)
-    drop_penalty: dict[CustomerGrade, int] = Field(default_factory=lambda: {
-        CustomerGrade.VIP: 1_000_000, CustomerGrade.GOLD: 100_000, CustomerGrade.ORDINARY: 10_000})
+    drop_penalty: dict[CustomerGrade, int] = Field(
+        default_factory=lambda: {
+            CustomerGrade.VIP: 1_000_000,
+            CustomerGrade.GOLD: 100_000,
+            CustomerGrade.ORDINARY: 10_000,
+        }
+    )
     #: penalty per minute an order finishes after its deadline, per grade
-    late_per_min: dict[CustomerGrade, int] = Field(default_factory=lambda: {
-        CustomerGrade.VIP: 100, CustomerGrade.GOLD: 30, CustomerGrade.ORDINARY: 10})
+    late_per_min: dict[CustomerGrade, int] = Field(
+        default_factory=lambda: {CustomerGrade.VIP: 100, CustomerGrade.GOLD: 30, CustomerGrade.ORDINARY: 10}
+    )
     own_area_penalty: int = Field(default=30, ge=0, description="per order served outside the own small area")
     travel_per_min: int = Field(default=1, ge=0, description="per travel minute (nearest technician first)")
     balance_per_min: int = Field(default=1, ge=0, description="per minute of working-time spread in a group")
-    stability_penalty: int = Field(default=20, ge=0, description="per dispatched order moved to another technician")
+    stability_penalty: int = Field(
+        default=20, ge=0, description="per dispatched order moved to another technician"
+    )
     first_response_min: int = Field(default=30, gt=0)
-    deadline_warning_min: int = Field(default=60, ge=0, description="warn when slack to the deadline is below this")
+    deadline_warning_min: int = Field(
+        default=60, ge=0, description="warn when slack to the deadline is below this"
+    )
 
 
 class DayInput(BaseModel):
@@ -210,6 +248,8 @@ class TechRoute(BaseModel):
     work_min: int = 0
     travel_min: int = 0
     finish: dt.datetime | None = None
+    #: when and where the remaining day starts (after any started order): free from this time
+    ready_at: dt.datetime | None = None
 
 
 class Unassigned(BaseModel):

@@ -18,7 +18,15 @@ import time
 from dataclasses import dataclass
 
 from scheduler.dispatch import rules
-from scheduler.dispatch.domain import DayInput, DayPlan, DispatchOrder, Stop, StopStatus, TechRoute, Unassigned
+from scheduler.dispatch.domain import (
+    DayInput,
+    DayPlan,
+    DispatchOrder,
+    Stop,
+    StopStatus,
+    TechRoute,
+    Unassigned,
+)
 from scheduler.dispatch.model import FAR, DispatchContext, RouteTiming, schedule_route
 from scheduler.dispatch.warnings import compute_warnings
 from vocabulary.orders import CustomerGrade, OrderStatus
@@ -31,7 +39,7 @@ class SolveParams:
     """Typed solve parameters: total time budget (seconds) of a morning plan; OR-Tools routing is
     single-threaded and deterministic for a given model, so no seed or worker count is needed."""
 
-    time_limit_s: float = 8.0
+    time_limit_s: float = 6.0
     #: never spend more than this on one group (small groups converge fast)
     max_group_s: float = 2.0
 
@@ -71,8 +79,9 @@ def plan_day(inp: DayInput, params: SolveParams | None = None, previous: DayPlan
     if previous is not None:
         for r in previous.routes:
             if r.technician_id in ctx.techs:
-                initial[r.technician_id] = [s.order_id for s in r.stops
-                                            if s.order_id in ctx.orders and s.status == StopStatus.PLANNED]
+                initial[r.technician_id] = [
+                    s.order_id for s in r.stops if s.order_id in ctx.orders and s.status == StopStatus.PLANNED
+                ]
     # pass 1: each region group with its own technicians
     groups: dict[str, list[str]] = {}
     for oid in candidates:
@@ -89,14 +98,22 @@ def plan_day(inp: DayInput, params: SolveParams | None = None, previous: DayPlan
         leftovers.extend(oid for oid in oids if oid not in own)
         if not techs or not own:
             continue
-        share = min(params.max_group_s, max(0.05, budget * len(own) / total_orders))
+        # a group's share of the budget, capped by its size (small groups converge in a fraction)
+        share = min(params.max_group_s, 0.05 + 0.015 * len(own), max(0.05, budget * len(own) / total_orders))
         solved = solve_routes(ctx, techs, own, share, initial)
         routes.update(solved)
         planned = {o for r in solved.values() for o in r}
         leftovers.extend(oid for oid in own if oid not in planned)
     # pass 2: leftovers with the support team (and everyone's remaining capacity via insertion)
     if leftovers and support:
-        remaining = max(0.05, min(params.max_group_s, params.time_limit_s - (time.perf_counter() - t0) - 0.3))
+        remaining = max(
+            0.05,
+            min(
+                params.max_group_s,
+                0.05 + 0.015 * len(leftovers),
+                params.time_limit_s - (time.perf_counter() - t0) - 0.3,
+            ),
+        )
         solved = solve_routes(ctx, support, leftovers, remaining, initial)
         routes.update(solved)
     planned = {o for r in routes.values() for o in r}
@@ -118,8 +135,13 @@ def priority_key(ctx: DispatchContext, oid: str) -> tuple[int, int]:
     return (o.customer_grade.rank, ctx.deadline(o))
 
 
-def solve_routes(ctx: DispatchContext, tech_ids: list[str], order_ids: list[str], seconds: float,
-                 initial: Routes | None = None) -> Routes:
+def solve_routes(
+    ctx: DispatchContext,
+    tech_ids: list[str],
+    order_ids: list[str],
+    seconds: float,
+    initial: Routes | None = None,
+) -> Routes:
     """Solve one OR-Tools routing model for ``tech_ids`` × ``order_ids`` within ``seconds``.
 
     Returns the planned order sequence per technician (dropped orders are absent).
@@ -135,8 +157,13 @@ def solve_routes(ctx: DispatchContext, tech_ids: list[str], order_ids: list[str]
     place += [ctx.point_index[o.id] for o in orders]
     n = len(place)
     service = [0] * (2 * v) + [o.duration_min for o in orders]
-    travel = [[0 if (j >= v and j < 2 * v and place[j] < 0) or place[i] < 0 else ctx.tt(place[i], place[j])
-               for j in range(n)] for i in range(n)]
+    real = sorted({p for p in place if p >= 0})
+    block = ctx.tt_block(real)
+    at = {p: k for k, p in enumerate(real)}
+    travel = [
+        [0 if place[i] < 0 or place[j] < 0 else block[at[place[i]]][at[place[j]]] for j in range(n)]
+        for i in range(n)
+    ]
     manager = pywrapcp.RoutingIndexManager(n, v, list(range(v)), list(range(v, 2 * v)))
     routing = pywrapcp.RoutingModel(manager)
     time_cb = routing.RegisterTransitMatrix([[travel[i][j] + service[i] for j in range(n)] for i in range(n)])
@@ -186,7 +213,9 @@ def solve_routes(ctx: DispatchContext, tech_ids: list[str], order_ids: list[str]
                 solver.Add(tdim.CumulVar(b) >= tdim.CumulVar(a) + orders[local[d]].duration_min)
     # balanced workload: busy minutes (travel + on-site) held near the group mean from both sides
     if w.balance > 0 and v > 1:
-        busy_cb = routing.RegisterTransitMatrix([[travel[i][j] + service[i] for j in range(n)] for i in range(n)])
+        busy_cb = routing.RegisterTransitMatrix(
+            [[travel[i][j] + service[i] for j in range(n)] for i in range(n)]
+        )
         routing.AddDimension(busy_cb, 0, horizon, True, "busy")
         bdim = routing.GetDimensionOrDie("busy")
         mean = (sum(o.duration_min for o in orders) + 15 * len(orders)) // v
@@ -245,14 +274,7 @@ def _urgency_bonus(ctx: DispatchContext, o: DispatchOrder) -> int:
 
 
 def _fixed_ends(ctx: DispatchContext) -> dict[str, int]:
-    """End minutes of completed and started orders (for dependencies)."""
-    ends: dict[str, int] = {}
-    for o in ctx.inp.orders:
-        if o.status == OrderStatus.COMPLETED:
-            ends[o.id] = ctx.minutes(o.completed_at) if o.completed_at else ctx.now
-        elif o.status == OrderStatus.STARTED and o.started_at is not None:
-            ends[o.id] = max(ctx.now, ctx.minutes(o.started_at) + o.duration_min)
-    return ends
+    return ctx.fixed_ends()
 
 
 # ============================================================================ insertion
@@ -267,7 +289,9 @@ class Insertion:
     cost: int
 
 
-def route_cost(ctx: DispatchContext, tech_id: str, seq: list[str], timing: RouteTiming, w: rules.Weights) -> int:
+def route_cost(
+    ctx: DispatchContext, tech_id: str, seq: list[str], timing: RouteTiming, w: rules.Weights
+) -> int:
     """Cost of one timed route under the policy weights (travel, own area, lateness, stability)."""
     tech = ctx.techs[tech_id]
     cost = timing.travel * w.travel
@@ -282,7 +306,9 @@ def route_cost(ctx: DispatchContext, tech_id: str, seq: list[str], timing: Route
     return cost
 
 
-def best_insertion(ctx: DispatchContext, routes: Routes, oid: str) -> Insertion | None:
+def best_insertion(
+    ctx: DispatchContext, routes: Routes, oid: str, only: list[str] | None = None
+) -> Insertion | None:
     """Cheapest feasible (technician, position) for ``oid`` in the current routes, or None.
 
     Only the allowed technicians (skills, region group) are tried; each position is checked with
@@ -293,14 +319,16 @@ def best_insertion(ctx: DispatchContext, routes: Routes, oid: str) -> Insertion 
     ends = _fixed_ends(ctx)
     best: Insertion | None = None
     p = ctx.point_index[oid]
-    for tech_id in ctx.allowed(order):
+    lo, hi = ctx.window(order)
+    for tech_id in only if only is not None else ctx.allowed(order):
+        start = ctx.tech_start(tech_id)
+        if max(lo, start.minute) + order.duration_min > start.shift_end:
+            continue  # cannot fit in this technician's shift wherever it goes
         seq = routes.get(tech_id, [])
         base = schedule_route(ctx, tech_id, seq, ends)
         if not base.feasible:
             continue
         base_cost = route_cost(ctx, tech_id, seq, base, w)
-        start = ctx.tech_start(tech_id)
-        lo, hi = ctx.window(order)
         for pos in range(len(seq) + 1):
             # quick reject: cannot arrive before the window closes even leaving at the previous end
             prev_end = base.stops[pos - 1].end if pos > 0 else start.minute
@@ -317,33 +345,42 @@ def best_insertion(ctx: DispatchContext, routes: Routes, oid: str) -> Insertion 
     return best
 
 
-def repair_vip(ctx: DispatchContext, routes: Routes) -> None:
+def repair_vip(ctx: DispatchContext, routes: Routes, only: list[str] | None = None) -> None:
     """Never leave a VIP unserved to serve an ordinary order: for each unplanned VIP that no free
-    capacity can take, swap out the lower-grade order whose removal lets the VIP in at least cost.
-    The bumped order is re-inserted elsewhere when it fits."""
+    capacity can take, swap out the lower-grade order whose removal lets the VIP in (lowest grade
+    first, then least added cost). The bumped order is re-inserted elsewhere when it fits.
+
+    ``only`` limits the repair to those orders (rolling events repair just what they touched).
+    """
     planned = {o for r in routes.values() for o in r}
-    vips = [o.id for o in ctx.open_orders()
-            if o.customer_grade == CustomerGrade.VIP and o.id not in planned and ctx.allowed(o)]
+    vips = [
+        o.id
+        for o in ctx.open_orders()
+        if o.customer_grade == CustomerGrade.VIP
+        and o.id not in planned
+        and ctx.allowed(o)
+        and (only is None or o.id in only)
+    ]
     for vid in sorted(vips, key=lambda o: priority_key(ctx, o)):
         ins = best_insertion(ctx, routes, vid)
         if ins is not None:
             routes[ins.technician_id].insert(ins.position, vid)
             continue
-        best: tuple[int, str, str, Insertion] | None = None
+        best: tuple[tuple[int, int], str, Insertion] | None = None
         for tech_id in ctx.allowed(ctx.orders[vid]):
             for victim in routes.get(tech_id, []):
                 vo = ctx.orders[victim]
-                if vo.customer_grade.rank <= CustomerGrade.VIP.rank:
+                if vo.customer_grade == CustomerGrade.VIP:
                     continue
-                trial = {t: [o for o in r if o != victim] for t, r in routes.items()}
-                ins = best_insertion(ctx, trial, vid)
+                trial = {tech_id: [o for o in routes[tech_id] if o != victim]}
+                ins = best_insertion(ctx, trial, vid, only=[tech_id])
                 if ins is not None:
                     key = (-vo.customer_grade.rank, ins.cost)
-                    if best is None or key < (best[0], best[3].cost):
-                        best = (key[0], tech_id, victim, ins)
+                    if best is None or key < best[0]:
+                        best = (key, victim, ins)
         if best is not None:
-            _, tech_id, victim, ins = best
-            routes[tech_id].remove(victim)
+            _, victim, ins = best
+            routes[ins.technician_id].remove(victim)
             routes[ins.technician_id].insert(ins.position, vid)
             again = best_insertion(ctx, routes, victim)
             if again is not None:
@@ -362,9 +399,14 @@ def diagnose(ctx: DispatchContext, oid: str) -> tuple[str, str]:
     if not ctx.allowed(o):
         skilled = [t for t in ctx.inp.technicians if rules.has_required_skills(t, o)]
         if not skilled:
-            return "skills", f"no technician on duty has the skills {sorted(s.value for s in o.required_skills)}"
-        return "skills", (f"no on-duty technician of region group {group} or the support team has the skills "
-                          f"{sorted(s.value for s in o.required_skills)}")
+            return (
+                "skills",
+                f"no technician on duty has the skills {sorted(s.value for s in o.required_skills)}",
+            )
+        return "skills", (
+            f"no on-duty technician of region group {group} or the support team has the skills "
+            f"{sorted(s.value for s in o.required_skills)}"
+        )
     lo, hi = ctx.window(o)
     if lo > hi:
         return "appointment_window", "the appointment window has already passed"
@@ -373,8 +415,10 @@ def diagnose(ctx: DispatchContext, oid: str) -> tuple[str, str]:
     for tid in ctx.allowed(o):
         timing = schedule_route(ctx, tid, [oid], ends)
         if timing.feasible:
-            return "capacity", ("every technician who may take it has a full day of orders of equal or higher "
-                                "priority; escalate or hand to a partner")
+            return "capacity", (
+                "every technician who may take it has a full day of orders of equal or higher "
+                "priority; escalate or hand to a partner"
+            )
         assert timing.broken_rule is not None
         broken[timing.broken_rule] = broken.get(timing.broken_rule, 0) + 1
     rule = max(broken, key=lambda r: broken[r])
@@ -386,68 +430,150 @@ def diagnose(ctx: DispatchContext, oid: str) -> tuple[str, str]:
     return rule, words.get(rule, rules.HARD_RULES[rule].sentence if rule in rules.HARD_RULES else rule)
 
 
-def build_plan(ctx: DispatchContext, routes: Routes, unassigned: dict[str, tuple[str, str]],
-               version: int = 1) -> DayPlan:
+def build_plan(
+    ctx: DispatchContext,
+    routes: Routes,
+    unassigned: dict[str, tuple[str, str]],
+    version: int = 1,
+    previous: DayPlan | None = None,
+) -> DayPlan:
     """Time every route (earliest start), add locked started/completed stops, warnings and score.
 
     A route that the forward pass finds infeasible (e.g. after a delay) loses the order that breaks
-    it; that order goes to the unassigned list with the rule broken.
+    it; that order goes to the unassigned list with the rule broken. With ``previous``, a route whose
+    sequence, locked work and start are unchanged is reused as it was (rolling events touch few routes).
     """
     routes = {t: list(r) for t, r in routes.items()}
+    locked: dict[str, list[DispatchOrder]] = {}
+    for o in ctx.inp.orders:
+        if (
+            o.technician_id is not None
+            and o.started_at is not None
+            and o.status in (OrderStatus.COMPLETED, OrderStatus.STARTED)
+        ):
+            locked.setdefault(o.technician_id, []).append(o)
+    old = {r.technician_id: r for r in previous.routes} if previous is not None else {}
+    has_deps = any(o.depends_on for o in ctx.inp.orders)
+
+    def reusable(tid: str) -> TechRoute | None:
+        r = old.get(tid)
+        if r is None or has_deps:
+            return None
+        if [s.order_id for s in r.stops if s.status == StopStatus.PLANNED] != routes.get(tid, []):
+            return None
+        if r.ready_at != ctx.at(ctx.tech_start(tid).minute):
+            return None
+        was = [(s.order_id, s.status) for s in r.stops if s.status != StopStatus.PLANNED]
+        now = sorted(
+            (o.id, StopStatus.COMPLETED if o.status == OrderStatus.COMPLETED else StopStatus.STARTED)
+            for o in locked.get(tid, [])
+        )
+        return r if sorted(was) == now else None
+
     ends = _fixed_ends(ctx)
     timings: dict[str, RouteTiming] = {}
-    for _ in range(3):  # cross-route dependencies settle in a few passes
+    kept: dict[str, TechRoute] = {}
+    for _ in range(3 if has_deps else 1):  # cross-route dependencies settle in a few passes
         for tid in ctx.techs:
             seq = routes.setdefault(tid, [])
+            prev_route = reusable(tid)
+            if prev_route is not None:
+                kept[tid] = prev_route
+                ends.update({s.order_id: ctx.minutes(s.end) for s in prev_route.stops})
+                continue
             timing = schedule_route(ctx, tid, seq, ends)
-            while not timing.feasible:
+            while not timing.feasible and seq:
                 victim = timing.broken_by or seq[-1]
                 seq.remove(victim)
-                unassigned[victim] = (timing.broken_rule or "shift_end",
-                                      f"no longer fits {tid}'s day ({timing.broken_rule})")
+                unassigned[victim] = (
+                    timing.broken_rule or "shift_end",
+                    f"no longer fits {tid}'s day ({timing.broken_rule})",
+                )
                 timing = schedule_route(ctx, tid, seq, ends)
             timings[tid] = timing
             ends.update({s.order_id: s.end for s in timing.stops})
     out_routes: list[TechRoute] = []
     for tech in ctx.inp.technicians:
-        stops: list[Stop] = []
-        work = 0
-        for o in ctx.inp.orders:  # locked history first: completed, then the started order
-            if o.technician_id != tech.id or o.started_at is None:
-                continue
-            if o.status == OrderStatus.COMPLETED:
-                end = o.completed_at or o.started_at
-                stops.append(Stop(order_id=o.id, arrival=o.started_at, start=o.started_at, end=end, travel_min=0,
-                                  deadline=o.deadline, late_min=max(0, ctx.minutes(end) - ctx.deadline(o)),
-                                  status=StopStatus.COMPLETED, locked=True))
-                work += ctx.minutes(end) - ctx.minutes(o.started_at)
-        stops.sort(key=lambda s: s.start)
-        started = ctx.started_order(tech.id)
-        if started is not None and started.started_at is not None:
-            end_min = max(ctx.minutes(started.started_at) + started.duration_min, ctx.now)
-            stops.append(Stop(order_id=started.id, arrival=started.started_at, start=started.started_at,
-                              end=ctx.at(end_min), travel_min=0, deadline=started.deadline,
-                              late_min=max(0, end_min - ctx.deadline(started)), status=StopStatus.STARTED,
-                              locked=True))
-            work += end_min - ctx.minutes(started.started_at)
-        timing = timings[tech.id]
-        for s in timing.stops:
-            o = ctx.orders[s.order_id]
-            stops.append(Stop(order_id=s.order_id, arrival=ctx.at(s.arrival), start=ctx.at(s.start),
-                              end=ctx.at(s.end), travel_min=s.travel, deadline=o.deadline,
-                              late_min=max(0, s.end - ctx.deadline(o))))
-            work += s.travel + (s.end - s.start)
-        if timing.stops and ctx.tech_start(tech.id).end_point is not None:
-            work += timing.travel - sum(s.travel for s in timing.stops)
-        out_routes.append(TechRoute(technician_id=tech.id, stops=tuple(stops), work_min=work,
-                                    travel_min=timing.travel if timing.stops else 0,
-                                    finish=ctx.at(timing.finish) if timing.stops else None))
+        if tech.id in kept:
+            out_routes.append(kept[tech.id])
+            continue
+        out_routes.append(_timed_route(ctx, tech.id, locked.get(tech.id, []), timings[tech.id]))
     for o in ctx.inp.orders:
         if o.status == OrderStatus.SUSPENDED and o.id not in unassigned:
             unassigned[o.id] = diagnose(ctx, o.id)
     un = tuple(Unassigned(order_id=oid, rule=r, reason=why) for oid, (r, why) in sorted(unassigned.items()))
-    plan = DayPlan(branch_id=ctx.inp.branch_id, day=ctx.inp.day, now=ctx.inp.now, routes=tuple(out_routes),
-                   unassigned=un, version=version)
+    plan = DayPlan(
+        branch_id=ctx.inp.branch_id,
+        day=ctx.inp.day,
+        now=ctx.inp.now,
+        routes=tuple(out_routes),
+        unassigned=un,
+        version=version,
+    )
     plan = plan.model_copy(update={"warnings": tuple(compute_warnings(ctx, plan))})
     return plan.model_copy(update={"score": rules.score_plan(plan, ctx.inp)})
 
+
+def _timed_route(
+    ctx: DispatchContext, tech_id: str, locked: list[DispatchOrder], timing: RouteTiming
+) -> TechRoute:
+    """A technician's timeline: completed work, the started order (locked), then the planned stops."""
+    stops: list[Stop] = []
+    work = 0
+    for o in sorted(locked, key=lambda x: x.started_at or ctx.origin):
+        assert o.started_at is not None
+        if o.status == OrderStatus.COMPLETED:
+            end = o.completed_at or o.started_at
+            stops.append(
+                Stop(
+                    order_id=o.id,
+                    arrival=o.started_at,
+                    start=o.started_at,
+                    end=end,
+                    travel_min=0,
+                    deadline=o.deadline,
+                    late_min=max(0, ctx.minutes(end) - ctx.deadline(o)),
+                    status=StopStatus.COMPLETED,
+                    locked=True,
+                )
+            )
+            work += ctx.minutes(end) - ctx.minutes(o.started_at)
+    started = ctx.started_order(tech_id)
+    if started is not None and started.started_at is not None:
+        end_min = max(ctx.minutes(started.started_at) + started.duration_min, ctx.now)
+        stops.append(
+            Stop(
+                order_id=started.id,
+                arrival=started.started_at,
+                start=started.started_at,
+                end=ctx.at(end_min),
+                travel_min=0,
+                deadline=started.deadline,
+                late_min=max(0, end_min - ctx.deadline(started)),
+                status=StopStatus.STARTED,
+                locked=True,
+            )
+        )
+        work += end_min - ctx.minutes(started.started_at)
+    for s in timing.stops:
+        o = ctx.orders[s.order_id]
+        stops.append(
+            Stop(
+                order_id=s.order_id,
+                arrival=ctx.at(s.arrival),
+                start=ctx.at(s.start),
+                end=ctx.at(s.end),
+                travel_min=s.travel,
+                deadline=o.deadline,
+                late_min=max(0, s.end - ctx.deadline(o)),
+            )
+        )
+    work += timing.travel + sum(s.end - s.start for s in timing.stops) if timing.stops else 0
+    return TechRoute(
+        technician_id=tech_id,
+        stops=tuple(stops),
+        work_min=work,
+        travel_min=timing.travel if timing.stops else 0,
+        finish=ctx.at(timing.finish) if timing.stops else None,
+        ready_at=ctx.at(ctx.tech_start(tech_id).minute),
+    )

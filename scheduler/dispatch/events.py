@@ -85,8 +85,10 @@ class TechnicianUnavailable(BaseModel):
     reason: str = "unavailable"
 
 
-Event = Annotated[NewOrder | OrderStarted | OrderCompleted | OrderSuspended | OrderCancelled | TechnicianUnavailable,
-                  Field(discriminator="kind")]
+Event = Annotated[
+    NewOrder | OrderStarted | OrderCompleted | OrderSuspended | OrderCancelled | TechnicianUnavailable,
+    Field(discriminator="kind"),
+]
 
 
 @dataclass(frozen=True)
@@ -112,15 +114,18 @@ def commit(inp: DayInput, plan: DayPlan) -> DayInput:
         tech = assignment.get(o.id)
         if o.status in (OrderStatus.CREATED, OrderStatus.DISPATCHED):
             if tech is not None:
-                o = o.model_copy(update={"status": OrderStatus.DISPATCHED, "technician_id": tech})
+                if o.status != OrderStatus.DISPATCHED or o.technician_id != tech:
+                    o = o.model_copy(update={"status": OrderStatus.DISPATCHED, "technician_id": tech})
             elif o.status == OrderStatus.DISPATCHED:
                 o = o.model_copy(update={"status": OrderStatus.CREATED, "technician_id": None})
         orders.append(o)
     return inp.model_copy(update={"orders": tuple(orders)})
 
 
-def apply_event(state: DispatchState, event: NewOrder | OrderStarted | OrderCompleted | OrderSuspended
-                | OrderCancelled | TechnicianUnavailable) -> DispatchState:
+def apply_event(
+    state: DispatchState,
+    event: NewOrder | OrderStarted | OrderCompleted | OrderSuspended | OrderCancelled | TechnicianUnavailable,
+) -> DispatchState:
     """Apply one event and re-plan minimally; raise (state unchanged) on bad input.
 
     Raises
@@ -134,10 +139,14 @@ def apply_event(state: DispatchState, event: NewOrder | OrderStarted | OrderComp
     """
     inp = state.inp
     if event.at < inp.now:
-        raise EventOutOfOrder(f"{event.kind} at {event.at:%Y-%m-%d %H:%M}: rule: events are applied in time "
-                              f"order; the plan's clock is already at {inp.now:%Y-%m-%d %H:%M}")
-    routes: engine.Routes = {r.technician_id: [s.order_id for s in r.stops if s.status == StopStatus.PLANNED]
-                             for r in state.plan.routes}
+        raise EventOutOfOrder(
+            f"{event.kind} at {event.at:%Y-%m-%d %H:%M}: rule: events are applied in time "
+            f"order; the plan's clock is already at {inp.now:%Y-%m-%d %H:%M}"
+        )
+    routes: engine.Routes = {
+        r.technician_id: [s.order_id for s in r.stops if s.status == StopStatus.PLANNED]
+        for r in state.plan.routes
+    }
     orders = {o.id: o for o in inp.orders}
     techs = {t.id: t for t in inp.technicians}
     to_place: list[str] = []
@@ -162,18 +171,37 @@ def apply_event(state: DispatchState, event: NewOrder | OrderStarted | OrderComp
         o = _order(orders, event.order_id)
         if isinstance(event, OrderStarted):
             tech = _tech(techs, event.technician_id)
-            busy = next((x.id for x in orders.values() if x.status == OrderStatus.STARTED
-                         and x.technician_id == tech.id and x.id != o.id), None)
+            busy = next(
+                (
+                    x.id
+                    for x in orders.values()
+                    if x.status == OrderStatus.STARTED and x.technician_id == tech.id and x.id != o.id
+                ),
+                None,
+            )
             if busy is not None:
-                raise EventOutOfOrder(f"order_started {o.id}: technician {tech.id} is still working on order "
-                                      f"{busy}; rule: one started order per technician at a time")
+                raise EventOutOfOrder(
+                    f"order_started {o.id}: technician {tech.id} is still working on order "
+                    f"{busy}; rule: one started order per technician at a time"
+                )
             if not o.required_skills <= tech.skills:
-                raise InputErrors([Problem(f"order {o.id}: technician_id", "skills: a technician only takes "
-                                           "orders whose required skills he has", tech.id)])
+                raise InputErrors(
+                    [
+                        Problem(
+                            f"order {o.id}: technician_id",
+                            "skills: a technician only takes orders whose required skills he has",
+                            tech.id,
+                        )
+                    ]
+                )
             if not tech.available:
-                raise EventOutOfOrder(f"order_started {o.id}: technician {tech.id} is unavailable; rule: only "
-                                      "available technicians start work")
-            orders[o.id] = _transition(o, OrderStatus.STARTED, {"technician_id": tech.id, "started_at": event.at})
+                raise EventOutOfOrder(
+                    f"order_started {o.id}: technician {tech.id} is unavailable; rule: only "
+                    "available technicians start work"
+                )
+            orders[o.id] = _transition(
+                o, OrderStatus.STARTED, {"technician_id": tech.id, "started_at": event.at}
+            )
             for seq in routes.values():
                 if o.id in seq:
                     seq.remove(o.id)
@@ -190,21 +218,43 @@ def apply_event(state: DispatchState, event: NewOrder | OrderStarted | OrderComp
             for seq in routes.values():
                 if o.id in seq:
                     seq.remove(o.id)
-    new_inp = inp.model_copy(update={"now": event.at, "orders": tuple(orders.values()),
-                                     "technicians": tuple(techs[t.id] for t in inp.technicians)})
+    new_inp = inp.model_copy(
+        update={
+            "now": event.at,
+            "orders": tuple(orders.values()),
+            "technicians": tuple(techs[t.id] for t in inp.technicians),
+        }
+    )
     ctx = DispatchContext(new_inp)  # validates the changed input; raises before anything is replaced
-    plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1)
+    plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1, previous=state.plan)
     return DispatchState(commit(new_inp, plan), plan)
 
 
-def replan_minimal(ctx: DispatchContext, routes: engine.Routes, to_place: list[str], version: int) -> DayPlan:
+def replan_minimal(
+    ctx: DispatchContext,
+    routes: engine.Routes,
+    to_place: list[str],
+    version: int,
+    previous: DayPlan | None = None,
+) -> DayPlan:
     """Re-time the routes, insert ``to_place`` (and whatever a delay pushed out) by cheapest
     insertion in customer-priority order; VIPs may bump lower-grade orders; nothing else moves."""
-    routes = {t: [o for o in seq if ctx.orders[o].status in (OrderStatus.CREATED, OrderStatus.DISPATCHED)]
-              for t, seq in routes.items()}
+    routes = {
+        t: [o for o in seq if ctx.orders[o].status in (OrderStatus.CREATED, OrderStatus.DISPATCHED)]
+        for t, seq in routes.items()
+    }
     # a delay may have made a route infeasible: drop the breaking orders and re-offer them
     ends = engine._fixed_ends(ctx)
+    before = {r.technician_id: r for r in previous.routes} if previous is not None else {}
     for tid, seq in routes.items():
+        old = before.get(tid)
+        if (
+            old is not None
+            and old.ready_at == ctx.at(ctx.tech_start(tid).minute)
+            and [s.order_id for s in old.stops if s.status == StopStatus.PLANNED] == seq
+            and not any(ctx.orders[o].depends_on for o in seq)
+        ):
+            continue  # unchanged start and sequence: still feasible
         timing = engine.schedule_route(ctx, tid, seq, ends)
         while not timing.feasible and seq:
             victim = timing.broken_by or seq[-1]
@@ -222,13 +272,16 @@ def replan_minimal(ctx: DispatchContext, routes: engine.Routes, to_place: list[s
             routes[ins.technician_id].insert(ins.position, oid)
         else:
             pending.append(oid)
-    if any(ctx.orders[o].customer_grade == CustomerGrade.VIP for o in pending):
-        engine.repair_vip(ctx, routes)
+    touched = [o for o in pending if o in to_place and ctx.orders[o].customer_grade == CustomerGrade.VIP]
+    if touched:
+        engine.repair_vip(ctx, routes, only=touched)
     planned = {o for seq in routes.values() for o in seq}
-    for oid in pending:
-        if oid not in planned:
-            unassigned[oid] = engine.diagnose(ctx, oid)
-    return engine.build_plan(ctx, routes, unassigned, version=version)
+    known = {u.order_id: (u.rule, u.reason) for u in previous.unassigned} if previous is not None else {}
+    for o in ctx.open_orders():
+        if o.id not in planned:
+            # an order that was already out and that this event did not touch keeps its reason
+            unassigned[o.id] = known[o.id] if o.id in known and o.id not in to_place else engine.diagnose(ctx, o.id)
+    return engine.build_plan(ctx, routes, unassigned, version=version, previous=previous)
 
 
 def reoptimise(state: DispatchState, params: engine.SolveParams | None = None) -> DispatchState:

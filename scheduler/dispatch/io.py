@@ -15,8 +15,18 @@ if TYPE_CHECKING:
 
 #: Columns of the day-plan export, one row per stop (unassigned orders have no technician).
 PLAN_COLUMNS: tuple[str, ...] = (
-    "technician_id", "seq", "order_id", "status", "arrival", "start", "end", "travel_min",
-    "deadline", "late_min", "locked", "reason",
+    "technician_id",
+    "seq",
+    "order_id",
+    "status",
+    "arrival",
+    "start",
+    "end",
+    "travel_min",
+    "deadline",
+    "late_min",
+    "locked",
+    "reason",
 )
 
 
@@ -90,7 +100,8 @@ def parse_solomon(lines: list[str], source: str = "<text>") -> SolomonInstance:
             )
         if due < ready or demand < 0 or service < 0:
             raise InvalidSolomonFile(
-                f"file {source}, line {i + 1}: customer {no} breaks rule: ready ≤ due, demand ≥ 0, service ≥ 0"
+                f"file {source}, line {i + 1}: customer {no} breaks rule: "
+                "ready ≤ due, demand ≥ 0, service ≥ 0"
             )
         customers.append(SolomonCustomer(no, x, y, demand, ready, due, service))
     if len(customers) < 2:
@@ -99,20 +110,33 @@ def parse_solomon(lines: list[str], source: str = "<text>") -> SolomonInstance:
 
 
 def plan_rows(plan: DayPlan) -> list[dict[str, object]]:
-    """The day plan as flat rows (one per stop, then one per unassigned order), columns :data:`PLAN_COLUMNS`."""
+    """The day plan as flat rows (one per stop, then one per unassigned order).
+
+    Columns are :data:`PLAN_COLUMNS`.
+    """
     rows: list[dict[str, object]] = []
     for route in plan.routes:
         for seq, stop in enumerate(route.stops, start=1):
-            rows.append({
-                "technician_id": route.technician_id, "seq": seq, "order_id": stop.order_id,
-                "status": stop.status.value, "arrival": stop.arrival.isoformat(sep=" "),
-                "start": stop.start.isoformat(sep=" "), "end": stop.end.isoformat(sep=" "),
-                "travel_min": stop.travel_min, "deadline": stop.deadline.isoformat(sep=" "),
-                "late_min": stop.late_min, "locked": stop.locked, "reason": "",
-            })
+            rows.append(
+                {
+                    "technician_id": route.technician_id,
+                    "seq": seq,
+                    "order_id": stop.order_id,
+                    "status": stop.status.value,
+                    "arrival": stop.arrival.isoformat(sep=" "),
+                    "start": stop.start.isoformat(sep=" "),
+                    "end": stop.end.isoformat(sep=" "),
+                    "travel_min": stop.travel_min,
+                    "deadline": stop.deadline.isoformat(sep=" "),
+                    "late_min": stop.late_min,
+                    "locked": stop.locked,
+                    "reason": "",
+                }
+            )
     for un in plan.unassigned:
-        rows.append({c: "" for c in PLAN_COLUMNS} | {"order_id": un.order_id, "status": "unassigned",
-                                                     "reason": f"{un.rule}: {un.reason}"})
+        row: dict[str, object] = {c: "" for c in PLAN_COLUMNS}
+        row.update({"order_id": un.order_id, "status": "unassigned", "reason": f"{un.rule}: {un.reason}"})
+        rows.append(row)
     return rows
 
 
@@ -135,7 +159,7 @@ def plan_to_excel(plan: DayPlan, path: str | Path) -> Path:
     ws.title = "plan"
     ws.append(list(PLAN_COLUMNS))
     for row in plan_rows(plan):
-        ws.append([row[c] for c in PLAN_COLUMNS])  # type: ignore[misc]
+        ws.append([row[c] for c in PLAN_COLUMNS])
     ws2 = wb.create_sheet("warnings")
     ws2.append(["kind", "order_id", "technician_id", "message"])
     for w in plan.warnings:

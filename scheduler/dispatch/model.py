@@ -77,13 +77,22 @@ class DispatchContext:
         for o in inp.orders:
             points.append(Point(o.id, o.location, self.areas[o.area_id].area_type))
         for t in inp.technicians:
-            home_type = self.areas[t.home_area_id].area_type if t.home_area_id in self.areas else AreaType.URBAN
+            home_type = (
+                self.areas[t.home_area_id].area_type if t.home_area_id in self.areas else AreaType.URBAN
+            )
             points.append(Point(tech_start_key(t.id), t.position or t.start_location, home_type))
             if t.end_location is not None:
                 points.append(Point(tech_end_key(t.id), t.end_location, home_type))
         self.point_index = {p.key: i for i, p in enumerate(points)}
         self.points = points
         self._travel_cache: dict[tuple[int, int], int] = {}
+        self._started: dict[str, DispatchOrder] = {
+            o.technician_id: o for o in inp.orders if o.status == OrderStatus.STARTED and o.technician_id
+        }
+        self._tech_start: dict[str, TechStart] = {}
+        self._windows: dict[str, tuple[int, int]] = {}
+        self._fixed_ends: dict[str, int] | None = None
+        self._allowed: dict[str, list[str]] = {}
         self._matrix: list[list[int]] | None = None
         if inp.travel.matrix is not None:
             self._matrix = travel_matrix(points, inp.travel).tolist()
@@ -105,11 +114,18 @@ class DispatchContext:
 
     def window(self, order: DispatchOrder) -> tuple[int, int]:
         """Earliest and latest start of service: the appointment window, never before now."""
+        cached = self._windows.get(order.id)
+        if cached is None:
+            cached = self._windows[order.id] = self._window(order)
+        return cached
+
+    def _window(self, order: DispatchOrder) -> tuple[int, int]:
         if order.appointment is not None:
             lo, hi = self.minutes(order.appointment.start), self.minutes(order.appointment.end)
         else:
             lo, hi = 0, FAR
-        return max(lo, self.now), hi
+        # never before now, nor before the order exists (orders created later in the day)
+        return max(lo, self.now, self.minutes(order.created)), hi
 
     def deadline(self, order: DispatchOrder) -> int:
         """Service deadline in engine minutes."""
@@ -117,9 +133,15 @@ class DispatchContext:
 
     def allowed(self, order: DispatchOrder) -> list[str]:
         """Technicians the hard rules let take the order (skills, region group)."""
-        group = self.group_of(order)
-        return [t.id for t in self.inp.technicians
-                if t.available and rules.has_required_skills(t, order) and rules.serves_region_group(t, group)]
+        cached = self._allowed.get(order.id)
+        if cached is None:
+            group = self.group_of(order)
+            cached = self._allowed[order.id] = [
+                t.id
+                for t in self.inp.technicians
+                if t.available and rules.has_required_skills(t, order) and rules.serves_region_group(t, group)
+            ]
+        return cached
 
     def open_orders(self) -> list[DispatchOrder]:
         """Orders still needing a technician today (created or dispatched)."""
@@ -128,6 +150,12 @@ class DispatchContext:
     # ----------------------------------------------------------------- technicians
     def tech_start(self, tech_id: str) -> TechStart:
         """Start state of the technician's remaining day (after his started order, which is locked)."""
+        cached = self._tech_start.get(tech_id)
+        if cached is None:
+            cached = self._tech_start[tech_id] = self._compute_tech_start(tech_id)
+        return cached
+
+    def _compute_tech_start(self, tech_id: str) -> TechStart:
         t = self.techs[tech_id]
         minute = max(self.minutes(t.available_from or t.shift_start), self.minutes(t.shift_start), self.now)
         point = self.point_index[tech_start_key(t.id)]
@@ -140,8 +168,25 @@ class DispatchContext:
 
     def started_order(self, tech_id: str) -> DispatchOrder | None:
         """The started (in-progress) order of a technician, if any."""
-        return next((o for o in self.inp.orders
-                     if o.status == OrderStatus.STARTED and o.technician_id == tech_id), None)
+        return self._started.get(tech_id)
+
+    def fixed_ends(self) -> dict[str, int]:
+        """End minutes of completed and started orders (for dependencies); a copy."""
+        if self._fixed_ends is None:
+            ends: dict[str, int] = {}
+            for o in self.inp.orders:
+                if o.status == OrderStatus.COMPLETED:
+                    ends[o.id] = self.minutes(o.completed_at) if o.completed_at else self.now
+                elif o.status == OrderStatus.STARTED and o.started_at is not None:
+                    ends[o.id] = max(self.now, self.minutes(o.started_at) + o.duration_min)
+            self._fixed_ends = ends
+        return dict(self._fixed_ends)
+
+    def tt_block(self, indices: list[int]) -> list[list[int]]:
+        """Travel minutes among ``indices`` (vectorised; for building a group's routing model)."""
+        if self._matrix is not None:
+            return [[self._matrix[a][b] for b in indices] for a in indices]
+        return travel_matrix([self.points[i] for i in indices], self.inp.travel).tolist()  # type: ignore[no-any-return]
 
     def tt(self, a: int, b: int) -> int:
         """Travel minutes between two place indices (computed on first use, then cached: a rolling
@@ -160,8 +205,9 @@ class DispatchContext:
         return value
 
 
-def schedule_route(ctx: DispatchContext, tech_id: str, order_ids: list[str],
-                   fixed_ends: dict[str, int] | None = None) -> RouteTiming:
+def schedule_route(
+    ctx: DispatchContext, tech_id: str, order_ids: list[str], fixed_ends: dict[str, int] | None = None
+) -> RouteTiming:
     """Time a sequence of orders for a technician: earliest start, waiting allowed.
 
     Checks the hard rules skills, region group, appointment window, dependencies and shift end,
@@ -204,7 +250,7 @@ def schedule_route(ctx: DispatchContext, tech_id: str, order_ids: list[str],
         back = ctx.tt(here, start.end_point)
         finish += back
         travel_total += back
-    if not rules.within_shift(finish, start.shift_end):
+    if order_ids and not rules.within_shift(finish, start.shift_end):
         return RouteTiming(stops, finish, travel_total, "shift_end", order_ids[-1] if order_ids else None)
     return RouteTiming(stops, finish, travel_total)
 
@@ -219,12 +265,21 @@ def validate_input(inp: DayInput) -> None:
             problems.append(Problem("technicians.id", "technician ids are unique", t.id, row=i))
         tech_ids.add(t.id)
         if t.home_area_id is not None and t.home_area_id not in areas:
-            problems.append(Problem(f"technician {t.id}: home_area_id", "must be a known small area",
-                                    t.home_area_id, row=i))
+            problems.append(
+                Problem(
+                    f"technician {t.id}: home_area_id", "must be a known small area", t.home_area_id, row=i
+                )
+            )
         for name, loc in (("start_location", t.start_location), ("position", t.position)):
             if loc is not None and not _inside(inp, loc.lat, loc.lon):
-                problems.append(Problem(f"technician {t.id}: {name}", "location must lie inside the branch",
-                                        f"{loc.lat},{loc.lon}", row=i))
+                problems.append(
+                    Problem(
+                        f"technician {t.id}: {name}",
+                        "location must lie inside the branch",
+                        f"{loc.lat},{loc.lon}",
+                        row=i,
+                    )
+                )
     order_ids: set[str] = set()
     all_ids = {o.id for o in inp.orders}
     skills_on_duty = set().union(*(t.skills for t in inp.technicians)) if inp.technicians else set()
@@ -236,14 +291,32 @@ def validate_input(inp: DayInput) -> None:
         if o.area_id not in areas:
             problems.append(Problem(f"{rec}: area_id", "must be a known small area", o.area_id, row=i))
         if not _inside(inp, o.location.lat, o.location.lon):
-            problems.append(Problem(f"{rec}: location", "location must lie inside the branch",
-                                    f"{o.location.lat},{o.location.lon}", row=i))
-        if o.technician_id is not None and o.technician_id not in tech_ids and o.status != OrderStatus.COMPLETED:
-            problems.append(Problem(f"{rec}: technician_id", "must be a technician on duty", o.technician_id, row=i))
+            problems.append(
+                Problem(
+                    f"{rec}: location",
+                    "location must lie inside the branch",
+                    f"{o.location.lat},{o.location.lon}",
+                    row=i,
+                )
+            )
+        if (
+            o.technician_id is not None
+            and o.technician_id not in tech_ids
+            and o.status != OrderStatus.COMPLETED
+        ):
+            problems.append(
+                Problem(f"{rec}: technician_id", "must be a technician on duty", o.technician_id, row=i)
+            )
         missing = sorted(o.required_skills - skills_on_duty)
         if missing and o.status in OPEN_STATUSES:
-            problems.append(Problem(f"{rec}: required_skills", "skills: some technician on duty must have "
-                                    "every required skill", ",".join(missing), row=i))
+            problems.append(
+                Problem(
+                    f"{rec}: required_skills",
+                    "skills: some technician on duty must have every required skill",
+                    ",".join(missing),
+                    row=i,
+                )
+            )
         for d in o.depends_on:
             if d not in all_ids:
                 problems.append(Problem(f"{rec}: depends_on", "must name a known order", d, row=i))
@@ -251,8 +324,14 @@ def validate_input(inp: DayInput) -> None:
     for i, o in enumerate(inp.orders):
         if o.status == OrderStatus.STARTED and o.technician_id is not None:
             if o.technician_id in started:
-                problems.append(Problem(f"order {o.id}: status", "a technician works one started order at a "
-                                        f"time (also {started[o.technician_id]})", o.technician_id, row=i))
+                problems.append(
+                    Problem(
+                        f"order {o.id}: status",
+                        f"a technician works one started order at a time (also {started[o.technician_id]})",
+                        o.technician_id,
+                        row=i,
+                    )
+                )
             started[o.technician_id] = o.id
     if problems:
         raise InputErrors(problems)

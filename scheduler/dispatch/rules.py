@@ -54,10 +54,16 @@ class Rule:
 
 HARD_RULES: dict[str, Rule] = {
     "skills": Rule("skills", "A technician only takes orders whose required skills he has.", True),
-    "region_group": Rule("region_group", "Orders roll inside their region group; the support team covers all.", True),
-    "appointment_window": Rule("appointment_window", "Service starts inside the agreed appointment window.", True),
+    "region_group": Rule(
+        "region_group", "Orders roll inside their region group; the support team covers all.", True
+    ),
+    "appointment_window": Rule(
+        "appointment_window", "Service starts inside the agreed appointment window.", True
+    ),
     "shift_end": Rule("shift_end", "The day's work ends by the technician's shift end.", True),
-    "dependencies": Rule("dependencies", "An order starts only after the orders it depends on are finished.", True),
+    "dependencies": Rule(
+        "dependencies", "An order starts only after the orders it depends on are finished.", True
+    ),
 }
 
 # --------------------------------------------------------------------------- soft rules (policy)
@@ -105,9 +111,15 @@ def balance_penalty(plan: DayPlan, inp: DayInput, w: Weights) -> int:
 
 
 SOFT_RULES: dict[str, tuple[Rule, Callable[[DayPlan, DayInput, Weights], int]]] = {
-    "customer_priority": (Rule("customer_priority", "Higher grades and nearer deadlines first; VIPs are "
-                                                    "never left unserved to serve an ordinary order.", False),
-                          customer_priority_penalty),
+    "customer_priority": (
+        Rule(
+            "customer_priority",
+            "Higher grades and nearer deadlines first; VIPs are "
+            "never left unserved to serve an ordinary order.",
+            False,
+        ),
+        customer_priority_penalty,
+    ),
     "own_area": (Rule("own_area", "A technician first serves his own small area.", False), own_area_penalty),
     "nearest": (Rule("nearest", "The nearest technician goes.", False), nearest_penalty),
     "balance": (Rule("balance", "Working time is spread evenly across the group.", False), balance_penalty),
@@ -142,8 +154,12 @@ def effective_weights(policy: DispatchPolicy, n_orders: int, n_techs: int, day_m
     if policy.mode == "weighted":
         drop = dict(policy.drop_penalty)
         late = dict(policy.late_per_min)
-        own, travel, balance, stab = (policy.own_area_penalty, policy.travel_per_min, policy.balance_per_min,
-                                      policy.stability_penalty)
+        own, travel, balance, stab = (
+            policy.own_area_penalty,
+            policy.travel_per_min,
+            policy.balance_per_min,
+            policy.stability_penalty,
+        )
     else:
         balance = 1
         travel = 2 * v * day_min * balance + 1  # balance deviations sum to at most 2·v·day_min
@@ -164,5 +180,7 @@ def effective_weights(policy: DispatchPolicy, n_orders: int, n_techs: int, day_m
 
 def score_plan(plan: DayPlan, inp: DayInput) -> dict[str, int]:
     """Penalty of every soft rule, recomputed from the finished plan (weights in force, unscaled)."""
-    w = effective_weights(inp.policy.model_copy(update={"mode": "weighted"}), len(inp.orders), len(inp.technicians))
+    w = effective_weights(
+        inp.policy.model_copy(update={"mode": "weighted"}), len(inp.orders), len(inp.technicians)
+    )
     return {name: fn(plan, inp, w) for name, (_rule, fn) in SOFT_RULES.items()}

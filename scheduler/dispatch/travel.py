@@ -63,8 +63,9 @@ def travel_matrix(points: list[Point], model: TravelModel) -> np.ndarray:
                     continue
                 value = row.get(q.key)
                 if value is None or value < 0:
-                    problems.append(Problem(f"travel.matrix[{p.key}]", "needs a minutes value ≥ 0 to every place",
-                                            q.key))
+                    problems.append(
+                        Problem(f"travel.matrix[{p.key}]", "needs a minutes value ≥ 0 to every place", q.key)
+                    )
                     continue
                 out[i, j] = int(value)
         if problems:

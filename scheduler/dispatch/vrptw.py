@@ -54,7 +54,9 @@ def route_tenths(instance: SolomonInstance, routes: list[list[int]]) -> int:
     return total
 
 
-def solve_vrptw(instance: SolomonInstance, seconds: float, seed: int = 0, engine: Engine = "pyvrp") -> VrptwResult:
+def solve_vrptw(
+    instance: SolomonInstance, seconds: float, seed: int = 0, engine: Engine = "pyvrp"
+) -> VrptwResult:
     """Minimise total distance of a Solomon instance within ``seconds`` on one core.
 
     Parameters
@@ -89,12 +91,25 @@ def _solve_pyvrp(instance: SolomonInstance, seconds: float, seed: int) -> list[l
     d = instance.tenths
     m = Model()
     dep = instance.depot
-    depot = m.add_depot(m.add_location(x=int(dep.x), y=int(dep.y)), tw_early=10 * dep.ready, tw_late=10 * dep.due)
-    m.add_vehicle_type(num_available=instance.vehicles, capacity=instance.capacity, start_depot=depot,
-                       end_depot=depot, tw_early=10 * dep.ready, tw_late=10 * dep.due)
+    depot = m.add_depot(
+        m.add_location(x=int(dep.x), y=int(dep.y)), tw_early=10 * dep.ready, tw_late=10 * dep.due
+    )
+    m.add_vehicle_type(
+        num_available=instance.vehicles,
+        capacity=instance.capacity,
+        start_depot=depot,
+        end_depot=depot,
+        tw_early=10 * dep.ready,
+        tw_late=10 * dep.due,
+    )
     for c in instance.customers[1:]:
-        m.add_client(m.add_location(x=int(c.x), y=int(c.y)), delivery=c.demand, service_duration=10 * c.service,
-                     tw_early=10 * c.ready, tw_late=10 * c.due)
+        m.add_client(
+            m.add_location(x=int(c.x), y=int(c.y)),
+            delivery=c.demand,
+            service_duration=10 * c.service,
+            tw_early=10 * c.ready,
+            tw_late=10 * c.due,
+        )
     locs = m.locations
     for i, a in enumerate(locs):
         for j, b in enumerate(locs):
@@ -125,7 +140,9 @@ def _solve_ortools(instance: SolomonInstance, seconds: float, seed: int) -> list
     for c in instance.customers[1:]:
         tdim.CumulVar(manager.NodeToIndex(c.number)).SetRange(10 * c.ready, 10 * c.due)
     demand_cb = routing.RegisterUnaryTransitVector([c.demand for c in instance.customers])
-    routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [instance.capacity] * instance.vehicles, True, "load")
+    routing.AddDimensionWithVehicleCapacity(
+        demand_cb, 0, [instance.capacity] * instance.vehicles, True, "load"
+    )
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH

@@ -38,25 +38,44 @@ def deadline_warnings(plan: DayPlan, near_min: int) -> list[PlanWarning]:
                 continue
             if s.end > s.deadline:
                 late = int((s.end - s.deadline).total_seconds() // 60)
-                out.append(PlanWarning(kind=WarningKind.DEADLINE_MISS, order_id=s.order_id, technician_id=r.technician_id,
-                                       message=f"predicted to finish {late} min after its deadline",
-                                       due_at=s.deadline))
+                out.append(
+                    PlanWarning(
+                        kind=WarningKind.DEADLINE_MISS,
+                        order_id=s.order_id,
+                        technician_id=r.technician_id,
+                        message=f"predicted to finish {late} min after its deadline",
+                        due_at=s.deadline,
+                    )
+                )
             elif s.deadline - s.end < dt.timedelta(minutes=near_min):
                 left = int((s.deadline - s.end).total_seconds() // 60)
-                out.append(PlanWarning(kind=WarningKind.DEADLINE_NEAR, order_id=s.order_id, technician_id=r.technician_id,
-                                       message=f"predicted to finish only {left} min before its deadline",
-                                       due_at=s.deadline))
+                out.append(
+                    PlanWarning(
+                        kind=WarningKind.DEADLINE_NEAR,
+                        order_id=s.order_id,
+                        technician_id=r.technician_id,
+                        message=f"predicted to finish only {left} min before its deadline",
+                        due_at=s.deadline,
+                    )
+                )
     return out
 
 
 def unservable_warnings(plan: DayPlan) -> list[PlanWarning]:
     """Orders that cannot be served today, with the rule and the reason."""
-    return [PlanWarning(kind=WarningKind.UNSERVABLE, order_id=u.order_id,
-                        message=f"cannot be served today ({u.rule}): {u.reason}") for u in plan.unassigned]
+    return [
+        PlanWarning(
+            kind=WarningKind.UNSERVABLE,
+            order_id=u.order_id,
+            message=f"cannot be served today ({u.rule}): {u.reason}",
+        )
+        for u in plan.unassigned
+    ]
 
 
-def first_response_warnings(ctx: DispatchContext, plan: DayPlan, now: dt.datetime,
-                            limit_min: int) -> list[PlanWarning]:
+def first_response_warnings(
+    ctx: DispatchContext, plan: DayPlan, now: dt.datetime, limit_min: int
+) -> list[PlanWarning]:
     """The first-response clock: an order must be dispatched (technician named to the customer)
     within ``limit_min`` minutes of its creation. Orders not yet dispatched by this plan are on the
     clock; orders this plan dispatches after the limit are reported as late responses."""
@@ -68,16 +87,33 @@ def first_response_warnings(ctx: DispatchContext, plan: DayPlan, now: dt.datetim
         due = o.created + dt.timedelta(minutes=limit_min)
         if o.id in planned:
             if now > due:
-                out.append(PlanWarning(kind=WarningKind.FIRST_RESPONSE, order_id=o.id, technician_id=planned[o.id],
-                                       message=f"first response {_minutes(now - due)} min late", due_at=due))
+                out.append(
+                    PlanWarning(
+                        kind=WarningKind.FIRST_RESPONSE,
+                        order_id=o.id,
+                        technician_id=planned[o.id],
+                        message=f"first response {_minutes(now - due)} min late",
+                        due_at=due,
+                    )
+                )
         elif now > due:
-            out.append(PlanWarning(kind=WarningKind.FIRST_RESPONSE, order_id=o.id,
-                                   message=f"first response overdue by {_minutes(now - due)} min; no technician "
-                                           "assigned", due_at=due))
+            out.append(
+                PlanWarning(
+                    kind=WarningKind.FIRST_RESPONSE,
+                    order_id=o.id,
+                    message=f"first response overdue by {_minutes(now - due)} min; no technician assigned",
+                    due_at=due,
+                )
+            )
         else:
-            out.append(PlanWarning(kind=WarningKind.FIRST_RESPONSE, order_id=o.id,
-                                   message=f"first response due in {_minutes(due - now)} min; no technician "
-                                           "assigned", due_at=due))
+            out.append(
+                PlanWarning(
+                    kind=WarningKind.FIRST_RESPONSE,
+                    order_id=o.id,
+                    message=f"first response due in {_minutes(due - now)} min; no technician assigned",
+                    due_at=due,
+                )
+            )
     return out
 
 
@@ -89,23 +125,49 @@ def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[P
     for u in plan.unassigned:
         o = ctx.orders.get(u.order_id)
         if o is not None and o.customer_grade in (CustomerGrade.VIP, CustomerGrade.GOLD):
-            out.append(PlanWarning(kind=WarningKind.ESCALATION, order_id=o.id,
-                                   message=f"{o.customer_grade.value} order cannot be served today: {u.reason}",
-                                   due_at=o.deadline))
+            out.append(
+                PlanWarning(
+                    kind=WarningKind.ESCALATION,
+                    order_id=o.id,
+                    message=f"{o.customer_grade.value} order cannot be served today: {u.reason}",
+                    due_at=o.deadline,
+                )
+            )
             seen.add(o.id)
     for r in plan.routes:
         for s in r.stops:
             o = ctx.orders.get(s.order_id)
-            if (o is not None and s.status != StopStatus.COMPLETED and o.customer_grade == CustomerGrade.VIP
-                    and s.end > s.deadline and o.id not in seen):
-                out.append(PlanWarning(kind=WarningKind.ESCALATION, order_id=o.id, technician_id=r.technician_id,
-                                       message="VIP order predicted to miss its deadline", due_at=o.deadline))
+            if (
+                o is not None
+                and s.status != StopStatus.COMPLETED
+                and o.customer_grade == CustomerGrade.VIP
+                and s.end > s.deadline
+                and o.id not in seen
+            ):
+                out.append(
+                    PlanWarning(
+                        kind=WarningKind.ESCALATION,
+                        order_id=o.id,
+                        technician_id=r.technician_id,
+                        message="VIP order predicted to miss its deadline",
+                        due_at=o.deadline,
+                    )
+                )
                 seen.add(o.id)
     for o in ctx.inp.orders:
-        if o.id not in seen and o.status not in (OrderStatus.COMPLETED, OrderStatus.CANCELLED) and o.deadline < now:
-            out.append(PlanWarning(kind=WarningKind.ESCALATION, order_id=o.id,
-                                   message=f"overdue: deadline passed {_minutes(now - o.deadline)} min ago",
-                                   due_at=o.deadline))
+        if (
+            o.id not in seen
+            and o.status not in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+            and o.deadline < now
+        ):
+            out.append(
+                PlanWarning(
+                    kind=WarningKind.ESCALATION,
+                    order_id=o.id,
+                    message=f"overdue: deadline passed {_minutes(now - o.deadline)} min ago",
+                    due_at=o.deadline,
+                )
+            )
     return out
 
 

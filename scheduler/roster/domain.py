@@ -126,6 +126,8 @@ class RuleSettings(BaseModel):
     min_rest_minutes: int | None = Field(default=None, ge=0)
     #: weight per support-team assignment (keeps the support team for real gaps)
     support_use_weight: int = Field(default=0, ge=0)
+    #: weight per cell that differs from the reference roster (re-rostering: minimal change)
+    change_weight: int = Field(default=0, ge=0)
 
 
 class RosterProblem(BaseModel):
@@ -146,6 +148,8 @@ class RosterProblem(BaseModel):
     history: Mapping[str, History] = Field(default_factory=dict)
     #: (employee id, day) -> fixed shift id or None (published days, kept as they are)
     fixed: Mapping[str, Mapping[int, str | None]] = Field(default_factory=dict)
+    #: employee id -> reference roster (the published one) for the minimal-change rule
+    reference: Mapping[str, tuple[str | None, ...]] = Field(default_factory=dict)
     rules: RuleSettings = Field(default_factory=RuleSettings)
 
     @model_validator(mode="after")

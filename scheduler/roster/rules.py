@@ -260,7 +260,7 @@ def rest_days_in_every_7_day_window(v: RosterVars, p: RosterProblem) -> list[Pen
                 v.model.add(sum(lits) <= allowed).only_enforce_if(g)
             else:
                 short = v.model.new_int_var(0, 7, f"rest_short[{emp.id},{t}]")
-                v.model.add(sum(lits) - short <= allowed)
+                v.model.add_max_equality(short, [0, sum(lits) - allowed])
                 out.append(Penalty("rest_in_every_7_days", p.rules.rest_window_weight, short, emp.id,
                                    emp.group_id, t + 6, f"window days {t}..{t + 6}"))
     return out
@@ -333,8 +333,8 @@ def rest_spread(v: RosterVars, p: RosterProblem) -> list[Penalty]:
             continue
         for d in range(p.horizon):
             short = v.model.new_int_var(0, need, f"rest_spread_short[{g},{d}]")
-            # resting = size - working; shortfall >= need - resting
-            v.model.add(short >= need - (len(members) - sum(v.works(e, d) for e in members)))
+            # shortfall = max(0, need - resting), resting = size - working (exact, not only >=)
+            v.model.add_max_equality(short, [0, need - len(members) + sum(v.works(e, d) for e in members)])
             out.append(Penalty("rest_spread", p.rules.rest_spread_weight, short, None, g, d,
                                f"fewer than {need} resting"))
     return out
@@ -343,9 +343,8 @@ def rest_spread(v: RosterVars, p: RosterProblem) -> list[Penalty]:
 def _spread(v: RosterVars, name: str, values: list[cp_model.LinearExprT], lo: int, hi: int) -> cp_model.IntVar:
     mx = v.model.new_int_var(lo, hi, f"{name}_max")
     mn = v.model.new_int_var(lo, hi, f"{name}_min")
-    for val in values:
-        v.model.add(mx >= val)
-        v.model.add(mn <= val)
+    v.model.add_max_equality(mx, values)
+    v.model.add_min_equality(mn, values)
     dev = v.model.new_int_var(0, hi - lo, f"{name}_dev")
     v.model.add(dev == mx - mn)
     return dev
@@ -381,3 +380,20 @@ def support_use(v: RosterVars, p: RosterProblem) -> list[Penalty]:
         Penalty("support_use", p.rules.support_use_weight, v.works(e, d), emp.id, None, d, "support day")
         for e, emp in enumerate(p.employees) if emp.support for d in range(p.horizon)
     ]
+
+
+@rule("minimal_change", "Re-rostering changes as few published assignments as possible.", Severity.SOFT)
+def minimal_change(v: RosterVars, p: RosterProblem) -> list[Penalty]:
+    if p.rules.change_weight == 0 or not p.reference:
+        return []
+    out: list[Penalty] = []
+    for e, emp in enumerate(p.employees):
+        ref = p.reference.get(emp.id)
+        if ref is None:
+            continue
+        for d in range(min(p.horizon, len(ref))):
+            # a changed cell: the published shift is not worked (or, on a rest day, any work)
+            changed = 1 - v.shift(e, d, ref[d]) if ref[d] is not None else v.works(e, d)
+            out.append(Penalty("minimal_change", p.rules.change_weight, changed, emp.id, emp.group_id, d,
+                               f"published {ref[d] or 'rest'}"))
+    return out

@@ -8,6 +8,7 @@ both cores), and merges the rosters.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 import math
 import random
 import time
@@ -55,6 +56,10 @@ def make_solver(params: SolveParams) -> cp_model.CpSolver:
     sp.random_seed = params.seed
     sp.linearization_level = 2
     sp.log_search_progress = params.log
+    if params.workers >= 2:
+        # one worker with the full LP and its cuts (tight bound on these models), the other
+        # interleaving CP-SAT's own neighbourhood searches
+        sp.subsolvers.append("max_lp")
     if params.relative_gap > 0:
         sp.relative_gap_limit = params.relative_gap
     return solver
@@ -167,9 +172,10 @@ def add_hint(built: BuiltModel, hint: Assignment) -> None:
 class LnsParams:
     """Large-neighbourhood search on top of CP-SAT: free a part of the roster, re-solve the rest fixed."""
 
-    first_fraction: float = 0.15  # share of the time for the first full solve (also gives the bound)
-    step_seconds: float = 3.0  # time limit of one neighbourhood solve
-    start_share: float = 0.3  # initial share of employees / days freed
+    first_fraction: float = 0.25  # share of the time for the first full solve (also gives the bound)
+    step_seconds: float = 2.0  # time limit of one neighbourhood solve
+    start_share: float = 0.2  # initial share of employees / days freed
+    step_workers: int = 1  # workers of one neighbourhood solve (the others solve other neighbourhoods)
 
 
 def _neighbourhood(
@@ -241,43 +247,36 @@ def solve_lns(
         if stop is not None and stop():
             break
         iterations += 1
-        free_emps, (lo, hi) = _neighbourhood(problem, rng, share)
-        sub = built.model.clone()
-        proto = sub.proto
-        fixed_idx: list[int] = []
-        for (e, d, _s), idx in x_index.items():
-            if e not in free_emps or not lo <= d < hi:
-                fixed_idx.append(idx)
-        for (e, d), idx in w_index.items():
-            if e not in free_emps or not lo <= d < hi:
-                fixed_idx.append(idx)
-                fixed_idx.extend(z_index.get((e, d), []))
-        for idx in fixed_idx:
-            dom = proto.variables[idx].domain
-            dom.clear()
-            dom.extend([best[idx], best[idx]])
-        proto.solution_hint.vars.clear()
-        proto.solution_hint.vars.extend(range(len(best)))
-        proto.solution_hint.values.clear()
-        proto.solution_hint.values.extend(best)
         step = min(lns.step_seconds, deadline - time.monotonic())
         if step <= 0.1:
             break
-        solver = make_solver(SolveParams(seconds=step, workers=params.workers,
-                                         seed=params.seed + iterations, log=False))
-        st = solver.solve(sub)
-        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            obj = int(round(solver.objective_value))
-            if obj <= best_obj:
-                if obj < best_obj:
-                    improvements += 1
-                    if on_solution is not None:
-                        on_solution(obj, time.monotonic() - t0)
-                best, best_obj = list(solver.response_proto.solution), obj
-        if st == cp_model.OPTIMAL:
-            share = min(1.0, share * 1.1)
+        # a portfolio of neighbourhoods, one per worker, each solved single-threaded in parallel
+        n_par = max(1, params.workers // max(1, lns.step_workers or 1))
+        jobs = []
+        for k in range(n_par):
+            free_emps, window = _neighbourhood(problem, rng, share)
+            sub = _fixed_copy(built.model, best, x_index, w_index, z_index, free_emps, window)
+            solver = make_solver(SolveParams(seconds=step, workers=lns.step_workers or 1,
+                                             seed=params.seed + 7919 * iterations + k, log=False))
+            jobs.append((solver, sub))
+        if n_par == 1:
+            statuses = [jobs[0][0].solve(jobs[0][1])]
         else:
-            share = max(0.05, share * 0.9)
+            with ThreadPoolExecutor(max_workers=n_par) as pool:
+                statuses = list(pool.map(lambda job: job[0].solve(job[1]), jobs))
+        proven = 0
+        for (solver, _sub), st in zip(jobs, statuses, strict=True):
+            if st == cp_model.OPTIMAL:
+                proven += 1
+            if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                obj = int(round(solver.objective_value))
+                if obj <= best_obj:
+                    if obj < best_obj:
+                        improvements += 1
+                        if on_solution is not None:
+                            on_solution(obj, time.monotonic() - t0)
+                    best, best_obj = list(solver.response_proto.solution), obj
+        share = min(1.0, share * 1.1) if proven * 2 >= len(jobs) else max(0.05, share * 0.9)
     final = _ValueReader(best)
     assignment, groups = extract(built, final)  # type: ignore[arg-type]
     status_name = "OPTIMAL" if best_obj <= bound else "FEASIBLE"
@@ -286,6 +285,38 @@ def solve_lns(
                         breakdown=breakdown(built, final),  # type: ignore[arg-type]
                         info={"lns_iterations": iterations, "lns_improvements": improvements,
                               "final_share": round(share, 3)})
+
+
+def _fixed_copy(
+    model: cp_model.CpModel,
+    best: list[int],
+    x_index: dict[tuple[int, int, str], int],
+    w_index: dict[tuple[int, int], int],
+    z_index: dict[tuple[int, int], list[int]],
+    free_emps: set[int],
+    window: tuple[int, int],
+) -> cp_model.CpModel:
+    """A copy of ``model`` with every cell outside the neighbourhood fixed to the incumbent."""
+    lo, hi = window
+    sub = model.clone()
+    proto = sub.proto
+    fixed_idx: list[int] = []
+    for (e, d, _s), idx in x_index.items():
+        if e not in free_emps or not lo <= d < hi:
+            fixed_idx.append(idx)
+    for (e, d), idx in w_index.items():
+        if e not in free_emps or not lo <= d < hi:
+            fixed_idx.append(idx)
+            fixed_idx.extend(z_index.get((e, d), []))
+    for idx in fixed_idx:
+        dom = proto.variables[idx].domain
+        dom.clear()
+        dom.extend([best[idx], best[idx]])
+    proto.solution_hint.vars.clear()
+    proto.solution_hint.vars.extend(range(len(best)))
+    proto.solution_hint.values.clear()
+    proto.solution_hint.values.extend(best)
+    return sub
 
 
 def _int_bound(bound: float) -> int:
@@ -317,3 +348,84 @@ def _linear_terms(expr: cp_model.LinearExprT) -> tuple[list[tuple[cp_model.IntVa
 
     flat = cmh.FlatIntExpr(expr)
     return list(zip(flat.vars, flat.coeffs, strict=True)), flat.offset
+
+
+def group_subproblem(problem: RosterProblem, group_id: str) -> RosterProblem:
+    """The part of ``problem`` that concerns one region group (its members and its covers only)."""
+    members = tuple(e for e in problem.employees if e.group_id == group_id and not e.support)
+    ids = {e.id for e in members}
+    return problem.model_copy(update={
+        "name": f"{problem.name}/{group_id}",
+        "employees": members,
+        "covers": tuple(c for c in problem.covers if c.group_id == group_id),
+        "requests": tuple(r for r in problem.requests if r.employee in ids),
+        "days_off": {k: v for k, v in problem.days_off.items() if k in ids},
+        "history": {k: v for k, v in problem.history.items() if k in ids},
+        "fixed": {k: v for k, v in problem.fixed.items() if k in ids},
+        "reference": {k: v for k, v in problem.reference.items() if k in ids},
+    })
+
+
+def decomposable(problem: RosterProblem) -> bool:
+    """Whether every cover names a group (so groups only meet through the support team)."""
+    return bool(problem.covers) and all(c.group_id is not None for c in problem.covers) and len(problem.groups()) > 1
+
+
+def solve_roster(
+    problem: RosterProblem,
+    params: SolveParams | None = None,
+    hint: Assignment | None = None,
+    on_solution: SolutionCallback | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> RosterResult:
+    """Solve a branch roster: region groups first, each on its own, then the whole branch.
+
+    Groups are independent except through the support team, so each group is solved alone
+    (in parallel threads, one CP-SAT worker each; CP-SAT releases the GIL), the group rosters
+    hint the full model, and the full model (support team included) is solved for the rest of
+    the time, which also gives the proven bound. Without a support team the group rosters are
+    the answer.
+    """
+    params = params or SolveParams()
+    if not decomposable(problem):
+        return solve(problem, params, hint, on_solution, stop)
+    t0 = time.monotonic()
+    groups = problem.groups()
+    has_support = any(e.support for e in problem.employees)
+    share = 0.4 if has_support else 1.0
+    # each group gets the same wall-clock budget; groups run params.workers at a time
+    rounds = -(-len(groups) // params.workers)
+    per_group = max(0.2, params.seconds * share / rounds)
+
+    def one(g: str) -> RosterResult:
+        sub = group_subproblem(problem, g)
+        sub_hint = {k: v for k, v in hint.items() if any(e.id == k for e in sub.employees)} if hint else None
+        return solve(sub, SolveParams(seconds=per_group, workers=1, seed=params.seed, relative_gap=params.relative_gap),
+                     sub_hint)
+
+    with ThreadPoolExecutor(max_workers=params.workers) as pool:
+        parts = list(pool.map(one, groups))
+    if any(not r.feasible for r in parts) or not has_support:
+        merged: Assignment = {}
+        for r in parts:
+            merged.update(r.assignment)
+        bad = [r for r in parts if not r.feasible]
+        status = bad[0].status if bad else ("OPTIMAL" if all(r.status == "OPTIMAL" for r in parts) else "FEASIBLE")
+        feasible = not bad
+        return RosterResult(
+            name=problem.name, status=status,
+            objective=sum(r.objective or 0 for r in parts) if feasible else None,
+            bound=sum(r.bound or 0 for r in parts) if feasible else None,
+            seconds=time.monotonic() - t0, assignment=merged if feasible else {},
+            breakdown=[line for r in parts for line in r.breakdown],
+            info={"groups": {g: r.status for g, r in zip(groups, parts, strict=True)}},
+        )
+    start: Assignment = {e.id: [None] * problem.horizon for e in problem.employees}
+    for r in parts:
+        start.update(r.assignment)
+    rest = max(0.5, params.seconds - (time.monotonic() - t0))
+    full = solve(problem, SolveParams(seconds=rest, workers=params.workers, seed=params.seed,
+                                      relative_gap=params.relative_gap, log=params.log), start, on_solution, stop)
+    full.seconds = time.monotonic() - t0
+    full.info["group_phase"] = {g: r.status for g, r in zip(groups, parts, strict=True)}
+    return full

@@ -139,3 +139,165 @@ def check_nrp(inst: NrpInstance, assignment: dict[str, list[str | None]]) -> Rep
             rep.breakdown.append(PenaltyLine(rule=rule, cost=cost, day=c.day,
                                              detail=f"shift {c.shift}: {x} for {c.requirement}"))
     return rep
+
+
+def _line(rep: Report, rule: str, cost: int, employee: str | None = None, group_id: str | None = None,
+          day: int | None = None, detail: str = "") -> None:
+    if cost:
+        rep.objective += cost
+        rep.breakdown.append(PenaltyLine(rule=rule, cost=cost, employee=employee, group_id=group_id, day=day,
+                                         detail=detail))
+
+
+def check_roster(
+    problem: RosterProblem,
+    assignment: Assignment,
+    support_groups: dict[str, list[str | None]] | None = None,
+) -> Report:
+    """Check a roster against every hard rule and recompute its objective term by term.
+
+    Parameters
+    ----------
+    problem
+        The problem the roster answers.
+    assignment
+        Employee id → shift id or ``None`` per day.
+    support_groups
+        Support member id → group served per day (needed when covers name groups).
+    """
+    p, rep = problem, Report()
+    h, rules = p.horizon, p.rules
+    shifts = {s.id: s for s in p.shifts}
+    support_groups = support_groups or {}
+    group_covers = any(c.group_id is not None for c in p.covers)
+    known = {e.id for e in p.employees}
+    for e_id in assignment:
+        if e_id not in known:
+            rep.violations.append(Violation("unknown_employee", e_id, None, "not in the problem"))
+    weekends = p.weekends()
+    for emp in p.employees:
+        row = assignment.get(emp.id)
+        if row is None or len(row) != h or any(s is not None and s not in shifts for s in row):
+            rep.violations.append(Violation("shape", emp.id, None, f"needs {h} days of known shifts or None"))
+            continue
+        worked = [s is not None for s in row]
+        hist = p.history.get(emp.id)
+        past = list(hist.worked[-7:]) if hist else []
+        ext = past + worked  # index i ↔ day i - len(past)
+        lo = -len(past)
+        for d in p.days_off.get(emp.id, ()):
+            if worked[d]:
+                rep.violations.append(Violation("leave", emp.id, d, f"works {row[d]} on leave"))
+        for d, s in p.fixed.get(emp.id, {}).items():
+            if row[d] != s:
+                rep.violations.append(Violation("fixed_days", emp.id, d, f"{row[d]} instead of published {s}"))
+        for s_id, limit in emp.max_shifts.items():
+            n = sum(1 for s in row if s == s_id)
+            if n > limit:
+                rep.violations.append(Violation("max_shifts_per_type", emp.id, None, f"{n} {s_id} > {limit}"))
+        minutes = sum(shifts[s].minutes for s in row if s is not None)
+        if minutes < emp.min_total_minutes or (emp.max_total_minutes is not None and minutes > emp.max_total_minutes):
+            rep.violations.append(Violation("total_minutes", emp.id, None,
+                                            f"{minutes} min outside [{emp.min_total_minutes}, "
+                                            f"{emp.max_total_minutes}]"))
+        for start_i, length, working in _runs(ext):
+            start, end = start_i + lo, start_i + lo + length - 1
+            if working and emp.max_consecutive_work is not None and length > emp.max_consecutive_work and end >= 0:
+                rep.violations.append(Violation("max_consecutive_work", emp.id, start,
+                                                f"{length} working days in a row > {emp.max_consecutive_work}"))
+            need = emp.min_consecutive_work if working else emp.min_consecutive_off
+            if length < need and start - 1 >= lo and 0 <= end + 1 <= h - 1:
+                rep.violations.append(Violation("min_work_run" if working else "min_rest_run", emp.id, start,
+                                                f"run of {length} {'working' if working else 'rest'} days < {need}"))
+        if emp.max_weekends is not None:
+            n_we = sum(1 for days in weekends if any(worked[d] for d in days))
+            if n_we > emp.max_weekends:
+                rep.violations.append(Violation("max_weekends", emp.id, None, f"{n_we} weekends > {emp.max_weekends}"))
+        prev = [(hist.last_shift if hist and hist.worked and hist.worked[-1] else None), *row]
+        for d in range(h):
+            a, b = prev[d], prev[d + 1]
+            if a is None or b is None:
+                continue
+            if b in shifts[a].not_followed_by:
+                rep.violations.append(Violation("forbidden_successions", emp.id, d, f"{b} may not follow {a}"))
+            sa, sb = shifts[a], shifts[b]
+            if rules.min_rest_minutes is not None and sa.start_minute is not None and sb.start_minute is not None:
+                gap = 24 * 60 + sb.start_minute - (sa.start_minute + sa.minutes)
+                if gap < rules.min_rest_minutes:
+                    rep.violations.append(Violation("min_rest_hours", emp.id, d,
+                                                    f"{gap} min rest after {a} < {rules.min_rest_minutes}"))
+        if rules.min_rest_per_7 > 0:
+            for t in range(-min(len(past), 6), h - 6):
+                n_work = sum(ext[t - lo + k] for k in range(7))
+                short = n_work - (7 - rules.min_rest_per_7)
+                if short > 0:
+                    if rules.rest_window_severity == Severity.HARD:
+                        rep.violations.append(Violation("rest_in_every_7_days", emp.id, t + 6,
+                                                        f"{7 - n_work} rest days in days {t}..{t + 6}"))
+                    else:
+                        _line(rep, "rest_in_every_7_days", rules.rest_window_weight * short, emp.id,
+                              emp.group_id, t + 6, f"window days {t}..{t + 6}")
+        if emp.support and group_covers:
+            grow = support_groups.get(emp.id)
+            for d in range(h):
+                served = grow[d] if grow is not None and d < len(grow) else None
+                if worked[d] and served is None:
+                    rep.violations.append(Violation("support_group", emp.id, d, "works for no group"))
+    if rep.violations:
+        return rep
+    # --- objective ---------------------------------------------------------------------------
+    for c in p.covers:
+        count = 0
+        for emp in p.employees:
+            s = assignment[emp.id][c.day]
+            if s is None or (c.shift is not None and s != c.shift):
+                continue
+            if c.skill is not None and c.skill not in emp.skills:
+                continue
+            if c.group_id is not None and emp.group_id != c.group_id:
+                if not (emp.support and support_groups.get(emp.id, [None] * h)[c.day] == c.group_id):
+                    continue
+            count += 1
+        where = f"day {c.day}" + (f" shift {c.shift}" if c.shift else "") + (f" skill {c.skill}" if c.skill else "")
+        if count < c.requirement:
+            _line(rep, "cover_under", c.weight_under * (c.requirement - count), None, c.group_id, c.day, where)
+        elif count > c.requirement:
+            _line(rep, "cover_over", c.weight_over * (count - c.requirement), None, c.group_id, c.day, where)
+    for r in p.requests:
+        s = assignment[r.employee][r.day]
+        hit = s is not None and (r.shift is None or s == r.shift)
+        what = r.shift or "any shift"
+        if r.on and not hit:
+            _line(rep, "shift_on_request", r.weight, r.employee, None, r.day, f"wants {what}")
+        if not r.on and hit:
+            _line(rep, "shift_off_request", r.weight, r.employee, None, r.day, f"wants no {what}")
+    for g in p.groups():
+        members = [e for e in p.employees if e.group_id == g and not e.support]
+        need = rules.rest_spread_min
+        if need > 0 and rules.rest_spread_weight and len(members) > need:
+            for d in range(h):
+                resting = sum(1 for e in members if assignment[e.id][d] is None)
+                _line(rep, "rest_spread", rules.rest_spread_weight * max(0, need - resting), None, g, d,
+                      f"fewer than {need} resting")
+        if len(members) >= 2:
+            if rules.fairness_weekend_weight and weekends:
+                rests = [sum(1 for days in weekends if all(assignment[e.id][d] is None for d in days))
+                         for e in members]
+                _line(rep, "fairness_weekend_rests", rules.fairness_weekend_weight * (max(rests) - min(rests)),
+                      None, g, None, "largest difference of weekend rests in the group")
+            if rules.fairness_workdays_weight:
+                totals = [sum(1 for s in assignment[e.id] if s is not None) for e in members]
+                _line(rep, "fairness_working_days", rules.fairness_workdays_weight * (max(totals) - min(totals)),
+                      None, g, None, "largest difference of working days in the group")
+    if rules.change_weight:
+        for e_id, ref in p.reference.items():
+            for d in range(min(h, len(ref))):
+                if assignment[e_id][d] != ref[d]:
+                    _line(rep, "minimal_change", rules.change_weight, e_id, None, d, f"published {ref[d] or 'rest'}")
+    if rules.support_use_weight:
+        for emp in p.employees:
+            if emp.support:
+                for d, s in enumerate(assignment[emp.id]):
+                    if s is not None:
+                        _line(rep, "support_use", rules.support_use_weight, emp.id, None, d, "support day")
+    return rep

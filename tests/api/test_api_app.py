@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from conftest import ApiHarness, make_api
 
 import api.routes
 from api.app import ROUTE_MODULES, create_app, import_route_module
-from conftest import make_api
 from fieldcrew.settings import Settings
 
 
@@ -84,3 +84,11 @@ def test_real_server_serves_health_and_docs(live_server: str) -> None:
     spec = httpx.get(f"{live_server}/openapi.json", timeout=10).json()
     assert "/jobs/{job_id}" in spec["paths"] and "/technicians" in spec["paths"]
     assert httpx.get(f"{live_server}/technicians", timeout=10).status_code == 401
+
+
+def test_console_is_served(api_client: ApiHarness) -> None:
+    """The web console (static HTML + JS) is served at / and its assets under /static."""
+    page = api_client.client.get("/")
+    assert page.status_code == 200 and "fieldcrew console" in page.text
+    script = api_client.client.get("/static/console.js")
+    assert script.status_code == 200 and "X-API-Key" in script.text

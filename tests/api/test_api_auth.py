@@ -5,21 +5,25 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import ApiHarness
 from factories import T0, seed_org, store_order, work_order
+
 from vocabulary.orders import OrderStatus, StatusEvent
 
 
 @pytest.fixture
 def seeded(api_client: ApiHarness) -> ApiHarness:
-    """The API with organisation G1, technicians T-001…T-004 and one order assigned to T-001 and T-002 each."""
+    """The API with organisation G1, technicians T-001…T-004 and orders WO-1 (T-001) and WO-2 (T-002)."""
     with api_client.session() as session:
         seed_org(session)
         for order_id, tech in (("WO-1", "T-001"), ("WO-2", "T-002")):
-            event = StatusEvent(status=OrderStatus.DISPATCHED, at=T0 + dt.timedelta(minutes=5), technician_id=tech)
-            store_order(session, work_order(order_id, status=OrderStatus.DISPATCHED, technician_id=tech,
-                                            history=(event,)))
+            event = StatusEvent(
+                status=OrderStatus.DISPATCHED, at=T0 + dt.timedelta(minutes=5), technician_id=tech
+            )
+            store_order(
+                session,
+                work_order(order_id, status=OrderStatus.DISPATCHED, technician_id=tech, history=(event,)),
+            )
     return api_client
 
 
@@ -57,8 +61,9 @@ def test_api_key_header_and_bearer_both_work(seeded: ApiHarness) -> None:
 )
 def test_wrong_role_is_403(seeded: ApiHarness, user: str, method: str, path: str, status: int) -> None:
     """A valid key with a role not allowed for the route is 403 (checked before the body)."""
-    response = getattr(seeded.client, method)(path, headers=seeded.headers(user), **(
-        {"json": {}} if method == "post" else {}))
+    response = getattr(seeded.client, method)(
+        path, headers=seeded.headers(user), **({"json": {}} if method == "post" else {})
+    )
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -80,17 +85,22 @@ def test_technician_sees_only_own_orders(seeded: ApiHarness) -> None:
     assert [o["id"] for o in client.get("/orders", headers=seeded.headers("technician2")).json()] == ["WO-2"]
     assert client.get("/orders/WO-2", headers=seeded.headers("technician")).status_code == 403
     assert client.get("/orders/WO-1", headers=seeded.headers("technician")).status_code == 200
-    assert {o["id"] for o in client.get("/orders", headers=seeded.headers("dispatcher")).json()} == {"WO-1", "WO-2"}
+    assert {o["id"] for o in client.get("/orders", headers=seeded.headers("dispatcher")).json()} == {
+        "WO-1",
+        "WO-2",
+    }
 
 
 def test_technician_may_move_only_own_order(seeded: ApiHarness) -> None:
     """A technician starts their own order; starting a colleague's is 403 and changes nothing."""
     client, at = seeded.client, (T0 + dt.timedelta(minutes=30)).isoformat()
-    mine = client.post("/orders/WO-1/status", json={"status": "started", "at": at},
-                       headers=seeded.headers("technician"))
+    mine = client.post(
+        "/orders/WO-1/status", json={"status": "started", "at": at}, headers=seeded.headers("technician")
+    )
     assert mine.status_code == 200 and mine.json()["status"] == "started"
-    theirs = client.post("/orders/WO-2/status", json={"status": "started", "at": at},
-                         headers=seeded.headers("technician"))
+    theirs = client.post(
+        "/orders/WO-2/status", json={"status": "started", "at": at}, headers=seeded.headers("technician")
+    )
     assert theirs.status_code == 403
     assert client.get("/orders/WO-2", headers=seeded.headers("dispatcher")).json()["status"] == "dispatched"
 
@@ -106,7 +116,15 @@ def test_admin_is_allowed_everywhere_and_creates_working_keys(seeded: ApiHarness
     assert "api_key" not in str(client.get("/users", headers=seeded.headers("admin")).json())
     assert client.delete("/users/newhr", headers=seeded.headers("admin")).status_code == 204
     assert client.get("/users/me", headers={"X-API-Key": key}).status_code == 401
-    assert client.post("/users", json={"username": "hr", "role": "hr"},
-                       headers=seeded.headers("admin")).status_code == 409
-    assert client.post("/users", json={"username": "x", "role": "king"},
-                       headers=seeded.headers("admin")).status_code == 422
+    assert (
+        client.post(
+            "/users", json={"username": "hr", "role": "hr"}, headers=seeded.headers("admin")
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            "/users", json={"username": "x", "role": "king"}, headers=seeded.headers("admin")
+        ).status_code
+        == 422
+    )

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from conftest import ApiHarness, make_api
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from conftest import ApiHarness, make_api
 from fieldcrew.db import session_scope
 from fieldcrew.jobs import INTERRUPTED_MESSAGE
 from fieldcrew.tables import JobRow, utcnow
@@ -44,8 +44,15 @@ def test_submit_poll_result(api_client: ApiHarness) -> None:
 def test_delete_cancels_and_keeps_best_result(api_client: ApiHarness) -> None:
     """DELETE on a running job cancels it; the final state keeps the best result so far."""
     client, admin = api_client.client, api_client.headers("admin")
-    location = client.post("/jobs/selftest", json={"steps": 5000, "sleep_s": 0.01}, headers=admin).headers["location"]
-    _poll(client, location, admin, lambda b: b["status"] == "running" and (b["result"] or {}).get("count", 0) >= 2)
+    location = client.post("/jobs/selftest", json={"steps": 5000, "sleep_s": 0.01}, headers=admin).headers[
+        "location"
+    ]
+    _poll(
+        client,
+        location,
+        admin,
+        lambda b: b["status"] == "running" and (b["result"] or {}).get("count", 0) >= 2,
+    )
     cancel = client.delete(location, headers=admin)
     assert cancel.status_code == 202 and cancel.json()["cancel_requested"]
     body = _poll(client, location, admin, _terminal)
@@ -56,7 +63,9 @@ def test_delete_cancels_and_keeps_best_result(api_client: ApiHarness) -> None:
 def test_jobs_of_others_are_hidden_from_technicians(api_client: ApiHarness) -> None:
     """A technician cannot read or cancel another user's job (403); unknown ids are 404."""
     client = api_client.client
-    location = client.post("/jobs/selftest", json={"steps": 1}, headers=api_client.headers("admin")).headers["location"]
+    location = client.post("/jobs/selftest", json={"steps": 1}, headers=api_client.headers("admin")).headers[
+        "location"
+    ]
     assert client.get(location, headers=api_client.headers("technician")).status_code == 403
     assert client.delete(location, headers=api_client.headers("dispatcher")).status_code == 403
     assert client.get("/jobs", headers=api_client.headers("technician")).json() == []
@@ -64,12 +73,23 @@ def test_jobs_of_others_are_hidden_from_technicians(api_client: ApiHarness) -> N
 
 
 def test_restart_marks_running_jobs_failed(db_url: str, tmp_path: Path) -> None:
-    """A job left running by a previous process is failed 'interrupted by a restart' when the service starts."""
+    """A job left running by a previous process is failed 'interrupted by a restart' at service start."""
     settings, keys = make_api(db_url, "thread", tmp_path)
     with session_scope(db_url) as session:
-        session.add(JobRow(id="old", kind="roster.solve", target="fieldcrew.jobs:selftest_job", owner="admin",
-                           status="running", progress=0.4, message="solving", cancel_requested=False,
-                           created_at=utcnow(), started_at=utcnow()))
+        session.add(
+            JobRow(
+                id="old",
+                kind="roster.solve",
+                target="fieldcrew.jobs:selftest_job",
+                owner="admin",
+                status="running",
+                progress=0.4,
+                message="solving",
+                cancel_requested=False,
+                created_at=utcnow(),
+                started_at=utcnow(),
+            )
+        )
     with TestClient(create_app(settings, migrate=False)) as client:
         body = client.get("/jobs/old", headers={"X-API-Key": keys["admin"]}).json()
     assert body["status"] == "failed"
@@ -82,7 +102,9 @@ def test_process_pool_end_to_end(db_url: str, tmp_path: Path) -> None:
     settings.job_workers = 1
     admin = {"X-API-Key": keys["admin"]}
     with TestClient(create_app(settings, migrate=False)) as client:
-        location = client.post("/jobs/selftest", json={"steps": 3, "sleep_s": 0.0}, headers=admin).headers["location"]
+        location = client.post("/jobs/selftest", json={"steps": 3, "sleep_s": 0.0}, headers=admin).headers[
+            "location"
+        ]
         body = _poll(client, location, admin, _terminal, timeout=120)
         health = client.get("/health").json()
     assert body["status"] == "succeeded", body

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
-
 from conftest import ApiHarness
 from factories import T0, seed_org, technician, work_order
+from sqlalchemy import func, select
+
 from fieldcrew import audit
 from fieldcrew.tables import AuditRow, TechnicianRow
 
@@ -54,11 +54,16 @@ def test_failed_request_leaves_database_unchanged(api_client: ApiHarness) -> Non
     client, hr = api_client.client, api_client.headers("hr")
     with api_client.session() as session:
         seed_org(session, n_technicians=0)
-    response = client.post("/technicians", json=_json(technician("T-060", region_group_id="NOPE")), headers=hr)
+    response = client.post(
+        "/technicians", json=_json(technician("T-060", region_group_id="NOPE")), headers=hr
+    )
     assert response.status_code == 409
     with api_client.session() as session:
         assert session.scalar(select(func.count()).select_from(TechnicianRow)) == 0
-        assert session.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.entity == "technician")) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.entity == "technician"))
+            == 0
+        )
 
 
 def test_delete_of_referenced_record_is_409(api_client: ApiHarness) -> None:
@@ -114,6 +119,9 @@ def test_order_filters(api_client: ApiHarness) -> None:
         order = work_order(f"WO-{i}", created=T0 + dt.timedelta(hours=i)).model_dump(mode="json")
         assert client.post("/orders", json=order, headers=disp).status_code == 201
     later = (T0 + dt.timedelta(minutes=30)).isoformat()
-    assert [o["id"] for o in client.get(f"/orders?created_from={later}", headers=disp).json()] == ["WO-1", "WO-2"]
+    assert [o["id"] for o in client.get(f"/orders?created_from={later}", headers=disp).json()] == [
+        "WO-1",
+        "WO-2",
+    ]
     assert client.get("/orders?status=completed", headers=disp).json() == []
     assert client.get("/orders?status=bogus", headers=disp).status_code == 422

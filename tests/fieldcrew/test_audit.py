@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from factories import seed_org
 from sqlalchemy import func, select
 
-from factories import seed_org
 from fieldcrew import audit
 from fieldcrew.auth import AuthUser
 from fieldcrew.db import session_scope
@@ -26,7 +26,9 @@ def test_record_stores_actor_action_and_images(any_db_url: str) -> None:
         assert row is not None
         before = audit.snapshot(row)
         row.post_grade = "T3"
-        audit.record(session, AuthUser("hr1", "hr"), "update", "technician", "T-001", before, audit.snapshot(row))
+        audit.record(
+            session, AuthUser("hr1", "hr"), "update", "technician", "T-001", before, audit.snapshot(row)
+        )
     with session_scope(any_db_url) as session:
         entry = audit.entries(session, "technician", "T-001")[0]
     assert (entry.actor, entry.action, entry.entity_id) == ("hr1", "update", "T-001")

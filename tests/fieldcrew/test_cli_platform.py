@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from factories import seed_org
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from factories import seed_org
 from fieldcrew import auth, cli_platform
 from fieldcrew.cli import app
 from fieldcrew.db import session_scope
@@ -63,9 +63,20 @@ def test_jobs_list_and_show(cli_db: str) -> None:
     """``jobs list`` shows recorded jobs; ``jobs show`` prints one as JSON, unknown ids exit 2."""
     assert "no jobs" in runner.invoke(app, ["jobs", "list"]).output
     with session_scope(cli_db) as session:
-        session.add(JobRow(id="job-1", kind="payroll.run", target="fieldcrew.jobs:selftest_job", owner="hr",
-                           status="succeeded", progress=1.0, message="done", cancel_requested=False,
-                           created_at=utcnow(), result={"total_fen": 123}))
+        session.add(
+            JobRow(
+                id="job-1",
+                kind="payroll.run",
+                target="fieldcrew.jobs:selftest_job",
+                owner="hr",
+                status="succeeded",
+                progress=1.0,
+                message="done",
+                cancel_requested=False,
+                created_at=utcnow(),
+                result={"total_fen": 123},
+            )
+        )
     listed = runner.invoke(app, ["jobs", "list"])
     assert "job-1\tpayroll.run\tsucceeded\t100%" in listed.output
     shown = runner.invoke(app, ["jobs", "show", "job-1"])
@@ -84,8 +95,12 @@ def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
 
     calls: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app_, **kw: calls.append(("uvicorn", app_, kw)))
-    monkeypatch.setattr(fieldcrew.demo, "load_demo", lambda session: calls.append("demo") or {
-        "technicians": len(seed_org(session).technicians)})
+
+    def fake_load_demo(session: Any) -> dict[str, int]:
+        calls.append("demo")
+        return {"technicians": len(seed_org(session).technicians)}
+
+    monkeypatch.setattr(fieldcrew.demo, "load_demo", fake_load_demo)
     result = runner.invoke(app, ["serve", "--load-demo-if-empty", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert calls[0] == "demo"

@@ -103,8 +103,19 @@ def test_restart_marks_interrupted_jobs_failed(any_db_url: str) -> None:
     """Jobs left queued or running by a dead process are failed 'interrupted by a restart'; others stay."""
     with session_scope(any_db_url) as session:
         for job_id, state in (("j-q", "queued"), ("j-r", "running"), ("j-s", "succeeded")):
-            session.add(JobRow(id=job_id, kind="k", target=SELFTEST, owner="o", status=state, progress=0.5,
-                               message="", cancel_requested=False, created_at=utcnow()))
+            session.add(
+                JobRow(
+                    id=job_id,
+                    kind="k",
+                    target=SELFTEST,
+                    owner="o",
+                    status=state,
+                    progress=0.5,
+                    message="",
+                    cancel_requested=False,
+                    created_at=utcnow(),
+                )
+            )
     with session_scope(any_db_url) as session:
         assert jobs.recover_interrupted(session) == 2
     with session_scope(any_db_url) as session:
@@ -130,7 +141,12 @@ def test_process_pool_runs_job_in_another_process(db_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("target", "params"),
-    [("fieldcrew.jobs", {}), ("fieldcrew.nope:run", {}), ("fieldcrew.jobs:nope", {}), (SELFTEST, {"x": {1, 2}})],
+    [
+        ("fieldcrew.jobs", {}),
+        ("fieldcrew.nope:run", {}),
+        ("fieldcrew.jobs:nope", {}),
+        (SELFTEST, {"x": {1, 2}}),
+    ],
 )
 def test_bad_submissions_are_refused(db_url: str, target: str, params: dict[str, object]) -> None:
     """A target that is not an importable 'module:function', or non-JSON params, is refused up front."""
@@ -147,8 +163,19 @@ def test_unknown_job_is_not_found(db_url: str) -> None:
 def test_progress_is_clamped_and_recorded(db_url: str) -> None:
     """Progress outside [0, 1] is clamped; the last message is stored."""
     with session_scope(db_url) as session:
-        session.add(JobRow(id="j1", kind="k", target=SELFTEST, owner="o", status="running", progress=0.0,
-                           message="", cancel_requested=False, created_at=utcnow()))
+        session.add(
+            JobRow(
+                id="j1",
+                kind="k",
+                target=SELFTEST,
+                owner="o",
+                status="running",
+                progress=0.0,
+                message="",
+                cancel_requested=False,
+                created_at=utcnow(),
+            )
+        )
     ctx = jobs.JobContext("j1", db_url, min_interval=0.0)
     ctx.progress(1.7, "almost")
     with session_scope(db_url) as session:
@@ -157,3 +184,27 @@ def test_progress_is_clamped_and_recorded(db_url: str) -> None:
     ctx.progress(-3, "back")
     assert ctx.fraction == 0.0
     assert not ctx.cancelled()
+
+
+def test_detached_context_runs_a_job_function_in_memory() -> None:
+    """A detached context lets a job function run without a database and honours cancel requests."""
+    ctx = jobs.JobContext.detached()
+    assert jobs.selftest_job({"steps": 3, "sleep_s": 0.0}, ctx)["count"] == 3
+    assert ctx.fraction == 1.0 and ctx.best["count"] == 3
+    ctx.request_cancel()
+    assert jobs.selftest_job({"steps": 3, "sleep_s": 0.0}, ctx)["count"] == 0
+
+
+def test_submission_is_audited(db_url: str) -> None:
+    """Submitting a job records who submitted what, in the submitting transaction."""
+    from fieldcrew import audit
+
+    jobs.configure("thread", 1)
+    try:
+        job_id = _submit(db_url, steps=1, sleep_s=0.0)
+        jobs.wait_for(job_id, db_url)
+    finally:
+        jobs.shutdown(wait=True)
+    with session_scope(db_url) as session:
+        (entry,) = audit.entries(session, "job", job_id)
+    assert (entry.actor, entry.action, entry.after["kind"]) == ("tester", "submit", "selftest")

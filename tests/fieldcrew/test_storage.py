@@ -11,11 +11,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from factories import T0, seed_org, store_order, technician, work_order
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
-from factories import T0, seed_org, store_order, technician, work_order
 from fieldcrew import records, tables
 from fieldcrew.db import Base, alembic_config, current_revisions, import_table_modules, session_scope, upgrade
 from fieldcrew.tables import AuditRow, TechnicianRow, WorkOrderRow
@@ -70,7 +70,10 @@ def _platform_tables() -> set[str]:
     return {
         cls.__tablename__
         for cls in vars(tables).values()
-        if isinstance(cls, type) and issubclass(cls, Base) and cls is not Base and hasattr(cls, "__tablename__")
+        if isinstance(cls, type)
+        and issubclass(cls, Base)
+        and cls is not Base
+        and hasattr(cls, "__tablename__")
     }
 
 
@@ -84,8 +87,11 @@ def test_upgrade_is_idempotent(db_url: str) -> None:
 def test_technician_round_trip(any_db_url: str) -> None:
     """A technician with every field set reads back equal, contact data included."""
     tech = technician(
-        "T-100", skills=frozenset({Skill.IPTV, Skill.FIBRE_SPLICING}), employment=Employment.PARTNER,
-        end_date=dt.date(2026, 12, 31), contact=ContactData(phone="13800000000", email="t@example.com"),
+        "T-100",
+        skills=frozenset({Skill.IPTV, Skill.FIBRE_SPLICING}),
+        employment=Employment.PARTNER,
+        end_date=dt.date(2026, 12, 31),
+        contact=ContactData(phone="13800000000", email="t@example.com"),
     )
     with session_scope(any_db_url) as session:
         seed_org(session, n_technicians=0)
@@ -101,13 +107,24 @@ def test_work_order_round_trip(any_db_url: str) -> None:
     history = tuple(
         StatusEvent(status=s, at=T0 + dt.timedelta(minutes=20 * i), technician_id="T-001")
         for i, s in enumerate(
-            [OrderStatus.DISPATCHED, OrderStatus.STARTED, OrderStatus.SUSPENDED, OrderStatus.STARTED,
-             OrderStatus.COMPLETED], 1)
+            [
+                OrderStatus.DISPATCHED,
+                OrderStatus.STARTED,
+                OrderStatus.SUSPENDED,
+                OrderStatus.STARTED,
+                OrderStatus.COMPLETED,
+            ],
+            1,
+        )
     )
     order = work_order(
-        "WO-77", appointment=TimeWindow(start=T0 + dt.timedelta(hours=1), end=T0 + dt.timedelta(hours=3)),
-        required_skills=frozenset({Skill.BROADBAND}), status=OrderStatus.COMPLETED, technician_id="T-001",
-        history=history, outcome=Outcome(satisfaction=4, contact_timely=True, repeat_fault_within_days=3),
+        "WO-77",
+        appointment=TimeWindow(start=T0 + dt.timedelta(hours=1), end=T0 + dt.timedelta(hours=3)),
+        required_skills=frozenset({Skill.BROADBAND}),
+        status=OrderStatus.COMPLETED,
+        technician_id="T-001",
+        history=history,
+        outcome=Outcome(satisfaction=4, contact_timely=True, repeat_fault_within_days=3),
     )
     with session_scope(any_db_url) as session:
         seed_org(session)

@@ -40,18 +40,28 @@ def policy(**overrides: Any) -> PayPolicy:
     return parse_policies(data, "test")[0]
 
 
-def tech(tech_id: str = "t1", grade: str = "H", start: dt.date = dt.date(2020, 1, 1),
-         end: dt.date | None = None) -> PayTechnician:
+def tech(
+    tech_id: str = "t1", grade: str = "H", start: dt.date = dt.date(2020, 1, 1), end: dt.date | None = None
+) -> PayTechnician:
     return PayTechnician(tech_id, grade, start, end)
 
 
-def order(order_id: str, at: str, *, tech_id: str = "t1", kind: OrderType = OrderType.REPAIR, difficulty: int = 1,
-          minutes: int | None = 60, **outcome: Any) -> PayOrder:
+def order(
+    order_id: str,
+    at: str,
+    *,
+    tech_id: str = "t1",
+    kind: OrderType = OrderType.REPAIR,
+    difficulty: int = 1,
+    minutes: int | None = 60,
+    **outcome: Any,
+) -> PayOrder:
     return PayOrder(order_id, tech_id, kind, difficulty, dt.datetime.fromisoformat(at), minutes, **outcome)
 
 
-def day(date: str, minutes: int, *, tech_id: str = "t1", status: DayStatus = DayStatus.WORK,
-        comp: bool = False) -> AttendanceDay:
+def day(
+    date: str, minutes: int, *, tech_id: str = "t1", status: DayStatus = DayStatus.WORK, comp: bool = False
+) -> AttendanceDay:
     return AttendanceDay(tech_id, dt.date.fromisoformat(date), status, minutes, comp)
 
 
@@ -63,9 +73,16 @@ def loss(amount: str, tech_id: str = "t1") -> LossDeduction:
     return LossDeduction(tech_id, Decimal(amount), "lost meter", "L-1")
 
 
-def payslip(pol: PayPolicy, *, month: str = MONTH, technicians: tuple[PayTechnician, ...] | None = None,
-            orders: tuple[PayOrder, ...] = (), attendance: tuple[AttendanceDay, ...] = (),
-            quality: tuple[QualityRecord, ...] = (), losses: tuple[LossDeduction, ...] = ()) -> Payslip:
+def payslip(
+    pol: PayPolicy,
+    *,
+    month: str = MONTH,
+    technicians: tuple[PayTechnician, ...] | None = None,
+    orders: tuple[PayOrder, ...] = (),
+    attendance: tuple[AttendanceDay, ...] = (),
+    quality: tuple[QualityRecord, ...] = (),
+    losses: tuple[LossDeduction, ...] = (),
+) -> Payslip:
     """The payslip of the first technician (``t1`` by default)."""
     techs = technicians or (tech(),)
     slips = compute_month(PayInputs(month, techs, orders, attendance, quality, losses), pol)

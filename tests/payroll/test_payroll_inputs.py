@@ -39,8 +39,13 @@ def _only(exc: PayInputError | PolicyFileError | NoPolicyInForce) -> Problem:
 def test_example_directory_loads() -> None:
     """The shipped example reads cleanly: 3 technicians, 9 orders, 2 KPI rows, 8 attendance days, 1 loss."""
     inputs = load_inputs(EXAMPLE, "2026-03", policy_for_month(load_policies(POLICY_YAML), "2026-03"))
-    assert (len(inputs.technicians), len(inputs.orders), len(inputs.quality), len(inputs.attendance),
-            len(inputs.losses)) == (3, 9, 2, 8, 1)
+    assert (
+        len(inputs.technicians),
+        len(inputs.orders),
+        len(inputs.quality),
+        len(inputs.attendance),
+        len(inputs.losses),
+    ) == (3, 9, 2, 8, 1)
     scored = {q.technician_id: q for q in inputs.quality}
     assert scored["T001"].score is not None  # graded by quality.scorecard.score_and_grade
     assert scored["T002"].grade == "C"  # grade given directly
@@ -99,7 +104,9 @@ def test_negative_price_in_the_policy_is_refused() -> None:
 
 def test_policy_refuses_floats_for_money(tmp_path: Path) -> None:
     """A float in the policy (TOML 2400.0 or YAML 1.5) is refused, naming the field."""
-    text = (Path(__file__).resolve().parents[2] / "payroll/policies/china_default.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "payroll/policies/china_default.toml").read_text(
+        encoding="utf-8"
+    )
     bad = tmp_path / "float.toml"
     bad.write_text(text.replace('T2 = "2400.00"', "T2 = 2400.0"), encoding="utf-8")
     with pytest.raises(PolicyFileError) as info:
@@ -108,7 +115,9 @@ def test_policy_refuses_floats_for_money(tmp_path: Path) -> None:
     assert (p.file, p.field, p.value) == ("float.toml", "post_wages.T2", 2400.0)
     assert "float" in p.rule
     yaml_bad = tmp_path / "float.yaml"
-    yaml_bad.write_text(POLICY_YAML.read_text(encoding="utf-8").replace('D: "0.80"', "D: 0.8"), encoding="utf-8")
+    yaml_bad.write_text(
+        POLICY_YAML.read_text(encoding="utf-8").replace('D: "0.80"', "D: 0.8"), encoding="utf-8"
+    )
     with pytest.raises(PolicyFileError, match="float"):
         load_policies(yaml_bad)
 
@@ -119,7 +128,10 @@ def test_policy_refuses_a_better_grade_paying_less() -> None:
 
 
 def test_month_with_no_policy_in_force() -> None:
-    versions = [policy(version="v1", effective_to="2026-02-28"), policy(version="v2", effective_from="2026-04-01")]
+    versions = [
+        policy(version="v1", effective_to="2026-02-28"),
+        policy(version="v2", effective_from="2026-04-01"),
+    ]
     with pytest.raises(NoPolicyInForce) as info:
         policy_for_month(versions, "2026-03")
     p = _only(info.value)
@@ -134,8 +146,20 @@ def test_cli_compute_json_contract() -> None:
 
     from fieldcrew.cli import app
 
-    result = CliRunner().invoke(app, ["payroll", "compute", "--month", "2026-03", "--input", str(EXAMPLE),
-                                      "--policy", str(POLICY_YAML), "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "payroll",
+            "compute",
+            "--month",
+            "2026-03",
+            "--input",
+            str(EXAMPLE),
+            "--policy",
+            str(POLICY_YAML),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [p["technician_id"] for p in data["payslips"]] == ["T001", "T002", "T003"]
@@ -149,14 +173,40 @@ def test_cli_bad_input_exits_2_and_stores_no_run(example: Path, db_url: str) -> 
     from payroll.store import list_runs
 
     _append(example / "orders.csv", "WO-9,T999,repair,1,2026-03-02 10:00,,,,,,")
-    result = CliRunner().invoke(app, ["payroll", "run", "--month", "2026-03", "--input", str(example),
-                                      "--policy", str(POLICY_YAML), "--db", db_url])
+    result = CliRunner().invoke(
+        app,
+        [
+            "payroll",
+            "run",
+            "--month",
+            "2026-03",
+            "--input",
+            str(example),
+            "--policy",
+            str(POLICY_YAML),
+            "--db",
+            db_url,
+        ],
+    )
     assert result.exit_code == 2
     assert "orders.csv" in result.output and "T999" in result.output
     with session_scope(db_url) as session:
         assert list_runs(session) == []
-    result = CliRunner().invoke(app, ["payroll", "run", "--month", "2025-03", "--input", str(EXAMPLE),
-                                      "--policy", str(POLICY_YAML), "--db", db_url])
+    result = CliRunner().invoke(
+        app,
+        [
+            "payroll",
+            "run",
+            "--month",
+            "2025-03",
+            "--input",
+            str(EXAMPLE),
+            "--policy",
+            str(POLICY_YAML),
+            "--db",
+            db_url,
+        ],
+    )
     assert result.exit_code == 2 and "no pay policy" in result.output
     with session_scope(db_url) as session:
         assert list_runs(session) == []

@@ -31,16 +31,24 @@ def orders(draw: st.DrawFn, prefix: str = "o", clean: bool = False, max_size: in
     n = draw(st.integers(0, max_size))
     out = []
     for i in range(n):
-        at = dt.datetime(2026, 3, draw(st.integers(1, 31)), draw(st.integers(7, 22)), draw(st.integers(0, 59)))
-        out.append(PayOrder(
-            f"{prefix}{i}", "t1", draw(st.sampled_from(list(OrderType))), draw(st.integers(1, 3)), at,
-            draw(st.one_of(st.none(), st.integers(10, 240))),
-            repeat_fault_within_days=None if clean else draw(st.one_of(st.none(), st.integers(0, 60))),
-            repeat_of=None,
-            complaint=False if clean else draw(st.booleans()),
-            praise=draw(st.booleans()),
-            appointment_kept=None if clean else draw(st.one_of(st.none(), st.booleans())),
-        ))
+        at = dt.datetime(
+            2026, 3, draw(st.integers(1, 31)), draw(st.integers(7, 22)), draw(st.integers(0, 59))
+        )
+        out.append(
+            PayOrder(
+                f"{prefix}{i}",
+                "t1",
+                draw(st.sampled_from(list(OrderType))),
+                draw(st.integers(1, 3)),
+                at,
+                draw(st.one_of(st.none(), st.integers(10, 240))),
+                repeat_fault_within_days=None if clean else draw(st.one_of(st.none(), st.integers(0, 60))),
+                repeat_of=None,
+                complaint=False if clean else draw(st.booleans()),
+                praise=draw(st.booleans()),
+                appointment_kept=None if clean else draw(st.one_of(st.none(), st.booleans())),
+            )
+        )
     return out
 
 
@@ -51,15 +59,22 @@ post_grades = st.sampled_from(["T1", "T2", "T3", "T4", "H", "L"])
 keys = st.sampled_from(sorted(POLICIES))
 
 
-def slip_of(pol: PayPolicy, post: str, os: list[PayOrder], att: tuple = (), letter: str = "C",
-            losses: tuple = ()) -> Payslip:
+def slip_of(
+    pol: PayPolicy, post: str, os: list[PayOrder], att: tuple = (), letter: str = "C", losses: tuple = ()
+) -> Payslip:
     inputs = PayInputs(MONTH, (tech(grade=post),), tuple(os), att, (grade("t1", letter),), losses)
     return compute_month(inputs, pol)[0]
 
 
 @SETTINGS
-@given(key=keys, post=post_grades, os=orders(), att=attendance, letter=st.sampled_from("ABCD"),
-       amt=st.one_of(st.none(), st.decimals("0.01", "5000.00", places=2)))
+@given(
+    key=keys,
+    post=post_grades,
+    os=orders(),
+    att=attendance,
+    letter=st.sampled_from("ABCD"),
+    amt=st.one_of(st.none(), st.decimals("0.01", "5000.00", places=2)),
+)
 def test_total_is_the_exact_sum_of_lines_and_every_line_recomputes(key, post, os, att, letter, amt) -> None:
     """Total = Σ lines exactly; each line = qty × rate × coef × mult rounded half-up; no float anywhere."""
     slip = slip_of(POLICIES[key], post, os, att, letter, (loss(str(amt)),) if amt is not None else ())
@@ -73,8 +88,14 @@ def test_total_is_the_exact_sum_of_lines_and_every_line_recomputes(key, post, os
 
 
 @SETTINGS
-@given(key=keys, post=post_grades, base=orders(clean=True), extra=orders(prefix="x", clean=True, max_size=10),
-       att=attendance, letter=st.sampled_from("ABCD"))
+@given(
+    key=keys,
+    post=post_grades,
+    base=orders(clean=True),
+    extra=orders(prefix="x", clean=True, max_size=10),
+    att=attendance,
+    letter=st.sampled_from("ABCD"),
+)
 def test_more_completed_orders_never_lower_pay(key, post, base, extra, att, letter) -> None:
     """Adding completed orders (without complaints or repeat faults) never lowers the total."""
     before = slip_of(POLICIES[key], post, base, att, letter).total_fen
@@ -83,11 +104,16 @@ def test_more_completed_orders_never_lower_pay(key, post, base, extra, att, lett
 
 
 @SETTINGS
-@given(key=keys, post=post_grades, os=orders(), att=attendance, pair=st.sampled_from(["AB", "BC", "CD", "AD"]))
+@given(
+    key=keys, post=post_grades, os=orders(), att=attendance, pair=st.sampled_from(["AB", "BC", "CD", "AD"])
+)
 def test_a_better_grade_never_lowers_pay(key, post, os, att, pair) -> None:
     """Same work, better quality grade: pay is never lower."""
     better, worse = pair
-    assert slip_of(POLICIES[key], post, os, att, better).total_fen >= slip_of(POLICIES[key], post, os, att, worse).total_fen
+    assert (
+        slip_of(POLICIES[key], post, os, att, better).total_fen
+        >= slip_of(POLICIES[key], post, os, att, worse).total_fen
+    )
 
 
 @SETTINGS
@@ -105,9 +131,14 @@ def test_same_inputs_give_the_same_payslips(key, post, os, att, seed) -> None:
 
 def test_money_fields_are_int_fen_and_decimal_factors() -> None:
     """Every amount is int fen and every factor a Decimal on a real payslip."""
-    slip = slip_of(POLICIES["standard", "chronological"], "T2",
-                   [PayOrder("o1", "t1", OrderType.INSTALL, 2, dt.datetime(2026, 3, 7, 19, 0), 700)],
-                   (day("2026-03-07", 600),), "A", (loss("12.34"),))
+    slip = slip_of(
+        POLICIES["standard", "chronological"],
+        "T2",
+        [PayOrder("o1", "t1", OrderType.INSTALL, 2, dt.datetime(2026, 3, 7, 19, 0), 700)],
+        (day("2026-03-07", 600),),
+        "A",
+        (loss("12.34"),),
+    )
     for line in slip.lines:
         assert type(line.amount_fen) is int
         for factor in (line.quantity, line.rate, line.coefficient, line.multiplier):

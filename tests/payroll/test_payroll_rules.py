@@ -68,7 +68,7 @@ def test_comprehensive_system_counts_overtime_over_the_period() -> None:
     days[-1] = day("2026-03-22", 482 - 6)  # total 10,598
     slip = payslip(pol, attendance=tuple(days))
     (line,) = lines(slip, "overtime_hours")
-    assert line.sources["days"]["overtime_minutes"] == 600
+    assert line.sources["period"]["overtime_minutes"] == 600
     assert (line.quantity, line.amount_fen) == (Decimal("10"), 18750)
 
 
@@ -92,12 +92,23 @@ def test_piece_orders_in_overtime_get_the_multiplier_once_the_quota_is_met() -> 
     assert by_key["piece_pay_overtime:repair:1:rest_day_200"].amount_fen == 5000
     assert by_key["piece_pay:repair:1:normal"].sources["order_ids"] == ["d"]
     assert amount(slip, "piece_pay") == 2500
-    base = payslip(pol, month="2026-10", orders=(order("x", "2026-10-08 09:00"), order("y", "2026-10-01 10:00")),
-                   attendance=(day("2026-10-01", 300),))
+    base = payslip(
+        pol,
+        month="2026-10",
+        orders=(order("x", "2026-10-08 09:00"), order("y", "2026-10-01 10:00")),
+        attendance=(day("2026-10-01", 300),),
+    )
     # "y" (1 Oct) is first chronologically and fills the base: no piece pay, so no 300% either
     assert amount(base, "piece_pay_overtime") == 0
-    later = payslip(pol, month="2026-10", orders=(order("x", "2026-10-09 09:00"),
-                                                  order("y", "2026-10-01 10:00"), order("z", "2026-10-01 11:00")))
+    later = payslip(
+        pol,
+        month="2026-10",
+        orders=(
+            order("x", "2026-10-09 09:00"),
+            order("y", "2026-10-01 10:00"),
+            order("z", "2026-10-01 11:00"),
+        ),
+    )
     (line,) = lines(later, "piece_pay_overtime")
     assert (line.multiplier, line.amount_fen) == (Decimal("3.00"), 7500)
 
@@ -106,7 +117,11 @@ def test_base_workload_deducted_chronologically() -> None:
     """Base 100 min, three 60-min repairs at 25.00: the 1st is covered, the 2nd pays 20/60 = 0.333333,
     the 3rd in full: 1.333333 × 25 = 33.333325 → 33.33."""
     pol = policy(base_workload_minutes=100, base_deduction="chronological")
-    orders = (order("o1", "2026-03-02 09:00"), order("o2", "2026-03-02 10:00"), order("o3", "2026-03-02 11:00"))
+    orders = (
+        order("o1", "2026-03-02 09:00"),
+        order("o2", "2026-03-02 10:00"),
+        order("o3", "2026-03-02 11:00"),
+    )
     slip = payslip(pol, orders=orders)
     (line,) = lines(slip, "piece_pay")
     assert line.quantity == Decimal("1.333333")
@@ -118,7 +133,11 @@ def test_base_workload_deducted_chronologically() -> None:
 def test_base_workload_deducted_pro_rata() -> None:
     """Same orders, pro rata: paid share (180 − 100) ÷ 180 = 0.444444; 3 × 0.444444 × 25 = 33.3333 → 33.33."""
     pol = policy(base_workload_minutes=100, base_deduction="pro_rata")
-    orders = (order("o1", "2026-03-02 09:00"), order("o2", "2026-03-02 10:00"), order("o3", "2026-03-02 11:00"))
+    orders = (
+        order("o1", "2026-03-02 09:00"),
+        order("o2", "2026-03-02 10:00"),
+        order("o3", "2026-03-02 11:00"),
+    )
     slip = payslip(pol, orders=orders)
     (line,) = lines(slip, "piece_pay")
     assert line.quantity == Decimal("1.333332")
@@ -129,8 +148,10 @@ def test_base_workload_deducted_pro_rata() -> None:
 def test_no_piece_pay_below_the_base_workload() -> None:
     """Infeasible for piece pay: 2 × 60 min against a base of 6000 min pays nothing in either mode."""
     for mode in ("pro_rata", "chronological"):
-        slip = payslip(policy(base_deduction=mode), orders=(order("o1", "2026-03-02 09:00"),
-                                                             order("o2", "2026-03-02 10:00")))
+        slip = payslip(
+            policy(base_deduction=mode),
+            orders=(order("o1", "2026-03-02 09:00"), order("o2", "2026-03-02 10:00")),
+        )
         assert amount(slip, "piece_pay") == 0, mode
 
 
@@ -192,24 +213,32 @@ def test_post_wage_prorated_for_days_employed_and_unpaid_leave() -> None:
 
 def test_repeat_fault_clawed_back_or_paid_once() -> None:
     """claw_back: the order whose fault recurred earns nothing; paid_once: the repeat visit earns nothing."""
-    orders = (order("o1", "2026-03-02 09:00", repeat_fault_within_days=5),
-              order("o2", "2026-03-07 09:00", repeat_of="o1"))
+    orders = (
+        order("o1", "2026-03-02 09:00", repeat_fault_within_days=5),
+        order("o2", "2026-03-07 09:00", repeat_of="o1"),
+    )
     claw = payslip(policy(base_workload_minutes=0, items={}), orders=orders)
     assert lines(claw, "repeat_fault_unpaid")[0].sources["order_ids"] == ["o1"]
     assert lines(claw, "piece_pay")[0].sources["order_ids"] == ["o2"]
-    once = payslip(policy(base_workload_minutes=0, items={}, repeat_fault={"window_days": 30, "mode": "paid_once"}),
-                   orders=orders)
+    once = payslip(
+        policy(base_workload_minutes=0, items={}, repeat_fault={"window_days": 30, "mode": "paid_once"}),
+        orders=orders,
+    )
     assert lines(once, "repeat_fault_unpaid")[0].sources["order_ids"] == ["o2"]
     assert lines(once, "piece_pay")[0].sources["order_ids"] == ["o1"]
-    outside = payslip(policy(base_workload_minutes=0, items={}, repeat_fault={"window_days": 3, "mode": "claw_back"}),
-                      orders=orders[:1])
+    outside = payslip(
+        policy(base_workload_minutes=0, items={}, repeat_fault={"window_days": 3, "mode": "claw_back"}),
+        orders=orders[:1],
+    )
     assert lines(outside, "repeat_fault_unpaid") == []
 
 
 def test_bonus_and_penalty_items_with_caps() -> None:
     """10 complaints × −50.00 = −500.00, capped at 300.00 (a +200.00 line); praise × 2 = +40.00."""
     orders = tuple(order(f"c{i}", "2026-03-02 09:00", complaint=True) for i in range(10)) + (
-        order("p1", "2026-03-03 09:00", praise=True), order("p2", "2026-03-03 10:00", praise=True))
+        order("p1", "2026-03-03 09:00", praise=True),
+        order("p2", "2026-03-03 10:00", praise=True),
+    )
     slip = payslip(policy(), technicians=(tech(grade="T4"),), orders=orders)
     assert amount(slip, "penalty_item") == -50000
     assert amount(slip, "penalty_cap") == 20000
@@ -223,14 +252,28 @@ def test_bonus_and_penalty_items_with_caps() -> None:
 def test_every_worked_example_payslip_passes_the_independent_check(month: str) -> None:
     """A busy month with every kind of line recomputes by hand to the fen."""
     first = dt.date.fromisoformat(f"{month}-01")
-    orders = tuple(order(f"o{i}", f"{first + dt.timedelta(days=i % 27)} {8 + i % 12:02d}:15",
-                         kind=list(OrderType)[i % 3], difficulty=1 + i % 3, complaint=i % 17 == 0,
-                         praise=i % 11 == 0, repeat_fault_within_days=(i % 40) if i % 13 == 0 else None)
-                   for i in range(150))
+    orders = tuple(
+        order(
+            f"o{i}",
+            f"{first + dt.timedelta(days=i % 27)} {8 + i % 12:02d}:15",
+            kind=list(OrderType)[i % 3],
+            difficulty=1 + i % 3,
+            complaint=i % 17 == 0,
+            praise=i % 11 == 0,
+            repeat_fault_within_days=(i % 40) if i % 13 == 0 else None,
+        )
+        for i in range(150)
+    )
     att = tuple(day(f"{first + dt.timedelta(days=d)}", 420 + 30 * (d % 5)) for d in range(27))
     for system in ("standard", "comprehensive"):
         for mode in ("pro_rata", "chronological"):
-            slip = payslip(policy(working_time_system=system, base_deduction=mode), month=month, orders=orders,
-                           attendance=att, quality=(grade("t1", "B"),), losses=(loss("88.88"),))
+            slip = payslip(
+                policy(working_time_system=system, base_deduction=mode),
+                month=month,
+                orders=orders,
+                attendance=att,
+                quality=(grade("t1", "B"),),
+                losses=(loss("88.88"),),
+            )
             assert check_payslip(slip) == [], (system, mode)
             assert slip.total_fen == sum(li.amount_fen for li in slip.lines)

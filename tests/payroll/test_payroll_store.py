@@ -25,7 +25,9 @@ from vocabulary.errors import Conflict, NotFound
 def _slips(n_orders: int, tech_ids: tuple[str, ...] = ("t1", "t2")):
     pol = policy(base_workload_minutes=60)
     techs = tuple(tech(t) for t in tech_ids)
-    orders = tuple(order(f"{t}-{i}", f"2026-03-{2 + i:02d} 10:00", tech_id=t) for t in tech_ids for i in range(n_orders))
+    orders = tuple(
+        order(f"{t}-{i}", f"2026-03-{2 + i:02d} 10:00", tech_id=t) for t in tech_ids for i in range(n_orders)
+    )
     return pol, compute_month(PayInputs(MONTH, techs, orders), pol)
 
 
@@ -39,8 +41,12 @@ def test_rerun_creates_a_new_version_with_a_per_line_diff(db_url: str) -> None:
         first = save_run(session, MONTH, v1, pol, "hr1", "d1")
         second = save_run(session, MONTH, v2, pol, "hr1", "d2")
     assert (first["version"], second["version"]) == (1, 2)
-    assert second["diff_to_previous"] == {"changed_technicians": 1, "to_pay_fen": 5000, "to_recover_fen": 0,
-                                          "waived_fen": 0}
+    assert second["diff_to_previous"] == {
+        "changed_technicians": 1,
+        "to_pay_fen": 5000,
+        "to_recover_fen": 0,
+        "waived_fen": 0,
+    }
     with session_scope(db_url) as session:
         diff = diff_versions(session, MONTH, 1, 2)
         (changed,) = diff["technicians"]

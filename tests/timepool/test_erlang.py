@@ -26,8 +26,8 @@ from timepool.erlang import (
 
 def _erlang_c_direct(n: int, a: float) -> float:
     """Textbook closed form: (aᴺ/N!·N/(N−a)) / (Σₖ₌₀ᴺ⁻¹ aᵏ/k! + aᴺ/N!·N/(N−a))."""
-    top = a ** n / math.factorial(n) * n / (n - a)
-    return top / (sum(a ** k / math.factorial(k) for k in range(n)) + top)
+    top = a**n / math.factorial(n) * n / (n - a)
+    return top / (sum(a**k / math.factorial(k) for k in range(n)) + top)
 
 
 def test_erlang_b_table_value() -> None:
@@ -49,6 +49,21 @@ def test_classic_call_centre_example() -> None:
     assert result.occupancy == pytest.approx(10 / 14)
     assert result.average_wait_minutes * 60 == pytest.approx(7.8, abs=0.05)
     assert erlang_c_metrics(13, 100 / 30, 3, 1 / 3).service_level == pytest.approx(0.7956, abs=1e-4)
+
+
+def test_second_walkthrough_example() -> None:
+    """The other common walkthrough: 360 calls per half hour, 4 min each, 55 agents, 15 s target.
+
+    Traffic 48 Erlangs, occupancy 87.3 %, P(wait) 0.2387, ASA 8.2 s, service level 84.6 %
+    (recomputed here by hand from the closed form, not copied from a tool).
+    """
+    m = erlang_c_metrics(55, 360 / 30, 4, 0.25)
+    assert m.load_erlangs == pytest.approx(48)
+    assert m.occupancy == pytest.approx(0.8727, abs=1e-4)
+    assert m.wait_probability == pytest.approx(_erlang_c_direct(55, 48.0), rel=1e-10)
+    assert m.wait_probability == pytest.approx(0.2387, abs=1e-4)
+    assert m.average_wait_minutes * 60 == pytest.approx(8.18, abs=0.01)
+    assert m.service_level == pytest.approx(0.8459, abs=1e-4)
 
 
 @pytest.mark.parametrize(("n", "a"), [(2, 1.0), (14, 10.0), (30, 25.5), (55, 48.0)])
@@ -77,13 +92,24 @@ def test_shrinkage_grosses_up_exactly() -> None:
     assert size_erlang_c(100, 30, 3, 0.8, 1 / 3, shrinkage=0.3).positions == 20
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"arrivals": 0}, {"target_service_level": 1.0}, {"handle_minutes": -1}, {"max_occupancy": 0},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"arrivals": 0},
+        {"target_service_level": 1.0},
+        {"handle_minutes": -1},
+        {"max_occupancy": 0},
+    ],
+)
 def test_bad_parameters_are_refused(kwargs: dict[str, float]) -> None:
     """Zero arrivals, a 100 % target, negative handling, zero occupancy cap: a named error."""
-    args = {"arrivals": 100, "interval_minutes": 30, "handle_minutes": 3, "target_service_level": 0.8,
-            "target_minutes": 1 / 3} | kwargs
+    args = {
+        "arrivals": 100,
+        "interval_minutes": 30,
+        "handle_minutes": 3,
+        "target_service_level": 0.8,
+        "target_minutes": 1 / 3,
+    } | kwargs
     with pytest.raises(SizingError):
         size_erlang_c(**args)
 
@@ -125,16 +151,35 @@ def test_erlang_a_faults_started_within_four_hours() -> None:
 def test_erlang_a_service_level_rises_with_agents(n: int, load: float, patience: float) -> None:
     """One more agent never lowers the service level."""
     rate = load / 3
-    assert erlang_a_metrics(n + 1, rate, 3, patience, 1).service_level >= \
-        erlang_a_metrics(n, rate, 3, patience, 1).service_level - 1e-12
+    assert (
+        erlang_a_metrics(n + 1, rate, 3, patience, 1).service_level
+        >= erlang_a_metrics(n, rate, 3, patience, 1).service_level - 1e-12
+    )
 
 
 def test_cli_contract_erlang_c_json() -> None:
     """The fixed command prints raw_agents, positions, service_level, wait_probability, occupancy."""
-    result = CliRunner().invoke(size_app, [
-        "erlang-c", "--arrivals", "100", "--interval-minutes", "30", "--handle-minutes", "3",
-        "--target-service-level", "0.8", "--target-minutes", "0.3333333333", "--max-occupancy", "0.9",
-        "--shrinkage", "0.3", "--json"])
+    result = CliRunner().invoke(
+        size_app,
+        [
+            "erlang-c",
+            "--arrivals",
+            "100",
+            "--interval-minutes",
+            "30",
+            "--handle-minutes",
+            "3",
+            "--target-service-level",
+            "0.8",
+            "--target-minutes",
+            "0.3333333333",
+            "--max-occupancy",
+            "0.9",
+            "--shrinkage",
+            "0.3",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert (data["raw_agents"], data["positions"]) == (14, 20)
@@ -145,11 +190,41 @@ def test_cli_contract_erlang_c_json() -> None:
 
 def test_cli_erlang_a_and_bad_input() -> None:
     """erlang-a prints the abandonment too; a bad target exits 2 with the reason."""
-    ok = CliRunner().invoke(size_app, [
-        "erlang-a", "--arrivals", "30", "--interval-minutes", "480", "--handle-minutes", "90",
-        "--patience-minutes", "600", "--target-service-level", "0.95", "--target-minutes", "240", "--json"])
+    ok = CliRunner().invoke(
+        size_app,
+        [
+            "erlang-a",
+            "--arrivals",
+            "30",
+            "--interval-minutes",
+            "480",
+            "--handle-minutes",
+            "90",
+            "--patience-minutes",
+            "600",
+            "--target-service-level",
+            "0.95",
+            "--target-minutes",
+            "240",
+            "--json",
+        ],
+    )
     assert ok.exit_code == 0 and "abandon_probability" in json.loads(ok.output)
-    bad = CliRunner().invoke(size_app, [
-        "erlang-c", "--arrivals", "100", "--interval-minutes", "30", "--handle-minutes", "3",
-        "--target-service-level", "1.5", "--target-minutes", "1", "--json"])
+    bad = CliRunner().invoke(
+        size_app,
+        [
+            "erlang-c",
+            "--arrivals",
+            "100",
+            "--interval-minutes",
+            "30",
+            "--handle-minutes",
+            "3",
+            "--target-service-level",
+            "1.5",
+            "--target-minutes",
+            "1",
+            "--json",
+        ],
+    )
     assert bad.exit_code == 2 and "target service level" in bad.output

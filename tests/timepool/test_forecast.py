@@ -13,8 +13,9 @@ from vocabulary.orders import OrderType
 MONDAY = dt.date(2026, 3, 2)
 
 
-def _history(days: int, per_day: dict[int, int], area: str = "A1",
-             order_type: OrderType = OrderType.REPAIR) -> list[HistoricOrder]:
+def _history(
+    days: int, per_day: dict[int, int], area: str = "A1", order_type: OrderType = OrderType.REPAIR
+) -> list[HistoricOrder]:
     out = []
     for i in range(days):
         d = MONDAY + dt.timedelta(days=i)
@@ -37,9 +38,18 @@ def test_weekday_profile_is_recovered() -> None:
     per_day = {0: 12, 1: 12, 2: 12, 3: 12, 4: 12, 5: 5, 6: 5}
     start = MONDAY + dt.timedelta(days=56)
     fc = forecast_from_history(_history(56, per_day), start, 7)
-    assert [round(_total(fc, start + dt.timedelta(days=i)), 6) for i in range(7)] == [12, 12, 12, 12, 12, 5, 5]
+    assert [round(_total(fc, start + dt.timedelta(days=i)), 6) for i in range(7)] == [
+        12,
+        12,
+        12,
+        12,
+        12,
+        5,
+        5,
+    ]
     assert weekday_profile([12, 5], [MONDAY, MONDAY + dt.timedelta(days=5)]) == pytest.approx(
-        [12 / 8.5, 1, 1, 1, 1, 5 / 8.5, 1])
+        [12 / 8.5, 1, 1, 1, 1, 5 / 8.5, 1]
+    )
 
 
 def test_trend_extrapolates() -> None:
@@ -47,20 +57,27 @@ def test_trend_extrapolates() -> None:
     assert linear_trend([10 + t for t in range(30)]) == pytest.approx((10.0, 1.0))
     hist = []
     for i in range(40):
-        hist += [HistoricOrder(area_id="A1", order_type=OrderType.INSTALL, day=MONDAY + dt.timedelta(days=i))] * (
-            10 + i)
-    fc = forecast_from_history(hist, MONDAY + dt.timedelta(days=40), 1)
+        hist += [
+            HistoricOrder(area_id="A1", order_type=OrderType.INSTALL, day=MONDAY + dt.timedelta(days=i))
+        ] * (10 + i)
+    fc = forecast_from_history(hist, MONDAY + dt.timedelta(days=40), 1, trend_cap=1.0)
     # weekday profile absorbs a little of the line; the forecast is close to 50
     assert _total(fc, MONDAY + dt.timedelta(days=40)) == pytest.approx(50, rel=0.05)
 
 
 def test_uplift_applies_inside_window_and_types_only() -> None:
     """Rainy season × 1.2 on repairs lifts repairs inside the window, not installs, not outside."""
-    hist = _history(56, dict.fromkeys(range(7), 10)) + _history(56, dict.fromkeys(range(7), 4),
-                                                                order_type=OrderType.INSTALL)
+    hist = _history(56, dict.fromkeys(range(7), 10)) + _history(
+        56, dict.fromkeys(range(7), 4), order_type=OrderType.INSTALL
+    )
     start = MONDAY + dt.timedelta(days=56)
-    rainy = Uplift(name="rainy", start=start + dt.timedelta(days=2), end=start + dt.timedelta(days=3), factor=1.2,
-                   order_types=frozenset({OrderType.REPAIR}))
+    rainy = Uplift(
+        name="rainy",
+        start=start + dt.timedelta(days=2),
+        end=start + dt.timedelta(days=3),
+        factor=1.2,
+        order_types=frozenset({OrderType.REPAIR}),
+    )
     fc = forecast_from_history(hist, start, 5, [rainy])
     by = {(c.day, c.order_type): c.orders for c in fc.cells}
     assert by[(start, OrderType.REPAIR)] == pytest.approx(10)
@@ -88,3 +105,16 @@ def test_no_history_is_an_error() -> None:
     """Forecasting from nothing is refused with the reason."""
     with pytest.raises(ValueError, match="no order history"):
         forecast_from_history([], MONDAY, 7)
+
+
+def test_runaway_trend_is_clipped_and_noted() -> None:
+    """A steep month-long rise is not extrapolated beyond +25 %, and the forecast says so."""
+    hist = []
+    for i in range(30):
+        day = MONDAY + dt.timedelta(days=i)
+        hist += [HistoricOrder(area_id="A1", order_type=OrderType.REPAIR, day=day)] * (10 + 2 * i)
+    fc = forecast_from_history(hist, MONDAY + dt.timedelta(days=60), 7)
+    level = sum(10 + 2 * i for i in range(30)) / 30
+    assert max(c.orders for c in fc.cells) <= level * 1.25 * max(weekday_profile(
+        [10.0 + 2 * i for i in range(30)], [MONDAY + dt.timedelta(days=i) for i in range(30)])) + 1e-9
+    assert any("trend clipped" in n for n in fc.notes)

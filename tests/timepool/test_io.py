@@ -1,4 +1,4 @@
-"""Observation files: minutes or timestamps, CSV or Excel; every bad cell named with row, column, value, rule."""
+"""Observation files: minutes or timestamps, CSV or Excel; each bad cell named (row, column, value, rule)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 from timepool.io import read_observations, read_rows, write_rows
 from vocabulary.errors import InputErrors
 
-HEADER = ("observation_id,date,branch_id,observer,technician_id,order_type,difficulty,area_type,"
-          "travel_min,onsite_min,paperwork_min,waiting_min,rating_pct,notes")
+HEADER = (
+    "observation_id,date,branch_id,observer,technician_id,order_type,difficulty,area_type,"
+    "travel_min,onsite_min,paperwork_min,waiting_min,rating_pct,notes"
+)
 GOOD = "OB1,2026-05-06,B1,Obs A,T-001,install,1,urban,15,60,10,2,110,"
 
 
@@ -28,8 +30,10 @@ def test_reads_minutes_file(tmp_path: Path) -> None:
 
 def test_reads_timestamps(tmp_path: Path) -> None:
     """Elements as start/end clock times on the observation date (or full date-times)."""
-    header = ("observation_id,date,branch_id,observer,technician_id,order_type,difficulty,area_type,"
-              "travel_start,travel_end,onsite_start,onsite_end,paperwork_min,rating_pct")
+    header = (
+        "observation_id,date,branch_id,observer,technician_id,order_type,difficulty,area_type,"
+        "travel_start,travel_end,onsite_start,onsite_end,paperwork_min,rating_pct"
+    )
     row = "OB1,2026-05-06,B1,Obs A,T-001,repair,2,rural,08:30,09:05,09:05,10:20,7.5,95"
     (o,) = read_observations(_write(tmp_path, header, row))
     assert (o.travel_min, o.onsite_min, o.waiting_min) == (35.0, 75.0, 0.0)
@@ -38,8 +42,10 @@ def test_reads_timestamps(tmp_path: Path) -> None:
 def test_all_errors_reported_together(tmp_path: Path) -> None:
     """Negative and zero durations, rating 0, unknown order type, end before start, empty cell:
     one error listing each with row, column, value and rule; nothing is returned."""
-    header = ("observation_id,date,branch_id,observer,technician_id,order_type,difficulty,area_type,"
-              "travel_min,onsite_start,onsite_end,paperwork_min,rating_pct")
+    header = (
+        "observation_id,date,branch_id,observer,technician_id,order_type,difficulty,area_type,"
+        "travel_min,onsite_start,onsite_end,paperwork_min,rating_pct"
+    )
     rows = [
         "OB1,2026-05-06,B1,Obs A,T-001,install,1,urban,-5,09:00,10:00,5,100",  # negative travel
         "OB2,2026-05-06,B1,Obs A,T-001,install,1,urban,5,09:00,09:00,5,100",  # zero on-site
@@ -51,12 +57,20 @@ def test_all_errors_reported_together(tmp_path: Path) -> None:
     with pytest.raises(InputErrors) as info:
         read_observations(_write(tmp_path, header, *rows))
     found = {(p.row, p.field): p for p in info.value.problems}
-    assert set(found) == {(2, "travel_min"), (3, "onsite_end"), (4, "rating_pct"), (5, "order_type"),
-                          (6, "onsite_end"), (7, "paperwork_min")}
+    assert set(found) == {
+        (2, "travel_min"),
+        (3, "onsite_end"),
+        (4, "rating_pct"),
+        (5, "order_type"),
+        (6, "onsite_end"),
+        (7, "paperwork_min"),
+    }
     assert "negative" in found[(2, "travel_min")].rule and found[(2, "travel_min")].value == -5
     assert "> 0" in found[(3, "onsite_end")].rule
     assert found[(4, "rating_pct")].value == 0 and "> 0" in found[(4, "rating_pct")].rule
-    assert found[(5, "order_type")].value == "survey" and "unknown order type" in found[(5, "order_type")].rule
+    assert (
+        found[(5, "order_type")].value == "survey" and "unknown order type" in found[(5, "order_type")].rule
+    )
     assert "end before start" in found[(6, "onsite_end")].rule
     assert "empty" in found[(7, "paperwork_min")].rule
     assert all(p.file == "obs.csv" for p in info.value.problems)

@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from timepool_factories import areas, forecast, obs
 
 from timepool.domain import Forecast, ForecastCell, Pool, PoolDay, StandardParams
 from timepool.pool import build_pool
 from timepool.quotas import daily_quotas, heads_for_minutes
 from timepool.standards import compute_standards
-from timepool_factories import areas, forecast, obs
 from vocabulary.errors import InputErrors
 from vocabulary.orders import OrderType
 from vocabulary.organisation import AreaType
@@ -23,14 +23,19 @@ START = dt.date(2026, 6, 1)
 def _table():  # type: ignore[no-untyped-def]
     """Install/1: 60 min urban and rural (no allowance); travel urban 15, rural 40; repair/1 urban 30."""
     data = [obs(f"U{i}", onsite_min=50.0, paperwork_min=10.0, travel_min=15.0) for i in range(3)]
-    data += [obs(f"R{i}", onsite_min=50.0, paperwork_min=10.0, travel_min=40.0, area_type=AreaType.RURAL)
-             for i in range(3)]
+    data += [
+        obs(f"R{i}", onsite_min=50.0, paperwork_min=10.0, travel_min=40.0, area_type=AreaType.RURAL)
+        for i in range(3)
+    ]
     data += [obs(f"P{i}", order_type=OrderType.REPAIR, onsite_min=25.0, paperwork_min=5.0) for i in range(3)]
     return compute_standards(data, StandardParams(allowance=0.0))
 
 
 def test_pool_is_orders_times_standard_plus_travel() -> None:
-    """G1 (two urban areas, 10 orders each): 20 × 60 + 20 × 15 = 1500 min; G2 (rural): 10 × (60 + 40) = 1000."""
+    """G1 (two urban areas, 10 orders each): 20 × 60 + 20 × 15 = 1500 min.
+
+    G2 (one rural area): 10 × (60 + 40) = 1000 min.
+    """
     pool = build_pool(forecast(10.0, days=1), _table(), areas())
     by = {d.region_group_id: d for d in pool.days}
     assert (by["G1"].work_min, by["G1"].travel_min, by["G1"].total_min) == pytest.approx((1200, 300, 1500))
@@ -55,8 +60,12 @@ def test_missing_cell_falls_back_and_says_so() -> None:
 
 def test_unknown_area_and_unobserved_type_are_errors() -> None:
     """Orders in an unknown area, or of a type with no observations at all, are named problems."""
-    fc = Forecast(cells=[ForecastCell(area_id="ZZ", day=START, order_type=OrderType.INSTALL, orders=1),
-                         ForecastCell(area_id="A1", day=START, order_type=OrderType.MOVE, orders=1)])
+    fc = Forecast(
+        cells=[
+            ForecastCell(area_id="ZZ", day=START, order_type=OrderType.INSTALL, orders=1),
+            ForecastCell(area_id="A1", day=START, order_type=OrderType.MOVE, orders=1),
+        ]
+    )
     with pytest.raises(InputErrors) as info:
         build_pool(fc, _table(), areas())
     assert {(p.field, p.value) for p in info.value.problems} == {("area_id", "ZZ"), ("order_type", "move")}
@@ -84,8 +93,12 @@ def test_bad_productive_minutes() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(base=st.floats(0, 50), extra=st.floats(0, 50), productive=st.integers(60, 600), floor=st.integers(0, 3))
-def test_more_forecast_orders_never_lower_the_quota(base: float, extra: float, productive: int, floor: int) -> None:
+@given(
+    base=st.floats(0, 50), extra=st.floats(0, 50), productive=st.integers(60, 600), floor=st.integers(0, 3)
+)
+def test_more_forecast_orders_never_lower_the_quota(
+    base: float, extra: float, productive: int, floor: int
+) -> None:
     """Monotone: adding orders to a forecast never lowers any group's quota on any day."""
     table = _table()
     q1 = daily_quotas(build_pool(forecast(base, days=2), table, areas()), productive, floor)
@@ -97,6 +110,17 @@ def test_more_forecast_orders_never_lower_the_quota(base: float, extra: float, p
 
 def test_daily_quotas_on_hand_built_pool() -> None:
     """The roster's entry point works on any Pool: group → date → heads."""
-    pool = Pool(days=[PoolDay(region_group_id="G9", branch_id="B1", day=START, orders=3, visits=3, work_min=400,
-                              travel_min=50)])
+    pool = Pool(
+        days=[
+            PoolDay(
+                region_group_id="G9",
+                branch_id="B1",
+                day=START,
+                orders=3,
+                visits=3,
+                work_min=400,
+                travel_min=50,
+            )
+        ]
+    )
     assert daily_quotas(pool, 420, 1) == {"G9": {START: 2}}

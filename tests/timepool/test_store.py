@@ -6,11 +6,10 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from timepool_factories import areas, forecast, seed_branch, study
 
-from factories import T0, seed_org, store_order, work_order
-from fieldcrew import records
 from fieldcrew.db import session_scope
-from fieldcrew.tables import AuditRow, ObservationRow
+from fieldcrew.tables import AuditRow
 from timepool.domain import StandardParams
 from timepool.pool import build_pool
 from timepool.quotas import branch_pool, daily_quotas, quotas_for_branch
@@ -22,9 +21,7 @@ from timepool.store import (
     save_quotas,
     save_standard_table,
 )
-from timepool_factories import areas, forecast, study
 from vocabulary.errors import NotFound
-from vocabulary.orders import OrderType
 
 START = dt.date(2026, 6, 29)
 
@@ -69,22 +66,10 @@ def test_quota_round_trip(db_url: str) -> None:
         assert load_quotas(s, "B1") == quotas and load_quotas(s, "B1", 1) == quotas
 
 
-def _seed(session) -> None:  # type: ignore[no-untyped-def]
-    seed_org(session)
-    session.add_all(ObservationRow(**records.observation_row(o)) for o in study(120, seed=4))
-    n = 0
-    for day in range(28):
-        created = T0 + dt.timedelta(days=day)
-        for k in range(6):
-            n += 1
-            store_order(session, work_order(f"WO-{n}", area_id=f"A{k % 4 + 1}", created=created,
-                                            order_type=OrderType.REPAIR if k < 4 else OrderType.INSTALL))
-
-
 def test_quotas_for_branch_from_database(db_url: str) -> None:
     """The roster's convenience call: stored observations + order history → group → date → heads."""
     with session_scope(db_url) as s:
-        _seed(s)
+        seed_branch(s)
     with session_scope(db_url) as s:
         quotas = quotas_for_branch(s, "B1", START, 7, productive_minutes_per_shift=420, min_heads=1)
         pool = branch_pool(s, "B1", START, 7)

@@ -3,6 +3,7 @@
 Revision ID: payroll_0001
 Revises: 0001_foundation
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -26,7 +27,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("version"),
     )
     with op.batch_alter_table("payroll_policies", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_payroll_policies_effective_from"), ["effective_from"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_payroll_policies_effective_from"), ["effective_from"], unique=False
+        )
     op.create_table(
         "payroll_runs",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -56,7 +59,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("payroll_payslips", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payroll_payslips_run_id"), ["run_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_payroll_payslips_technician_id"), ["technician_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_payroll_payslips_technician_id"), ["technician_id"], unique=False
+        )
 
 
 def downgrade() -> None:

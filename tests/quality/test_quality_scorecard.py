@@ -153,7 +153,8 @@ def test_rule_rejects_floor_on_wrong_side() -> None:
 
 def _month(tech: str, n: int, late: int, start: int = 0) -> list:
     return [
-        order(f"{tech}-{i}", tech=tech, created=T0 + dt.timedelta(hours=start + i), done_h=30 if i < late else 2)
+        order(f"{tech}-{i}", tech=tech, created=T0 + dt.timedelta(hours=start + i),
+              done_h=30 if i < late else 2)
         for i in range(n)
     ]
 
@@ -193,3 +194,18 @@ def test_monthly_grades_other_month_is_empty() -> None:
     """Orders of March do not grade April."""
     grades = monthly_grades(_month("t1", 10, 10), "2026-04", ["t1"])
     assert any("insufficient_data" in f for f in grades["t1"].flags)
+
+
+def test_three_callbacks_get_an_interval_and_a_flag() -> None:
+    """A technician with 3 satisfied callbacks is not graded from them: the flag carries the Wilson
+    interval [0.438503, 1] of the own value, and the grade rests on the other KPIs."""
+    orders = _month("t1", 10, 0)
+    orders += [order(f"s{i}", tech="t1", created=T0 + dt.timedelta(days=1, hours=i), done_h=2,
+                     satisfaction=5) for i in range(3)]
+    cards = technician_scorecards(orders, "2026-03")
+    card, raw = cards["t1"]
+    assert raw["overall_satisfaction"].denominator == 3
+    assert card.intervals["overall_satisfaction"] == (D("0.438503"), D("1.000000"))
+    (flag,) = [f for f in card.flags if f.startswith("small_sample: overall_satisfaction")]
+    assert "[0.438503, 1]" in flag
+    assert "overall_satisfaction" not in card.points

@@ -76,7 +76,8 @@ def test_kpis_within_bounds(orders: list, repeat_days: int) -> None:
         if r.value is not None:
             assert 0 <= r.value <= scale, name
             assert r.ci_low is not None and r.ci_high is not None
-            assert r.ci_low <= r.value + Decimal("0.001") * scale and r.value <= r.ci_high + Decimal("0.001") * scale
+            slack = Decimal("0.001") * scale
+            assert r.ci_low <= r.value + slack and r.value <= r.ci_high + slack
 
 
 @settings(max_examples=60, deadline=None)

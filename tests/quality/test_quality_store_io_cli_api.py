@@ -48,13 +48,16 @@ def seed(url: str) -> None:
     from fieldcrew import records
 
     with session_scope(url) as session:
-        session.execute(insert(_table("branches")), [{"id": "b1", "name": "B1", "province": "", "bbox": None}])
+        session.execute(insert(_table("branches")),
+                        [{"id": "b1", "name": "B1", "province": "", "bbox": None}])
         session.execute(insert(_table("districts")), [{"id": "d1", "branch_id": "b1", "name": "D1"}])
         session.execute(insert(_table("region_groups")), [
-            {"id": "g1", "branch_id": "b1", "district_id": "d1", "name": "G1", "operating_model": "urban_dense"}
+            {"id": "g1", "branch_id": "b1", "district_id": "d1", "name": "G1",
+             "operating_model": "urban_dense"}
         ])
         session.execute(insert(_table("small_areas")), [
-            {"id": "a1", "region_group_id": "g1", "name": "A1", "area_type": "urban", "lat": 30.0, "lon": 120.0}
+            {"id": "a1", "region_group_id": "g1", "name": "A1", "area_type": "urban",
+             "lat": 30.0, "lon": 120.0}
         ])
         session.execute(insert(_table("technicians")), [records.technician_row(t) for t in technicians()])
         orders = sample_orders()
@@ -115,7 +118,9 @@ def test_db_loader_matches_objects(db_url: str) -> None:
     assert len(source.data.orders) == len(sample_orders())
     from_db = monthly_grades(source.data.orders, "2026-03", technicians=source.technicians)
     direct = monthly_grades(sample_orders(), "2026-03", technicians=technicians())
-    assert {k: (g.score, g.grade) for k, g in from_db.items()} == {k: (g.score, g.grade) for k, g in direct.items()}
+    assert {k: (g.score, g.grade) for k, g in from_db.items()} == {
+        k: (g.score, g.grade) for k, g in direct.items()
+    }
 
 
 def test_store_snapshot_and_grades(db_url: str) -> None:
@@ -137,7 +142,8 @@ def test_store_snapshot_and_grades(db_url: str) -> None:
         march = service.Source(check_orders([o for o in sample_orders() if o.created >= MAR]),
                                technicians())
         report = service.warnings_report(march, "2026-03", session=session)
-    assert any(w["trigger"] and w["unit_id"] == "T-001" and w["kpi"] == "repair_timeliness" for w in report["rows"])
+    assert any(w["trigger"] and w["unit_id"] == "T-001" and w["kpi"] == "repair_timeliness"
+               for w in report["rows"])
 
 
 def test_migration_matches_models(db_url: str) -> None:
@@ -234,3 +240,26 @@ def test_api_end_to_end(api_client) -> None:
     stored = {x["technician_id"]: x for x in r.json()["rows"]}
     assert set(stored) == {"T-001", "T-002", "T-003"}
     assert Decimal(stored["T-002"]["score"]) > Decimal(stored["T-001"]["score"])
+
+
+def test_api_upload_orders_file(api_client, tmp_path: Path) -> None:
+    """Orders given directly as a file: the KPI table comes back, bad rows reported; Excel export."""
+    records = [io.order_record(o) for o in sample_orders()]
+    records[0]["satisfaction"] = 8
+    path = io.write_rows(records, tmp_path / "orders.csv")
+    c, h = api_client.client, api_client.headers
+    r = c.post("/quality/kpis/upload", params={"label": "2026-03", "kpi": "overall_satisfaction"},
+               files={"orders": ("orders.csv", path.read_bytes(), "text/csv")}, headers=h("dispatcher"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["excluded_by_rule"] == {"survey_out_of_scale": 1}
+    assert body["problems"][0]["field"] == "satisfaction" and body["problems"][0]["row"] == 2
+    r = c.post("/quality/kpis/upload", params={"label": "2026-02", "format": "xlsx"},
+               files={"orders": ("orders.csv", path.read_bytes(), "text/csv")}, headers=h("planner"))
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    r = c.post("/quality/kpis/upload", params={"label": "2026-02"},
+               files={"orders": ("orders.txt", b"x", "text/plain")}, headers=h("planner"))
+    assert r.status_code == 400
+    r = c.post("/quality/kpis/upload", params={"label": "2026-02"},
+               files={"orders": ("orders.csv", path.read_bytes(), "text/csv")}, headers=h("technician"))
+    assert r.status_code == 403

@@ -67,7 +67,8 @@ def test_unknown_technician() -> None:
 def test_survey_answer_outside_scale_drops_only_that_answer() -> None:
     """Satisfaction 7 on a 1–5 scale: reported; the order still counts for timeliness but is left
     out of overall satisfaction, and the KPI cell says so."""
-    result = validate_records([rec("a"), rec("b", satisfaction="7"), rec("c", contact_timely="maybe")], {"t1"})
+    records = [rec("a"), rec("b", satisfaction="7"), rec("c", contact_timely="maybe")]
+    result = validate_records(records, {"t1"})
     assert sorted(rules_of(result)) == ["survey_out_of_scale", "survey_out_of_scale"]
     assert len(result.orders) == 3
     rows = {r.kpi: r for r in kpi_table(result, UnitKind.TECHNICIAN, "month", ["2026-03"])}
@@ -118,13 +119,15 @@ def test_missing_deadline_uses_service_deadline() -> None:
 
 def test_completed_without_completion_time() -> None:
     """Status completed without any event time cannot be placed in a period: reported."""
-    result = validate_records([rec("a", status="completed", dispatched_at="", started_at="", completed_at="")])
+    bare = rec("a", status="completed", dispatched_at="", started_at="", completed_at="")
+    result = validate_records([bare])
     assert rules_of(result) == ["required"] and not result.orders
 
 
 def test_event_list_records() -> None:
     """Database-style records with an event list are checked the same way."""
-    events = [{"status": "dispatched", "at": "2026-03-02 08:10"}, {"status": "completed", "at": "2026-03-02 09:00"}]
+    events = [{"status": "dispatched", "at": "2026-03-02 08:10"},
+              {"status": "completed", "at": "2026-03-02 09:00"}]
     result = validate_records([rec("a", events=events)])
     assert rules_of(result) == ["impossible_timestamps"]  # dispatched → completed skips "started"
 
@@ -146,3 +149,10 @@ def test_region_group_table_needs_staff() -> None:
                      technicians=[technician("t1")], names=["repair_timeliness"])
     assert {r.unit_id: r.denominator for r in rows} == {"b1": 1, "(unknown technician)": 1}
     assert rows[0].value == Decimal(1)
+
+
+def test_status_disagreeing_with_event_times() -> None:
+    """Status 'started' with a completion time is reported, not silently taken as completed."""
+    result = validate_records([rec("a", status="started")])
+    assert rules_of(result) == ["invalid_order"] and not result.orders
+    assert result.problems[0].field == "status"

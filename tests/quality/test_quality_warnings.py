@@ -64,8 +64,9 @@ def test_trigger_from_stored_previous_month() -> None:
 
 def test_two_month_triggers_grey_previous_is_not_a_miss() -> None:
     """A grey (unjudgeable) previous month does not count as a miss."""
-    this = kpi_table(repairs(MAR, 10, 2), UnitKind.TECHNICIAN, "month", ["2026-03"], names=["repair_timeliness"])
-    last = kpi_table(repairs(FEB, 2, 2), UnitKind.TECHNICIAN, "month", ["2026-02"], names=["repair_timeliness"])
+    names = ["repair_timeliness"]
+    this = kpi_table(repairs(MAR, 10, 2), UnitKind.TECHNICIAN, "month", ["2026-03"], names=names)
+    last = kpi_table(repairs(FEB, 2, 2), UnitKind.TECHNICIAN, "month", ["2026-02"], names=names)
     assert two_month_triggers(this, last) == []
     assert len(light_warnings(this)) == 1
 

@@ -1,0 +1,101 @@
+"""Bulk data: CSV/Excel import and export of technicians, areas, orders and observations.
+
+- ``GET /data/{kind}/export?format=csv|xlsx``: download every stored row of ``kind`` (the file is
+  also the template for a branch's own data).
+- ``POST /data/{kind}/import`` (multipart field ``file``, ``.csv`` or ``.xlsx``): check every cell
+  and reference, then upsert; on any problem the answer is ``422 application/problem+json`` listing
+  **every** bad cell (``file``, ``row``, ``field`` = column, ``value``, ``rule``) and nothing is
+  written. The import is recorded in the audit log.
+- ``GET /data/kinds``: the kinds, their columns and who may import/export them.
+
+Who may do what (admin always may): technicians — HR imports, HR and dispatchers export (the file
+holds contact data); areas — planners import, planners/dispatchers/HR export; orders — dispatchers
+import, dispatchers and planners export; observations (work study) — planners.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the endpoint annotations at runtime.
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import Response
+
+from api.deps import DbSession, require_roles
+from fieldcrew import audit
+from fieldcrew import io as data_io
+from fieldcrew.auth import AuthUser
+
+router = APIRouter(prefix="/data", tags=["import / export"])
+
+#: kind → (roles that may import, roles that may export); admin is always allowed.
+ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "technicians": (("hr",), ("hr", "dispatcher")),
+    "areas": (("planner",), ("planner", "dispatcher", "hr")),
+    "orders": (("dispatcher",), ("dispatcher", "planner")),
+    "observations": (("planner",), ("planner",)),
+}
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+ExportFormat = Literal["csv", "xlsx"]
+
+
+@router.get("/kinds", summary="Importable kinds, their columns and roles")
+def kinds(_: Annotated[AuthUser, Depends(require_roles("dispatcher", "hr", "planner"))]) -> list[dict[str, Any]]:
+    """Every kind with its file columns (in order) and the roles allowed to import and export it."""
+    return [
+        {"kind": kind, "columns": data_io.columns(kind),
+         "required": [c.name for c in data_io.SCHEMAS[kind] if c.required],
+         "import_roles": ["admin", *ROLES[kind][0]], "export_roles": ["admin", *ROLES[kind][1]]}
+        for kind in data_io.KINDS
+    ]
+
+
+def _export_endpoint(kind: str) -> Callable[..., Response]:
+    def export(
+        session: DbSession,
+        _: Annotated[AuthUser, Depends(require_roles(*ROLES[kind][1]))],
+        format: Annotated[ExportFormat, Query(description="csv or xlsx")] = "csv",  # noqa: A002
+    ) -> Response:
+        content = data_io.export_bytes(session, kind, format)
+        return Response(
+            content,
+            media_type=MEDIA_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{kind}.{format}"'},
+        )
+
+    export.__name__ = f"export_{kind}"
+    export.__doc__ = f"Download every stored {kind} row as CSV or Excel (an import template)."
+    return export
+
+
+def _import_endpoint(kind: str) -> Callable[..., dict[str, Any]]:
+    def import_(
+        session: DbSession,
+        user: Annotated[AuthUser, Depends(require_roles(*ROLES[kind][0]))],
+        file: Annotated[UploadFile, File(description=".csv or .xlsx file with the export's columns")],
+    ) -> dict[str, Any]:
+        name = file.filename or f"{kind}.csv"
+        data = file.file.read()
+        result = data_io.import_file(session, kind, data, name=name)
+        audit.record(session, user, "import", kind, name, None, result.as_dict())
+        return result.as_dict()
+
+    import_.__name__ = f"import_{kind}"
+    import_.__doc__ = (
+        f"Import {kind} from CSV or Excel: every bad cell is reported (422 problem+json) and nothing "
+        "is written unless the whole file is valid; known ids are updated, new ids inserted."
+    )
+    return import_
+
+
+for _kind in data_io.KINDS:
+    router.add_api_route(f"/{_kind}/export", _export_endpoint(_kind), methods=["GET"],
+                         summary=f"Export {_kind}", response_class=Response,
+                         responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})
+    router.add_api_route(f"/{_kind}/import", _import_endpoint(_kind), methods=["POST"],
+                         summary=f"Import {_kind}")

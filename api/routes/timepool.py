@@ -1,0 +1,358 @@
+"""Work-hour pool routes (planner role): standards, quotas, headcount, what-if, Erlang sizing.
+
+Thin: each route validates its body with the pool's own models and calls :mod:`timepool`.
+Standards can come from observations in the body, from an uploaded CSV/Excel file, or from the
+stored ``observations`` of a branch; saving creates a new immutable version. Quotas can be
+computed synchronously or as a job (202 + ``Location: /jobs/{id}``). Row results are JSON, or
+CSV/Excel with ``?format=csv|xlsx``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from api.deps import DbSession, job_accepted, require_roles
+from fieldcrew.auth import AuthUser
+from timepool import io as tio
+from timepool import quotas as tq
+from timepool import store
+from timepool.domain import (
+    AllowanceConvention,
+    Observation,
+    OutlierRule,
+    OverflowRates,
+    Scenario,
+    ShrinkagePolicy,
+    StandardParams,
+    StandardTable,
+    Uplift,
+)
+from timepool.erlang import SizingError, size_erlang_a, size_erlang_c
+from timepool.headcount import headcount
+from timepool.standards import aggregate_province, standards_by_branch
+from timepool.whatif import what_if
+from vocabulary.errors import FieldcrewError
+
+router = APIRouter(prefix="/timepool", tags=["work-hour pool"])
+
+Planner = Annotated[AuthUser, Depends(require_roles("planner"))]
+Format = Literal["json", "csv", "xlsx"]
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class Unprocessable(FieldcrewError):
+    """Parameters the pool cannot work with (422)."""
+
+    status_code = 422
+    title = "Unprocessable parameters"
+
+
+def _rows_out(payload: dict[str, Any], rows: list[dict[str, Any]], fmt: Format, name: str) -> Response:
+    if fmt == "json":
+        return JSONResponse(payload | {"rows": rows})
+    with tempfile.TemporaryDirectory() as tmp:
+        body = tio.write_rows(Path(tmp) / f"{name}.{fmt}", rows).read_bytes()
+    return Response(
+        body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    )
+
+
+def _table_view(tab: StandardTable, version: int | None = None, include_ids: bool = False) -> dict[str, Any]:
+    data = tab.model_dump(mode="json", exclude={"set_aside", "observation_ids"})
+    data["set_aside"] = [a.model_dump(mode="json") for a in tab.set_aside_rows()]
+    if include_ids:
+        data["observation_ids"] = list(tab.observation_ids)
+    data["saved_version"] = version
+    return data
+
+
+# --- standards ------------------------------------------------------------------------------------
+
+
+class StandardsRequest(BaseModel):
+    """Observations inline, or ``branch_id`` to use the stored ones (all branches when both are empty)."""
+
+    observations: list[Observation] | None = None
+    branch_id: str | None = None
+    params: StandardParams = Field(default_factory=StandardParams)
+    province: str | None = Field(default=None, description="also aggregate branches into this province")
+    save: bool = False
+    note: str = ""
+
+
+def _compute_tables(
+    observations: list[Observation], params: StandardParams, province: str | None
+) -> list[StandardTable]:
+    if not observations:
+        raise Unprocessable("no observations to compute standards from")
+    tables = list(standards_by_branch(observations, params).values())
+    if province:
+        tables.append(aggregate_province(tables, province))
+    return tables
+
+
+def _save(session: Any, tables: list[StandardTable], user: AuthUser, note: str, save: bool) -> dict[str, Any]:
+    versions = (
+        {t.scope: store.save_standard_table(session, t, user.username, note).version for t in tables}
+        if save
+        else {}
+    )
+    return {"tables": [_table_view(t, versions.get(t.scope)) for t in tables]}
+
+
+@router.post("/standards")
+def post_standards(body: StandardsRequest, session: DbSession, user: Planner) -> dict[str, Any]:
+    """Standard-hour tables per branch (and province) from given or stored observations."""
+    if body.observations is not None:
+        obs = body.observations
+    else:
+        obs = tq.load_observations(session, body.branch_id)
+    try:
+        tables = _compute_tables(obs, body.params, body.province)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
+    return _save(session, tables, user, body.note, body.save)
+
+
+@router.post("/standards/upload")
+async def upload_standards(
+    session: DbSession,
+    user: Planner,
+    file: Annotated[UploadFile, File(description="observations CSV or Excel")],
+    allowance: Annotated[float, Query(ge=0, lt=1)] = 0.15,
+    convention: AllowanceConvention = AllowanceConvention.ON_NORMAL_TIME,
+    outlier_rule: OutlierRule = OutlierRule.MAD,
+    province: str | None = None,
+    save: bool = False,
+) -> dict[str, Any]:
+    """Standards from an uploaded observations file (all-errors validation: 422 with every problem)."""
+    suffix = Path(file.filename or "obs.csv").suffix or ".csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{Path(file.filename or 'observations').stem}{suffix}"
+        path.write_bytes(await file.read())
+        obs = tio.read_observations(path)
+    params = StandardParams(allowance=allowance, convention=convention, outlier_rule=outlier_rule)
+    return _save(session, _compute_tables(obs, params, province), user, f"upload {file.filename}", save)
+
+
+@router.get("/standards")
+def list_standards(session: DbSession, _: Planner, scope: str | None = None) -> list[dict[str, Any]]:
+    """Stored standard versions, newest first."""
+    return store.list_standard_versions(session, scope)
+
+
+@router.get("/standards/{scope}")
+def get_standards(
+    session: DbSession, _: Planner, scope: str, version: int | None = None, include_ids: bool = False
+) -> dict[str, Any]:
+    """A stored standard table (latest version unless ``version``), with its provenance."""
+    tab = store.load_standard_table(session, scope, version)
+    return _table_view(tab, version, include_ids)
+
+
+# --- quotas, headcount, what-if -------------------------------------------------------------------
+
+
+class BranchRequest(BaseModel):
+    """Which branch and period, and the knobs shared by quotas, headcount and what-if."""
+
+    branch_id: str
+    start: dt.date
+    days: int = Field(default=7, ge=1, le=366)
+    productive_minutes_per_shift: int = Field(default=420, ge=1, le=24 * 60)
+    min_heads: int = Field(default=1, ge=0)
+    standard_params: StandardParams = Field(default_factory=StandardParams)
+    uplifts: list[Uplift] = Field(default_factory=list)
+    remote_resolution_share: float = Field(default=0.0, ge=0, lt=1)
+
+
+class QuotaRequest(BranchRequest):
+    save: bool = False
+
+
+def _pool(session: Any, body: BranchRequest) -> Any:
+    try:
+        return tq.branch_pool(
+            session,
+            body.branch_id,
+            body.start,
+            body.days,
+            body.standard_params,
+            body.uplifts,
+            body.remote_resolution_share,
+        )
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
+
+
+@router.post("/quotas")
+def post_quotas(body: QuotaRequest, session: DbSession, user: Planner, format: Format = "json") -> Response:
+    """Daily staffing quota per region group (heads) from the stored observations and order history."""
+    pool = _pool(session, body)
+    quotas = tq.daily_quotas(pool, body.productive_minutes_per_shift, body.min_heads)
+    version = None
+    if body.save:
+        version = store.save_quotas(
+            session,
+            body.branch_id,
+            pool,
+            quotas,
+            body.productive_minutes_per_shift,
+            user.username,
+            body.model_dump(mode="json", exclude={"save"}),
+        ).version
+    rows = [
+        {
+            "region_group_id": d.region_group_id,
+            "day": d.day.isoformat(),
+            "orders": round(d.orders, 3),
+            "visits": round(d.visits, 3),
+            "pool_min": round(d.total_min, 1),
+            "heads": quotas[d.region_group_id][d.day],
+        }
+        for d in pool.days
+    ]
+    return _rows_out(
+        {
+            "branch_id": body.branch_id,
+            "saved_version": version,
+            "notes": pool.notes,
+            "standards_sha256": pool.standards_sha256,
+        },
+        rows,
+        format,
+        f"quotas-{body.branch_id}",
+    )
+
+
+@router.post("/quotas/jobs", status_code=202)
+def post_quota_job(body: QuotaRequest, session: DbSession, user: Planner) -> JSONResponse:
+    """The same as ``POST /timepool/quotas`` as a background job (202, poll ``/jobs/{id}``)."""
+    from fieldcrew.jobs import submit_job
+
+    params = body.model_dump(mode="json") | {"actor": user.username}
+    return job_accepted(
+        submit_job(session, "timepool.quotas", "timepool.jobs:quota_job", params, user.username)
+    )
+
+
+@router.get("/quotas/{branch_id}")
+def get_quotas(branch_id: str, session: DbSession, _: Planner, version: int | None = None) -> dict[str, Any]:
+    """Stored quotas of a branch: group → date → heads."""
+    quotas = store.load_quotas(session, branch_id, version)
+    return {
+        "branch_id": branch_id,
+        "quotas": {g: {d.isoformat(): h for d, h in sorted(days.items())} for g, days in quotas.items()},
+    }
+
+
+class HeadcountRequest(BranchRequest):
+    days: int = Field(default=28, ge=1, le=366)
+    min_heads: int = Field(default=0, ge=0)
+    policy: ShrinkagePolicy = Field(default_factory=ShrinkagePolicy)
+    rates: OverflowRates = Field(default_factory=OverflowRates)
+
+
+@router.post("/headcount")
+def post_headcount(
+    body: HeadcountRequest, session: DbSession, _: Planner, format: Format = "json"
+) -> Response:
+    """FTE and heads per group and branch, the overflow hours and their cost (fen)."""
+    pool = _pool(session, body)
+    employed = tq.load_employed(session, body.branch_id, body.start)
+    hc = headcount(pool, body.productive_minutes_per_shift, body.policy, employed, body.rates, body.min_heads)
+    return _rows_out(
+        {"start": hc.start.isoformat(), "days": hc.days},
+        tio.model_rows(hc.rows),
+        format,
+        f"headcount-{body.branch_id}",
+    )
+
+
+class WhatIfRequest(HeadcountRequest):
+    scenario: Scenario
+
+
+@router.post("/whatif")
+def post_whatif(body: WhatIfRequest, session: DbSession, _: Planner, format: Format = "json") -> Response:
+    """Technicians per group and branch: baseline vs. scenario (uplifts, rest days per week)."""
+    from timepool.forecast import forecast_from_history
+
+    areas = tq.load_areas(session, body.branch_id)
+    if not areas:
+        raise Unprocessable(f"branch {body.branch_id!r} has no small areas")
+    table = tq.branch_standards(session, body.branch_id, body.standard_params)
+    history = tq.load_order_history(session, [a.area_id for a in areas], body.start)
+    try:
+        fc = forecast_from_history(history, body.start, body.days, body.uplifts)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
+    rows = what_if(
+        fc,
+        table,
+        areas,
+        body.scenario,
+        body.productive_minutes_per_shift,
+        body.policy,
+        tq.load_employed(session, body.branch_id, body.start),
+        body.min_heads,
+        body.remote_resolution_share,
+        body.rates,
+    )
+    return _rows_out(
+        {"scenario": body.scenario.name}, tio.model_rows(rows), format, f"whatif-{body.branch_id}"
+    )
+
+
+# --- sizing ---------------------------------------------------------------------------------------
+
+
+class ErlangRequest(BaseModel):
+    arrivals: float = Field(gt=0)
+    interval_minutes: float = Field(gt=0)
+    handle_minutes: float = Field(gt=0)
+    target_service_level: float = Field(gt=0, lt=1)
+    target_minutes: float = Field(ge=0)
+    max_occupancy: float = Field(default=1.0, gt=0, le=1)
+    shrinkage: float = Field(default=0.0, ge=0, lt=1)
+    patience_minutes: float | None = Field(default=None, gt=0, description="Erlang A only")
+
+
+@router.post("/size/{model}")
+def post_size(model: Literal["erlang-c", "erlang-a"], body: ErlangRequest, _: Planner) -> dict[str, Any]:
+    """Smallest agent count meeting the target (Erlang C, or Erlang A with patience) and positions."""
+    try:
+        if model == "erlang-c":
+            return size_erlang_c(
+                body.arrivals,
+                body.interval_minutes,
+                body.handle_minutes,
+                body.target_service_level,
+                body.target_minutes,
+                body.max_occupancy,
+                body.shrinkage,
+            ).as_dict()
+        if body.patience_minutes is None:
+            raise Unprocessable("erlang-a needs patience_minutes")
+        return size_erlang_a(
+            body.arrivals,
+            body.interval_minutes,
+            body.handle_minutes,
+            body.patience_minutes,
+            body.target_service_level,
+            body.target_minutes,
+            body.max_occupancy,
+            body.shrinkage,
+        ).as_dict()
+    except SizingError as exc:
+        raise Unprocessable(str(exc)) from exc

@@ -1,0 +1,134 @@
+"""Payroll as a background job, and the month's inputs read from the platform's database.
+
+``run_month_job(params, ctx)`` is the job target ``payroll.jobs:run_month_job`` the API submits.
+Params: ``month`` (``YYYY-MM``), ``actor``, and either ``input_dir`` (HR's files, see
+:mod:`payroll.io`) or nothing (the database: technicians, completed work orders and their outcomes,
+quality grades from :func:`quality.scorecard.monthly_grades`); the policy is ``policy_file`` (TOML or
+YAML) or, by default, the stored policy versions (``payroll_policies``). Bad input fails the job with
+every problem listed; no run is created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from payroll.compute import assert_no_float, compute_month, payslips_json
+from payroll.domain import PayInputs, PayOrder, PayTechnician, QualityRecord
+from payroll.errors import NoPolicyInForce
+from payroll.io import load_inputs
+from payroll.policy import PayPolicy, load_policies, policy_for_month
+from payroll.store import input_digest, save_run, stored_policies
+from payroll.validate import check_payslips
+from vocabulary.calendar import month_bounds
+from vocabulary.errors import Problem
+from vocabulary.orders import OrderStatus
+
+#: How far before the month an order may have been created and still be completed in it.
+LOOKBACK_DAYS = 62
+
+
+def inputs_from_db(session: Session, month: str, policy: PayPolicy) -> PayInputs:
+    """The month's pay inputs from the platform tables.
+
+    Technicians employed in the month; their work orders completed in the month (completion time =
+    the last ``completed`` status event); quality grades from the quality instrument (falling back to
+    the policy's default grade when it is not installed). There is no attendance table yet, so a
+    database run pays no overtime hours and assumes no leave (use ``input_dir`` for those).
+    """
+    from fieldcrew.records import read_orders, read_technicians
+
+    first, last = month_bounds(month)
+    start = dt.datetime.combine(first - dt.timedelta(days=LOOKBACK_DAYS), dt.time())
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+    staff = [
+        t
+        for t in read_technicians(session)
+        if t.start_date <= last and (t.end_date is None or t.end_date >= first)
+    ]
+    technicians = tuple(PayTechnician(t.id, t.post_grade, t.start_date, t.end_date) for t in staff)
+    known = {t.id for t in technicians}
+    work_orders = read_orders(session, start, end)
+    orders = []
+    for wo in work_orders:
+        done = wo.last_time_of(OrderStatus.COMPLETED)
+        if wo.status is not OrderStatus.COMPLETED or done is None or wo.technician_id not in known:
+            continue
+        if not first <= done.date() <= last:
+            continue
+        outcome = wo.outcome
+        orders.append(
+            PayOrder(
+                wo.id,
+                wo.technician_id,
+                wo.order_type,
+                wo.difficulty,
+                done,
+                None,
+                repeat_fault_within_days=outcome.repeat_fault_within_days if outcome else None,
+                complaint=bool(outcome and outcome.complaint),
+                praise=bool(outcome and outcome.praise),
+                appointment_kept=outcome.appointment_kept if outcome else None,
+            )
+        )
+    quality: list[QualityRecord] = []
+    try:
+        from quality.scorecard import monthly_grades
+    except ImportError:  # quality instrument not installed: every technician gets the default grade
+        monthly_grades = None  # type: ignore[assignment]
+    if monthly_grades is not None and technicians:
+        grades = monthly_grades(work_orders, month, [t.id for t in technicians], technicians=staff)
+        for tech_id, scored in sorted(grades.items()):
+            if scored.grade in policy.grade_multipliers:
+                values = tuple(
+                    (k, str(v)) for k, v in sorted(scored.values.items()) if isinstance(v, Decimal)
+                )
+                quality.append(
+                    QualityRecord(tech_id, scored.grade, scored.score, values, tuple(scored.flags))
+                )
+    return PayInputs(month, technicians, tuple(orders), (), tuple(quality))
+
+
+def resolve_policy(session: Session, month: str, policy_file: str | None) -> PayPolicy:
+    """The policy in force for ``month``: from ``policy_file`` or from the stored versions."""
+    if policy_file:
+        return policy_for_month(load_policies(Path(policy_file)), month)
+    versions = stored_policies(session)
+    if not versions:
+        raise NoPolicyInForce(
+            [Problem(field="policy", rule="no pay policy is stored; upload one first", value=month)]
+        )
+    return policy_for_month(versions, month)
+
+
+def run_month(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """Compute and store one month (a new run version); return the run and its diff to the previous."""
+    month = str(params["month"])
+    actor = str(params.get("actor") or "hr")
+    policy = resolve_policy(session, month, params.get("policy_file"))
+    input_dir = params.get("input_dir")
+    inputs = (
+        load_inputs(Path(input_dir), month, policy) if input_dir else inputs_from_db(session, month, policy)
+    )
+    payslips = compute_month(inputs, policy)
+    for slip in payslips:
+        assert_no_float(slip)
+    problems = check_payslips(payslips, deduction_cap_share=policy.profile.loss_deduction_cap_share)
+    if problems:
+        raise RuntimeError("payslip self-check failed:\n" + "\n".join(problems[:20]))
+    return save_run(session, month, payslips, policy, actor, input_digest(payslips_json(payslips)))
+
+
+def run_month_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Job target ``payroll.jobs:run_month_job``: compute and store a month in one transaction."""
+    from fieldcrew.db import session_scope
+
+    ctx.progress(0.05, f"computing payroll {params.get('month')}")
+    with session_scope(ctx.database_url) as session:
+        result = run_month(session, params)
+    ctx.progress(1.0, f"stored payroll run {result['month']} version {result['version']}")
+    return result

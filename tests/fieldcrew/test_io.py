@@ -1,0 +1,395 @@
+"""CSV/Excel import and export: round trips, every bad cell reported, nothing written on error."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, insert, select
+
+from fieldcrew import demo, records
+from fieldcrew import io as data_io
+from fieldcrew.db import Base, session_scope
+from fieldcrew.demo import DemoCity, generate_city
+from fieldcrew.tables import ObservationRow, OrderEventRow, TechnicianRow, WorkOrderRow
+from vocabulary.errors import InputErrors
+
+SEED = 11
+IMPORT_ORDER = ("areas", "technicians", "observations", "orders")
+
+
+@pytest.fixture(scope="module")
+def city() -> DemoCity:
+    """The demo organisation with 2 % of the month's orders (quick)."""
+    return generate_city(SEED, scale=0.02)
+
+
+def store(url: str, city: DemoCity) -> None:
+    with session_scope(url) as session:
+        for name, rows in demo.city_rows(city).items():
+            if rows:
+                session.execute(insert(Base.metadata.tables[name]), rows)
+
+
+@pytest.fixture
+def loaded(db_url: str, city: DemoCity) -> str:
+    """A database holding the small demo city."""
+    store(db_url, city)
+    return db_url
+
+
+def export_all(url: str, fmt: data_io.Format) -> dict[str, bytes]:
+    with session_scope(url) as session:
+        return {kind: data_io.export_bytes(session, kind, fmt) for kind in data_io.KINDS}
+
+
+def import_all(url: str, files: dict[str, bytes], fmt: str) -> dict[str, data_io.ImportResult]:
+    results = {}
+    for kind in IMPORT_ORDER:
+        with session_scope(url) as session:
+            results[kind] = data_io.import_file(session, kind, files[kind], name=f"{kind}.{fmt}")
+    return results
+
+
+def counts(url: str) -> dict[str, int]:
+    with session_scope(url) as session:
+        return demo.existing_counts(session)
+
+
+def snapshot(url: str) -> tuple[list, list, list, list]:
+    with session_scope(url) as session:
+        return (records.read_areas(session), records.read_technicians(session), records.read_orders(session),
+                records.read_observations(session))
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def problems_at(exc: InputErrors) -> set[tuple[int | None, str]]:
+    return {(p.row, p.field) for p in exc.problems}
+
+
+# ------------------------------------------------------------------------------------------------
+# round trips
+
+
+def test_csv_export_imports_back_unchanged(loaded: str, city: DemoCity) -> None:
+    """export → clear → import → export gives the same bytes, and the same vocabulary objects."""
+    first = export_all(loaded, "csv")
+    before = snapshot(loaded)
+    with session_scope(loaded) as session:
+        demo.clear_domain_data(session)
+    assert sum(counts(loaded).values()) == 0
+    results = import_all(loaded, first, "csv")
+    assert results["orders"].inserted == len(city.orders)
+    assert results["technicians"].inserted == len(city.technicians)
+    assert export_all(loaded, "csv") == first
+    assert snapshot(loaded) == before
+    areas, technicians, orders, observations = before
+    assert technicians == sorted(city.technicians, key=lambda t: t.id)
+    assert {o.id: o for o in orders} == {o.id: o for o in city.orders}
+    assert len(areas) == len(city.areas) and len(observations) == len(city.observations)
+
+
+def test_xlsx_export_imports_back_unchanged(loaded: str) -> None:
+    """The Excel export imports back to the same stored objects (dates, floats, booleans survive)."""
+    files = export_all(loaded, "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(files["orders"]), read_only=True)
+    assert book.sheetnames == ["orders"]
+    before = snapshot(loaded)
+    with session_scope(loaded) as session:
+        demo.clear_domain_data(session)
+    import_all(loaded, files, "xlsx")
+    assert snapshot(loaded) == before
+
+
+def test_reimport_updates_known_ids(loaded: str) -> None:
+    """Importing a file again updates by id instead of duplicating; an edited cell is stored."""
+    rows = csv_rows(export_all(loaded, "csv")["technicians"])
+    header = rows[0]
+    rows[1][header.index("post_grade")] = "T9"
+    with session_scope(loaded) as session:
+        result = data_io.import_file(session, "technicians", csv_bytes(rows), name="t.csv")
+    assert (result.inserted, result.updated) == (0, len(rows) - 1)
+    with session_scope(loaded) as session:
+        assert session.get(TechnicianRow, rows[1][0]).post_grade == "T9"  # type: ignore[union-attr]
+
+
+def test_import_order_defaults_fill_deadline_location_and_status(loaded: str, city: DemoCity) -> None:
+    """A minimal order row (id, type, area, created) gets the area centroid, deadline by grade, status created."""
+    area = city.areas[0]
+    data = csv_bytes([["id", "order_type", "area_id", "created"], ["NEW-1", "repair", area.id, "2026-07-01 09:00"]])
+    with session_scope(loaded) as session:
+        data_io.import_file(session, "orders", data, name="new.csv")
+    with session_scope(loaded) as session:
+        row = session.get(WorkOrderRow, "NEW-1")
+        assert row is not None
+        assert (row.lat, row.lon) == (area.centroid.lat, area.centroid.lon)
+        assert row.deadline == dt.datetime(2026, 7, 2, 9, 0)  # ordinary repair: 24 h
+        assert row.status == "created" and row.customer_grade == "ordinary"
+
+
+# ------------------------------------------------------------------------------------------------
+# errors: every bad cell, nothing written
+
+
+def test_technician_errors_are_all_reported_and_nothing_is_written(loaded: str) -> None:
+    """Unknown group/area, bad enum, bad date, end before start, duplicates: all in one report."""
+    rows = csv_rows(export_all(loaded, "csv")["technicians"])
+    h = {name: i for i, name in enumerate(rows[0])}
+    body = rows[1:9]
+    for n, row in enumerate(body):
+        row[h["id"]] = f"NEW-{n}"  # valid rows would be inserts: none may appear
+    body[0][h["region_group_id"]] = "NO-SUCH-GROUP"
+    body[1][h["home_area_id"]] = "NO-SUCH-AREA"
+    body[2][h["employment"]] = "freelance"
+    body[3][h["start_date"]] = "2020-13-01"
+    body[4][h["end_date"]] = "2001-01-01"
+    body[6][h["id"]] = body[5][h["id"]]
+    body[5][h["skills"]] = "broadband;juggling"
+    body[6][h["support_team"]] = "maybe"
+    body[7][h["home_area_id"]] = body[0][h["home_area_id"]]  # T0001's area, in another group than T0008
+    body[7][h["branch_id"]] = "XX"
+    before = counts(loaded)
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "technicians", csv_bytes([rows[0], *body]), name="staff.csv")
+    assert problems_at(caught.value) == {
+        (2, "region_group_id"), (3, "home_area_id"), (4, "employment"), (5, "start_date"), (6, "end_date"),
+        (8, "id"), (7, "skills"), (8, "support_team"), (9, "home_area_id"), (9, "branch_id"),
+    }
+    assert all(p.file == "staff.csv" for p in caught.value.problems)
+    by_cell = {(p.row, p.field): p for p in caught.value.problems}
+    assert by_cell[(4, "employment")].value == "freelance"
+    assert "own_staff" in by_cell[(4, "employment")].rule
+    assert by_cell[(6, "end_date")].value == "2001-01-01"
+    assert by_cell[(8, "id")].rule == "duplicate id: already on row 7"
+    assert counts(loaded) == before
+
+
+def test_order_errors_are_all_reported_and_nothing_is_written(loaded: str) -> None:
+    """Unknown area/technician, outside the bbox, window and deadline order, bad history, bad cells."""
+    rows = csv_rows(export_all(loaded, "csv")["orders"])
+    h = {name: i for i, name in enumerate(rows[0])}
+    body = [r for r in rows[1:] if r[h["appointment_start"]] and r[h["status"]] == "completed"][:12]
+    for n, row in enumerate(body):
+        row[h["id"]] = f"NEW-{n}"
+    body[0][h["area_id"]] = "NOWHERE"
+    body[1][h["technician_id"]] = "T9999"
+    body[2][h["lat"]] = "39.9"  # Beijing: outside the Hefei branch
+    body[3][h["appointment_end"]] = body[3][h["appointment_start"]]
+    body[4][h["deadline"]] = "2026-05-01T00:00:00"
+    body[5][h["history"]] = "completed 2026-06-30T10:00:00"
+    body[6][h["customer_grade"]] = "platinum"
+    body[7][h["created"]] = "yesterday"
+    body[8][h["satisfaction"]] = "7"
+    body[9][h["status"]] = "cancelled"
+    body[10][h["lon"]] = ""
+    body[11][h["difficulty"]] = "2.5"
+    before = counts(loaded)
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "orders", csv_bytes([rows[0], *body]), name="orders.csv")
+    assert problems_at(caught.value) == {
+        (2, "area_id"), (3, "technician_id"), (4, "lat"), (4, "lon"), (5, "appointment_end"), (6, "deadline"),
+        (7, "history"), (8, "customer_grade"), (9, "created"), (10, "satisfaction"), (11, "status"),
+        (12, "lon"), (13, "difficulty"),
+    }
+    assert counts(loaded) == before
+
+
+def test_area_errors_are_all_reported(loaded: str, city: DemoCity) -> None:
+    """Centroids outside the bbox, disagreeing repeated group rows, partial bbox, bad type, duplicates."""
+    rows = csv_rows(export_all(loaded, "csv")["areas"])
+    h = {name: i for i, name in enumerate(rows[0])}
+    body = rows[1:7]
+    for n, row in enumerate(body):
+        row[h["area_id"]] = f"NEW-{n}"
+    body[0][h["lat"]] = "30.0"
+    body[1][h["region_group_name"]] = "another name"  # same group id as row 2 (groups hold 4–6 areas)
+    body[2][h["bbox_north"]] = ""
+    body[3][h["area_type"]] = "jungle"
+    body[4][h["area_id"]] = body[5][h["area_id"]]
+    assert body[0][h["region_group_id"]] == body[1][h["region_group_id"]]
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "areas", csv_bytes([rows[0], *body]), name="areas.csv")
+    assert problems_at(caught.value) == {
+        (2, "lat"), (2, "lon"), (3, "region_group_name"), (4, "bbox_north"), (5, "area_type"), (7, "area_id"),
+    }
+
+
+def test_observation_errors_are_all_reported(loaded: str) -> None:
+    """Unknown technician, out-of-range minutes and difficulty, empty required cells."""
+    rows = csv_rows(export_all(loaded, "csv")["observations"])
+    h = {name: i for i, name in enumerate(rows[0])}
+    body = rows[1:5]
+    body[0][h["technician_id"]] = "NOBODY"
+    body[1][h["onsite_min"]] = "-5"
+    body[2][h["difficulty"]] = "4"
+    body[3][h["observer"]] = ""
+    before = counts(loaded)
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "observations", csv_bytes([rows[0], *body]), name="obs.csv")
+    assert problems_at(caught.value) == {(2, "technician_id"), (3, "onsite_min"), (4, "difficulty"), (5, "observer")}
+    assert counts(loaded) == before
+
+
+def test_header_problems_missing_and_unknown_columns(loaded: str) -> None:
+    """A missing required column and an unknown column are reported on row 1."""
+    data = csv_bytes([["id", "nmae", "branch_id", "post_grade", "start_date"], ["X1", "a", "HF", "T1", "2020-01-01"]])
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "technicians", data, name="t.csv")
+    assert problems_at(caught.value) == {(1, "name"), (1, "nmae")}
+
+
+def test_xlsx_bad_cells_are_reported_like_csv(loaded: str) -> None:
+    """Bad cells of an Excel file are reported with their spreadsheet row."""
+    files = export_all(loaded, "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(files["observations"]))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=3, column=header.index("rating_pct") + 1, value="fast")
+    sheet.cell(row=5, column=header.index("date") + 1, value="2026-02-30")
+    out = io.BytesIO()
+    book.save(out)
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "observations", out.getvalue(), name="obs.xlsx")
+    assert problems_at(caught.value) == {(3, "rating_pct"), (5, "date")}
+
+
+def test_gb18030_csv_from_chinese_excel_is_read(loaded: str) -> None:
+    """A CSV saved by Excel on Chinese Windows (GB18030) imports with its Chinese names intact."""
+    rows = csv_rows(export_all(loaded, "csv")["technicians"])[:3]
+    data = "\n".join(",".join(r) for r in rows).encode("gb18030")
+    with session_scope(loaded) as session:
+        result = data_io.import_file(session, "technicians", data, name="staff.csv")
+    assert result.updated == 2
+    with session_scope(loaded) as session:
+        assert session.get(TechnicianRow, rows[1][0]).name == rows[1][1]  # type: ignore[union-attr]
+
+
+def test_unknown_kind_and_format_are_input_errors(loaded: str) -> None:
+    """Unknown kind or file type: a problem naming the rule, not a crash."""
+    with session_scope(loaded) as session:
+        with pytest.raises(InputErrors, match="technicians, areas"):
+            data_io.import_file(session, "vans", b"id\n1\n", name="x.csv")
+        with pytest.raises(InputErrors, match="csv or .xlsx"):
+            data_io.import_file(session, "technicians", b"id\n1\n", name="x.txt")
+
+
+# ------------------------------------------------------------------------------------------------
+# properties
+
+_BAD_VALUES = {
+    "id": "has space",
+    "region_group_id": "NO-GROUP",
+    "skills": "cooking",
+    "employment": "volunteer",
+    "support_team": "perhaps",
+    "start_date": "2026-02-30",
+    "end_date": "1999-01-01",
+    "branch_id": "ZZ",
+    "post_grade": "",
+    "name": "",
+}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_single_bad_cell_is_named_and_nothing_changes(loaded: str, data: st.DataObject) -> None:
+    """Whatever cell is broken, the report names exactly its row and column; the database is unchanged."""
+    rows = csv_rows(_technician_csv(loaded))
+    h = {name: i for i, name in enumerate(rows[0])}
+    n = data.draw(st.integers(1, len(rows) - 1), label="row")
+    column = data.draw(st.sampled_from(sorted(_BAD_VALUES)), label="column")
+    if column == "region_group_id" and rows[n][h["support_team"]] == "true":
+        column = "employment"
+    rows[n][h[column]] = _BAD_VALUES[column]
+    with session_scope(loaded) as session:
+        before = demo.existing_counts(session)
+        with pytest.raises(InputErrors) as caught:
+            data_io.import_file(session, "technicians", csv_bytes(rows), name="t.csv")
+        assert (n + 1, column) in problems_at(caught.value)
+        assert {p.row for p in caught.value.problems} == {n + 1}
+        assert demo.existing_counts(session) == before
+
+
+_CACHE: dict[str, bytes] = {}
+
+
+def _technician_csv(url: str) -> bytes:
+    if url not in _CACHE:
+        _CACHE[url] = export_all(url, "csv")["technicians"]
+    return _CACHE[url]
+
+
+@given(
+    value=st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)).map(lambda d: d.replace(microsecond=0)),
+        st.dates(),
+        st.booleans(),
+        st.integers(-10**9, 10**9),
+    )
+)
+def test_cells_written_to_csv_parse_back_to_the_same_value(value: object) -> None:
+    """Each scalar an export writes reads back to the same value through the matching parser."""
+    text = data_io._csv_cell(value)
+    parse = {float: data_io._float, dt.datetime: data_io._datetime, dt.date: data_io._date,
+             bool: data_io._bool, int: data_io._int}[type(value)]
+    assert parse(text) == value
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+
+
+@pytest.fixture
+def cli(loaded: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    import typer
+    from typer.testing import CliRunner
+
+    from fieldcrew import cli_data
+    from fieldcrew.settings import get_settings
+
+    monkeypatch.setenv("FIELDCREW_DATABASE_URL", loaded)
+    get_settings.cache_clear()
+    app = typer.Typer()
+    cli_data.register(app)
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, list(args))
+    get_settings.cache_clear()
+
+
+def test_cli_export_then_import_and_a_bad_file(cli: Callable[..., Any], tmp_path: Path, loaded: str) -> None:
+    """`fieldcrew export` writes the template; `fieldcrew import` reads it back; a bad file exits 1."""
+    out = tmp_path / "orders.xlsx"
+    done = cli("export", "orders", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    assert out.stat().st_size > 0
+    done = cli("import", "orders", str(out))
+    assert done.exit_code == 0, done.output
+    assert "updated" in done.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,order_type,area_id,created\nB1,teleport,NOWHERE,never\n", encoding="utf-8")
+    done = cli("import", "orders", str(bad))
+    assert done.exit_code == 1
+    assert "order_type" in done.output and "area_id" in done.output and "created" in done.output
+    with session_scope(loaded) as session:
+        assert session.get(WorkOrderRow, "B1") is None
+        assert session.scalar(select(func.count()).select_from(OrderEventRow))
+        assert session.scalar(select(func.count()).select_from(ObservationRow))
+
