@@ -112,12 +112,19 @@ def run(quick: bool = False) -> list[dict]:
     day_s = time.perf_counter() - t0
     ok = not validate_plan(state.inp, state.plan)
     planned = sum(1 for r in state.plan.routes for s in r.stops)
-    rows.append({"case": f"morning plan, {source} ({orders} orders, {len(inp.technicians)} techs)",
-                 "value": round(day_s, 2), "unit": "s", "goal": GOAL_DAY_S,
-                 "ratio_to_goal": round(day_s / GOAL_DAY_S, 3), "planned": planned,
-                 "unassigned": len(state.plan.unassigned), "valid": ok})
+    rows.append(
+        {
+            "case": f"morning plan, {source} ({orders} orders, {len(inp.technicians)} techs)",
+            "value": round(day_s, 2),
+            "unit": "s",
+            "goal": GOAL_DAY_S,
+            "ratio_to_goal": round(day_s / GOAL_DAY_S, 3),
+            "planned": planned,
+            "unassigned": len(state.plan.unassigned),
+            "valid": ok,
+        }
+    )
     noon = dt.datetime.combine(inp.day, dt.time(11, 0))
-    t_play = time.perf_counter()
     state, event_s = play_until(state, noon)
     ok = not validate_plan(state.inp, state.plan)
     done = sum(1 for o in state.inp.orders if o.status == OrderStatus.COMPLETED)

@@ -43,8 +43,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from fieldcrew import tables as t
-from fieldcrew.db import Base
+from fieldcrew import tables
+from fieldcrew.db import Base, import_table_modules
 from vocabulary.errors import Conflict
 from vocabulary.orders import (
     CustomerGrade,
@@ -766,15 +766,15 @@ def generate_city(
 
 
 #: The platform tables the demo (and the importers) fill, parents first.
-DOMAIN_TABLES: tuple[str, ...] = (
-    "branches", "districts", "region_groups", "small_areas", "technicians",
-    "work_orders", "order_events", "observations",
-)
+DOMAIN_TABLES: tuple[str, ...] = tuple(row.__tablename__ for row in (
+    tables.BranchRow, tables.DistrictRow, tables.RegionGroupRow, tables.SmallAreaRow, tables.TechnicianRow,
+    tables.WorkOrderRow, tables.OrderEventRow, tables.ObservationRow,
+))
 
 
 def _dependent_tables() -> list[Table]:
     """Every table holding domain data: the platform's and any table that references them, children first."""
-    _import_table_modules()
+    import_table_modules()
     names = set(DOMAIN_TABLES)
     changed = True
     tables = Base.metadata.sorted_tables
@@ -787,16 +787,6 @@ def _dependent_tables() -> list[Table]:
                 names.add(table.name)
                 changed = True
     return [table for table in reversed(tables) if table.name in names]
-
-
-def _import_table_modules() -> None:
-    import importlib
-
-    for module in t.TABLE_MODULES:
-        try:
-            importlib.import_module(module)
-        except ImportError:  # an instrument not built yet defines no tables
-            continue
 
 
 def existing_counts(session: Session) -> dict[str, int]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -250,13 +250,6 @@ class PayPolicy(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    @cached_property
-    def flat_standard_minutes(self) -> dict[tuple[OrderType, int], int]:
-        """``standard_minutes`` keyed by (order type, difficulty): one lookup per order."""
-        return {
-            (ot, level): m for ot, by_level in self.standard_minutes.items() for level, m in by_level.items()
-        }
 
     @property
     def profile(self) -> JurisdictionProfile:

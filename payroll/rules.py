@@ -66,7 +66,7 @@ def fen_as_yuan(fen: int) -> Decimal:
 
 @dataclass(frozen=True)
 class MonthCalendar:
-    """The month's days as the jurisdiction classifies them (computed once per run).
+    """The month's days as the jurisdiction classifies them, and the policy's lookup tables (once per run).
 
     Lists are indexed by day of the month (index 0 unused) so the per-order work is a list lookup.
     """
@@ -79,6 +79,8 @@ class MonthCalendar:
     #: per day: the end of the ordinary working day (orders completed later may be overtime)
     ordinary_end: tuple[dt.datetime, ...]
     work_days: tuple[dt.date, ...]
+    #: the policy's standard minutes keyed by (order type, difficulty): one lookup per order
+    standard_minutes: dict[tuple[OrderType, int], int]
 
     @staticmethod
     def build(month: str, policy: PayPolicy) -> MonthCalendar:
@@ -88,7 +90,12 @@ class MonthCalendar:
         kinds = ("work", *(policy.profile.day_kind(day) for day in dates[1:]))
         ends = tuple(dt.datetime.combine(day, policy.ordinary_day_end) for day in dates)
         work_days = tuple(day for day, kind in zip(dates[1:], kinds[1:], strict=True) if kind == "work")
-        return MonthCalendar(month, first, last, dates, kinds, ends, work_days)
+        minutes = {
+            (ot, level): m
+            for ot, by_level in policy.standard_minutes.items()
+            for level, m in by_level.items()
+        }
+        return MonthCalendar(month, first, last, dates, kinds, ends, work_days, minutes)
 
     def kind(self, day: dt.date) -> str:
         """``work``, ``rest`` or ``holiday`` for a day of this month (``work`` outside it)."""
@@ -190,7 +197,7 @@ def prorate_for_days_employed_and_leave(ctx: TechMonth) -> None:
 
 def standard_minutes_done(ctx: TechMonth) -> None:
     """Standard minutes of each order: its own (from the work-hour pool), else the policy's table."""
-    table = ctx.policy.flat_standard_minutes
+    table = ctx.calendar.standard_minutes
     ctx.minutes = [
         o.standard_minutes if o.standard_minutes is not None else table[o.order_type, o.difficulty]
         for o in ctx.orders

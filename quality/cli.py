@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import AbstractContextManager, nullcontext
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from quality import io, service
 from quality.domain import KpiSettings, PeriodKind, UnitKind
 from quality.periods import month_window, previous_month, window_for
-from quality.scorecard import KPI_NAMES
+from quality.scorecard import KPI_NAMES, ScoreScheme, default_scheme
 from vocabulary.errors import FieldcrewError
 
 app = typer.Typer(no_args_is_help=True, help="Service-quality KPIs, scorecards, grades, warnings.")
@@ -80,6 +81,20 @@ def _text(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+def _scheme(shrink_m: str) -> ScoreScheme:
+    """The operator's scheme with the shrinkage strength of ``--shrink-m`` (a number or 'estimate')."""
+    base = default_scheme()
+    if shrink_m == "estimate":
+        return base.model_copy(update={"estimate_strength": True})
+    try:
+        m = Decimal(shrink_m)
+    except InvalidOperation as exc:
+        raise FieldcrewError(f"--shrink-m {shrink_m!r}: give a number >= 0 or 'estimate'") from exc
+    if m < 0:
+        raise FieldcrewError(f"--shrink-m {shrink_m!r}: give a number >= 0 or 'estimate'")
+    return base.model_copy(update={"shrinkage_strength": m})
+
+
 def _fail(exc: FieldcrewError) -> None:
     typer.echo(str(exc), err=True)
     raise typer.Exit(2)
@@ -133,6 +148,9 @@ def grades(
     month: Annotated[str, typer.Option(help="Month YYYY-MM.")],
     repeat_days: RepeatOpt = 30,
     save: Annotated[bool, typer.Option("--save", help="Store the month's snapshot and grades.")] = False,
+    shrink_m: Annotated[
+        str, typer.Option("--shrink-m", help="Shrinkage strength m (pseudo-records), or 'estimate'.")
+    ] = "10",
     orders: OrdersOpt = None,
     technicians: TechsOpt = None,
     db: DbOpt = None,
@@ -143,13 +161,14 @@ def grades(
     settings = KpiSettings(repeat_days=repeat_days)
     try:
         month_window(month)
+        scheme = _scheme(shrink_m)
         # --save needs the database even when the orders come from a file
         with _session(None if save else orders, db) as session:
             source = _source(session, orders, technicians, [month], "month")
-            report, _ = service.grades_report(source, month, settings=settings)
+            report, _ = service.grades_report(source, month, settings=settings, scheme=scheme)
             if save:
                 assert session is not None
-                report["saved"] = service.save_month(session, source, month, settings=settings)
+                report["saved"] = service.save_month(session, source, month, settings=settings, scheme=scheme)
     except FieldcrewError as exc:
         _fail(exc)
         return

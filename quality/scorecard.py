@@ -17,7 +17,8 @@ The scoring rule (operator's scheme by default, :func:`default_scheme`)
   value of the technician's group** (region group when technicians are given, otherwise all orders
   passed in) by empirical-Bayes shrinkage with ``shrinkage_strength`` m pseudo-records
   (default 10): ``v' = (n·v + m·g) / (n + m)``. With 5 callbacks the own value counts 1/3,
-  with 90 it counts 90 %. m = 0 disables it.
+  with 90 it counts 90 %. m = 0 disables it. With ``estimate_strength`` m is estimated per rate
+  KPI from the spread between the technicians (method of moments, :func:`estimate_strength`).
 - The score is quantised to 0.01 (half-up); the grade is the first band whose ``min_score`` the
   score reaches (bands sorted descending), so grades are monotone in the score.
 """
@@ -40,7 +41,7 @@ from quality.domain import (
     Part,
     ScoredGrade,
 )
-from quality.kpis import KPI_FUNCTIONS, KPI_SCALE, compute_kpis
+from quality.kpis import KPI_FUNCTIONS, KPI_SCALE, RATE_KPIS, compute_kpis
 from quality.periods import month_window
 from vocabulary.orders import WorkOrder
 from vocabulary.staff import Technician
@@ -52,6 +53,7 @@ __all__ = [
     "ScoreScheme",
     "ScoredGrade",
     "default_scheme",
+    "estimate_strength",
     "kpi_points",
     "monthly_grades",
     "score_and_grade",
@@ -138,6 +140,10 @@ class ScoreScheme(BaseModel):
         Grade bands; sorted descending by ``min_score``; the lowest must start at 0.
     shrinkage_strength:
         m of the empirical-Bayes shrinkage toward the group value in :func:`monthly_grades`.
+    estimate_strength:
+        Estimate m per rate KPI from the spread between technicians (method of moments of the
+        beta-binomial, :func:`estimate_strength`) instead of the fixed ``shrinkage_strength``,
+        which stays the fallback when fewer than 3 technicians have data.
     no_data_score:
         Score given when no KPI can be scored (flag ``insufficient_data``).
     """
@@ -148,6 +154,7 @@ class ScoreScheme(BaseModel):
     rules: dict[str, KpiRule] = Field(default_factory=_default_rules)
     bands: tuple[GradeBand, ...] = Field(default_factory=_default_bands)
     shrinkage_strength: Decimal = Field(default=Decimal(10), ge=0)
+    estimate_strength: bool = False
     no_data_score: Decimal = Field(default=Decimal(80), ge=0, le=100)
 
     @model_validator(mode="after")
@@ -278,6 +285,37 @@ def shrink(result: KpiResult, group_value: Decimal | None, strength: Decimal) ->
     return ((n * result.value + strength * group_value) / (n + strength)).quantize(_MICRO, ROUND_HALF_UP)
 
 
+#: Bounds of an estimated shrinkage strength (0: no pooling at all; 1000: all but the group value).
+STRENGTH_BOUNDS = (Decimal(0), Decimal(1000))
+
+
+def estimate_strength(counts: Sequence[tuple[Decimal, int]]) -> Decimal | None:
+    """Empirical-Bayes strength m of a rate KPI from technicians' (successes, trials).
+
+    Method of moments for the beta-binomial: with pooled rate p, N = Σ n_i and
+    S = Σ n_i (p_i − p)², the between-technician variance is
+    τ² = (S − (k − 1)·p(1 − p)) / (N − Σ n_i² / N), and a Beta prior of mean p and variance τ²
+    has strength m = p(1 − p)/τ² − 1, clipped to :data:`STRENGTH_BOUNDS` (τ² <= 0: the
+    technicians differ no more than chance, so m is the upper bound). None with fewer than 3
+    technicians with data or a pooled rate of 0 or 1 (nothing to estimate).
+    """
+    data = [(Decimal(x), Decimal(n)) for x, n in counts if n > 0]
+    if len(data) < 3:
+        return None
+    total = sum((n for _, n in data), Decimal(0))
+    p = sum((x for x, _ in data), Decimal(0)) / total
+    if p in (0, 1):
+        return None
+    spread = sum((n * (x / n - p) ** 2 for x, n in data), Decimal(0))
+    denom = total - sum((n * n for _, n in data), Decimal(0)) / total
+    tau2 = (spread - (len(data) - 1) * p * (1 - p)) / denom if denom > 0 else Decimal(0)
+    low, high = STRENGTH_BOUNDS
+    if tau2 <= 0:
+        return high.quantize(Decimal("0.01"))
+    m = p * (1 - p) / tau2 - 1
+    return min(high, max(low, m)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 def technician_scorecards(
     orders: Sequence[WorkOrder],
     month: str,
@@ -308,6 +346,14 @@ def technician_scorecards(
             acc = pooled[group_of.get(tech_id, "*")][name]
             acc[0] += result.numerator
             acc[1] += result.denominator
+    strength: dict[str, Decimal] = {name: scheme.shrinkage_strength for name in names}
+    if scheme.estimate_strength:
+        for name in names:
+            if KPI_SCALE[name] == 1000 or name in RATE_KPIS:
+                pairs = [(r[name].numerator, r[name].denominator) for r in all_results.values()]
+                est = estimate_strength(pairs)
+                if est is not None:
+                    strength[name] = est
     out: dict[str, tuple[ScoredGrade, dict[str, KpiResult]]] = {}
     for tech_id in ids:
         results = all_results.get(tech_id) or compute_kpis([], window, settings, names)
@@ -320,15 +366,15 @@ def technician_scorecards(
             group_values[name] = None
             if den:
                 group_values[name] = (KPI_SCALE[name] * num / den).quantize(_MICRO, ROUND_HALF_UP)
-            values[name] = shrink(result, group_values[name], scheme.shrinkage_strength)
+            values[name] = shrink(result, group_values[name], strength[name])
         scored = score_and_grade(values, scheme, {n: r.denominator for n, r in results.items()})
         moved = [
             f"{name} {results[name].value}→{values[name]} (n={results[name].denominator}, "
-            f"group {group_values[name]})"
+            f"group {group_values[name]}, m={strength[name]})"
             for name in scored.points if values[name] != results[name].value
         ]
         if moved:
-            notes.append(f"shrunk toward the group with m={scheme.shrinkage_strength}: " + "; ".join(moved))
+            notes.append("shrunk toward the group: " + "; ".join(moved))
         intervals = {
             name: (r.ci_low, r.ci_high) for name, r in results.items()
             if r.ci_low is not None and r.ci_high is not None

@@ -97,6 +97,17 @@ def _validation(data: ValidatedOrders) -> dict[str, Any]:
     }
 
 
+def small_sample_rule(scheme: ScoreScheme) -> str:
+    """The small-sample rule of ``scheme`` in one sentence (reported with every grade list)."""
+    m = ("m estimated per rate KPI from the spread between technicians (fallback "
+         f"{scheme.shrinkage_strength})" if scheme.estimate_strength else f"m={scheme.shrinkage_strength}")
+    return (
+        "KPIs with fewer than min_sample (default 5) records are not scored (flagged with their 95% "
+        f"Wilson interval); the others are shrunk toward the region group's value with {m} "
+        f"pseudo-records; no scoreable KPI gives the neutral score {scheme.no_data_score}"
+    )
+
+
 def grades_report(
     source: Source,
     month: str,
@@ -119,9 +130,7 @@ def grades_report(
     grades = {tech: card for tech, (card, _) in cards.items()}
     report = {
         "month": month, "scheme": scheme.name,
-        "rule": "KPIs with fewer than min_sample (default 5) records are not scored; the others are "
-                f"shrunk toward the region group's value with m={scheme.shrinkage_strength} pseudo-records; "
-                f"no scoreable KPI gives the neutral score {scheme.no_data_score}",
+        "rule": small_sample_rule(scheme),
         "rows": [grade_row(t, g) for t, g in grades.items()],
         **_validation(source.data),
     }

@@ -330,7 +330,12 @@ def _emit(
 
 @app.command("standards")
 def standards_cmd(
-    observations: Annotated[Path, typer.Argument(help="Observations CSV/Excel.")],
+    observations: Annotated[
+        Path | None, typer.Argument(help="Observations CSV/Excel (default: the stored observations).")
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="Stored observations of this branch only.")
+    ] = None,
     allowance: AllowanceOpt = 0.15,
     convention: ConventionOpt = AllowanceConvention.ON_NORMAL_TIME,
     outlier_rule: RuleOpt = OutlierRule.MAD,
@@ -353,7 +358,16 @@ def standards_cmd(
     params = _params(allowance, convention, outlier_rule)
 
     def compute() -> list[StandardTable]:
-        obs = tio.read_observations(observations)
+        if observations is not None:
+            obs = tio.read_observations(observations)
+        else:
+            from fieldcrew.db import session_scope
+            from timepool.quotas import load_observations
+
+            with session_scope(db_url) as session:
+                obs = load_observations(session, branch)
+            if not obs:
+                raise ValueError("no stored observations" + (f" for branch {branch!r}" if branch else ""))
         tables = list(standards_by_branch(obs, params).values())
         if province:
             tables.append(aggregate_province(tables, province))

@@ -45,7 +45,9 @@ ExportFormat = Literal["csv", "xlsx"]
 
 
 @router.get("/kinds", summary="Importable kinds, their columns and roles")
-def kinds(_: Annotated[AuthUser, Depends(require_roles("dispatcher", "hr", "planner"))]) -> list[dict[str, Any]]:
+def kinds(
+    _: Annotated[AuthUser, Depends(require_roles("dispatcher", "hr", "planner"))],
+) -> list[dict[str, Any]]:
     """Every kind with its file columns (in order) and the roles allowed to import and export it."""
     return [
         {"kind": kind, "columns": data_io.columns(kind),
@@ -59,7 +61,7 @@ def _export_endpoint(kind: str) -> Callable[..., Response]:
     def export(
         session: DbSession,
         _: Annotated[AuthUser, Depends(require_roles(*ROLES[kind][1]))],
-        format: Annotated[ExportFormat, Query(description="csv or xlsx")] = "csv",  # noqa: A002
+        format: Annotated[ExportFormat, Query(description="csv or xlsx")] = "csv",
     ) -> Response:
         content = data_io.export_bytes(session, kind, format)
         return Response(

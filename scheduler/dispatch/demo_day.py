@@ -23,9 +23,14 @@ DEFAULT_MINUTES: dict[OrderType, dict[int, int]] = {
 }
 
 
-def day_from_city(city: Any, day: dt.date, minutes: Mapping[OrderType, Mapping[int, int]] | None = None,
-                  on_duty: set[str] | None = None, shift: tuple[dt.time, dt.time] = (dt.time(8, 30), dt.time(17, 30)),
-                  now: dt.time = dt.time(8, 0)) -> DayInput:
+def day_from_city(
+    city: Any,
+    day: dt.date,
+    minutes: Mapping[OrderType, Mapping[int, int]] | None = None,
+    on_duty: set[str] | None = None,
+    shift: tuple[dt.time, dt.time] = (dt.time(8, 30), dt.time(17, 30)),
+    now: dt.time = dt.time(8, 0),
+) -> DayInput:
     """The morning-plan input of ``day``: its orders (created that day, or with an appointment that
     day) as open orders, and the technicians on duty (``on_duty`` ids, or the rest rotation)."""
     minutes = minutes or DEFAULT_MINUTES
@@ -50,12 +55,27 @@ def day_from_city(city: Any, day: dt.date, minutes: Mapping[OrderType, Mapping[i
         appt_day = o.appointment.start.date() if o.appointment is not None else None
         if appt_day == day or (appt_day is None and o.created.date() == day):
             base = DispatchOrder.from_work_order(o, minutes[o.order_type][o.difficulty])
-            orders.append(base.model_copy(update={"status": OrderStatus.CREATED, "technician_id": None,
-                                                  "started_at": None, "completed_at": None}))
-    return DayInput(branch_id=city.branch.id, day=day, now=dt.datetime.combine(day, now), technicians=tuple(techs),
-                    orders=tuple(orders), bbox=city.branch.bbox,
-                    areas=tuple(Area(id=a.id, region_group_id=a.region_group_id, area_type=a.area_type)
-                                for a in city.areas))
+            orders.append(
+                base.model_copy(
+                    update={
+                        "status": OrderStatus.CREATED,
+                        "technician_id": None,
+                        "started_at": None,
+                        "completed_at": None,
+                    }
+                )
+            )
+    return DayInput(
+        branch_id=city.branch.id,
+        day=day,
+        now=dt.datetime.combine(day, now),
+        technicians=tuple(techs),
+        orders=tuple(orders),
+        bbox=city.branch.bbox,
+        areas=tuple(
+            Area(id=a.id, region_group_id=a.region_group_id, area_type=a.area_type) for a in city.areas
+        ),
+    )
 
 
 def _branch_centre(city: Any) -> Any:

@@ -70,8 +70,11 @@ def plan_day(inp: DayInput, params: SolveParams | None = None, previous: DayPlan
     open_orders = ctx.open_orders()
     unassigned: dict[str, tuple[str, str]] = {}
     candidates: list[str] = []
+    ends = _fixed_ends(ctx)
     for o in open_orders:
-        if not ctx.allowed(o):
+        # an order no allowed technician could do even alone (no skills, window passed, created too
+        # late for any shift) is out before the solver sees it, with its reason
+        if not any(schedule_route(ctx, t, [o.id], ends).feasible for t in ctx.allowed(o)):
             unassigned[o.id] = diagnose(ctx, o.id)
         else:
             candidates.append(o.id)

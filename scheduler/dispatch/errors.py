@@ -9,6 +9,7 @@ __all__ = [
     "EventOutOfOrder",
     "InputErrors",
     "InvalidSolomonFile",
+    "InvalidStateFile",
     "Problem",
     "UnknownOrder",
     "UnknownTechnician",
@@ -29,6 +30,13 @@ class UnknownOrder(NotFound):
 
 class EventOutOfOrder(Conflict):
     """An event that the order life cycle or the plan's clock does not allow (plan unchanged)."""
+
+
+class InvalidStateFile(FieldcrewError):
+    """A dispatch state file that is not an input + plan pair."""
+
+    status_code = 422
+    title = "Invalid dispatch state"
 
 
 class InvalidSolomonFile(FieldcrewError):

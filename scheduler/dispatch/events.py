@@ -225,7 +225,9 @@ def apply_event(
             "technicians": tuple(techs[t.id] for t in inp.technicians),
         }
     )
-    ctx = DispatchContext(new_inp)  # validates the changed input; raises before anything is replaced
+    # validates the changed records; raises before anything is replaced
+    changed = {event.order.id} if isinstance(event, NewOrder) else {getattr(event, "order_id", "")}
+    ctx = DispatchContext(new_inp, check_orders=changed)
     plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1, previous=state.plan)
     return DispatchState(commit(new_inp, plan), plan)
 
@@ -280,7 +282,9 @@ def replan_minimal(
     for o in ctx.open_orders():
         if o.id not in planned:
             # an order that was already out and that this event did not touch keeps its reason
-            unassigned[o.id] = known[o.id] if o.id in known and o.id not in to_place else engine.diagnose(ctx, o.id)
+            unassigned[o.id] = (
+                known[o.id] if o.id in known and o.id not in to_place else engine.diagnose(ctx, o.id)
+            )
     return engine.build_plan(ctx, routes, unassigned, version=version, previous=previous)
 
 

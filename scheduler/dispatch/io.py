@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scheduler.dispatch.errors import InvalidSolomonFile
+from scheduler.dispatch.errors import InvalidSolomonFile, InvalidStateFile
 from scheduler.dispatch.solomon import SolomonCustomer, SolomonInstance
 
 if TYPE_CHECKING:
-    from scheduler.dispatch.domain import DayPlan
+    from scheduler.dispatch.domain import DayInput, DayPlan
 
 #: Columns of the day-plan export, one row per stop (unassigned orders have no technician).
 PLAN_COLUMNS: tuple[str, ...] = (
@@ -167,3 +168,26 @@ def plan_to_excel(plan: DayPlan, path: str | Path) -> Path:
     path = Path(path)
     wb.save(path)
     return path
+
+
+def state_to_json(inp: DayInput, plan: DayPlan) -> str:
+    """A dispatch state (input + plan in force) as JSON text."""
+    return json.dumps(
+        {"input": inp.model_dump(mode="json"), "plan": plan.model_dump(mode="json")},
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+def state_from_json(text: str, source: str = "<state>") -> tuple[DayInput, DayPlan]:
+    """Read a dispatch state written by :func:`state_to_json`."""
+    from scheduler.dispatch.domain import DayInput, DayPlan
+
+    try:
+        data = json.loads(text)
+        return DayInput.model_validate(data["input"]), DayPlan.model_validate(data["plan"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidStateFile(
+            f"file {source}: not a dispatch state ({exc.__class__.__name__}: {exc}); "
+            "rule: a JSON object with 'input' and 'plan'"
+        ) from None

@@ -65,13 +65,13 @@ class RouteTiming:
 class DispatchContext:
     """A validated day input, indexed for the engines (all times integer minutes after ``origin``)."""
 
-    def __init__(self, inp: DayInput) -> None:
+    def __init__(self, inp: DayInput, check_orders: set[str] | None = None) -> None:
         self.inp = inp
         self.origin = inp.origin
         self.techs: dict[str, OnDutyTechnician] = {t.id: t for t in inp.technicians}
         self.orders: dict[str, DispatchOrder] = {o.id: o for o in inp.orders}
         self.areas: dict[str, Area] = {a.id: a for a in inp.areas}
-        validate_input(inp)
+        validate_input(inp, check_orders)
         self.now = self.minutes(inp.now)
         points: list[Point] = []
         for o in inp.orders:
@@ -186,7 +186,7 @@ class DispatchContext:
         """Travel minutes among ``indices`` (vectorised; for building a group's routing model)."""
         if self._matrix is not None:
             return [[self._matrix[a][b] for b in indices] for a in indices]
-        return travel_matrix([self.points[i] for i in indices], self.inp.travel).tolist()  # type: ignore[no-any-return]
+        return travel_matrix([self.points[i] for i in indices], self.inp.travel).tolist()
 
     def tt(self, a: int, b: int) -> int:
         """Travel minutes between two place indices (computed on first use, then cached: a rolling
@@ -255,8 +255,12 @@ def schedule_route(
     return RouteTiming(stops, finish, travel_total)
 
 
-def validate_input(inp: DayInput) -> None:
-    """Check a day input eagerly; raise :class:`InputErrors` listing every problem (record, field, rule)."""
+def validate_input(inp: DayInput, only_orders: set[str] | None = None) -> None:
+    """Check a day input eagerly; raise :class:`InputErrors` listing every problem (record, field, rule).
+
+    ``only_orders`` limits the per-order checks to those orders (a rolling event changes few; the
+    rest were checked when they entered the plan).
+    """
     problems: list[Problem] = []
     areas = {a.id for a in inp.areas}
     tech_ids: set[str] = set()
@@ -288,6 +292,8 @@ def validate_input(inp: DayInput) -> None:
         if o.id in order_ids:
             problems.append(Problem("orders.id", "order ids are unique", o.id, row=i))
         order_ids.add(o.id)
+        if only_orders is not None and o.id not in only_orders:
+            continue
         if o.area_id not in areas:
             problems.append(Problem(f"{rec}: area_id", "must be a known small area", o.area_id, row=i))
         if not _inside(inp, o.location.lat, o.location.lon):

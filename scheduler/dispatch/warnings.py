@@ -39,7 +39,7 @@ def deadline_warnings(plan: DayPlan, near_min: int) -> list[PlanWarning]:
             if s.end > s.deadline:
                 late = int((s.end - s.deadline).total_seconds() // 60)
                 out.append(
-                    PlanWarning(
+                    PlanWarning.model_construct(
                         kind=WarningKind.DEADLINE_MISS,
                         order_id=s.order_id,
                         technician_id=r.technician_id,
@@ -50,7 +50,7 @@ def deadline_warnings(plan: DayPlan, near_min: int) -> list[PlanWarning]:
             elif s.deadline - s.end < dt.timedelta(minutes=near_min):
                 left = int((s.deadline - s.end).total_seconds() // 60)
                 out.append(
-                    PlanWarning(
+                    PlanWarning.model_construct(
                         kind=WarningKind.DEADLINE_NEAR,
                         order_id=s.order_id,
                         technician_id=r.technician_id,
@@ -64,7 +64,7 @@ def deadline_warnings(plan: DayPlan, near_min: int) -> list[PlanWarning]:
 def unservable_warnings(plan: DayPlan) -> list[PlanWarning]:
     """Orders that cannot be served today, with the rule and the reason."""
     return [
-        PlanWarning(
+        PlanWarning.model_construct(
             kind=WarningKind.UNSERVABLE,
             order_id=u.order_id,
             message=f"cannot be served today ({u.rule}): {u.reason}",
@@ -78,43 +78,54 @@ def first_response_warnings(
 ) -> list[PlanWarning]:
     """The first-response clock: an order must be dispatched (technician named to the customer)
     within ``limit_min`` minutes of its creation. Orders not yet dispatched by this plan are on the
-    clock; orders this plan dispatches after the limit are reported as late responses."""
+    clock; orders this plan dispatches after the limit are reported once, as late responses (the
+    next plan sees them dispatched)."""
     out: list[PlanWarning] = []
     planned = plan.assignment()
     for o in ctx.inp.orders:
-        if o.status != OrderStatus.CREATED:
+        if o.status != OrderStatus.CREATED or o.created > now:
             continue
         due = o.created + dt.timedelta(minutes=limit_min)
         if o.id in planned:
+            # dispatched by this plan: the response is sent now; only a late one is worth a line
             if now > due:
                 out.append(
-                    PlanWarning(
-                        kind=WarningKind.FIRST_RESPONSE,
-                        order_id=o.id,
-                        technician_id=planned[o.id],
-                        message=f"first response {_minutes(now - due)} min late",
-                        due_at=due,
+                    _warn(
+                        WarningKind.FIRST_RESPONSE,
+                        o.id,
+                        f"first response {_minutes(now - due)} min late",
+                        due,
+                        planned[o.id],
                     )
                 )
         elif now > due:
             out.append(
-                PlanWarning(
-                    kind=WarningKind.FIRST_RESPONSE,
-                    order_id=o.id,
-                    message=f"first response overdue by {_minutes(now - due)} min; no technician assigned",
-                    due_at=due,
+                _warn(
+                    WarningKind.FIRST_RESPONSE,
+                    o.id,
+                    f"first response overdue by {_minutes(now - due)} min; no technician assigned",
+                    due,
                 )
             )
         else:
             out.append(
-                PlanWarning(
-                    kind=WarningKind.FIRST_RESPONSE,
-                    order_id=o.id,
-                    message=f"first response due in {_minutes(due - now)} min; no technician assigned",
-                    due_at=due,
+                _warn(
+                    WarningKind.FIRST_RESPONSE,
+                    o.id,
+                    f"first response due in {_minutes(due - now)} min; no technician assigned",
+                    due,
                 )
             )
     return out
+
+
+def _warn(
+    kind: WarningKind, order_id: str, message: str, due: dt.datetime | None, technician_id: str | None = None
+) -> PlanWarning:
+    # built from already-validated values on every event: skip pydantic re-validation
+    return PlanWarning.model_construct(
+        kind=kind, order_id=order_id, technician_id=technician_id, message=message, due_at=due
+    )
 
 
 def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[PlanWarning]:
@@ -126,7 +137,7 @@ def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[P
         o = ctx.orders.get(u.order_id)
         if o is not None and o.customer_grade in (CustomerGrade.VIP, CustomerGrade.GOLD):
             out.append(
-                PlanWarning(
+                PlanWarning.model_construct(
                     kind=WarningKind.ESCALATION,
                     order_id=o.id,
                     message=f"{o.customer_grade.value} order cannot be served today: {u.reason}",
@@ -145,7 +156,7 @@ def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[P
                 and o.id not in seen
             ):
                 out.append(
-                    PlanWarning(
+                    PlanWarning.model_construct(
                         kind=WarningKind.ESCALATION,
                         order_id=o.id,
                         technician_id=r.technician_id,
@@ -161,7 +172,7 @@ def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[P
             and o.deadline < now
         ):
             out.append(
-                PlanWarning(
+                PlanWarning.model_construct(
                     kind=WarningKind.ESCALATION,
                     order_id=o.id,
                     message=f"overdue: deadline passed {_minutes(now - o.deadline)} min ago",

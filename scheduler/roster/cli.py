@@ -1,10 +1,178 @@
-"""CLI (being built)."""
+"""``fieldcrew roster ...`` and ``fieldcrew bench nrp``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from scheduler.roster.domain import RosterResult
+
+app = typer.Typer(no_args_is_help=True, help="Rest rosters (CP-SAT): solve, check, explain, export.")
 
 
-def bench_nrp() -> None:
-    """Solve a Curtois–Qu instance (being built; see issue 4)."""
-    raise typer.Exit(2)
+def _emit(payload: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        for key, value in payload.items():
+            if key not in ("assignment", "breakdown"):
+                print(f"{key}: {value}")
+
+
+def bench_nrp(
+    file: Annotated[Path, typer.Argument(help="Curtois–Qu instance file (InstanceN.txt)")],
+    seconds: Annotated[float, typer.Option("--seconds", help="time limit")] = 60.0,
+    workers: Annotated[int, typer.Option("--workers", help="CP-SAT workers")] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Solve a Curtois–Qu instance; the objective is recomputed by the solver-independent validator."""
+    from scheduler.roster.nrp import read_nrp
+    from scheduler.roster.solver import solve_nrp
+    from scheduler.roster.validate import check_nrp
+
+    inst = read_nrp(file)
+    result = solve_nrp(inst, seconds=seconds, workers=workers, seed=seed)
+    payload: dict[str, object] = {
+        "instance": inst.name,
+        "objective": result.objective,
+        "bound": result.bound,
+        "status": result.status,
+        "seconds": round(result.seconds, 3),
+        "assignment": result.assignment,
+    }
+    if result.feasible:
+        report = check_nrp(inst, result.assignment)
+        if report.violations or report.objective != result.objective:
+            raise AssertionError(
+                f"validator disagrees: objective {report.objective} vs {result.objective}, "
+                f"violations {[str(v) for v in report.violations[:5]]}")
+    _emit(payload, as_json)
+    if not result.feasible:
+        raise typer.Exit(1)
+
+
+def _load_city(seed: int) -> tuple[list, dict]:  # type: ignore[type-arg]
+    try:
+        from fieldcrew.demo import generate_city  # type: ignore[attr-defined]
+
+        city = generate_city(seed)
+        return list(city.technicians), dict(city.quotas)
+    except (ImportError, AttributeError):
+        from scheduler.roster.synthetic import synthetic_branch
+
+        return tuple(synthetic_branch(seed))  # type: ignore[return-value]
+
+
+@app.command("solve")
+def solve_cmd(
+    start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")] = "2025-03-03",
+    days: Annotated[int, typer.Option(help="length of the period")] = 28,
+    preset: Annotated[str, typer.Option(help="operating model (see `roster presets`)")] = "urban_dense",
+    seconds: Annotated[float, typer.Option()] = 10.0,
+    workers: Annotated[int, typer.Option()] = 2,
+    seed: Annotated[int, typer.Option()] = 0,
+    out: Annotated[Path | None, typer.Option(help="write the roster: .xlsx, .csv or .json")] = None,
+    heatmap: Annotated[Path | None, typer.Option(help="write a PNG heat map")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Solve a roster for the demo branch (synthetic when the demo city is not available)."""
+    from scheduler.roster import io as rio
+    from scheduler.roster.planning import build_problem
+    from scheduler.roster.solver import SolveParams, solve_roster
+    from scheduler.roster.validate import check_roster
+
+    technicians, quotas = _load_city(seed)
+    first = dt.date.fromisoformat(start)
+    quotas = {g: {d: q for d, q in per.items() if first <= d < first + dt.timedelta(days=days)}
+              for g, per in quotas.items()}
+    problem = build_problem(technicians, quotas, first, days, preset)
+    result = solve_roster(problem, SolveParams(seconds=seconds, workers=workers, seed=seed))
+    report = check_roster(problem, result.assignment, result.support_groups) if result.feasible else None
+    payload = _summary(result)
+    if report is not None:
+        payload["validator_objective"] = report.objective
+        payload["violations"] = [str(v) for v in report.violations]
+    if out is not None and result.feasible:
+        rio.write_roster(problem, result, out)
+    if heatmap is not None and result.feasible:
+        rio.heatmap_png(problem, result, heatmap)
+    _emit(payload, as_json)
+
+
+def _summary(result: RosterResult) -> dict[str, object]:
+    by_rule: dict[str, int] = {}
+    for line in result.breakdown:
+        by_rule[line.rule] = by_rule.get(line.rule, 0) + line.cost
+    return {
+        "name": result.name,
+        "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": None if result.gap() is None else round(result.gap() or 0.0, 4),
+        "seconds": round(result.seconds, 3),
+        "cost_by_rule": by_rule,
+        "assignment": result.assignment,
+    }
+
+
+@app.command("presets")
+def presets_cmd() -> None:
+    """List the operating models and their rules."""
+    from scheduler.roster.presets import load_presets
+
+    for name, p in load_presets().items():
+        print(f"{name:20s} R={p.rules.min_rest_per_7} max_consec={p.staff.max_consecutive_work} "
+              f"min_run={p.staff.min_consecutive_work}/{p.staff.min_consecutive_off} "
+              f"max_weekends={p.staff.max_weekends}  {p.description}")
+
+
+@app.command("rules")
+def rules_cmd() -> None:
+    """List the registered rules (hard or soft)."""
+    from scheduler.roster.rules import REGISTRY
+
+    for spec in REGISTRY.values():
+        sev = spec.severity.value if spec.severity else "configurable"
+        print(f"{spec.name:24s} {sev:12s} {spec.sentence}")
+
+
+@app.command("check-nrp")
+def check_nrp_cmd(
+    file: Annotated[Path, typer.Argument(help="instance file")],
+    solution: Annotated[Path, typer.Argument(help="JSON printed by `fieldcrew bench nrp --json`")],
+) -> None:
+    """Recompute the benchmark objective of a solution and list broken hard rules."""
+    from scheduler.roster.nrp import read_nrp
+    from scheduler.roster.validate import check_nrp
+
+    data = json.loads(solution.read_text())
+    report = check_nrp(read_nrp(file), data["assignment"])
+    print(json.dumps({"objective": report.objective, "violations": [str(v) for v in report.violations]}))
+    if report.violations:
+        raise typer.Exit(1)
+
+
+@app.command("diagnose")
+def diagnose_cmd(
+    start: Annotated[str, typer.Option()] = "2025-03-03",
+    days: Annotated[int, typer.Option()] = 28,
+    preset: Annotated[str, typer.Option()] = "urban_dense",
+    seconds: Annotated[float, typer.Option()] = 10.0,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Explain under-covered groups of the demo branch in plain words."""
+    from scheduler.roster.diagnose import diagnose
+    from scheduler.roster.planning import build_problem
+
+    technicians, quotas = _load_city(seed)
+    first = dt.date.fromisoformat(start)
+    quotas = {g: {d: q for d, q in per.items() if first <= d < first + dt.timedelta(days=days)}
+              for g, per in quotas.items()}
+    problem = build_problem(technicians, quotas, first, days, preset)
+    for finding in diagnose(problem, seconds=seconds):
+        print(finding.message)

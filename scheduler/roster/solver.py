@@ -14,11 +14,15 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
 from scheduler.roster.domain import Assignment, PenaltyLine, RosterProblem, RosterResult
 from scheduler.roster.model import BuiltModel, build_model
+
+if TYPE_CHECKING:
+    from scheduler.roster.nrp import NrpInstance
 
 
 @dataclass(frozen=True)
@@ -149,13 +153,13 @@ def solve(
         return RosterResult(name=problem.name, status=name, objective=None, bound=None, seconds=seconds,
                             assignment={})
     assignment, groups = extract(built, solver)
-    objective = int(round(solver.objective_value))
-    bound = int(round(solver.best_objective_bound + 1e-6 - 0.5)) if name != "OPTIMAL" else objective
-    # CP-SAT's bound is real-valued; the objective is integer, so the ceiling is valid
-    bound = max(bound, -(-int(solver.best_objective_bound * 1000) // 1000)) if name != "OPTIMAL" else objective
+    lines = breakdown(built, solver)
+    # the objective of the roster returned, term by term (what the validator recomputes)
+    objective = sum(line.cost for line in lines)
+    bound = objective if name == "OPTIMAL" else _int_bound(solver.best_objective_bound)
     return RosterResult(name=problem.name, status=name, objective=objective, bound=min(bound, objective),
                         seconds=seconds, assignment=assignment, support_groups=groups,
-                        breakdown=breakdown(built, solver),
+                        breakdown=lines,
                         info={"branches": solver.num_branches, "conflicts": solver.num_conflicts})
 
 
@@ -279,10 +283,12 @@ def solve_lns(
         share = min(1.0, share * 1.1) if proven * 2 >= len(jobs) else max(0.05, share * 0.9)
     final = _ValueReader(best)
     assignment, groups = extract(built, final)  # type: ignore[arg-type]
+    lines = breakdown(built, final)  # type: ignore[arg-type]
+    best_obj = sum(line.cost for line in lines)
     status_name = "OPTIMAL" if best_obj <= bound else "FEASIBLE"
     return RosterResult(name=problem.name, status=status_name, objective=best_obj, bound=min(bound, best_obj),
                         seconds=time.monotonic() - t0, assignment=assignment, support_groups=groups,
-                        breakdown=breakdown(built, final),  # type: ignore[arg-type]
+                        breakdown=lines,
                         info={"lns_iterations": iterations, "lns_improvements": improvements,
                               "final_share": round(share, 3)})
 
@@ -392,10 +398,10 @@ def solve_roster(
     t0 = time.monotonic()
     groups = problem.groups()
     has_support = any(e.support for e in problem.employees)
-    share = 0.4 if has_support else 1.0
+    share = 0.5 if has_support else 0.7
     # each group gets the same wall-clock budget; groups run params.workers at a time
     rounds = -(-len(groups) // params.workers)
-    per_group = max(0.2, params.seconds * share / rounds)
+    per_group = max(0.5, params.seconds * share / rounds)
 
     def one(g: str) -> RosterResult:
         sub = group_subproblem(problem, g)
@@ -405,27 +411,36 @@ def solve_roster(
 
     with ThreadPoolExecutor(max_workers=params.workers) as pool:
         parts = list(pool.map(one, groups))
-    if any(not r.feasible for r in parts) or not has_support:
+    phase = {g: r.status for g, r in zip(groups, parts, strict=True)}
+    infeasible = [g for g, r in zip(groups, parts, strict=True) if r.status in ("INFEASIBLE", "MODEL_INVALID")]
+    if infeasible:
+        # a group's hard rules clash on its own members: the support team cannot change that
+        return RosterResult(name=problem.name, status="INFEASIBLE", objective=None, bound=None,
+                            seconds=time.monotonic() - t0, assignment={},
+                            info={"groups": phase, "infeasible_groups": infeasible})
+    if not has_support and all(r.status == "OPTIMAL" for r in parts):
         merged: Assignment = {}
         for r in parts:
             merged.update(r.assignment)
-        bad = [r for r in parts if not r.feasible]
-        status = bad[0].status if bad else ("OPTIMAL" if all(r.status == "OPTIMAL" for r in parts) else "FEASIBLE")
-        feasible = not bad
         return RosterResult(
-            name=problem.name, status=status,
-            objective=sum(r.objective or 0 for r in parts) if feasible else None,
-            bound=sum(r.bound or 0 for r in parts) if feasible else None,
-            seconds=time.monotonic() - t0, assignment=merged if feasible else {},
-            breakdown=[line for r in parts for line in r.breakdown],
-            info={"groups": {g: r.status for g, r in zip(groups, parts, strict=True)}},
+            name=problem.name, status="OPTIMAL", objective=sum(r.objective or 0 for r in parts),
+            bound=sum(r.bound or 0 for r in parts), seconds=time.monotonic() - t0, assignment=merged,
+            breakdown=[line for r in parts for line in r.breakdown], info={"groups": phase},
         )
     start: Assignment = {e.id: [None] * problem.horizon for e in problem.employees}
     for r in parts:
-        start.update(r.assignment)
+        start.update(r.assignment)  # groups without a roster yet are hinted as resting
     rest = max(0.5, params.seconds - (time.monotonic() - t0))
     full = solve(problem, SolveParams(seconds=rest, workers=params.workers, seed=params.seed,
                                       relative_gap=params.relative_gap, log=params.log), start, on_solution, stop)
     full.seconds = time.monotonic() - t0
-    full.info["group_phase"] = {g: r.status for g, r in zip(groups, parts, strict=True)}
+    full.info["group_phase"] = phase
     return full
+
+
+def solve_nrp(inst: NrpInstance, seconds: float = 60.0, workers: int = 2, seed: int = 0) -> RosterResult:
+    """Solve a Curtois–Qu instance with the roster engine (CP-SAT, then our LNS)."""
+    from scheduler.roster.nrp import nrp_to_problem
+
+    problem = nrp_to_problem(inst)
+    return solve_lns(problem, SolveParams(seconds=seconds, workers=workers, seed=seed))

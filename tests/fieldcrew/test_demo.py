@@ -7,7 +7,7 @@ import statistics
 from collections import Counter, defaultdict
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -108,8 +108,11 @@ def test_deadlines_by_grade_and_appointments_for_installs(city: DemoCity) -> Non
 def test_weekday_profile_surge_week_and_vip_share(city: DemoCity) -> None:
     """Mondays carry more repairs than Sundays; the rainy-season week is a surge; VIPs are ~8 %."""
     per_day = Counter(o.created.date() for o in city.orders if o.order_type == OrderType.REPAIR)
-    mondays = [n for d, n in per_day.items() if d.weekday() == 0 and not demo.SURGE_START <= d <= demo.SURGE_END]
-    sundays = [n for d, n in per_day.items() if d.weekday() == 6 and not demo.SURGE_START <= d <= demo.SURGE_END]
+    def in_surge(day: dt.date) -> bool:
+        return demo.SURGE_START <= day <= demo.SURGE_END
+
+    mondays = [n for d, n in per_day.items() if d.weekday() == 0 and not in_surge(d)]
+    sundays = [n for d, n in per_day.items() if d.weekday() == 6 and not in_surge(d)]
     assert statistics.mean(mondays) > statistics.mean(sundays)
     surge = [n for d, n in per_day.items() if demo.SURGE_START <= d <= demo.SURGE_END]
     normal = [n for d, n in per_day.items() if not demo.SURGE_START <= d <= demo.SURGE_END]
@@ -136,7 +139,8 @@ def test_statuses_mostly_completed_with_consistent_timestamps(city: DemoCity) ->
 
 def test_outcomes_are_calibrated_to_the_reported_figures(city: DemoCity) -> None:
     """Callback rates, repeat-report rates, repair timeliness and complaints near DOMAIN.md's figures."""
-    surveyed = [o.outcome for o in city.orders if o.outcome is not None and o.outcome.satisfaction is not None]
+    surveyed = [o.outcome for o in city.orders
+                if o.outcome is not None and o.outcome.satisfaction is not None]
     assert len(surveyed) > 0.5 * len(city.orders)
 
     def rate(name: str) -> float:
@@ -146,7 +150,8 @@ def test_outcomes_are_calibrated_to_the_reported_figures(city: DemoCity) -> None
     assert rate("appointment_kept") == pytest.approx(0.7016, abs=0.04)
     assert rate("skill_satisfied") == pytest.approx(0.7248, abs=0.04)
     assert rate("attitude_satisfied") == pytest.approx(0.7603, abs=0.04)
-    repairs = [o for o in city.orders if o.order_type == OrderType.REPAIR and o.status == OrderStatus.COMPLETED]
+    repairs = [o for o in city.orders
+               if o.order_type == OrderType.REPAIR and o.status == OrderStatus.COMPLETED]
     for grade, target in ((CustomerGrade.VIP, 0.0742), (CustomerGrade.ORDINARY, 0.0815)):
         some = [o for o in repairs if o.customer_grade == grade]
         repeat = sum(1 for o in some if o.outcome and o.outcome.repeat_fault_within_days is not None)
@@ -166,8 +171,11 @@ def test_work_study_covers_every_type_difficulty_and_area_type(city: DemoCity) -
     assert len(cells) == 3 * 3 * 3 and min(cells.values()) >= 20
     techs = {t.id for t in city.technicians}
     assert all(o.technician_id in techs and o.branch_id == city.branch.id for o in city.observations)
-    mean_onsite = {d: statistics.mean(o.onsite_min for o in city.observations
-                                      if o.order_type == OrderType.INSTALL and o.difficulty == d) for d in (1, 2, 3)}
+    mean_onsite = {
+        d: statistics.mean(o.onsite_min for o in city.observations
+                           if o.order_type == OrderType.INSTALL and o.difficulty == d)
+        for d in (1, 2, 3)
+    }
     assert mean_onsite[1] < mean_onsite[2] < mean_onsite[3]
     assert 90 <= statistics.mean(o.rating_pct for o in city.observations) <= 110
 
@@ -253,3 +261,24 @@ def test_cli_demo_loads_refuses_twice_and_replaces_with_force(
         assert after == before  # the same first orders, the rest gone: replaced, not appended
     finally:
         get_settings.cache_clear()
+
+
+def test_load_demo_is_one_transaction(any_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure while writing the city (here: a duplicate observation id, the last table) leaves
+    every table empty (SQLite and PostgreSQL); a good load writes exactly the counts it reports."""
+    from sqlalchemy.exc import IntegrityError
+
+    db_url = any_db_url
+    small = generate_city(SEED, scale=0.01)
+    broken = small.model_copy(update={"observations": (*small.observations, small.observations[0])})
+    monkeypatch.setattr(demo, "generate_city", lambda seed: broken)
+    with pytest.raises(IntegrityError), session_scope(db_url) as session:
+        demo.load_demo(session, seed=1)
+    with session_scope(db_url) as session:
+        assert sum(demo.existing_counts(session).values()) == 0
+    monkeypatch.setattr(demo, "generate_city", lambda seed: small)
+    with session_scope(db_url) as session:
+        written = demo.load_demo(session, seed=1)
+    with session_scope(db_url) as session:
+        stored = demo.existing_counts(session)
+    assert {k: written[k] for k in stored} == stored

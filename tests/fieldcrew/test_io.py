@@ -88,8 +88,10 @@ def problems_at(exc: InputErrors) -> set[tuple[int | None, str]]:
 # round trips
 
 
-def test_csv_export_imports_back_unchanged(loaded: str, city: DemoCity) -> None:
-    """export → clear → import → export gives the same bytes, and the same vocabulary objects."""
+def test_csv_export_imports_back_unchanged(any_db_url: str, city: DemoCity) -> None:
+    """export → clear → import → export gives the same bytes and objects (SQLite and PostgreSQL)."""
+    loaded = any_db_url
+    store(loaded, city)
     first = export_all(loaded, "csv")
     before = snapshot(loaded)
     with session_scope(loaded) as session:
@@ -131,9 +133,10 @@ def test_reimport_updates_known_ids(loaded: str) -> None:
 
 
 def test_import_order_defaults_fill_deadline_location_and_status(loaded: str, city: DemoCity) -> None:
-    """A minimal order row (id, type, area, created) gets the area centroid, deadline by grade, status created."""
+    """A minimal order row (id, type, area, created) gets the centroid, deadline by grade, status created."""
     area = city.areas[0]
-    data = csv_bytes([["id", "order_type", "area_id", "created"], ["NEW-1", "repair", area.id, "2026-07-01 09:00"]])
+    data = csv_bytes([["id", "order_type", "area_id", "created"],
+                      ["NEW-1", "repair", area.id, "2026-07-01 09:00"]])
     with session_scope(loaded) as session:
         data_io.import_file(session, "orders", data, name="new.csv")
     with session_scope(loaded) as session:
@@ -243,13 +246,16 @@ def test_observation_errors_are_all_reported(loaded: str) -> None:
     before = counts(loaded)
     with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
         data_io.import_file(session, "observations", csv_bytes([rows[0], *body]), name="obs.csv")
-    assert problems_at(caught.value) == {(2, "technician_id"), (3, "onsite_min"), (4, "difficulty"), (5, "observer")}
+    assert problems_at(caught.value) == {
+        (2, "technician_id"), (3, "onsite_min"), (4, "difficulty"), (5, "observer"),
+    }
     assert counts(loaded) == before
 
 
 def test_header_problems_missing_and_unknown_columns(loaded: str) -> None:
     """A missing required column and an unknown column are reported on row 1."""
-    data = csv_bytes([["id", "nmae", "branch_id", "post_grade", "start_date"], ["X1", "a", "HF", "T1", "2020-01-01"]])
+    data = csv_bytes([["id", "nmae", "branch_id", "post_grade", "start_date"],
+                      ["X1", "a", "HF", "T1", "2020-01-01"]])
     with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
         data_io.import_file(session, "technicians", data, name="t.csv")
     assert problems_at(caught.value) == {(1, "name"), (1, "nmae")}
@@ -339,7 +345,9 @@ def _technician_csv(url: str) -> bytes:
 @given(
     value=st.one_of(
         st.floats(-1e6, 1e6, allow_nan=False),
-        st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)).map(lambda d: d.replace(microsecond=0)),
+        st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)).map(
+            lambda d: d.replace(microsecond=0)
+        ),
         st.dates(),
         st.booleans(),
         st.integers(-10**9, 10**9),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from payroll_factories import policy, policy_data
@@ -210,3 +211,80 @@ def test_cli_bad_input_exits_2_and_stores_no_run(example: Path, db_url: str) -> 
     assert result.exit_code == 2 and "no pay policy" in result.output
     with session_scope(db_url) as session:
         assert list_runs(session) == []
+
+
+def _to_xlsx(csv_path: Path, xlsx_path: Path, convert: dict[str, Any] | None = None) -> None:
+    """Copy a CSV into an Excel sheet, converting some columns to typed cells as HR's Excel would."""
+    import csv
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    with csv_path.open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    sheet.append(rows[0])
+    for row in rows[1:]:
+        cells: list[Any] = []
+        for name, value in zip(rows[0], row, strict=True):
+            fn = (convert or {}).get(name)
+            cells.append(fn(value) if fn and value else (value or None))
+        sheet.append(cells)
+    book.save(xlsx_path)
+
+
+def test_excel_inputs_give_the_same_payslips_as_csv(tmp_path: Path) -> None:
+    """The same tables as .xlsx (typed cells: ints, datetimes) compute to identical payslips."""
+    import datetime as dt
+
+    from payroll.compute import compute_month, payslips_json
+
+    target = tmp_path / "xlsx"
+    target.mkdir()
+    typed = {
+        "difficulty": int,
+        "worked_minutes": int,
+        "completed_at": lambda v: dt.datetime.fromisoformat(v),
+        "date": lambda v: dt.datetime.fromisoformat(v),
+        "start_date": lambda v: dt.datetime.fromisoformat(v),
+        "repair_timeliness": float,  # a KPI is not money: a numeric cell is fine
+    }
+    for name in ("technicians", "orders", "kpi", "attendance", "deductions"):
+        _to_xlsx(EXAMPLE / f"{name}.csv", target / f"{name}.xlsx", typed)
+    pol = policy_for_month(load_policies(POLICY_YAML), "2026-03")
+    from_csv = compute_month(load_inputs(EXAMPLE, "2026-03", pol), pol)
+    from_xlsx = compute_month(load_inputs(target, "2026-03", pol), pol)
+    assert payslips_json(from_xlsx) == payslips_json(from_csv)
+
+
+def test_excel_money_cell_must_not_be_a_float(tmp_path: Path) -> None:
+    target = tmp_path / "xlsx"
+    shutil.copytree(EXAMPLE, target)
+    (target / "deductions.csv").unlink()
+    _to_xlsx(EXAMPLE / "deductions.csv", target / "deductions.xlsx", {"amount": lambda v: float(v) + 0.5})
+    with pytest.raises(PayInputError) as info:
+        load_inputs(target, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field, p.value) == ("deductions.xlsx", 2, "amount", 120.5)
+    assert "float" in p.rule
+
+
+def test_payslips_export_to_csv_and_excel_without_floats(tmp_path: Path) -> None:
+    """CSV and Excel exports carry one row per line and a total row; Excel amounts are text."""
+    import openpyxl
+
+    from payroll.compute import compute_month
+    from payroll.io import payslips_csv, write_payslips_xlsx
+
+    pol = policy_for_month(load_policies(POLICY_YAML), "2026-03")
+    slips = compute_month(load_inputs(EXAMPLE, "2026-03", pol), pol)
+    text = payslips_csv(slips)
+    assert text.splitlines()[0].startswith("technician_id,month,policy_version,rule")
+    assert len(text.splitlines()) == 1 + sum(len(s.lines) + 1 for s in slips)
+    path = tmp_path / "payslips.xlsx"
+    write_payslips_xlsx(slips, path)
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet is not None
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        assert not any(isinstance(v, float) for v in row)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from quality_factories import order
 
 from quality.domain import KpiSettings
-from quality.kpis import KPI_FUNCTIONS, RATE_KPIS, repair_timeliness
+from quality.kpis import KPI_FUNCTIONS, RATE_KPIS, install_timeliness, repair_timeliness
 from quality.periods import month_window
 from quality.scorecard import KPI_NAMES, default_scheme, score_and_grade
 from vocabulary.orders import CustomerGrade, LineType, OrderType
@@ -81,16 +81,19 @@ def test_kpis_within_bounds(orders: list, repeat_days: int) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(order_lists, st.integers(0, 40 * 24 * 60), st.sampled_from([4, 12, 24]), st.floats(0.2, 1.0))
+@given(order_lists, st.integers(0, 40 * 24 * 60), st.sampled_from([4, 12, 24]), st.floats(0.2, 1.0),
+       st.sampled_from(list(OrderType)))
 def test_adding_an_on_time_order_never_lowers_timeliness(
-    orders: list, offset: int, deadline_h: int, fraction: float
+    orders: list, offset: int, deadline_h: int, fraction: float, kind: OrderType
 ) -> None:
-    """One more repair finished by its deadline inside the month never lowers repair timeliness."""
-    before = repair_timeliness(orders, MARCH, KpiSettings())
+    """One more order finished by its deadline inside the month never lowers its timeliness
+    (repair timeliness for a repair, install timeliness for an install or move)."""
+    kpi = repair_timeliness if kind == OrderType.REPAIR else install_timeliness
+    before = kpi(orders, MARCH, KpiSettings())
     created = dt.datetime(2026, 3, 1) + dt.timedelta(minutes=offset % (29 * 24 * 60))
-    extra = order("extra", created=created, deadline_h=deadline_h, respond_min=5,
+    extra = order("extra", kind, created=created, deadline_h=deadline_h, respond_min=5,
                   done_h=max(0.1, deadline_h * fraction))
-    after = repair_timeliness([*orders, extra], MARCH, KpiSettings())
+    after = kpi([*orders, extra], MARCH, KpiSettings())
     assert after.denominator == before.denominator + 1
     assert before.value is None or after.value is not None and after.value >= before.value
 

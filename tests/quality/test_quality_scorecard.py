@@ -209,3 +209,27 @@ def test_three_callbacks_get_an_interval_and_a_flag() -> None:
     (flag,) = [f for f in card.flags if f.startswith("small_sample: overall_satisfaction")]
     assert "[0.438503, 1]" in flag
     assert "overall_satisfaction" not in card.points
+
+
+def test_estimate_strength_method_of_moments() -> None:
+    """1/10, 9/10, 5/10: p = 0.5, S = 3.2, τ² = (3.2 − 2·0.25)/(30 − 10) = 0.135, m = 0.25/0.135 − 1
+    = 0.85; identical technicians give the upper bound; fewer than 3 give None."""
+    from quality.scorecard import estimate_strength
+
+    assert estimate_strength([(D(1), 10), (D(9), 10), (D(5), 10)]) == D("0.85")
+    assert estimate_strength([(D(5), 10)] * 3) == D("1000.00")
+    assert estimate_strength([(D(5), 10)] * 2) is None
+    assert estimate_strength([(D(0), 10)] * 4) is None
+
+
+def test_estimated_strength_used_in_scorecards() -> None:
+    """With estimate_strength, technicians who differ far beyond chance are barely shrunk."""
+    orders = _month("t1", 20, 0) + _month("t2", 20, 20, start=30) + _month("t3", 20, 10, start=60)
+    scheme = default_scheme().model_copy(update={"estimate_strength": True})
+    card, raw = technician_scorecards(orders, "2026-03", scheme=scheme)["t1"]
+    assert raw["repair_timeliness"].value == D(1)
+    estimated = card.values["repair_timeliness"]
+    assert estimated is not None and D("0.95") < estimated < D(1)
+    fixed, _ = technician_scorecards(orders, "2026-03")["t1"]
+    fixed_value = fixed.values["repair_timeliness"]
+    assert fixed_value is not None and estimated > fixed_value

@@ -147,15 +147,28 @@ def test_store_snapshot_and_grades(db_url: str) -> None:
 
 
 def test_migration_matches_models(db_url: str) -> None:
-    """The quality migration creates exactly the columns the ORM models declare."""
-    from sqlalchemy import create_engine, inspect
+    """The quality migration creates exactly the columns, types, indexes and constraints of the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from fieldcrew.db import Base
+
+    ours = {store.KpiSnapshotRow.__tablename__, store.GradeRow.__tablename__}
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+        if type_ == "table":
+            return name in ours
+        table = getattr(obj, "table", None)
+        return table is None or table.name in ours
 
     engine = create_engine(db_url)
     try:
-        insp = inspect(engine)
-        for model in (store.KpiSnapshotRow, store.GradeRow):
-            cols = {c["name"] for c in insp.get_columns(model.__tablename__)}
-            assert cols == set(model.__table__.columns.keys())
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include}
+            )
+            assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
 
@@ -186,6 +199,10 @@ def test_cli_from_files(tmp_path: Path) -> None:
     assert "OPEN" in ids and "A030" in ids
     res = runner.invoke(app, ["check", *files])
     assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["grades", *files, "--month", "2026-03", "--shrink-m", "estimate", "--json"])
+    assert res.exit_code == 0 and "estimated" in json.loads(res.output)["rule"]
+    res = runner.invoke(app, ["grades", *files, "--month", "2026-03", "--shrink-m", "lots"])
+    assert res.exit_code == 2 and "give a number" in res.output
     res = runner.invoke(app, ["grades", *files, "--month", "2026-13"])
     assert res.exit_code == 2 and "YYYY-MM" in res.output
 

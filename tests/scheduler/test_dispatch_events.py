@@ -29,8 +29,12 @@ FAST = SolveParams(time_limit_s=0.3)
 
 def day() -> DayInput:
     techs = [make_tech("T1", home="A1"), make_tech("T2", home="A2", x_km=2.0)]
-    orders = [make_order("O1", x_km=0.5), make_order("O2", x_km=1.0), make_order("O3", area="A2", x_km=2.5),
-              make_order("O4", area="A2", x_km=3.0)]
+    orders = [
+        make_order("O1", x_km=0.5),
+        make_order("O2", x_km=1.0),
+        make_order("O3", area="A2", x_km=2.5),
+        make_order("O4", area="A2", x_km=3.0),
+    ]
     return make_input(techs, orders, bbox=(30.4, 114.1, 30.7, 114.5))
 
 
@@ -164,10 +168,15 @@ def test_reoptimise_keeps_started_work(state: DispatchState) -> None:
 
 def test_started_by_technician_without_skill_is_rejected(state: DispatchState) -> None:
     """Starting an order needing a skill the technician lacks is refused, naming the order."""
-    s1 = step(state, NewOrder(at=at("08:05"), order=make_order(
-        "F1", skills={Skill.BROADBAND}, x_km=0.2)))
-    inp = s1.inp.model_copy(update={"technicians": (s1.inp.technicians[0].model_copy(
-        update={"skills": frozenset({Skill.IPTV})}), *s1.inp.technicians[1:])})
+    s1 = step(state, NewOrder(at=at("08:05"), order=make_order("F1", skills={Skill.BROADBAND}, x_km=0.2)))
+    inp = s1.inp.model_copy(
+        update={
+            "technicians": (
+                s1.inp.technicians[0].model_copy(update={"skills": frozenset({Skill.IPTV})}),
+                *s1.inp.technicians[1:],
+            )
+        }
+    )
     odd = DispatchState(inp, s1.plan)
     with pytest.raises(InputErrors, match="order F1"):
         apply_event(odd, OrderStarted(at=at("08:06"), order_id="F1", technician_id="T1"))

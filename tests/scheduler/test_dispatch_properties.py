@@ -38,17 +38,32 @@ def days(draw: st.DrawFn) -> DayInput:
     techs = []
     for i in range(n_tech):
         skills = {Skill.BROADBAND} | set(draw(st.lists(st.sampled_from(SKILLS), max_size=2)))
-        techs.append(make_tech(f"T{i}", home=draw(st.sampled_from(["A1", "A2"])), skills=skills,
-                               x_km=draw(st.floats(0, 4)), end=draw(st.sampled_from(["12:00", "17:00"]))))
+        techs.append(
+            make_tech(
+                f"T{i}",
+                home=draw(st.sampled_from(["A1", "A2"])),
+                skills=skills,
+                x_km=draw(st.floats(0, 4)),
+                end=draw(st.sampled_from(["12:00", "17:00"])),
+            )
+        )
     have = set().union(*(t.skills for t in techs))
     orders = []
     for i in range(draw(st.integers(0, 7))):
         window = draw(st.sampled_from([None, ("09:00", "11:00"), ("13:00", "15:00")]))
-        orders.append(make_order(
-            f"O{i}", area=draw(st.sampled_from(["A1", "A2"])), x_km=draw(st.floats(0, 5)),
-            y_km=draw(st.floats(0, 3)), duration=draw(st.integers(20, 150)),
-            grade=draw(st.sampled_from(list(CustomerGrade))), window=window,
-            skills={draw(st.sampled_from(sorted(have)))}, deadline=draw(st.sampled_from(["10:00", "18:00"]))))
+        orders.append(
+            make_order(
+                f"O{i}",
+                area=draw(st.sampled_from(["A1", "A2"])),
+                x_km=draw(st.floats(0, 5)),
+                y_km=draw(st.floats(0, 3)),
+                duration=draw(st.integers(20, 150)),
+                grade=draw(st.sampled_from(list(CustomerGrade))),
+                window=window,
+                skills={draw(st.sampled_from(sorted(have)))},
+                deadline=draw(st.sampled_from(["10:00", "18:00"])),
+            )
+        )
     return make_input(techs, orders)
 
 
@@ -62,7 +77,9 @@ def _next_event(draw: st.DrawFn, s: DispatchState, k: int) -> object:
             busy = any(x.status == StopStatus.STARTED for x in r.stops)
             nxt = next((x for x in r.stops if x.status == StopStatus.PLANNED), None)
             if nxt is not None and not busy:
-                return OrderStarted(at=max(now, nxt.start), order_id=nxt.order_id, technician_id=r.technician_id)
+                return OrderStarted(
+                    at=max(now, nxt.start), order_id=nxt.order_id, technician_id=r.technician_id
+                )
     if choice in ("complete", "suspend") and started:
         o = draw(st.sampled_from(started))
         cls = OrderCompleted if choice == "complete" else OrderSuspended
@@ -72,11 +89,24 @@ def _next_event(draw: st.DrawFn, s: DispatchState, k: int) -> object:
     if choice == "unavailable" and s.inp.technicians:
         return TechnicianUnavailable(at=now, technician_id=draw(st.sampled_from(s.inp.technicians)).id)
     if choice == "bad":
-        return draw(st.sampled_from([OrderCompleted(at=now, order_id="NOPE"),
-                                     OrderCancelled(at=s.inp.now - dt.timedelta(minutes=5), order_id="NOPE")]))
-    return NewOrder(at=now, order=make_order(f"N{k}", x_km=draw(st.floats(0, 5)), created="08:00",
-                                             grade=draw(st.sampled_from(list(CustomerGrade))),
-                                             duration=draw(st.integers(20, 90))))
+        return draw(
+            st.sampled_from(
+                [
+                    OrderCompleted(at=now, order_id="NOPE"),
+                    OrderCancelled(at=s.inp.now - dt.timedelta(minutes=5), order_id="NOPE"),
+                ]
+            )
+        )
+    return NewOrder(
+        at=now,
+        order=make_order(
+            f"N{k}",
+            x_km=draw(st.floats(0, 5)),
+            created="08:00",
+            grade=draw(st.sampled_from(list(CustomerGrade))),
+            duration=draw(st.integers(20, 90)),
+        ),
+    )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -39,15 +39,19 @@ def unassigned_rule(plan: DayPlan, oid: str) -> str | None:
 
 def test_skills_feasible() -> None:
     """An order needing fibre splicing goes to the technician who has it, not the nearer one."""
-    inp = make_input([make_tech("T1", x_km=0.9), make_tech("T2", skills={Skill.BROADBAND, Skill.FIBRE_SPLICING})],
-                     [make_order("O1", skills={Skill.FIBRE_SPLICING})])
+    inp = make_input(
+        [make_tech("T1", x_km=0.9), make_tech("T2", skills={Skill.BROADBAND, Skill.FIBRE_SPLICING})],
+        [make_order("O1", skills={Skill.FIBRE_SPLICING})],
+    )
     assert where(solve(inp)) == {"O1": "T2"}
 
 
 def test_skills_infeasible_in_group() -> None:
     """Only a technician of another group has the skill: the order is unassigned under rule 'skills'."""
-    inp = make_input([make_tech("T1"), make_tech("T2", group="G2", home="B1", skills={Skill.FIBRE_SPLICING})],
-                     [make_order("O1", skills={Skill.FIBRE_SPLICING})])
+    inp = make_input(
+        [make_tech("T1"), make_tech("T2", group="G2", home="B1", skills={Skill.FIBRE_SPLICING})],
+        [make_order("O1", skills={Skill.FIBRE_SPLICING})],
+    )
     plan = solve(inp)
     assert unassigned_rule(plan, "O1") == "skills"
 
@@ -63,8 +67,9 @@ def test_skill_nobody_has_is_an_input_error() -> None:
 def test_skills_exact_penalty() -> None:
     """One ordinary order left out costs exactly the ordinary drop penalty (10 000)."""
     t2 = make_tech("T2", group="G2", home="B1", skills={Skill.BROADBAND, Skill.FIBRE_SPLICING})
-    inp = make_input([make_tech("T1"), t2],
-                     [make_order("O1", skills={Skill.FIBRE_SPLICING}), make_order("O2", area="B1")])
+    inp = make_input(
+        [make_tech("T1"), t2], [make_order("O1", skills={Skill.FIBRE_SPLICING}), make_order("O2", area="B1")]
+    )
     plan = solve(inp)
     late = sum(s.late_min for r in plan.routes for s in r.stops)
     assert late == 0
@@ -100,8 +105,12 @@ def test_lateness_exact_penalty() -> None:
 
 def test_shift_end_feasible_and_infeasible() -> None:
     """Two 200-min orders fit a 9-hour shift; a 600-min order never does (rule 'shift_end')."""
-    plan = solve(make_input([make_tech("T1")], [make_order("O1", duration=200), make_order("O2", duration=200),
-                                                 make_order("O3", duration=600)]))
+    plan = solve(
+        make_input(
+            [make_tech("T1")],
+            [make_order("O1", duration=200), make_order("O2", duration=200), make_order("O3", duration=600)],
+        )
+    )
     assert set(where(plan)) == {"O1", "O2"}
     assert unassigned_rule(plan, "O3") == "shift_end"
 
@@ -119,10 +128,14 @@ def test_shift_end_capacity_reason() -> None:
 def test_vip_never_left_for_an_ordinary_order() -> None:
     """Room for one 90-min job: the VIP is served and the ordinary order waits, even when the
     configured VIP penalty is tiny (the VIP guarantee raises it above all lower grades)."""
-    policy = DispatchPolicy(drop_penalty={CustomerGrade.VIP: 1, CustomerGrade.GOLD: 1, CustomerGrade.ORDINARY: 5000})
-    inp = make_input([make_tech("T1", end="10:00")],
-                     [make_order("ORD", duration=90), make_order("VIP", duration=90, grade=CustomerGrade.VIP)],
-                     policy=policy)
+    policy = DispatchPolicy(
+        drop_penalty={CustomerGrade.VIP: 1, CustomerGrade.GOLD: 1, CustomerGrade.ORDINARY: 5000}
+    )
+    inp = make_input(
+        [make_tech("T1", end="10:00")],
+        [make_order("ORD", duration=90), make_order("VIP", duration=90, grade=CustomerGrade.VIP)],
+        policy=policy,
+    )
     plan = solve(inp)
     assert where(plan) == {"VIP": "T1"}
     w = rules.effective_weights(policy, 2, 1)
@@ -173,7 +186,9 @@ def test_nearest_exact_penalty_and_choice() -> None:
 
 def test_balance_feasible_spreads_work() -> None:
     """Four equal jobs at one place, two technicians: two each."""
-    inp = make_input([make_tech("T1"), make_tech("T2")], [make_order(f"O{i}", duration=120) for i in range(4)])
+    inp = make_input(
+        [make_tech("T1"), make_tech("T2")], [make_order(f"O{i}", duration=120) for i in range(4)]
+    )
     plan = solve(inp)
     counts = sorted(len(r.stops) for r in plan.routes)
     assert counts == [2, 2]
@@ -181,8 +196,10 @@ def test_balance_feasible_spreads_work() -> None:
 
 def test_balance_exact_penalty() -> None:
     """Only T1 can do the job (skills): spread of working minutes = 4 travel + 60 on site = 64."""
-    inp = make_input([make_tech("T1", skills={Skill.BROADBAND, Skill.IPTV}), make_tech("T2")],
-                     [make_order("O1", skills={Skill.IPTV})])
+    inp = make_input(
+        [make_tech("T1", skills={Skill.BROADBAND, Skill.IPTV}), make_tech("T2")],
+        [make_order("O1", skills={Skill.IPTV})],
+    )
     plan = solve(inp)
     assert plan.score["balance"] == 64
 
@@ -198,8 +215,10 @@ def test_balance_infeasible_group_without_work_still_scores_zero() -> None:
 
 def test_dependencies_feasible_order() -> None:
     """B depends on A: B starts after A ends."""
-    inp = make_input([make_tech("T1"), make_tech("T2")],
-                     [make_order("A", duration=120), make_order("B", depends_on=("A",), x_km=1.2)])
+    inp = make_input(
+        [make_tech("T1"), make_tech("T2")],
+        [make_order("A", duration=120), make_order("B", depends_on=("A",), x_km=1.2)],
+    )
     plan = solve(inp)
     stops = {s.order_id: s for r in plan.routes for s in r.stops}
     assert stops["B"].start >= stops["A"].end
@@ -219,7 +238,13 @@ def test_dependencies_infeasible() -> None:
 
 def test_registry_names_every_rule() -> None:
     """Every hard and soft rule is registered with a user-facing sentence; the score has every soft rule."""
-    assert set(rules.HARD_RULES) == {"skills", "region_group", "appointment_window", "shift_end", "dependencies"}
+    assert set(rules.HARD_RULES) == {
+        "skills",
+        "region_group",
+        "appointment_window",
+        "shift_end",
+        "dependencies",
+    }
     assert set(rules.SOFT_RULES) == {"customer_priority", "own_area", "nearest", "balance"}
     plan = solve(make_input([make_tech("T1")], [make_order("O1")]))
     assert set(plan.score) == set(rules.SOFT_RULES)

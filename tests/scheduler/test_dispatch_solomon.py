@@ -101,8 +101,9 @@ def test_validator_capacity_fleet_once_and_windows() -> None:
     assert rules == {"fleet_size"}
     rules = {v.rule for v in validate_solomon(inst, [[1]]).violations}
     assert rules == {"each_customer_once"}
-    late = SolomonInstance("late", 2, 100, (inst.customers[0], inst.customers[1],
-                                              SolomonCustomer(2, 6, 8, 6, 0, 5, 1)))
+    late = SolomonInstance(
+        "late", 2, 100, (inst.customers[0], inst.customers[1], SolomonCustomer(2, 6, 8, 6, 0, 5, 1))
+    )
     assert {v.rule for v in validate_solomon(late, [[1, 2]]).violations} == {"time_window"}
 
 
@@ -120,8 +121,9 @@ def test_bench_cli_json_contract(tiny: SolomonInstance) -> None:
     """`fieldcrew bench vrptw FILE --seconds S --seed N --json` prints the agreed keys, feasible."""
     from fieldcrew.cli import app
 
-    result = CliRunner().invoke(app, ["bench", "vrptw", str(DATA / "R101_25.txt"), "--seconds", "0.5",
-                                      "--seed", "2", "--json"])
+    result = CliRunner().invoke(
+        app, ["bench", "vrptw", str(DATA / "R101_25.txt"), "--seconds", "0.5", "--seed", "2", "--json"]
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"instance", "distance", "vehicles", "routes", "seconds"} <= set(out)

@@ -93,3 +93,24 @@ def test_bad_observations_exit_2_with_every_problem(tmp_path: Path) -> None:
     assert res.exit_code == 2
     payload = json.loads(res.output[: res.output.rindex("}") + 1])
     assert {(p["row"], p["field"]) for p in payload["problems"]} == {(2, "travel_min"), (3, "rating_pct")}
+
+
+def test_database_mode_saves_versions(db_url: str) -> None:
+    """``--branch`` reads the stored observations and history; ``--save`` stores versions (1, then 2)."""
+    from timepool_factories import seed_branch
+
+    from fieldcrew.db import session_scope
+    from timepool.store import list_standard_versions, load_quotas
+
+    with session_scope(db_url) as s:
+        seed_branch(s)
+    for _ in range(2):
+        res = runner.invoke(app, ["standards", "--branch", "B1", "--save", "--db-url", db_url, "--json"])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["quotas", "--branch", "B1", "--start", "2026-06-29", "--days", "7", "--save",
+                              "--db-url", db_url, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["saved_version"] == 1
+    with session_scope(db_url) as s:
+        assert [v["version"] for v in list_standard_versions(s, "B1")] == [2, 1]
+        assert len(load_quotas(s, "B1")["G1"]) == 7

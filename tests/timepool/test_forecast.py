@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from timepool.domain import HistoricOrder, Uplift
-from timepool.forecast import forecast_from_history, linear_trend, weekday_profile
+from timepool.forecast import (
+    HOLIDAY_CLASS,
+    MAKEUP_CLASS,
+    day_class,
+    forecast_from_history,
+    linear_trend,
+    weekday_profile,
+)
 from vocabulary.orders import OrderType
 
 MONDAY = dt.date(2026, 3, 2)
@@ -37,7 +44,7 @@ def test_weekday_profile_is_recovered() -> None:
     """Weekdays 12, weekends 5: the profile reproduces them."""
     per_day = {0: 12, 1: 12, 2: 12, 3: 12, 4: 12, 5: 5, 6: 5}
     start = MONDAY + dt.timedelta(days=56)
-    fc = forecast_from_history(_history(56, per_day), start, 7)
+    fc = forecast_from_history(_history(56, per_day), start, 7, holiday_aware=False)
     assert [round(_total(fc, start + dt.timedelta(days=i)), 6) for i in range(7)] == [
         12,
         12,
@@ -60,7 +67,7 @@ def test_trend_extrapolates() -> None:
         hist += [
             HistoricOrder(area_id="A1", order_type=OrderType.INSTALL, day=MONDAY + dt.timedelta(days=i))
         ] * (10 + i)
-    fc = forecast_from_history(hist, MONDAY + dt.timedelta(days=40), 1, trend_cap=1.0)
+    fc = forecast_from_history(hist, MONDAY + dt.timedelta(days=40), 1, trend_cap=1.0, holiday_aware=False)
     # weekday profile absorbs a little of the line; the forecast is close to 50
     assert _total(fc, MONDAY + dt.timedelta(days=40)) == pytest.approx(50, rel=0.05)
 
@@ -118,3 +125,18 @@ def test_runaway_trend_is_clipped_and_noted() -> None:
     assert max(c.orders for c in fc.cells) <= level * 1.25 * max(weekday_profile(
         [10.0 + 2 * i for i in range(30)], [MONDAY + dt.timedelta(days=i) for i in range(30)])) + 1e-9
     assert any("trend clipped" in n for n in fc.notes)
+
+
+def test_public_holidays_get_their_own_factor() -> None:
+    """History with Qingming (4–6 Apr 2026) at 2 orders a day, other days 10: the Dragon Boat break
+    (19–21 Jun 2026) is forecast at 2 a day, the Thursday before it at 10."""
+    hist = []
+    for i in range(56):
+        day = MONDAY + dt.timedelta(days=i)
+        count = 2 if dt.date(2026, 4, 4) <= day <= dt.date(2026, 4, 6) else 10
+        hist += [HistoricOrder(area_id="A1", order_type=OrderType.REPAIR, day=day)] * count
+    fc = forecast_from_history(hist, dt.date(2026, 6, 18), 4)
+    by_day = {c.day: c.orders for c in fc.cells}
+    assert by_day[dt.date(2026, 6, 18)] == pytest.approx(10)
+    assert [by_day[dt.date(2026, 6, d)] for d in (19, 20, 21)] == pytest.approx([2, 2, 2])
+    assert day_class(dt.date(2026, 6, 19)) == HOLIDAY_CLASS and day_class(dt.date(2026, 5, 9)) == MAKEUP_CLASS

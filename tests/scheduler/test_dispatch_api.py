@@ -1,0 +1,91 @@
+"""Dispatch over HTTP: plan a day (job) → poll → board → events → export; a technician sees only his own."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from scheduler.dispatch.synthetic import make_input, make_order, make_tech
+
+DAY = "2026-04-01"
+
+
+def _input() -> dict[str, Any]:
+    techs = [make_tech("T-001", home="A1"), make_tech("T-002", home="A2", x_km=2.0)]
+    orders = [make_order("O1", x_km=0.5), make_order("O2", x_km=1.0), make_order("O3", area="A2", x_km=2.5)]
+    return make_input(techs, orders).model_dump(mode="json")
+
+
+def _wait(api: Any, location: str, headers: dict[str, str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        state: dict[str, Any] = api.client.get(location, headers=headers).json()
+        if state["status"] in ("succeeded", "failed", "cancelled") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
+def test_plan_board_events_export(api_client: Any) -> None:
+    """End to end: the job stores version 1; the board shows ETAs; events make new versions; bad
+    events are refused with the record named and change nothing; a technician sees only his route."""
+    h = api_client.headers("dispatcher")
+    assert (
+        api_client.client.post(
+            "/dispatch/plans",
+            json={"input": _input(), "seconds": 0.3},
+            headers=api_client.headers("technician"),
+        ).status_code
+        == 403
+    )
+    res = api_client.client.post("/dispatch/plans", json={"input": _input(), "seconds": 0.3}, headers=h)
+    assert res.status_code == 202, res.text
+    job = _wait(api_client, res.headers["Location"], h)
+    assert job["status"] == "succeeded", job
+    board = api_client.client.get(f"/dispatch/plans/B1/{DAY}/board", headers=h).json()
+    assert board["version"] == 1 and {r["technician_id"] for r in board["routes"]} == {"T-001", "T-002"}
+    planned = {s["order_id"]: r["technician_id"] for r in board["routes"] for s in r["stops"]}
+    assert set(planned) == {"O1", "O2", "O3"}
+
+    bad = api_client.client.post(
+        f"/dispatch/plans/B1/{DAY}/events",
+        headers=h,
+        json={"kind": "order_completed", "at": f"{DAY}T09:00:00", "order_id": "O1"},
+    )
+    assert bad.status_code == 409 and "O1" in bad.text
+    unknown = api_client.client.post(
+        f"/dispatch/plans/B1/{DAY}/events",
+        headers=h,
+        json={"kind": "order_cancelled", "at": f"{DAY}T09:00:00", "order_id": "NOPE"},
+    )
+    assert unknown.status_code == 404 and "NOPE" in unknown.text
+    assert api_client.client.get(f"/dispatch/plans/B1/{DAY}/board", headers=h).json()["version"] == 1
+
+    tech = planned["O1"]
+    ok = api_client.client.post(
+        f"/dispatch/plans/B1/{DAY}/events",
+        headers=h,
+        json={"kind": "order_started", "at": f"{DAY}T08:10:00", "order_id": "O1", "technician_id": tech},
+    )
+    assert ok.status_code == 200, ok.text and ok.json()["version"] == 2
+    new = api_client.client.post(
+        f"/dispatch/plans/B1/{DAY}/events",
+        headers=h,
+        json={
+            "kind": "new_order",
+            "at": f"{DAY}T08:15:00",
+            "order": make_order("U1", x_km=0.6, created="08:15").model_dump(mode="json"),
+        },
+    )
+    assert new.status_code == 200, new.text
+    board = api_client.client.get(f"/dispatch/plans/B1/{DAY}/board", headers=h).json()
+    assert board["version"] == 3
+    assert any(s["order_id"] == "U1" for r in board["routes"] for s in r["stops"])
+
+    own = api_client.client.get(f"/dispatch/plans/B1/{DAY}/board", headers=api_client.headers("technician"))
+    assert own.status_code == 200
+    assert [r["technician_id"] for r in own.json()["routes"]] == ["T-001"]
+    assert own.json()["unassigned"] == []
+
+    csv = api_client.client.get(f"/dispatch/plans/B1/{DAY}/export?format=csv", headers=h)
+    assert csv.status_code == 200 and csv.text.startswith("technician_id,seq,order_id")
+    assert api_client.client.get("/dispatch/plans/B1/2026-04-02/board", headers=h).status_code == 404
