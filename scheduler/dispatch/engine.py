@@ -74,7 +74,11 @@ def plan_day(inp: DayInput, params: SolveParams | None = None, previous: DayPlan
     for o in open_orders:
         # an order no allowed technician could do even alone (no skills, window passed, created too
         # late for any shift) is out before the solver sees it, with its reason
-        if not any(schedule_route(ctx, t, [o.id], ends).feasible for t in ctx.allowed(o)):
+        alone = o.model_copy(update={"depends_on": ()}) if o.depends_on else o  # predecessors: solver's job
+        ctx.orders[o.id] = alone
+        fits = any(schedule_route(ctx, t, [o.id], ends).feasible for t in ctx.allowed(o))
+        ctx.orders[o.id] = o
+        if not fits:
             unassigned[o.id] = diagnose(ctx, o.id)
         else:
             candidates.append(o.id)
