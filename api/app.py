@@ -36,6 +36,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "jobs",
     "users",
     "reference",
+    "audit",
     "data",
     "timepool",
     "roster",
@@ -82,11 +83,14 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         if migrate:
             upgrade(url)
         jobs.configure(settings.job_executor, settings.job_workers)  # type: ignore[arg-type]
+        jobs.warm_up()
         with session_scope(url) as session:
             interrupted = jobs.recover_interrupted(session)
         if interrupted:
             log.warning("%d job(s) interrupted by a restart were marked failed", interrupted)
         yield
+        with session_scope(url) as session:
+            jobs.request_stop(session)
         jobs.shutdown(wait=False)
 
     app = FastAPI(

@@ -11,30 +11,32 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first da
 CSV files are read as UTF-8 (with or without BOM), falling back to GB18030 (Excel on Chinese
 Windows); exports are UTF-8 with BOM so Excel opens them correctly. Excel files: the first sheet.
 Lists (skills) are separated by ``;``. Booleans: ``true``/``false`` (also ``1/0``, ``yes/no``,
-``是/否``). Times are local (Asia/Shanghai), ``YYYY-MM-DDTHH:MM[:SS]`` or ``YYYY-MM-DD HH:MM``.
+``是/否``). Times are local (Asia/Shanghai), ``YYYY-MM-DDTHH:MM[:SS]`` or ``YYYY-MM-DD HH:MM``
+(also ``YYYY/M/D H:MM`` as Excel re-saves them); a time with a UTC offset is converted to local.
 
 Columns
 -------
 **areas** — one row per small area, with its region group, district and branch (repeated on every
 row of the group; repeated values must agree):
 
-=====================  ========  =======================================================================
-column                 required  meaning / rule
-=====================  ========  =======================================================================
-branch_id              yes       branch identifier (letters, digits, ``_.-``)
-branch_name            yes       branch name
-province               no        province the branch reports to
-bbox_south … bbox_east no        branch bounding box in degrees (all four or none); centroids must lie in it
-district_id            yes       district identifier
-district_name          yes       district name
-region_group_id        yes       region group (4–6 technicians sharing work and rest)
-region_group_name      yes       region group name
-operating_model        no        roster/dispatch preset of the group (default ``urban_dense``)
-area_id                yes       small-area identifier (unique)
-area_name              yes       small-area name
-area_type              yes       ``urban`` / ``suburban`` / ``rural``
-lat, lon               yes       centroid, WGS-84 degrees
-=====================  ========  =======================================================================
+=======================  ========  =====================================================================
+column                   required  meaning / rule
+=======================  ========  =====================================================================
+branch_id                yes       branch identifier (letters, digits, ``_.-``)
+branch_name              yes       branch name
+province                 no        province the branch reports to
+bbox_south, bbox_west,   no        branch bounding box in degrees (all four or none); every centroid
+bbox_north, bbox_east              and order location must lie inside it
+district_id              yes       district identifier
+district_name            yes       district name
+region_group_id          yes       region group (4–6 technicians sharing work and rest)
+region_group_name        yes       region group name
+operating_model          no        roster/dispatch preset of the group (default ``urban_dense``)
+area_id                  yes       small-area identifier (unique)
+area_name                yes       small-area name
+area_type                yes       ``urban`` / ``suburban`` / ``rural``
+lat, lon                 yes       centroid, WGS-84 degrees
+=======================  ========  =====================================================================
 
 **technicians**:
 
@@ -76,7 +78,10 @@ status                    no        created (default), dispatched, started, susp
 technician_id             no        a known technician
 history                   no        status events in order; the last one must equal ``status``
 satisfaction              no        callback score 1–5
-contact_timely, appointment_kept, skill_satisfied, attitude_satisfied  no  callback answers (boolean)
+contact_timely            no        callback: contacted in time (boolean)
+appointment_kept          no        callback: appointment kept (boolean)
+skill_satisfied           no        callback: satisfied with the technical skill (boolean)
+attitude_satisfied        no        callback: satisfied with the attitude (boolean)
 repeat_fault_within_days  no        days until the same fault was reported again (>= 0)
 complaint, praise         no        boolean (default false)
 ========================  ========  ================================================================
@@ -109,6 +114,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -217,28 +223,61 @@ def _bool(value: Any) -> bool:
     raise _CellError("must be true or false")
 
 
+#: What Excel makes of ISO dates when it re-saves a CSV (e.g. ``2026/6/1 8:05``), besides ISO itself.
+_LOOSE_DATETIME = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+
+
+def _loose(text: str) -> dt.datetime | None:
+    match = _LOOSE_DATETIME.match(text)
+    if match is None:
+        return None
+    y, mo, d, h, mi, s = (int(g) if g is not None else 0 for g in match.groups())
+    try:
+        return dt.datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return None
+
+
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
+        value = _to_second(value)
         if value.time() != dt.time():
             raise _CellError("must be a date YYYY-MM-DD without a time")
         return value.date()
     if isinstance(value, dt.date):
         return value
+    text = _text(value)
     try:
-        return dt.date.fromisoformat(_text(value))
-    except ValueError as exc:
-        raise _CellError("must be a date YYYY-MM-DD") from exc
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        loose = _loose(text)
+        if loose is None or loose.time() != dt.time():
+            raise _CellError("must be a date YYYY-MM-DD") from None
+        return loose.date()
+
+
+def _to_second(value: dt.datetime) -> dt.datetime:
+    """Round to the second: Excel stores times as fractions of a day, so 08:00 may read as 07:59:59.9997."""
+    if value.tzinfo is not None:
+        value = _naive(value)
+    return (value + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
 def _datetime(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None, microsecond=0) if value.tzinfo is None else _naive(value)
+        return _to_second(value)
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time())
+    text = _text(value)
     try:
-        parsed = dt.datetime.fromisoformat(_text(value))
-    except ValueError as exc:
-        raise _CellError("must be a date and time YYYY-MM-DDTHH:MM[:SS]") from exc
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        loose = _loose(text)
+        if loose is None:
+            raise _CellError("must be a date and time YYYY-MM-DDTHH:MM[:SS]") from None
+        return loose
     return _naive(parsed) if parsed.tzinfo is not None else parsed
 
 

@@ -205,6 +205,22 @@ def shutdown(wait: bool = True) -> None:
         _shutdown_locked(wait)
 
 
+def _noop() -> int:
+    return 0
+
+
+def warm_up() -> None:
+    """Start the worker processes now (without waiting), so the first job does not pay their start-up.
+
+    A spawned worker imports the service's main module and the libraries the jobs use, which
+    takes seconds; the service calls this at startup.
+    """
+    executor = _get_executor()
+    if isinstance(executor, ProcessPoolExecutor):
+        for _ in range(_executor_workers or 1):
+            executor.submit(_noop)
+
+
 def executor_kind() -> ExecutorKind:
     """The kind of executor new jobs run on."""
     if _executor_kind is None:
@@ -404,6 +420,20 @@ def recover_interrupted(session: Session) -> int:
         update(JobRow)
         .where(JobRow.status.in_((QUEUED, RUNNING)))
         .values(status=FAILED, error=INTERRUPTED_MESSAGE, message=INTERRUPTED_MESSAGE, finished_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def request_stop(session: Session) -> int:
+    """Ask every running job to stop (service shutdown); return how many were asked.
+
+    The jobs return their best result so far at their next poll and end ``cancelled``, so stopping
+    the service neither waits for a long solve nor loses its progress.
+    """
+    result = session.execute(
+        update(JobRow)
+        .where(JobRow.status == RUNNING, JobRow.cancel_requested.is_(False))
+        .values(cancel_requested=True, message="stopping: the service is shutting down")
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from payroll.compute import assert_no_float, compute_month, payslips_json
-from payroll.domain import Payslip
+from payroll.domain import PayInputs, Payslip
 from payroll.io import load_inputs, payslips_csv, write_payslips_xlsx
 from payroll.policy import PayPolicy, load_policies, policy_for_month
 from payroll.validate import check_payslips
@@ -47,7 +47,7 @@ def _fail(exc: FieldcrewError) -> None:
     raise typer.Exit(code=2)
 
 
-def _compute(month: str, input_dir: Path, policy_file: Path) -> tuple[PayPolicy, list[Payslip]]:
+def _compute(month: str, input_dir: Path, policy_file: Path) -> tuple[PayPolicy, PayInputs, list[Payslip]]:
     policy = policy_for_month(load_policies(policy_file), month)
     inputs = load_inputs(input_dir, month, policy)
     payslips = compute_month(inputs, policy)
@@ -56,7 +56,7 @@ def _compute(month: str, input_dir: Path, policy_file: Path) -> tuple[PayPolicy,
     problems = check_payslips(payslips, deduction_cap_share=policy.profile.loss_deduction_cap_share)
     if problems:  # a bug: never hand out a payslip that does not add up
         raise RuntimeError("payslip self-check failed:\n" + "\n".join(problems[:20]))
-    return policy, payslips
+    return policy, inputs, payslips
 
 
 @app.command("compute")
@@ -72,7 +72,7 @@ def compute(
 ) -> None:
     """Compute every technician's payslip for MONTH from the files in DIR under the policy FILE."""
     try:
-        policy, payslips = _compute(month, input_dir, policy_file)
+        policy, _, payslips = _compute(month, input_dir, policy_file)
     except FieldcrewError as exc:
         _fail(exc)
         return
@@ -102,12 +102,12 @@ def run(
     from payroll.store import input_digest, save_run
 
     try:
-        policy, payslips = _compute(month, input_dir, policy_file)
+        policy, inputs, payslips = _compute(month, input_dir, policy_file)
     except FieldcrewError as exc:
         _fail(exc)
         return
     with session_scope(database_url) as session:
-        saved = save_run(session, month, payslips, policy, actor, input_digest(payslips_json(payslips)))
+        saved = save_run(session, month, payslips, policy, actor, input_digest(inputs, policy))
         typer.echo(json.dumps(saved, ensure_ascii=False, indent=2))
 
 

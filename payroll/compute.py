@@ -16,6 +16,7 @@ from typing import Any
 
 from payroll.domain import (
     AttendanceDay,
+    DayStatus,
     LossDeduction,
     PayInputs,
     PayLine,
@@ -219,10 +220,27 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
     for bucket in orders.values():
         bucket.sort(key=_ORDER_KEY)
     attendance: dict[str, dict[int, AttendanceDay]] = defaultdict(dict)
+    leave: dict[str, list[AttendanceDay]] = defaultdict(list)
     first, last = calendar.first, calendar.last
-    for record in inputs.attendance:
+    duplicates: list[Problem] = []
+    for index, record in enumerate(inputs.attendance, start=1):
         if first <= record.day <= last:
-            attendance[record.technician_id][record.day.day] = record
+            days = attendance[record.technician_id]
+            if record.day.day in days:
+                duplicates.append(
+                    Problem(
+                        "date",
+                        "one attendance record per technician and day",
+                        record.day.isoformat(),
+                        index,
+                        "attendance",
+                    )
+                )
+            days[record.day.day] = record
+            if record.status is DayStatus.PAID_LEAVE or record.status is DayStatus.UNPAID_LEAVE:
+                leave[record.technician_id].append(record)
+    if duplicates:
+        raise PayInputError(duplicates)
     quality: dict[str, QualityRecord] = {q.technician_id: q for q in inputs.quality}
     losses: dict[str, list[LossDeduction]] = defaultdict(list)
     for loss in inputs.losses:
@@ -239,6 +257,7 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
             attendance=attendance.get(tech.id, {}),
             quality=quality.get(tech.id),
             losses=losses.get(tech.id, []),
+            leave=leave.get(tech.id, []),
         )
         lines = apply_rules(ctx)
         payslips.append(Payslip(tech.id, inputs.month, policy.version, tuple(lines), _summary(ctx)))

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from payroll.compute import assert_no_float, compute_month, payslips_json
+from payroll.compute import assert_no_float, compute_month
 from payroll.domain import PayInputs, PayOrder, PayTechnician, QualityRecord
 from payroll.errors import NoPolicyInForce
 from payroll.io import load_inputs
@@ -120,7 +120,7 @@ def run_month(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     problems = check_payslips(payslips, deduction_cap_share=policy.profile.loss_deduction_cap_share)
     if problems:
         raise RuntimeError("payslip self-check failed:\n" + "\n".join(problems[:20]))
-    return save_run(session, month, payslips, policy, actor, input_digest(payslips_json(payslips)))
+    return save_run(session, month, payslips, policy, actor, input_digest(inputs, policy))
 
 
 def run_month_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:

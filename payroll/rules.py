@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from operator import attrgetter
 
 from payroll.domain import (
     QUANTITY_PLACES,
@@ -34,6 +35,7 @@ from vocabulary import calendar as cal
 from vocabulary.money import to_fen
 from vocabulary.orders import OrderType
 
+_WORKED = attrgetter("worked_minutes")
 ZERO = Decimal(0)
 ONE = Decimal(1)
 _MINUTES_PER_HOUR = Decimal(60)
@@ -81,6 +83,8 @@ class MonthCalendar:
     work_days: tuple[dt.date, ...]
     #: the policy's standard minutes keyed by (order type, difficulty): one lookup per order
     standard_minutes: dict[tuple[OrderType, int], int]
+    #: days of the month (numbers) that are statutory holidays
+    holiday_days: tuple[int, ...] = ()
 
     @staticmethod
     def build(month: str, policy: PayPolicy) -> MonthCalendar:
@@ -95,7 +99,8 @@ class MonthCalendar:
             for ot, by_level in policy.standard_minutes.items()
             for level, m in by_level.items()
         }
-        return MonthCalendar(month, first, last, dates, kinds, ends, work_days, minutes)
+        holidays = tuple(dom for dom in range(1, len(dates)) if kinds[dom] == "holiday")
+        return MonthCalendar(month, first, last, dates, kinds, ends, work_days, minutes, holidays)
 
     def kind(self, day: dt.date) -> str:
         """``work``, ``rest`` or ``holiday`` for a day of this month (``work`` outside it)."""
@@ -127,8 +132,12 @@ class TechMonth:
     attendance: dict[int, AttendanceDay]
     quality: QualityRecord | None
     losses: list[LossDeduction]
+    #: the attendance records with a leave status (found while grouping the attendance)
+    leave: list[AttendanceDay] = field(default_factory=list)
     # derived by prepare()
     full_month: bool = True
+    #: comprehensive system: minutes worked on days other than statutory holidays
+    period_worked: int = 0
     minutes: list[int] = field(default_factory=list)
     paid_work_days: int = 0
     paid_leave_days: int = 0
@@ -174,14 +183,11 @@ def prorate_for_days_employed_and_leave(ctx: TechMonth) -> None:
         unpaid.extend(day for day in work_days if not tech.employed_on(day))
     paid_leave = 0
     kinds = calendar.kinds
-    for dom, record in ctx.attendance.items():
-        status = record.status
-        if status is DayStatus.WORK or status is DayStatus.REST or kinds[dom] != "work":
+    for record in ctx.leave:
+        day = record.day
+        if kinds[day.day] != "work" or not ctx.employed_on(day):
             continue
-        day = calendar.dates[dom]
-        if not ctx.employed_on(day):
-            continue
-        if status is DayStatus.UNPAID_LEAVE:
+        if record.status is DayStatus.UNPAID_LEAVE:
             unpaid.append(day)
         else:
             paid_leave += 1
@@ -198,10 +204,8 @@ def prorate_for_days_employed_and_leave(ctx: TechMonth) -> None:
 def standard_minutes_done(ctx: TechMonth) -> None:
     """Standard minutes of each order: its own (from the work-hour pool), else the policy's table."""
     table = ctx.calendar.standard_minutes
-    ctx.minutes = [
-        o.standard_minutes if o.standard_minutes is not None else table[o.order_type, o.difficulty]
-        for o in ctx.orders
-    ]
+    # an order's own minutes are > 0 when given (checked on input), so `or` falls back only on None
+    ctx.minutes = [o.standard_minutes or table[o.order_type, o.difficulty] for o in ctx.orders]
     ctx.done_minutes = sum(ctx.minutes)
 
 
@@ -293,12 +297,25 @@ def comprehensive_period_crossing(ctx: TechMonth) -> None:
     """
     standard = period_standard_minutes(ctx)
     attendance = ctx.attendance
-    if sum(record.worked_minutes for record in attendance.values()) <= standard:
+    if ctx.full_month:
+        worked = sum(map(_WORKED, attendance.values()))
+        holidays = [attendance[d] for d in ctx.calendar.holiday_days if d in attendance]
+        ctx.period_worked = worked - sum(map(_WORKED, holidays))
+    else:
+        dates, kinds = ctx.calendar.dates, ctx.calendar.kinds
+        ctx.period_worked = sum(
+            record.worked_minutes
+            for dom, record in attendance.items()
+            if kinds[dom] != "holiday" and ctx.tech.employed_on(dates[dom])
+        )
+    if ctx.period_worked <= standard:
         return
     kinds = ctx.calendar.kinds
     total = 0
     for dom in sorted(attendance):
         if kinds[dom] == "holiday":
+            continue
+        if not ctx.full_month and not ctx.tech.employed_on(ctx.calendar.dates[dom]):
             continue
         total += attendance[dom].worked_minutes
         if total > standard:
@@ -541,16 +558,17 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     kinds = ctx.calendar.kinds
     standard_system = ctx.policy.working_time_system is WorkingTimeSystem.STANDARD
     buckets: dict[OvertimeClass, dict[int, int]] = {}
-    ordinary_total = 0
-    for dom, record in ctx.attendance.items():
+    attendance = ctx.attendance
+    # comprehensive system: only holidays are looked at day by day (the rest is the period total)
+    days = attendance if standard_system else [d for d in ctx.calendar.holiday_days if d in attendance]
+    for dom in days:
+        record = attendance[dom]
         worked = record.worked_minutes
         if worked <= 0 or not (ctx.full_month or ctx.tech.employed_on(ctx.calendar.dates[dom])):
             continue
         kind = kinds[dom]
         if kind == "holiday":
             buckets.setdefault(OvertimeClass.HOLIDAY, {})[dom] = worked
-        elif not standard_system:
-            ordinary_total += worked
         elif kind == "rest":
             if not record.comp_time_off:
                 buckets.setdefault(OvertimeClass.REST_DAY, {})[dom] = worked
@@ -559,11 +577,11 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     period: dict[str, int] | None = None
     if not standard_system:
         standard = period_standard_minutes(ctx)
-        if ordinary_total > standard:
+        if ctx.period_worked > standard:  # computed by comprehensive_period_crossing
             period = {
-                "period_worked_minutes": ordinary_total,
+                "period_worked_minutes": ctx.period_worked,
                 "period_standard_minutes": standard,
-                "overtime_minutes": ordinary_total - standard,
+                "overtime_minutes": ctx.period_worked - standard,
             }
     if not buckets and period is None:
         return []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from fieldcrew.db import Base
 from fieldcrew.tables import utcnow
-from payroll.domain import Payslip
+from payroll.domain import PayInputs, Payslip
 from payroll.policy import PayPolicy, RetroMode, parse_policies
 from vocabulary.errors import Conflict, NotFound
 from vocabulary.money import format_yuan
@@ -97,10 +96,20 @@ def _audit(session: Session, actor: str, action: str, entity: str, entity_id: st
     record(session, actor, action, entity, entity_id, None, after)
 
 
-def input_digest(document: Any) -> str:
-    """SHA-256 of a JSON document (canonical form): identifies the inputs/results of a run."""
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def input_digest(inputs: PayInputs, policy: PayPolicy) -> str:
+    """SHA-256 of the inputs and the policy of a run: two runs with the same digest saw the same data."""
+    digest = hashlib.sha256()
+    digest.update(policy.model_dump_json().encode("utf-8"))
+    for part in (
+        inputs.month,
+        inputs.technicians,
+        inputs.orders,
+        inputs.attendance,
+        inputs.quality,
+        inputs.losses,
+    ):
+        digest.update(repr(part).encode("utf-8"))
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- policies

@@ -17,41 +17,40 @@ import shutil
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-# tests/<pkg>/ mirror the packages and have no __init__.py, so without the repository root first on
-# sys.path `import fieldcrew` could resolve to the namespace directory tests/fieldcrew instead.
-# tests/ itself is on sys.path too, so `from factories import ...` works in any import mode.
+import pytest
+
+# Import paths. Test modules are imported in pytest's "importlib" mode (see pytest_configure) so that
+# two packages may both have tests/<pkg>/test_io.py. Helper modules are imported as top-level
+# modules, so tests/ (factories.py) and every tests/<pkg>/ (<pkg>_factories.py) go on sys.path, and
+# the repository root goes first: tests/<pkg>/ mirror the package names and have no __init__.py, so
+# otherwise `import fieldcrew` could resolve to the namespace directory tests/fieldcrew.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TESTS_DIR = Path(__file__).resolve().parent
-for _path in (str(TESTS_DIR), str(REPO_ROOT)):
+_PATHS = [str(p) for p in sorted(TESTS_DIR.iterdir()) if p.is_dir() and not p.name.startswith((".", "_"))]
+for _path in [*reversed(_PATHS), str(TESTS_DIR), str(REPO_ROOT)]:
     if _path in sys.path:
         sys.path.remove(_path)
     sys.path.insert(0, _path)
 
-import pytest  # noqa: E402
+
+from factories import API_USERS, ApiHarness, make_api  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from fieldcrew.db import dispose_engine, session_scope, upgrade  # noqa: E402
-from fieldcrew.settings import Settings  # noqa: E402
+from fieldcrew.db import dispose_engine, upgrade  # noqa: E402
 
 POSTGRES_ENV = "FIELDCREW_TEST_POSTGRES_URL"
+__all__ = ["API_USERS", "ApiHarness", "make_api"]
 
-#: username → (role, technician id) of the users the API fixture creates.
-API_USERS: dict[str, tuple[str, str | None]] = {
-    "admin": ("admin", None),
-    "dispatcher": ("dispatcher", None),
-    "hr": ("hr", None),
-    "planner": ("planner", None),
-    "technician": ("technician", "T-001"),
-    "technician2": ("technician", "T-002"),
-}
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Import test modules by path (importlib mode), so equal basenames in two packages do not clash."""
+    if config.getoption("importmode") == "prepend":
+        config.option.importmode = "importlib"
 
 
 def _worker_id() -> str:
@@ -130,39 +129,6 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def any_db_url(request: pytest.FixtureRequest) -> str:
     """A fresh migrated database on SQLite, then on PostgreSQL (skipped when not configured)."""
     return str(request.getfixturevalue("db_url" if request.param == "sqlite" else "postgres_url"))
-
-
-@dataclass
-class ApiHarness:
-    """The in-process service with one API key per test user."""
-
-    client: TestClient
-    db_url: str
-    keys: dict[str, str] = field(default_factory=dict)
-
-    def headers(self, username: str) -> dict[str, str]:
-        """``X-API-Key`` header of the user ``username`` (see ``API_USERS``)."""
-        return {"X-API-Key": self.keys[username]}
-
-    def session(self) -> AbstractContextManager[Session]:
-        """A transaction on the service's database (commits on exit)."""
-        return session_scope(self.db_url)
-
-
-def make_api(
-    db_url: str, executor: str = "thread", tmp_dir: Path | None = None
-) -> tuple[Settings, dict[str, str]]:
-    """Settings for an app on ``db_url`` and the users of ``API_USERS`` created there (name → key)."""
-    from fieldcrew.auth import create_user
-
-    settings = Settings(
-        database_url=db_url, job_executor=executor, job_workers=2, data_dir=tmp_dir or Path("var")
-    )
-    keys = {}
-    with session_scope(db_url) as session:
-        for username, (role, technician_id) in API_USERS.items():
-            _, keys[username] = create_user(session, username, role, technician_id, actor="test-setup")
-    return settings, keys
 
 
 @pytest.fixture

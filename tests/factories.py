@@ -8,17 +8,25 @@ Every builder has sensible defaults and takes keyword overrides::
 ``seed_org(session)`` stores one branch ``B1``, district ``D1``, region group ``G1`` with four
 small areas ``A1``…``A4`` and technicians ``T-001``…``T-004`` (matching the technician users of the
 ``api_client`` fixture), and returns them.
+
+``ApiHarness`` / ``make_api`` / ``API_USERS`` are what the ``api_client`` fixture is built from, for
+tests that need an app with other settings (e.g. the process job executor).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from fieldcrew import records
+from fieldcrew.db import session_scope
+from fieldcrew.settings import Settings
 from fieldcrew.tables import (
     BranchRow,
     DistrictRow,
@@ -143,3 +151,49 @@ def store_order(session: Session, order: WorkOrder) -> None:
     session.flush()
     session.add_all(OrderEventRow(**e) for e in records.event_rows(order))
     session.flush()
+
+
+# -- the API under test ------------------------------------------------------------------------------
+
+#: username → (role, technician id) of the users the API fixture creates.
+API_USERS: dict[str, tuple[str, str | None]] = {
+    "admin": ("admin", None),
+    "dispatcher": ("dispatcher", None),
+    "hr": ("hr", None),
+    "planner": ("planner", None),
+    "technician": ("technician", "T-001"),
+    "technician2": ("technician", "T-002"),
+}
+
+
+@dataclass
+class ApiHarness:
+    """The in-process service with one API key per test user."""
+
+    client: TestClient
+    db_url: str
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, username: str) -> dict[str, str]:
+        """``X-API-Key`` header of the user ``username`` (see ``API_USERS``)."""
+        return {"X-API-Key": self.keys[username]}
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A transaction on the service's database (commits on exit)."""
+        return session_scope(self.db_url)
+
+
+def make_api(
+    db_url: str, executor: str = "thread", tmp_dir: Path | None = None
+) -> tuple[Settings, dict[str, str]]:
+    """Settings for an app on ``db_url`` and the users of ``API_USERS`` created there (name → key)."""
+    from fieldcrew.auth import create_user
+
+    settings = Settings(
+        database_url=db_url, job_executor=executor, job_workers=2, data_dir=tmp_dir or Path("var")
+    )
+    keys = {}
+    with session_scope(db_url) as session:
+        for username, (role, technician_id) in API_USERS.items():
+            _, keys[username] = create_user(session, username, role, technician_id, actor="test-setup")
+    return settings, keys

@@ -46,6 +46,30 @@ def plan_day(body: PlanRequest, session: DbSession, user: Dispatcher) -> JSONRes
     )
 
 
+class PlanFromDbRequest(BaseModel):
+    """Plan a branch-day from the stored orders: on-duty technicians (the roster's day) and a budget."""
+
+    on_duty: list[str] | None = Field(default=None, description="technician ids; default: every employed one")
+    seconds: float = Field(default=6.0, gt=0, le=120)
+
+
+@router.post("/plans/{branch_id}/{day}", status_code=202)
+def plan_day_from_db(
+    branch_id: str, day: dt.date, body: PlanFromDbRequest, session: DbSession, user: Dispatcher
+) -> JSONResponse:
+    """Plan a day from the stored work orders and technicians (a job, as ``POST /dispatch/plans``)."""
+    from fieldcrew.jobs import submit_job
+    from scheduler.dispatch.db_day import day_from_db
+    from scheduler.dispatch.model import validate_input
+
+    inp = day_from_db(session, branch_id, day, body.on_duty)
+    validate_input(inp)  # 422 now, naming the records, rather than a failed job
+    params = {"input": inp.model_dump(mode="json"), "seconds": body.seconds, "actor": user.username}
+    return job_accepted(
+        submit_job(session, "dispatch.plan", "scheduler.dispatch.jobs:plan_day_job", params, user.username)
+    )
+
+
 @router.post("/plans/{branch_id}/{day}/reoptimise", status_code=202)
 def reoptimise(
     branch_id: str,

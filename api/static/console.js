@@ -86,12 +86,10 @@ async function refresh() {
   $("app-error").textContent = "";
   try {
     renderJobs(await api("/jobs?limit=50"));
-    if (state.user.role === "technician" || ["dispatcher", "hr", "planner", "admin"].includes(state.user.role)) {
-      const response = await fetch("/technicians?limit=1000", { headers: { "X-API-Key": state.key } });
-      if (response.ok) {
-        renderTechnicians(await response.json(), response.headers.get("X-Total-Count") || "?");
-      }
-    }
+    // every role may list technicians (a technician sees only their own record)
+    const response = await fetch("/technicians?limit=1000", { headers: { "X-API-Key": state.key } });
+    if (!response.ok) throw Object.assign(new Error(`technicians: ${response.statusText}`), { status: response.status });
+    renderTechnicians(await response.json(), response.headers.get("X-Total-Count") || "?");
   } catch (error) {
     showError(error);
   }

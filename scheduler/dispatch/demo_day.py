@@ -83,3 +83,18 @@ def _branch_centre(city: Any) -> Any:
 
     south, west, north, east = city.branch.bbox
     return Location(lat=(south + north) / 2, lon=(west + east) / 2)
+
+
+def on_duty_from_roster(assignment: Mapping[str, list[str | None]], day_index: int) -> dict[str, str]:
+    """Technicians working on day ``day_index`` of a published roster, with their shift id.
+
+    ``assignment`` is the roster's ``employee id → shift id or None per day``
+    (``scheduler.roster.domain.Assignment``); pass ``set(result)`` as ``on_duty`` to
+    :func:`day_from_city`, or use the shift ids to set each technician's shift window.
+    """
+    out: dict[str, str] = {}
+    for tech, shifts in assignment.items():
+        shift = shifts[day_index] if 0 <= day_index < len(shifts) else None
+        if shift is not None:
+            out[tech] = shift
+    return out

@@ -374,17 +374,21 @@ def repair_vip(ctx: DispatchContext, routes: Routes, only: list[str] | None = No
             routes[ins.technician_id].insert(ins.position, vid)
             continue
         best: tuple[tuple[int, int], str, Insertion] | None = None
-        for tech_id in ctx.allowed(ctx.orders[vid]):
-            for victim in routes.get(tech_id, []):
-                vo = ctx.orders[victim]
-                if vo.customer_grade == CustomerGrade.VIP:
-                    continue
-                trial = {tech_id: [o for o in routes[tech_id] if o != victim]}
-                ins = best_insertion(ctx, trial, vid, only=[tech_id])
-                if ins is not None:
-                    key = (-vo.customer_grade.rank, ins.cost)
-                    if best is None or key < best[0]:
-                        best = (key, victim, ins)
+        # lowest grade first: a gold order is bumped only when no ordinary one can make room
+        for grade in (CustomerGrade.ORDINARY, CustomerGrade.GOLD):
+            for tech_id in ctx.allowed(ctx.orders[vid]):
+                for victim in routes.get(tech_id, []):
+                    vo = ctx.orders[victim]
+                    if vo.customer_grade != grade:
+                        continue
+                    trial = {tech_id: [o for o in routes[tech_id] if o != victim]}
+                    ins = best_insertion(ctx, trial, vid, only=[tech_id])
+                    if ins is not None:
+                        key = (-vo.customer_grade.rank, ins.cost)
+                        if best is None or key < best[0]:
+                            best = (key, victim, ins)
+            if best is not None:
+                break
         if best is not None:
             _, victim, ins = best
             routes[ins.technician_id].remove(victim)

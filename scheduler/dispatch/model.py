@@ -93,6 +93,7 @@ class DispatchContext:
         self._windows: dict[str, tuple[int, int]] = {}
         self._fixed_ends: dict[str, int] | None = None
         self._allowed: dict[str, list[str]] = {}
+        self._allowed_set: dict[str, frozenset[str]] = {}
         self._matrix: list[list[int]] | None = None
         if inp.travel.matrix is not None:
             self._matrix = travel_matrix(points, inp.travel).tolist()
@@ -141,6 +142,13 @@ class DispatchContext:
                 for t in self.inp.technicians
                 if t.available and rules.has_required_skills(t, order) and rules.serves_region_group(t, group)
             ]
+        return cached
+
+    def allowed_set(self, order: DispatchOrder) -> frozenset[str]:
+        """:meth:`allowed` as a set (for membership tests in the forward pass)."""
+        cached = self._allowed_set.get(order.id)
+        if cached is None:
+            cached = self._allowed_set[order.id] = frozenset(self.allowed(order))
         return cached
 
     def open_orders(self) -> list[DispatchOrder]:
@@ -230,13 +238,18 @@ def schedule_route(
         if preds:
             begin = max(begin, *preds)
         broken = None
-        if not rules.has_required_skills(tech, order):
-            broken = "skills"
-        elif not rules.serves_region_group(tech, ctx.group_of(order)):
-            broken = "region_group"
+        if tech_id not in ctx.allowed_set(order):  # rare: say which rule
+            if not tech.available:
+                broken = "available"
+            elif not rules.has_required_skills(tech, order):
+                broken = "skills"
+            else:
+                broken = "region_group"
         elif begin > hi:
             broken = "appointment_window"
-        elif any(d not in ends and ctx.orders[d].status != OrderStatus.COMPLETED for d in order.depends_on):
+        elif order.depends_on and any(
+            d not in ends and ctx.orders[d].status != OrderStatus.COMPLETED for d in order.depends_on
+        ):
             broken = "dependencies"
         if broken:
             return RouteTiming(stops, t, travel_total, broken, oid)

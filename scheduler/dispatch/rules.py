@@ -175,7 +175,20 @@ def effective_weights(policy: DispatchPolicy, n_orders: int, n_techs: int, day_m
     lower = drop[CustomerGrade.GOLD] + drop[CustomerGrade.ORDINARY]
     drop[CustomerGrade.VIP] = max(drop[CustomerGrade.VIP], lower * n + 1)
     drop[CustomerGrade.GOLD] = max(drop[CustomerGrade.GOLD], drop[CustomerGrade.ORDINARY] + 1)
+    # Routing costs are int64: keep the largest possible total (every order dropped as a VIP)
+    # below 2**60. For very large subproblems this coarsens the lowest levels (ties broken less
+    # finely); the order of the levels and the VIP guarantee are kept.
+    bound = drop[CustomerGrade.VIP] * n
+    if bound > LIMIT:
+        f = -(-bound // LIMIT)
+        drop = {g: max(1, x // f) for g, x in drop.items()}
+        late = {g: max(1, x // f) if x else 0 for g, x in late.items()}
+        own, travel, balance, stab = (max(1, x // f) if x else 0 for x in (own, travel, balance, stab))
     return Weights(drop=drop, late=late, own_area=own, travel=travel, balance=balance, stability=stab)
+
+
+#: Ceiling of any cost total handed to the routing solver (int64 with room for sums).
+LIMIT = 2**60
 
 
 def score_plan(plan: DayPlan, inp: DayInput) -> dict[str, int]:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from scheduler.roster.domain import RosterResult
+from vocabulary.staff import Technician
 
 app = typer.Typer(no_args_is_help=True, help="Rest rosters (CP-SAT): solve, check, explain, export.")
 
@@ -50,22 +51,29 @@ def bench_nrp(
         if report.violations or report.objective != result.objective:
             raise AssertionError(
                 f"validator disagrees: objective {report.objective} vs {result.objective}, "
-                f"violations {[str(v) for v in report.violations[:5]]}")
+                f"violations {[str(v) for v in report.violations[:5]]}"
+            )
     _emit(payload, as_json)
     if not result.feasible:
         raise typer.Exit(1)
 
 
-def _load_city(seed: int) -> tuple[list, dict]:  # type: ignore[type-arg]
+def demo_branch(
+    seed: int, start: dt.date, days: int
+) -> tuple[list[Technician], dict[str, dict[dt.date, int]]]:
+    """Technicians of the demo city (synthetic if it is not available) and quotas for them.
+
+    Quotas come from ``synthetic_quotas`` here; the API and jobs take them from the work-hour pool.
+    """
+    from scheduler.roster.synthetic import synthetic_branch, synthetic_quotas
+
     try:
-        from fieldcrew.demo import generate_city  # type: ignore[attr-defined]
+        from fieldcrew.demo import generate_city
 
-        city = generate_city(seed)
-        return list(city.technicians), dict(city.quotas)
-    except (ImportError, AttributeError):
-        from scheduler.roster.synthetic import synthetic_branch
-
-        return tuple(synthetic_branch(seed))  # type: ignore[return-value]
+        techs = list(generate_city(scale=0.01).technicians)
+    except ImportError:
+        techs, _ = synthetic_branch(seed, start=start, days=days)
+    return techs, synthetic_quotas(techs, start, days, seed)
 
 
 @app.command("solve")
@@ -86,10 +94,8 @@ def solve_cmd(
     from scheduler.roster.solver import SolveParams, solve_roster
     from scheduler.roster.validate import check_roster
 
-    technicians, quotas = _load_city(seed)
     first = dt.date.fromisoformat(start)
-    quotas = {g: {d: q for d, q in per.items() if first <= d < first + dt.timedelta(days=days)}
-              for g, per in quotas.items()}
+    technicians, quotas = demo_branch(seed, first, days)
     problem = build_problem(technicians, quotas, first, days, preset)
     result = solve_roster(problem, SolveParams(seconds=seconds, workers=workers, seed=seed))
     report = check_roster(problem, result.assignment, result.support_groups) if result.feasible else None
@@ -126,9 +132,11 @@ def presets_cmd() -> None:
     from scheduler.roster.presets import load_presets
 
     for name, p in load_presets().items():
-        print(f"{name:20s} R={p.rules.min_rest_per_7} max_consec={p.staff.max_consecutive_work} "
-              f"min_run={p.staff.min_consecutive_work}/{p.staff.min_consecutive_off} "
-              f"max_weekends={p.staff.max_weekends}  {p.description}")
+        print(
+            f"{name:20s} R={p.rules.min_rest_per_7} max_consec={p.staff.max_consecutive_work} "
+            f"min_run={p.staff.min_consecutive_work}/{p.staff.min_consecutive_off} "
+            f"max_weekends={p.staff.max_weekends}  {p.description}"
+        )
 
 
 @app.command("rules")
@@ -169,10 +177,8 @@ def diagnose_cmd(
     from scheduler.roster.diagnose import diagnose
     from scheduler.roster.planning import build_problem
 
-    technicians, quotas = _load_city(seed)
     first = dt.date.fromisoformat(start)
-    quotas = {g: {d: q for d, q in per.items() if first <= d < first + dt.timedelta(days=days)}
-              for g, per in quotas.items()}
+    technicians, quotas = demo_branch(seed, first, days)
     problem = build_problem(technicians, quotas, first, days, preset)
     for finding in diagnose(problem, seconds=seconds):
         print(finding.message)

@@ -45,8 +45,9 @@ class Finding:
     employees: list[str] = field(default_factory=list)
 
 
-def infeasibility_core(problem: RosterProblem, hard_cover_groups: list[str] | None = None,
-                       seconds: float = 10.0) -> tuple[str, list[tuple[str, str | None, str | None]]]:
+def infeasibility_core(
+    problem: RosterProblem, hard_cover_groups: list[str] | None = None, seconds: float = 10.0
+) -> tuple[str, list[tuple[str, str | None, str | None]]]:
     """Solve with every hard rule (and the named groups' quotas) under assumptions.
 
     Returns the status and, when infeasible, the clashing (rule, technician, group) subjects.
@@ -56,7 +57,8 @@ def infeasibility_core(problem: RosterProblem, hard_cover_groups: list[str] | No
     for i, c in enumerate(problem.covers):
         if hard_cover_groups is not None and c.group_id in hard_cover_groups:
             v.model.add(cover_count(v, problem, i) >= c.requirement).only_enforce_if(
-                v.guard("quota", None, c.group_id))
+                v.guard("quota", None, c.group_id)
+            )
     v.model.clear_objective()
     keys = list(v.guards)
     lits = [v.guards[k] for k in keys]
@@ -74,13 +76,19 @@ def infeasibility_core(problem: RosterProblem, hard_cover_groups: list[str] | No
 
 def _rule_words(problem: RosterProblem, rules: list[str]) -> str:
     maxc = max((e.max_consecutive_work or 0) for e in problem.employees) if problem.employees else 0
-    words = [_RULE_WORDS.get(r, REGISTRY[r].sentence if r in REGISTRY else r).format(
-        r=problem.rules.min_rest_per_7, maxc=maxc) for r in rules if r != "quota"]
+    words = [
+        _RULE_WORDS.get(r, REGISTRY[r].sentence if r in REGISTRY else r).format(
+            r=problem.rules.min_rest_per_7, maxc=maxc
+        )
+        for r in rules
+        if r != "quota"
+    ]
     return " and ".join(words) if words else "the hard rules"
 
 
-def diagnose(problem: RosterProblem, result: RosterResult | None = None, seconds: float = 10.0,
-             max_groups: int = 10) -> list[Finding]:
+def diagnose(
+    problem: RosterProblem, result: RosterResult | None = None, seconds: float = 10.0, max_groups: int = 10
+) -> list[Finding]:
     """Explain why the roster is infeasible or which groups stay under their quota, and why.
 
     Parameters
@@ -99,18 +107,38 @@ def diagnose(problem: RosterProblem, result: RosterResult | None = None, seconds
     if not result.feasible:
         status, core = infeasibility_core(problem, None, seconds)
         if status != "INFEASIBLE":
-            return [Finding(None, f"no roster found in {seconds:g} s (status {result.status}); "
-                                  "try a longer time limit")]
+            return [
+                Finding(
+                    None,
+                    f"no roster found in {seconds:g} s (status {result.status}); try a longer time limit",
+                )
+            ]
         rules = sorted({k[0] for k in core})
         people = sorted({k[1] for k in core if k[1]})
-        return [Finding(None, f"no roster can satisfy {_rule_words(problem, rules)} for "
-                              f"{', '.join(people) or 'the branch'}: these rules clash for these technicians "
-                              f"(rules: {', '.join(rules)})", rules=rules, employees=people)]
+        return [
+            Finding(
+                None,
+                f"no roster can satisfy {_rule_words(problem, rules)} for "
+                f"{', '.join(people) or 'the branch'}: these rules clash for these technicians "
+                f"(rules: {', '.join(rules)})",
+                rules=rules,
+                employees=people,
+            )
+        ]
     short: dict[str, dict[int, int]] = {}
     for line in result.breakdown:
         if line.rule == "cover_under" and line.group_id is not None and line.day is not None:
-            weight = next((c.weight_under for c in problem.covers
-                           if c.group_id == line.group_id and c.day == line.day), 1) or 1
+            weight = (
+                next(
+                    (
+                        c.weight_under
+                        for c in problem.covers
+                        if c.group_id == line.group_id and c.day == line.day
+                    ),
+                    1,
+                )
+                or 1
+            )
             short.setdefault(line.group_id, {})[line.day] = line.cost // weight
     support = sum(1 for e in problem.employees if e.support)
     for g, days in sorted(short.items(), key=lambda kv: -sum(kv[1].values()))[:max_groups]:
@@ -122,12 +150,17 @@ def diagnose(problem: RosterProblem, result: RosterResult | None = None, seconds
         full_days = sum(1 for q in quotas if q >= members)
         rules = sorted({k[0] for k in core})
         people = sorted({k[1] for k in core if k[1]})
-        ask = (f"the quota asks for {max(quotas)} on some days ({full_days} days ask for all {members})"
-               if full_days else f"the quota asks for up to {max(quotas)} a day")
+        ask = (
+            f"the quota asks for {max(quotas)} on some days ({full_days} days ask for all {members})"
+            if full_days
+            else f"the quota asks for up to {max(quotas)} a day"
+        )
         why = _rule_words(sub, rules) if status == "INFEASIBLE" else "the rules together"
         helper = " or a support-team member" if support else ""
-        msg = (f"group {g} has {members} technicians, {ask} and {why}: on {len(days)} day(s) "
-               f"({', '.join(map(str, sorted(days)[:10]))}{'…' if len(days) > 10 else ''}) "
-               f"{heads} more head(s){helper} {'is' if heads == 1 else 'are'} needed")
+        msg = (
+            f"group {g} has {members} technicians, {ask} and {why}: on {len(days)} day(s) "
+            f"({', '.join(map(str, sorted(days)[:10]))}{'…' if len(days) > 10 else ''}) "
+            f"{heads} more head(s){helper} {'is' if heads == 1 else 'are'} needed"
+        )
         findings.append(Finding(g, msg, heads, sorted(days), rules, people))
     return findings

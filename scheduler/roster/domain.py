@@ -180,7 +180,9 @@ class RosterProblem(BaseModel):
             if c.shift is not None and c.shift not in shift_ids:
                 problems.append(Problem("shift", "cover for an unknown shift", c.shift, row=i))
             if c.group_id is not None and c.group_id not in groups:
-                problems.append(Problem("group_id", "quota for a group that has no technicians", c.group_id, row=i))
+                problems.append(
+                    Problem("group_id", "quota for a group that has no technicians", c.group_id, row=i)
+                )
         for i, r in enumerate(self.requests):
             if r.employee not in known:
                 problems.append(Problem("employee", "request of an unknown technician", r.employee, row=i))
@@ -200,11 +202,11 @@ class RosterProblem(BaseModel):
             if hist.last_shift is not None and hist.last_shift not in shift_ids:
                 problems.append(Problem("history.last_shift", f"unknown shift for {e_id}", hist.last_shift))
         for e_id, cells in self.fixed.items():
-            for d, s in cells.items():
+            for d, cell in cells.items():
                 if not 0 <= d < self.horizon:
                     problems.append(Problem("fixed", f"fixed day outside the horizon for {e_id}", d))
-                if s is not None and s not in shift_ids:
-                    problems.append(Problem("fixed", f"unknown fixed shift for {e_id} day {d}", s))
+                if cell is not None and cell not in shift_ids:
+                    problems.append(Problem("fixed", f"unknown fixed shift for {e_id} day {d}", cell))
         if problems:
             raise InputErrors(problems)
         return self

@@ -14,7 +14,13 @@ from scheduler.roster.domain import RosterProblem, RosterResult
 from scheduler.roster.nrp import NrpInstance, format_nrp, nrp_to_problem, parse_nrp, read_nrp
 
 __all__ = [
-    "NrpInstance", "format_nrp", "heatmap_png", "nrp_to_problem", "parse_nrp", "read_nrp", "roster_rows",
+    "NrpInstance",
+    "format_nrp",
+    "heatmap_png",
+    "nrp_to_problem",
+    "parse_nrp",
+    "read_nrp",
+    "roster_rows",
     "write_roster",
 ]
 
@@ -99,8 +105,13 @@ def heatmap_png(problem: RosterProblem, result: RosterResult, path: Path) -> Pat
     for c in problem.covers:
         need[c.day] += c.requirement
     have = grid.clip(min=0).sum(axis=0)
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(max(8, problem.horizon * 0.35), 3 + len(emps) * 0.12),
-                                   gridspec_kw={"height_ratios": [4, 1]}, sharex=True)
+    fig, (ax1, ax2) = plt.subplots(
+        2,
+        1,
+        figsize=(max(8, problem.horizon * 0.35), 3 + len(emps) * 0.12),
+        gridspec_kw={"height_ratios": [4, 1]},
+        sharex=True,
+    )
     ax1.imshow(grid, aspect="auto", cmap="RdYlGn_r", vmin=-1, vmax=1, interpolation="nearest")
     ax1.set_ylabel("technicians")
     ax1.set_title(f"{problem.name}: work (red), rest (yellow), leave (green)")

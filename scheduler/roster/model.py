@@ -97,7 +97,7 @@ class RosterVars:
         """Expression of support member ``e`` serving ``group_id`` on ``d`` (shift ``s`` or any)."""
         if s is not None:
             return self.z.get((e, d, s, group_id), 0)
-        return sum(self.z.get((e, d, t.id, group_id), 0) for t in self.problem.shifts)  # type: ignore[return-value]
+        return sum(self.z.get((e, d, t.id, group_id), 0) for t in self.problem.shifts)
 
 
 def create_vars(problem: RosterProblem, model: cp_model.CpModel) -> RosterVars:
@@ -135,7 +135,7 @@ class BuiltModel:
     offset: int = 0  # constant part of the objective (penalties fixed by the data)
 
     def objective_expr(self) -> cp_model.LinearExprT:
-        return sum(p.weight * p.expr for p in self.penalties if not isinstance(p.expr, int))  # type: ignore[return-value]
+        return sum(p.weight * p.expr for p in self.penalties if not isinstance(p.expr, int))
 
 
 def build_model(problem: RosterProblem, rules: list[str] | None = None, diagnose: bool = False) -> BuiltModel:

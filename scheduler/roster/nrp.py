@@ -114,7 +114,9 @@ def parse_nrp(text: str, name: str = "instance", file: str | None = None) -> Nrp
 
     horizon = 0
     if len(rows["SECTION_HORIZON"]) != 1:
-        problems.append(Problem("SECTION_HORIZON", "exactly one line with the number of days", None, file=file))
+        problems.append(
+            Problem("SECTION_HORIZON", "exactly one line with the number of days", None, file=file)
+        )
     else:
         ln, parts = rows["SECTION_HORIZON"][0]
         horizon = num(parts[0], ln, "horizon")
@@ -136,14 +138,28 @@ def parse_nrp(text: str, name: str = "instance", file: str | None = None) -> Nrp
                 continue
             k, v = item.split("=", 1)
             maxs[k.strip()] = num(v.strip(), ln, "MaxShifts")
-        n = [num(v, ln, f) for v, f in zip(p[2:], ("MaxTotalMinutes", "MinTotalMinutes", "MaxConsecutiveShifts",
-                                                   "MinConsecutiveShifts", "MinConsecutiveDaysOff",
-                                                   "MaxWeekends"), strict=True)]
+        n = [
+            num(v, ln, f)
+            for v, f in zip(
+                p[2:],
+                (
+                    "MaxTotalMinutes",
+                    "MinTotalMinutes",
+                    "MaxConsecutiveShifts",
+                    "MinConsecutiveShifts",
+                    "MinConsecutiveDaysOff",
+                    "MaxWeekends",
+                ),
+                strict=True,
+            )
+        ]
         inst.staff.append(NrpStaff(p[0], maxs, n[0], n[1], n[2], n[3], n[4], n[5]))
     for ln, p in rows["SECTION_DAYS_OFF"]:
         inst.days_off.setdefault(p[0], []).extend(num(v, ln, "Day") for v in p[1:] if v)
-    for key, target in (("SECTION_SHIFT_ON_REQUESTS", inst.on_requests),
-                        ("SECTION_SHIFT_OFF_REQUESTS", inst.off_requests)):
+    for key, target in (
+        ("SECTION_SHIFT_ON_REQUESTS", inst.on_requests),
+        ("SECTION_SHIFT_OFF_REQUESTS", inst.off_requests),
+    ):
         for ln, p in rows[key]:
             if len(p) != 4:
                 problems.append(Problem(key, "EmployeeID,Day,ShiftID,Weight", ",".join(p), ln, file))
@@ -151,11 +167,21 @@ def parse_nrp(text: str, name: str = "instance", file: str | None = None) -> Nrp
             target.append(NrpRequest(p[0], num(p[1], ln, "Day"), p[2], num(p[3], ln, "Weight")))
     for ln, p in rows["SECTION_COVER"]:
         if len(p) != 5:
-            problems.append(Problem("SECTION_COVER", "Day,ShiftID,Requirement,WeightUnder,WeightOver",
-                                    ",".join(p), ln, file))
+            problems.append(
+                Problem(
+                    "SECTION_COVER", "Day,ShiftID,Requirement,WeightUnder,WeightOver", ",".join(p), ln, file
+                )
+            )
             continue
-        inst.cover.append(NrpCover(num(p[0], ln, "Day"), p[1], num(p[2], ln, "Requirement"),
-                                   num(p[3], ln, "WeightUnder"), num(p[4], ln, "WeightOver")))
+        inst.cover.append(
+            NrpCover(
+                num(p[0], ln, "Day"),
+                p[1],
+                num(p[2], ln, "Requirement"),
+                num(p[3], ln, "WeightUnder"),
+                num(p[4], ln, "WeightOver"),
+            )
+        )
     if problems:
         raise InputErrors(problems)
     return inst
@@ -174,8 +200,10 @@ def format_nrp(inst: NrpInstance) -> str:
     out += ["", "SECTION_STAFF"]
     for e in inst.staff:
         maxs = "|".join(f"{k}={v}" for k, v in e.max_shifts.items())
-        out.append(f"{e.id},{maxs},{e.max_total_minutes},{e.min_total_minutes},{e.max_consecutive},"
-                   f"{e.min_consecutive},{e.min_consecutive_off},{e.max_weekends}")
+        out.append(
+            f"{e.id},{maxs},{e.max_total_minutes},{e.min_total_minutes},{e.max_consecutive},"
+            f"{e.min_consecutive},{e.min_consecutive_off},{e.max_weekends}"
+        )
     out += ["", "SECTION_DAYS_OFF"]
     out += [",".join([k, *map(str, v)]) for k, v in inst.days_off.items()]
     out += ["", "SECTION_SHIFT_ON_REQUESTS"]
@@ -214,13 +242,23 @@ def nrp_to_problem(inst: NrpInstance) -> RosterProblem:
         for e in inst.staff
     )
     requests = tuple(
-        [Request(employee=r.employee, day=r.day, shift=r.shift, on=True, weight=r.weight) for r in inst.on_requests]
-        + [Request(employee=r.employee, day=r.day, shift=r.shift, on=False, weight=r.weight)
-           for r in inst.off_requests]
+        [
+            Request(employee=r.employee, day=r.day, shift=r.shift, on=True, weight=r.weight)
+            for r in inst.on_requests
+        ]
+        + [
+            Request(employee=r.employee, day=r.day, shift=r.shift, on=False, weight=r.weight)
+            for r in inst.off_requests
+        ]
     )
     covers = tuple(
-        Cover(day=c.day, shift=c.shift, requirement=c.requirement, weight_under=c.weight_under,
-              weight_over=c.weight_over)
+        Cover(
+            day=c.day,
+            shift=c.shift,
+            requirement=c.requirement,
+            weight_under=c.weight_under,
+            weight_over=c.weight_over,
+        )
         for c in inst.cover
     )
     return RosterProblem(

@@ -108,15 +108,23 @@ def build_problem(
     spans: dict[str, list[Leave]] = {}
     for i, lv in enumerate(leave):
         if lv.technician_id not in by_id:
-            problems.append(Problem("technician_id", "leave of an unknown technician", lv.technician_id, row=i))
+            problems.append(
+                Problem("technician_id", "leave of an unknown technician", lv.technician_id, row=i)
+            )
             continue
         if lv.end < lv.start:
             problems.append(Problem("end", "leave ends before it starts", str(lv.end), row=i))
             continue
         for other in spans.get(lv.technician_id, []):
             if lv.start <= other.end and other.start <= lv.end:
-                problems.append(Problem("start", f"leave overlaps {other.start}..{other.end} of the same "
-                                                 "technician", str(lv.start), row=i))
+                problems.append(
+                    Problem(
+                        "start",
+                        f"leave overlaps {other.start}..{other.end} of the same technician",
+                        str(lv.start),
+                        row=i,
+                    )
+                )
         spans.setdefault(lv.technician_id, []).append(lv)
         d = max(lv.start, start)
         while d <= min(lv.end, end):
@@ -125,12 +133,16 @@ def build_problem(
     reqs: list[Request] = []
     for i, rq in enumerate(requests):
         if rq.technician_id not in by_id:
-            problems.append(Problem("technician_id", "request of an unknown technician", rq.technician_id, row=i))
+            problems.append(
+                Problem("technician_id", "request of an unknown technician", rq.technician_id, row=i)
+            )
         elif not start <= rq.day <= end:
             problems.append(Problem("day", f"request outside the period {start}..{end}", str(rq.day), row=i))
         else:
-            reqs.append(Request(employee=rq.technician_id, day=(rq.day - start).days, on=rq.on, weight=rq.weight))
-    for key in (history or {}):
+            reqs.append(
+                Request(employee=rq.technician_id, day=(rq.day - start).days, on=rq.on, weight=rq.weight)
+            )
+    for key in history or {}:
         if key not in by_id:
             problems.append(Problem("history", "history of an unknown technician", key))
     if problems:
@@ -143,25 +155,35 @@ def build_problem(
         off = days_off.get(t.id, set())
         min_days = max(0, round(p.staff.min_total_days * scale) - len(off))
         max_days = None if p.staff.max_total_days is None else round(p.staff.max_total_days * scale + 0.49)
-        employees.append(Employee(
-            id=t.id,
-            group_id=None if t.support_team else t.region_group_id,
-            support=t.support_team,
-            skills=frozenset(str(s) for s in t.skills),
-            min_total_minutes=min_days * SHIFT_MINUTES,
-            max_total_minutes=None if max_days is None else max_days * SHIFT_MINUTES,
-            max_consecutive_work=p.staff.max_consecutive_work,
-            min_consecutive_work=p.staff.min_consecutive_work,
-            min_consecutive_off=p.staff.min_consecutive_off,
-            max_weekends=None if p.staff.max_weekends is None else round(p.staff.max_weekends * scale + 0.49),
-        ))
-        for d in range(days):
-            if not t.employed_on(start + dt.timedelta(days=d)):
-                days_off.setdefault(t.id, set()).add(d)
+        employees.append(
+            Employee(
+                id=t.id,
+                group_id=None if t.support_team else t.region_group_id,
+                support=t.support_team,
+                skills=frozenset(str(s) for s in t.skills),
+                min_total_minutes=min_days * SHIFT_MINUTES,
+                max_total_minutes=None if max_days is None else max_days * SHIFT_MINUTES,
+                max_consecutive_work=p.staff.max_consecutive_work,
+                min_consecutive_work=p.staff.min_consecutive_work,
+                min_consecutive_off=p.staff.min_consecutive_off,
+                max_weekends=None
+                if p.staff.max_weekends is None
+                else round(p.staff.max_weekends * scale + 0.49),
+            )
+        )
+        for k in range(days):
+            if not t.employed_on(start + dt.timedelta(days=k)):
+                days_off.setdefault(t.id, set()).add(k)
     covers = [
-        Cover(day=(day - start).days, group_id=g, requirement=heads, weight_under=p.cover.weight_under,
-              weight_over=p.cover.weight_over)
-        for g, per_day in quotas.items() for day, heads in sorted(per_day.items())
+        Cover(
+            day=(day - start).days,
+            group_id=g,
+            requirement=heads,
+            weight_under=p.cover.weight_under,
+            weight_over=p.cover.weight_over,
+        )
+        for g, per_day in quotas.items()
+        for day, heads in sorted(per_day.items())
     ]
     return RosterProblem(
         name=name,
@@ -183,7 +205,7 @@ def history_from(assignment: Assignment, upto: int, days: int = 7) -> dict[str, 
     """The ``days`` days before day ``upto`` of a roster, as the history of the roster starting there."""
     out = {}
     for e_id, row in assignment.items():
-        past = row[max(0, upto - days):upto]
+        past = row[max(0, upto - days) : upto]
         out[e_id] = History(worked=tuple(s is not None for s in past), last_shift=past[-1] if past else None)
     return out
 
@@ -211,10 +233,17 @@ def reroster_problem(
     """The problem of re-rostering after absences: days before ``from_day`` fixed as published,
     the absentees' days off added, and a minimal-change penalty against the published roster.
     """
-    problems = [Problem("absences", "unknown technician", e) for e in absences
-                if e not in {x.id for x in problem.employees}]
-    problems += [Problem(f"absences[{e}]", "day outside the horizon", d) for e, ds in absences.items()
-                 for d in ds if not 0 <= d < problem.horizon]
+    problems = [
+        Problem("absences", "unknown technician", e)
+        for e in absences
+        if e not in {x.id for x in problem.employees}
+    ]
+    problems += [
+        Problem(f"absences[{e}]", "day outside the horizon", d)
+        for e, ds in absences.items()
+        for d in ds
+        if not 0 <= d < problem.horizon
+    ]
     if problems:
         raise InputErrors(problems)
     days_off = {k: set(v) for k, v in problem.days_off.items()}
@@ -225,12 +254,14 @@ def reroster_problem(
         for d in range(min(from_day, len(row))):
             if d not in days_off.get(e_id, set()):
                 fixed.setdefault(e_id, {})[d] = row[d]
-    return problem.model_copy(update={
-        "days_off": {k: frozenset(v) for k, v in days_off.items()},
-        "fixed": fixed,
-        "reference": {k: tuple(v) for k, v in published.items()},
-        "rules": problem.rules.model_copy(update={"change_weight": change_weight}),
-    })
+    return problem.model_copy(
+        update={
+            "days_off": {k: frozenset(v) for k, v in days_off.items()},
+            "fixed": fixed,
+            "reference": {k: tuple(v) for k, v in published.items()},
+            "rules": problem.rules.model_copy(update={"change_weight": change_weight}),
+        }
+    )
 
 
 def reroster(
@@ -247,7 +278,9 @@ def reroster(
 
     new_problem = reroster_problem(problem, published.assignment, absences, from_day)
     # start from the published roster with the absentees taken off
-    hint = {e: [None if d in absences.get(e, ()) else s for d, s in enumerate(row)]
-            for e, row in published.assignment.items()}
+    hint = {
+        e: [None if d in absences.get(e, ()) else s for d, s in enumerate(row)]
+        for e, row in published.assignment.items()
+    }
     result = solve(new_problem, SolveParams(seconds=seconds, workers=workers, seed=seed), hint=hint)
     return result, diff(published.assignment, result.assignment)

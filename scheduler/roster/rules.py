@@ -42,7 +42,9 @@ def rule(name: str, sentence: str, severity: Severity | None) -> Callable[[RuleF
     return deco
 
 
-def _pattern_clause(v: RosterVars, pattern: Sequence[tuple[Known, bool]], guard: list[cp_model.IntVar]) -> None:
+def _pattern_clause(
+    v: RosterVars, pattern: Sequence[tuple[Known, bool]], guard: list[cp_model.IntVar]
+) -> None:
     """Forbid a pattern of (day value, wanted) pairs; history constants simplify the clause.
 
     A pattern reaching into unknown days (before the history) is not checked; a pattern fixed
@@ -56,7 +58,7 @@ def _pattern_clause(v: RosterVars, pattern: Sequence[tuple[Known, bool]], guard:
             if value != wanted:
                 return  # the history already breaks the pattern
             continue
-        clause.append(value.Not() if wanted else value)
+        clause.append(value.Not() if wanted else value)  # type: ignore[arg-type]
     if clause:
         v.model.add_bool_or(clause).only_enforce_if(guard)
 
@@ -90,7 +92,8 @@ def max_shifts_per_type(v: RosterVars, p: RosterProblem) -> list[Penalty]:
         for s, limit in emp.max_shifts.items():
             if 0 < limit < p.horizon:
                 v.model.add(sum(v.shift(e, d, s) for d in range(p.horizon)) <= limit).only_enforce_if(
-                    v.guard("max_shifts_per_type", emp.id))
+                    v.guard("max_shifts_per_type", emp.id)
+                )
     return []
 
 
@@ -161,7 +164,9 @@ def _min_runs(v: RosterVars, p: RosterProblem, work: bool) -> list[Penalty]:
             before, here = v.works_at(e, t - 1), v.works_at(e, t)
             for j in range(1, m):
                 if t + j < p.horizon and t + j >= 0:
-                    _pattern_clause(v, [(before, not work), (here, work), (v.works_at(e, t + j), not work)], g)
+                    _pattern_clause(
+                        v, [(before, not work), (here, work), (v.works_at(e, t + j), not work)], g
+                    )
         # mirrored: a run ending on t (next day differs) must have begun min-1 days before
         for t in range(0, p.horizon - 1):
             here, after = v.works_at(e, t), v.works_at(e, t + 1)
@@ -239,8 +244,11 @@ def min_rest_between_shifts(v: RosterVars, p: RosterProblem) -> list[Penalty]:
     return []
 
 
-@rule("rest_in_every_7_days",
-      "At least R rest days in every rolling 7-day window, across the previous roster too.", None)
+@rule(
+    "rest_in_every_7_days",
+    "At least R rest days in every rolling 7-day window, across the previous roster too.",
+    None,
+)
 def rest_days_in_every_7_day_window(v: RosterVars, p: RosterProblem) -> list[Penalty]:
     r = p.rules.min_rest_per_7
     if r <= 0:
@@ -261,8 +269,17 @@ def rest_days_in_every_7_day_window(v: RosterVars, p: RosterProblem) -> list[Pen
             else:
                 short = v.model.new_int_var(0, 7, f"rest_short[{emp.id},{t}]")
                 v.model.add_max_equality(short, [0, sum(lits) - allowed])
-                out.append(Penalty("rest_in_every_7_days", p.rules.rest_window_weight, short, emp.id,
-                                   emp.group_id, t + 6, f"window days {t}..{t + 6}"))
+                out.append(
+                    Penalty(
+                        "rest_in_every_7_days",
+                        p.rules.rest_window_weight,
+                        short,
+                        emp.id,
+                        emp.group_id,
+                        t + 6,
+                        f"window days {t}..{t + 6}",
+                    )
+                )
     return out
 
 
@@ -281,7 +298,7 @@ def cover_count(v: RosterVars, p: RosterProblem, cover_index: int) -> cp_model.L
                 terms.append(v.serves(e, c.day, c.group_id, c.shift))
             continue
         terms.append(v.works(e, c.day) if c.shift is None else v.shift(e, c.day, c.shift))
-    return sum(terms)  # type: ignore[return-value]
+    return sum(terms)
 
 
 @rule("cover", "Heads per group, day and shift meet the quota (under- and over-cover cost).", Severity.SOFT)
@@ -290,7 +307,11 @@ def coverage(v: RosterVars, p: RosterProblem) -> list[Penalty]:
     n = len(p.employees)
     for i, c in enumerate(p.covers):
         count = cover_count(v, p, i)
-        where = f"day {c.day}" + (f" shift {c.shift}" if c.shift else "") + (f" skill {c.skill}" if c.skill else "")
+        where = (
+            f"day {c.day}"
+            + (f" shift {c.shift}" if c.shift else "")
+            + (f" skill {c.skill}" if c.skill else "")
+        )
         under = v.model.new_int_var(0, c.requirement, f"under[{i}]")
         over = v.model.new_int_var(0, n, f"over[{i}]")
         v.model.add(count - c.requirement == over - under)
@@ -315,9 +336,13 @@ def shift_and_day_off_requests(v: RosterVars, p: RosterProblem) -> list[Penalty]
         lit = v.works(e, r.day) if r.shift is None else v.shift(e, r.day, r.shift)
         what = r.shift or "any shift"
         if r.on:
-            out.append(Penalty("shift_on_request", r.weight, 1 - lit, r.employee, None, r.day, f"wants {what}"))
+            out.append(
+                Penalty("shift_on_request", r.weight, 1 - lit, r.employee, None, r.day, f"wants {what}")
+            )
         else:
-            out.append(Penalty("shift_off_request", r.weight, lit, r.employee, None, r.day, f"wants no {what}"))
+            out.append(
+                Penalty("shift_off_request", r.weight, lit, r.employee, None, r.day, f"wants no {what}")
+            )
     return out
 
 
@@ -335,12 +360,17 @@ def rest_spread(v: RosterVars, p: RosterProblem) -> list[Penalty]:
             short = v.model.new_int_var(0, need, f"rest_spread_short[{g},{d}]")
             # shortfall = max(0, need - resting), resting = size - working (exact, not only >=)
             v.model.add_max_equality(short, [0, need - len(members) + sum(v.works(e, d) for e in members)])
-            out.append(Penalty("rest_spread", p.rules.rest_spread_weight, short, None, g, d,
-                               f"fewer than {need} resting"))
+            out.append(
+                Penalty(
+                    "rest_spread", p.rules.rest_spread_weight, short, None, g, d, f"fewer than {need} resting"
+                )
+            )
     return out
 
 
-def _spread(v: RosterVars, name: str, values: list[cp_model.LinearExprT], lo: int, hi: int) -> cp_model.IntVar:
+def _spread(
+    v: RosterVars, name: str, values: list[cp_model.LinearExprT], lo: int, hi: int
+) -> cp_model.IntVar:
     mx = v.model.new_int_var(lo, hi, f"{name}_max")
     mn = v.model.new_int_var(lo, hi, f"{name}_min")
     v.model.add_max_equality(mx, values)
@@ -350,8 +380,11 @@ def _spread(v: RosterVars, name: str, values: list[cp_model.LinearExprT], lo: in
     return dev
 
 
-@rule("fairness", "Weekend rests and working days spread evenly in each group (largest deviation).",
-      Severity.SOFT)
+@rule(
+    "fairness",
+    "Weekend rests and working days spread evenly in each group (largest deviation).",
+    Severity.SOFT,
+)
 def fairness(v: RosterVars, p: RosterProblem) -> list[Penalty]:
     out: list[Penalty] = []
     weekends = p.weekends()
@@ -362,13 +395,31 @@ def fairness(v: RosterVars, p: RosterProblem) -> list[Penalty]:
         if p.rules.fairness_weekend_weight > 0 and weekends:
             rests = [len(weekends) - sum(weekend_worked(v, e, days) for days in weekends) for e in members]
             dev = _spread(v, f"weekend_rest[{g}]", rests, 0, len(weekends))  # type: ignore[arg-type]
-            out.append(Penalty("fairness_weekend_rests", p.rules.fairness_weekend_weight, dev, None, g, None,
-                               "largest difference of weekend rests in the group"))
+            out.append(
+                Penalty(
+                    "fairness_weekend_rests",
+                    p.rules.fairness_weekend_weight,
+                    dev,
+                    None,
+                    g,
+                    None,
+                    "largest difference of weekend rests in the group",
+                )
+            )
         if p.rules.fairness_workdays_weight > 0:
             totals = [sum(v.works(e, d) for d in range(p.horizon)) for e in members]
             dev = _spread(v, f"workdays[{g}]", totals, 0, p.horizon)  # type: ignore[arg-type]
-            out.append(Penalty("fairness_working_days", p.rules.fairness_workdays_weight, dev, None, g, None,
-                               "largest difference of working days in the group"))
+            out.append(
+                Penalty(
+                    "fairness_working_days",
+                    p.rules.fairness_workdays_weight,
+                    dev,
+                    None,
+                    g,
+                    None,
+                    "largest difference of working days in the group",
+                )
+            )
     return out
 
 
@@ -378,7 +429,9 @@ def support_use(v: RosterVars, p: RosterProblem) -> list[Penalty]:
         return []
     return [
         Penalty("support_use", p.rules.support_use_weight, v.works(e, d), emp.id, None, d, "support day")
-        for e, emp in enumerate(p.employees) if emp.support for d in range(p.horizon)
+        for e, emp in enumerate(p.employees)
+        if emp.support
+        for d in range(p.horizon)
     ]
 
 
@@ -393,7 +446,17 @@ def minimal_change(v: RosterVars, p: RosterProblem) -> list[Penalty]:
             continue
         for d in range(min(p.horizon, len(ref))):
             # a changed cell: the published shift is not worked (or, on a rest day, any work)
-            changed = 1 - v.shift(e, d, ref[d]) if ref[d] is not None else v.works(e, d)
-            out.append(Penalty("minimal_change", p.rules.change_weight, changed, emp.id, emp.group_id, d,
-                               f"published {ref[d] or 'rest'}"))
+            published = ref[d]
+            changed = 1 - v.shift(e, d, published) if published is not None else v.works(e, d)
+            out.append(
+                Penalty(
+                    "minimal_change",
+                    p.rules.change_weight,
+                    changed,
+                    emp.id,
+                    emp.group_id,
+                    d,
+                    f"published {ref[d] or 'rest'}",
+                )
+            )
     return out

@@ -8,11 +8,11 @@ both cores), and merges the rosters.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 import math
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,12 +78,22 @@ def extract(built: BuiltModel, solver: cp_model.CpSolver) -> tuple[Assignment, d
         row: list[str | None] = []
         grow: list[str | None] = []
         for d in range(p.horizon):
-            shift = next((s.id for s in p.shifts if (e, d, s.id) in v.x and solver.boolean_value(v.x[e, d, s.id])),
-                         None)
+            shift = next(
+                (s.id for s in p.shifts if (e, d, s.id) in v.x and solver.boolean_value(v.x[e, d, s.id])),
+                None,
+            )
             row.append(shift)
             if emp.support:
-                grow.append(next((g for (ee, dd, s, g), lit in v.z.items()
-                                  if ee == e and dd == d and s == shift and solver.boolean_value(lit)), None))
+                grow.append(
+                    next(
+                        (
+                            g
+                            for (ee, dd, s, g), lit in v.z.items()
+                            if ee == e and dd == d and s == shift and solver.boolean_value(lit)
+                        ),
+                        None,
+                    )
+                )
         assignment[emp.id] = row
         if emp.support:
             groups[emp.id] = grow
@@ -96,8 +106,16 @@ def breakdown(built: BuiltModel, solver: cp_model.CpSolver) -> list[PenaltyLine]
     for pen in built.penalties:
         value = pen.expr if isinstance(pen.expr, int) else solver.value(pen.expr)
         if value:
-            out.append(PenaltyLine(rule=pen.rule, cost=pen.weight * int(value), employee=pen.employee,
-                                   group_id=pen.group_id, day=pen.day, detail=pen.detail))
+            out.append(
+                PenaltyLine(
+                    rule=pen.rule,
+                    cost=pen.weight * int(value),
+                    employee=pen.employee,
+                    group_id=pen.group_id,
+                    day=pen.day,
+                    detail=pen.detail,
+                )
+            )
     return out
 
 
@@ -150,17 +168,25 @@ def solve(
     seconds = time.monotonic() - t0
     name = _STATUS.get(status, str(status))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return RosterResult(name=problem.name, status=name, objective=None, bound=None, seconds=seconds,
-                            assignment={})
+        return RosterResult(
+            name=problem.name, status=name, objective=None, bound=None, seconds=seconds, assignment={}
+        )
     assignment, groups = extract(built, solver)
     lines = breakdown(built, solver)
     # the objective of the roster returned, term by term (what the validator recomputes)
     objective = sum(line.cost for line in lines)
     bound = objective if name == "OPTIMAL" else _int_bound(solver.best_objective_bound)
-    return RosterResult(name=problem.name, status=name, objective=objective, bound=min(bound, objective),
-                        seconds=seconds, assignment=assignment, support_groups=groups,
-                        breakdown=lines,
-                        info={"branches": solver.num_branches, "conflicts": solver.num_conflicts})
+    return RosterResult(
+        name=problem.name,
+        status=name,
+        objective=objective,
+        bound=min(bound, objective),
+        seconds=seconds,
+        assignment=assignment,
+        support_groups=groups,
+        breakdown=lines,
+        info={"branches": solver.num_branches, "conflicts": solver.num_conflicts},
+    )
 
 
 def add_hint(built: BuiltModel, hint: Assignment) -> None:
@@ -225,16 +251,36 @@ def solve_lns(
     built = build_model(problem)
     if hint is not None:
         add_hint(built, hint)
-    first = make_solver(SolveParams(seconds=max(0.5, params.seconds * lns.first_fraction), workers=params.workers,
-                                    seed=params.seed, relative_gap=params.relative_gap, log=params.log))
+    first = make_solver(
+        SolveParams(
+            seconds=max(0.5, params.seconds * lns.first_fraction),
+            workers=params.workers,
+            seed=params.seed,
+            relative_gap=params.relative_gap,
+            log=params.log,
+        )
+    )
     status = first.solve(built.model, _Progress(on_solution, stop))
     name = _STATUS.get(status, str(status))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if status == cp_model.UNKNOWN and time.monotonic() < deadline:
-            return solve(problem, SolveParams(seconds=max(0.5, deadline - time.monotonic()),
-                                              workers=params.workers, seed=params.seed), hint, on_solution, stop)
-        return RosterResult(name=problem.name, status=name, objective=None, bound=None,
-                            seconds=time.monotonic() - t0, assignment={})
+            return solve(
+                problem,
+                SolveParams(
+                    seconds=max(0.5, deadline - time.monotonic()), workers=params.workers, seed=params.seed
+                ),
+                hint,
+                on_solution,
+                stop,
+            )
+        return RosterResult(
+            name=problem.name,
+            status=name,
+            objective=None,
+            bound=None,
+            seconds=time.monotonic() - t0,
+            assignment={},
+        )
     best = list(first.response_proto.solution)
     best_obj = int(round(first.objective_value))
     bound = _int_bound(first.best_objective_bound)
@@ -260,8 +306,14 @@ def solve_lns(
         for k in range(n_par):
             free_emps, window = _neighbourhood(problem, rng, share)
             sub = _fixed_copy(built.model, best, x_index, w_index, z_index, free_emps, window)
-            solver = make_solver(SolveParams(seconds=step, workers=lns.step_workers or 1,
-                                             seed=params.seed + 7919 * iterations + k, log=False))
+            solver = make_solver(
+                SolveParams(
+                    seconds=step,
+                    workers=lns.step_workers or 1,
+                    seed=params.seed + 7919 * iterations + k,
+                    log=False,
+                )
+            )
             jobs.append((solver, sub))
         if n_par == 1:
             statuses = [jobs[0][0].solve(jobs[0][1])]
@@ -286,11 +338,17 @@ def solve_lns(
     lines = breakdown(built, final)  # type: ignore[arg-type]
     best_obj = sum(line.cost for line in lines)
     status_name = "OPTIMAL" if best_obj <= bound else "FEASIBLE"
-    return RosterResult(name=problem.name, status=status_name, objective=best_obj, bound=min(bound, best_obj),
-                        seconds=time.monotonic() - t0, assignment=assignment, support_groups=groups,
-                        breakdown=lines,
-                        info={"lns_iterations": iterations, "lns_improvements": improvements,
-                              "final_share": round(share, 3)})
+    return RosterResult(
+        name=problem.name,
+        status=status_name,
+        objective=best_obj,
+        bound=min(bound, best_obj),
+        seconds=time.monotonic() - t0,
+        assignment=assignment,
+        support_groups=groups,
+        breakdown=lines,
+        info={"lns_iterations": iterations, "lns_improvements": improvements, "final_share": round(share, 3)},
+    )
 
 
 def _fixed_copy(
@@ -352,7 +410,7 @@ class _ValueReader:
 def _linear_terms(expr: cp_model.LinearExprT) -> tuple[list[tuple[cp_model.IntVar, int]], int]:
     from ortools.sat.python import cp_model_helper as cmh
 
-    flat = cmh.FlatIntExpr(expr)
+    flat = cmh.FlatIntExpr(expr)  # type: ignore[arg-type]
     return list(zip(flat.vars, flat.coeffs, strict=True)), flat.offset
 
 
@@ -360,21 +418,27 @@ def group_subproblem(problem: RosterProblem, group_id: str) -> RosterProblem:
     """The part of ``problem`` that concerns one region group (its members and its covers only)."""
     members = tuple(e for e in problem.employees if e.group_id == group_id and not e.support)
     ids = {e.id for e in members}
-    return problem.model_copy(update={
-        "name": f"{problem.name}/{group_id}",
-        "employees": members,
-        "covers": tuple(c for c in problem.covers if c.group_id == group_id),
-        "requests": tuple(r for r in problem.requests if r.employee in ids),
-        "days_off": {k: v for k, v in problem.days_off.items() if k in ids},
-        "history": {k: v for k, v in problem.history.items() if k in ids},
-        "fixed": {k: v for k, v in problem.fixed.items() if k in ids},
-        "reference": {k: v for k, v in problem.reference.items() if k in ids},
-    })
+    return problem.model_copy(
+        update={
+            "name": f"{problem.name}/{group_id}",
+            "employees": members,
+            "covers": tuple(c for c in problem.covers if c.group_id == group_id),
+            "requests": tuple(r for r in problem.requests if r.employee in ids),
+            "days_off": {k: v for k, v in problem.days_off.items() if k in ids},
+            "history": {k: v for k, v in problem.history.items() if k in ids},
+            "fixed": {k: v for k, v in problem.fixed.items() if k in ids},
+            "reference": {k: v for k, v in problem.reference.items() if k in ids},
+        }
+    )
 
 
 def decomposable(problem: RosterProblem) -> bool:
     """Whether every cover names a group (so groups only meet through the support team)."""
-    return bool(problem.covers) and all(c.group_id is not None for c in problem.covers) and len(problem.groups()) > 1
+    return (
+        bool(problem.covers)
+        and all(c.group_id is not None for c in problem.covers)
+        and len(problem.groups()) > 1
+    )
 
 
 def solve_roster(
@@ -398,7 +462,7 @@ def solve_roster(
     t0 = time.monotonic()
     groups = problem.groups()
     has_support = any(e.support for e in problem.employees)
-    share = 0.5 if has_support else 0.7
+    share = 0.4 if has_support else 0.7
     # each group gets the same wall-clock budget; groups run params.workers at a time
     rounds = -(-len(groups) // params.workers)
     per_group = max(0.5, params.seconds * share / rounds)
@@ -406,36 +470,115 @@ def solve_roster(
     def one(g: str) -> RosterResult:
         sub = group_subproblem(problem, g)
         sub_hint = {k: v for k, v in hint.items() if any(e.id == k for e in sub.employees)} if hint else None
-        return solve(sub, SolveParams(seconds=per_group, workers=1, seed=params.seed, relative_gap=params.relative_gap),
-                     sub_hint)
+        return solve(
+            sub,
+            SolveParams(
+                seconds=per_group, workers=1, seed=params.seed, relative_gap=max(0.005, params.relative_gap)
+            ),
+            sub_hint,
+        )
 
     with ThreadPoolExecutor(max_workers=params.workers) as pool:
         parts = list(pool.map(one, groups))
     phase = {g: r.status for g, r in zip(groups, parts, strict=True)}
-    infeasible = [g for g, r in zip(groups, parts, strict=True) if r.status in ("INFEASIBLE", "MODEL_INVALID")]
+    infeasible = [
+        g for g, r in zip(groups, parts, strict=True) if r.status in ("INFEASIBLE", "MODEL_INVALID")
+    ]
     if infeasible:
         # a group's hard rules clash on its own members: the support team cannot change that
-        return RosterResult(name=problem.name, status="INFEASIBLE", objective=None, bound=None,
-                            seconds=time.monotonic() - t0, assignment={},
-                            info={"groups": phase, "infeasible_groups": infeasible})
+        return RosterResult(
+            name=problem.name,
+            status="INFEASIBLE",
+            objective=None,
+            bound=None,
+            seconds=time.monotonic() - t0,
+            assignment={},
+            info={"groups": phase, "infeasible_groups": infeasible},
+        )
     if not has_support and all(r.status == "OPTIMAL" for r in parts):
         merged: Assignment = {}
         for r in parts:
             merged.update(r.assignment)
         return RosterResult(
-            name=problem.name, status="OPTIMAL", objective=sum(r.objective or 0 for r in parts),
-            bound=sum(r.bound or 0 for r in parts), seconds=time.monotonic() - t0, assignment=merged,
-            breakdown=[line for r in parts for line in r.breakdown], info={"groups": phase},
+            name=problem.name,
+            status="OPTIMAL",
+            objective=sum(r.objective or 0 for r in parts),
+            bound=sum(r.bound or 0 for r in parts),
+            seconds=time.monotonic() - t0,
+            assignment=merged,
+            breakdown=[line for r in parts for line in r.breakdown],
+            info={"groups": phase},
         )
-    start: Assignment = {e.id: [None] * problem.horizon for e in problem.employees}
+    # phase 2: group members fixed to their group rosters, the support team placed where it helps
+    built = build_model(problem)
+    v = built.vars
+    rosters: Assignment = {}
     for r in parts:
-        start.update(r.assignment)  # groups without a roster yet are hinted as resting
-    rest = max(0.5, params.seconds - (time.monotonic() - t0))
-    full = solve(problem, SolveParams(seconds=rest, workers=params.workers, seed=params.seed,
-                                      relative_gap=params.relative_gap, log=params.log), start, on_solution, stop)
-    full.seconds = time.monotonic() - t0
-    full.info["group_phase"] = phase
-    return full
+        rosters.update(r.assignment)
+    placed = built.model.clone()
+    for (e, d, sid), lit in v.x.items():
+        row = rosters.get(v.employees[e].id)
+        if row is not None:
+            value = int(row[d] == sid)
+            dom = placed.proto.variables[lit.index].domain
+            dom.clear()
+            dom.extend([value, value])
+    left = max(0.3, (params.seconds - (time.monotonic() - t0)) * 0.4)
+    solver = make_solver(SolveParams(seconds=left, workers=params.workers, seed=params.seed))
+    status = solver.solve(placed)
+    best: list[int] | None = None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        best = list(solver.response_proto.solution)
+        if on_solution is not None:
+            on_solution(int(solver.objective_value), time.monotonic() - t0)
+    # phase 3: the whole branch, started from that roster, for the rest of the time (and the bound)
+    if best is not None:
+        built.model.proto.solution_hint.vars.extend(range(len(best)))
+        built.model.proto.solution_hint.values.extend(best)
+    rest = max(0.3, params.seconds - (time.monotonic() - t0))
+    solver = make_solver(
+        SolveParams(seconds=rest, workers=params.workers, seed=params.seed, relative_gap=params.relative_gap)
+    )
+    status = solver.solve(built.model, _Progress(on_solution, stop))
+    bound = _int_bound(solver.best_objective_bound) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0
+    reader: _ValueReader | cp_model.CpSolver
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
+        best is None or solver.objective_value <= _objective_of(built, best)
+    ):
+        reader = solver
+        best_status = _STATUS[status]
+    elif best is not None:
+        reader = _ValueReader(best)
+        best_status = "FEASIBLE"
+    else:
+        return RosterResult(
+            name=problem.name,
+            status=_STATUS.get(status, str(status)),
+            objective=None,
+            bound=None,
+            seconds=time.monotonic() - t0,
+            assignment={},
+            info={"groups": phase},
+        )
+    assignment, support = extract(built, reader)  # type: ignore[arg-type]
+    lines = breakdown(built, reader)  # type: ignore[arg-type]
+    objective = sum(line.cost for line in lines)
+    return RosterResult(
+        name=problem.name,
+        status=best_status,
+        objective=objective,
+        bound=min(bound, objective),
+        seconds=time.monotonic() - t0,
+        assignment=assignment,
+        support_groups=support,
+        breakdown=lines,
+        info={"groups": phase},
+    )
+
+
+def _objective_of(built: BuiltModel, values: list[int]) -> int:
+    reader = _ValueReader(values)
+    return sum(pen.weight * reader.value(pen.expr) for pen in built.penalties)
 
 
 def solve_nrp(inst: NrpInstance, seconds: float = 60.0, workers: int = 2, seed: int = 0) -> RosterResult:

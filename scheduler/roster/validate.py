@@ -91,21 +91,30 @@ def check_nrp(inst: NrpInstance, assignment: dict[str, list[str | None]]) -> Rep
                 rep.violations.append(Violation("max_shifts", e.id, None, f"{n} {s_id} shifts > {limit}"))
         minutes = sum(shifts[s].minutes for s in row if s is not None)
         if not e.min_total_minutes <= minutes <= e.max_total_minutes:
-            rep.violations.append(Violation("total_minutes", e.id, None,
-                                            f"{minutes} not in [{e.min_total_minutes}, {e.max_total_minutes}]"))
+            rep.violations.append(
+                Violation(
+                    "total_minutes",
+                    e.id,
+                    None,
+                    f"{minutes} not in [{e.min_total_minutes}, {e.max_total_minutes}]",
+                )
+            )
         worked = [s is not None for s in row]
         for start, length, working in _runs(worked):
             touches = start == 0 or start + length == h
             if working:
                 if length > e.max_consecutive:
-                    rep.violations.append(Violation("max_consecutive", e.id, start,
-                                                    f"{length} days > {e.max_consecutive}"))
+                    rep.violations.append(
+                        Violation("max_consecutive", e.id, start, f"{length} days > {e.max_consecutive}")
+                    )
                 if length < e.min_consecutive and not touches:
-                    rep.violations.append(Violation("min_consecutive", e.id, start,
-                                                    f"{length} days < {e.min_consecutive}"))
+                    rep.violations.append(
+                        Violation("min_consecutive", e.id, start, f"{length} days < {e.min_consecutive}")
+                    )
             elif length < e.min_consecutive_off and not touches:
-                rep.violations.append(Violation("min_days_off", e.id, start,
-                                                f"{length} days off < {e.min_consecutive_off}"))
+                rep.violations.append(
+                    Violation("min_days_off", e.id, start, f"{length} days off < {e.min_consecutive_off}")
+                )
         weekends = sum(1 for w in range(h // 7) if worked[7 * w + 5] or worked[7 * w + 6])
         if weekends > e.max_weekends:
             rep.violations.append(Violation("max_weekends", e.id, None, f"{weekends} > {e.max_weekends}"))
@@ -116,14 +125,28 @@ def check_nrp(inst: NrpInstance, assignment: dict[str, list[str | None]]) -> Rep
         row = assignment.get(r.employee)
         if row is not None and len(row) == h and row[r.day] != r.shift:
             rep.objective += r.weight
-            rep.breakdown.append(PenaltyLine(rule="shift_on_request", cost=r.weight, employee=r.employee,
-                                             day=r.day, detail=f"wants {r.shift}"))
+            rep.breakdown.append(
+                PenaltyLine(
+                    rule="shift_on_request",
+                    cost=r.weight,
+                    employee=r.employee,
+                    day=r.day,
+                    detail=f"wants {r.shift}",
+                )
+            )
     for r in inst.off_requests:
         row = assignment.get(r.employee)
         if row is not None and len(row) == h and row[r.day] == r.shift:
             rep.objective += r.weight
-            rep.breakdown.append(PenaltyLine(rule="shift_off_request", cost=r.weight, employee=r.employee,
-                                             day=r.day, detail=f"wants no {r.shift}"))
+            rep.breakdown.append(
+                PenaltyLine(
+                    rule="shift_off_request",
+                    cost=r.weight,
+                    employee=r.employee,
+                    day=r.day,
+                    detail=f"wants no {r.shift}",
+                )
+            )
     for c in inst.cover:
         x = sum(1 for row in assignment.values() if len(row) == h and row[c.day] == c.shift)
         if x < c.requirement:
@@ -136,17 +159,28 @@ def check_nrp(inst: NrpInstance, assignment: dict[str, list[str | None]]) -> Rep
             continue
         if cost:
             rep.objective += cost
-            rep.breakdown.append(PenaltyLine(rule=rule, cost=cost, day=c.day,
-                                             detail=f"shift {c.shift}: {x} for {c.requirement}"))
+            rep.breakdown.append(
+                PenaltyLine(
+                    rule=rule, cost=cost, day=c.day, detail=f"shift {c.shift}: {x} for {c.requirement}"
+                )
+            )
     return rep
 
 
-def _line(rep: Report, rule: str, cost: int, employee: str | None = None, group_id: str | None = None,
-          day: int | None = None, detail: str = "") -> None:
+def _line(
+    rep: Report,
+    rule: str,
+    cost: int,
+    employee: str | None = None,
+    group_id: str | None = None,
+    day: int | None = None,
+    detail: str = "",
+) -> None:
     if cost:
         rep.objective += cost
-        rep.breakdown.append(PenaltyLine(rule=rule, cost=cost, employee=employee, group_id=group_id, day=day,
-                                         detail=detail))
+        rep.breakdown.append(
+            PenaltyLine(rule=rule, cost=cost, employee=employee, group_id=group_id, day=day, detail=detail)
+        )
 
 
 def check_roster(
@@ -190,53 +224,106 @@ def check_roster(
                 rep.violations.append(Violation("leave", emp.id, d, f"works {row[d]} on leave"))
         for d, s in p.fixed.get(emp.id, {}).items():
             if row[d] != s:
-                rep.violations.append(Violation("fixed_days", emp.id, d, f"{row[d]} instead of published {s}"))
+                rep.violations.append(
+                    Violation("fixed_days", emp.id, d, f"{row[d]} instead of published {s}")
+                )
         for s_id, limit in emp.max_shifts.items():
             n = sum(1 for s in row if s == s_id)
             if n > limit:
                 rep.violations.append(Violation("max_shifts_per_type", emp.id, None, f"{n} {s_id} > {limit}"))
         minutes = sum(shifts[s].minutes for s in row if s is not None)
-        if minutes < emp.min_total_minutes or (emp.max_total_minutes is not None and minutes > emp.max_total_minutes):
-            rep.violations.append(Violation("total_minutes", emp.id, None,
-                                            f"{minutes} min outside [{emp.min_total_minutes}, "
-                                            f"{emp.max_total_minutes}]"))
+        if minutes < emp.min_total_minutes or (
+            emp.max_total_minutes is not None and minutes > emp.max_total_minutes
+        ):
+            rep.violations.append(
+                Violation(
+                    "total_minutes",
+                    emp.id,
+                    None,
+                    f"{minutes} min outside [{emp.min_total_minutes}, {emp.max_total_minutes}]",
+                )
+            )
         for start_i, length, working in _runs(ext):
             start, end = start_i + lo, start_i + lo + length - 1
-            if working and emp.max_consecutive_work is not None and length > emp.max_consecutive_work and end >= 0:
-                rep.violations.append(Violation("max_consecutive_work", emp.id, start,
-                                                f"{length} working days in a row > {emp.max_consecutive_work}"))
+            if (
+                working
+                and emp.max_consecutive_work is not None
+                and length > emp.max_consecutive_work
+                and end >= 0
+            ):
+                rep.violations.append(
+                    Violation(
+                        "max_consecutive_work",
+                        emp.id,
+                        start,
+                        f"{length} working days in a row > {emp.max_consecutive_work}",
+                    )
+                )
             need = emp.min_consecutive_work if working else emp.min_consecutive_off
             if length < need and start - 1 >= lo and 0 <= end + 1 <= h - 1:
-                rep.violations.append(Violation("min_work_run" if working else "min_rest_run", emp.id, start,
-                                                f"run of {length} {'working' if working else 'rest'} days < {need}"))
+                rep.violations.append(
+                    Violation(
+                        "min_work_run" if working else "min_rest_run",
+                        emp.id,
+                        start,
+                        f"run of {length} {'working' if working else 'rest'} days < {need}",
+                    )
+                )
         if emp.max_weekends is not None:
             n_we = sum(1 for days in weekends if any(worked[d] for d in days))
             if n_we > emp.max_weekends:
-                rep.violations.append(Violation("max_weekends", emp.id, None, f"{n_we} weekends > {emp.max_weekends}"))
+                rep.violations.append(
+                    Violation("max_weekends", emp.id, None, f"{n_we} weekends > {emp.max_weekends}")
+                )
         prev = [(hist.last_shift if hist and hist.worked and hist.worked[-1] else None), *row]
         for d in range(h):
             a, b = prev[d], prev[d + 1]
             if a is None or b is None:
                 continue
             if b in shifts[a].not_followed_by:
-                rep.violations.append(Violation("forbidden_successions", emp.id, d, f"{b} may not follow {a}"))
+                rep.violations.append(
+                    Violation("forbidden_successions", emp.id, d, f"{b} may not follow {a}")
+                )
             sa, sb = shifts[a], shifts[b]
-            if rules.min_rest_minutes is not None and sa.start_minute is not None and sb.start_minute is not None:
+            if (
+                rules.min_rest_minutes is not None
+                and sa.start_minute is not None
+                and sb.start_minute is not None
+            ):
                 gap = 24 * 60 + sb.start_minute - (sa.start_minute + sa.minutes)
                 if gap < rules.min_rest_minutes:
-                    rep.violations.append(Violation("min_rest_hours", emp.id, d,
-                                                    f"{gap} min rest after {a} < {rules.min_rest_minutes}"))
+                    rep.violations.append(
+                        Violation(
+                            "min_rest_hours",
+                            emp.id,
+                            d,
+                            f"{gap} min rest after {a} < {rules.min_rest_minutes}",
+                        )
+                    )
         if rules.min_rest_per_7 > 0:
             for t in range(-min(len(past), 6), h - 6):
                 n_work = sum(ext[t - lo + k] for k in range(7))
                 short = n_work - (7 - rules.min_rest_per_7)
                 if short > 0:
                     if rules.rest_window_severity == Severity.HARD:
-                        rep.violations.append(Violation("rest_in_every_7_days", emp.id, t + 6,
-                                                        f"{7 - n_work} rest days in days {t}..{t + 6}"))
+                        rep.violations.append(
+                            Violation(
+                                "rest_in_every_7_days",
+                                emp.id,
+                                t + 6,
+                                f"{7 - n_work} rest days in days {t}..{t + 6}",
+                            )
+                        )
                     else:
-                        _line(rep, "rest_in_every_7_days", rules.rest_window_weight * short, emp.id,
-                              emp.group_id, t + 6, f"window days {t}..{t + 6}")
+                        _line(
+                            rep,
+                            "rest_in_every_7_days",
+                            rules.rest_window_weight * short,
+                            emp.id,
+                            emp.group_id,
+                            t + 6,
+                            f"window days {t}..{t + 6}",
+                        )
         if emp.support and group_covers:
             grow = support_groups.get(emp.id)
             for d in range(h):
@@ -254,13 +341,19 @@ def check_roster(
                 continue
             if c.skill is not None and c.skill not in emp.skills:
                 continue
-            if c.group_id is not None and emp.group_id != c.group_id:
-                if not (emp.support and support_groups.get(emp.id, [None] * h)[c.day] == c.group_id):
-                    continue
+            serves = emp.support and support_groups.get(emp.id, [None] * h)[c.day] == c.group_id
+            if c.group_id is not None and emp.group_id != c.group_id and not serves:
+                continue
             count += 1
-        where = f"day {c.day}" + (f" shift {c.shift}" if c.shift else "") + (f" skill {c.skill}" if c.skill else "")
+        where = (
+            f"day {c.day}"
+            + (f" shift {c.shift}" if c.shift else "")
+            + (f" skill {c.skill}" if c.skill else "")
+        )
         if count < c.requirement:
-            _line(rep, "cover_under", c.weight_under * (c.requirement - count), None, c.group_id, c.day, where)
+            _line(
+                rep, "cover_under", c.weight_under * (c.requirement - count), None, c.group_id, c.day, where
+            )
         elif count > c.requirement:
             _line(rep, "cover_over", c.weight_over * (count - c.requirement), None, c.group_id, c.day, where)
     for r in p.requests:
@@ -277,23 +370,54 @@ def check_roster(
         if need > 0 and rules.rest_spread_weight and len(members) > need:
             for d in range(h):
                 resting = sum(1 for e in members if assignment[e.id][d] is None)
-                _line(rep, "rest_spread", rules.rest_spread_weight * max(0, need - resting), None, g, d,
-                      f"fewer than {need} resting")
+                _line(
+                    rep,
+                    "rest_spread",
+                    rules.rest_spread_weight * max(0, need - resting),
+                    None,
+                    g,
+                    d,
+                    f"fewer than {need} resting",
+                )
         if len(members) >= 2:
             if rules.fairness_weekend_weight and weekends:
-                rests = [sum(1 for days in weekends if all(assignment[e.id][d] is None for d in days))
-                         for e in members]
-                _line(rep, "fairness_weekend_rests", rules.fairness_weekend_weight * (max(rests) - min(rests)),
-                      None, g, None, "largest difference of weekend rests in the group")
+                rests = [
+                    sum(1 for days in weekends if all(assignment[e.id][d] is None for d in days))
+                    for e in members
+                ]
+                _line(
+                    rep,
+                    "fairness_weekend_rests",
+                    rules.fairness_weekend_weight * (max(rests) - min(rests)),
+                    None,
+                    g,
+                    None,
+                    "largest difference of weekend rests in the group",
+                )
             if rules.fairness_workdays_weight:
                 totals = [sum(1 for s in assignment[e.id] if s is not None) for e in members]
-                _line(rep, "fairness_working_days", rules.fairness_workdays_weight * (max(totals) - min(totals)),
-                      None, g, None, "largest difference of working days in the group")
+                _line(
+                    rep,
+                    "fairness_working_days",
+                    rules.fairness_workdays_weight * (max(totals) - min(totals)),
+                    None,
+                    g,
+                    None,
+                    "largest difference of working days in the group",
+                )
     if rules.change_weight:
         for e_id, ref in p.reference.items():
             for d in range(min(h, len(ref))):
                 if assignment[e_id][d] != ref[d]:
-                    _line(rep, "minimal_change", rules.change_weight, e_id, None, d, f"published {ref[d] or 'rest'}")
+                    _line(
+                        rep,
+                        "minimal_change",
+                        rules.change_weight,
+                        e_id,
+                        None,
+                        d,
+                        f"published {ref[d] or 'rest'}",
+                    )
     if rules.support_use_weight:
         for emp in p.employees:
             if emp.support:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from conftest import ApiHarness, make_api
+from factories import ApiHarness, make_api
 
 import api.routes
 from api.app import ROUTE_MODULES, create_app, import_route_module

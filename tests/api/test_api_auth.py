@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ApiHarness
-from factories import T0, seed_org, store_order, work_order
+from factories import T0, ApiHarness, seed_org, store_order, work_order
 
 from vocabulary.orders import OrderStatus, StatusEvent
 

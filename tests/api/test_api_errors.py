@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ApiHarness, make_api
+from factories import ApiHarness, make_api
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ApiHarness, make_api
+from factories import ApiHarness, make_api
 from fastapi.testclient import TestClient
 
 from api.app import create_app

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import ApiHarness
-from factories import T0, seed_org, technician, work_order
+from factories import T0, ApiHarness, seed_org, technician, work_order
 from sqlalchemy import func, select
 
 from fieldcrew import audit
@@ -125,3 +124,20 @@ def test_order_filters(api_client: ApiHarness) -> None:
     ]
     assert client.get("/orders?status=completed", headers=disp).json() == []
     assert client.get("/orders?status=bogus", headers=disp).status_code == 422
+
+
+def test_audit_log_is_readable_by_admins_only(api_client: ApiHarness) -> None:
+    """GET /audit lists entries newest first, filtered by entity; other roles get 403."""
+    client = api_client.client
+    with api_client.session() as session:
+        seed_org(session, n_technicians=0)
+    assert (
+        client.post(
+            "/technicians", json=_json(technician("T-070")), headers=api_client.headers("hr")
+        ).status_code
+        == 201
+    )
+    entries = client.get("/audit?entity=technician", headers=api_client.headers("admin")).json()
+    assert [(e["actor"], e["action"], e["entity_id"]) for e in entries] == [("hr", "create", "T-070")]
+    assert entries[0]["after"]["id"] == "T-070" and entries[0]["before"] is None
+    assert client.get("/audit", headers=api_client.headers("hr")).status_code == 403

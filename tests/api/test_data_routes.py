@@ -7,7 +7,7 @@ import io
 
 import openpyxl
 import pytest
-from conftest import ApiHarness
+from factories import ApiHarness
 from sqlalchemy import func, insert, select
 
 from fieldcrew import audit, demo

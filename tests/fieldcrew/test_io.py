@@ -401,3 +401,25 @@ def test_cli_export_then_import_and_a_bad_file(cli: Callable[..., Any], tmp_path
         assert session.scalar(select(func.count()).select_from(OrderEventRow))
         assert session.scalar(select(func.count()).select_from(ObservationRow))
 
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-06-01T08:05:00", dt.datetime(2026, 6, 1, 8, 5)),
+        ("2026-06-01 08:05", dt.datetime(2026, 6, 1, 8, 5)),
+        ("2026/6/1 8:05", dt.datetime(2026, 6, 1, 8, 5)),  # how Excel re-saves a CSV in zh-CN
+        ("2026-06-01T08:05:00+00:00", dt.datetime(2026, 6, 1, 16, 5)),  # UTC → Asia/Shanghai
+        (dt.datetime(2026, 6, 1, 7, 59, 59, 999_700), dt.datetime(2026, 6, 1, 8, 0)),  # Excel float noise
+    ],
+)
+def test_datetime_cells_in_the_forms_users_send(text: object, expected: dt.datetime) -> None:
+    """ISO, Excel's re-saved form, offsets and Excel's float noise all read as the intended local time."""
+    assert data_io._datetime(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "30/12/2026", "2026/6/1 8:05", "soon"])
+def test_bad_dates_name_the_rule(text: str) -> None:
+    """Impossible days, day-first forms and dates with a time are refused with the rule."""
+    with pytest.raises(data_io._CellError, match="YYYY-MM-DD"):
+        data_io._date(text)

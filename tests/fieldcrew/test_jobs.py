@@ -208,3 +208,13 @@ def test_submission_is_audited(db_url: str) -> None:
     with session_scope(db_url) as session:
         (entry,) = audit.entries(session, "job", job_id)
     assert (entry.actor, entry.action, entry.after["kind"]) == ("tester", "submit", "selftest")
+
+
+def test_request_stop_cancels_running_jobs_with_best_result(db_url: str, thread_jobs: None) -> None:
+    """At service shutdown running jobs are asked to stop; they end cancelled with their best result."""
+    job_id = _submit(db_url, steps=2000, sleep_s=0.01)
+    _wait_until(db_url, job_id, lambda r: r.status == jobs.RUNNING and r.result and r.result["count"] >= 1)
+    with session_scope(db_url) as session:
+        assert jobs.request_stop(session) == 1
+    row = jobs.wait_for(job_id, db_url)
+    assert row.status == jobs.CANCELLED and 1 <= row.result["count"] < 2000

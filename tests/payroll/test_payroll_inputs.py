@@ -288,3 +288,27 @@ def test_payslips_export_to_csv_and_excel_without_floats(tmp_path: Path) -> None
     assert sheet is not None
     for row in sheet.iter_rows(min_row=2, values_only=True):
         assert not any(isinstance(v, float) for v in row)
+
+
+def test_cli_run_twice_then_diff(example: Path, db_url: str) -> None:
+    """`payroll run` stores version 1, a corrected input stores version 2, `payroll diff` shows the line."""
+    import json
+
+    from fieldcrew.cli import app
+
+    args = ["payroll", "run", "--month", "2026-03", "--input", str(example), "--policy", str(POLICY_YAML)]
+    first = CliRunner().invoke(app, [*args, "--db", db_url])
+    assert first.exit_code == 0, first.output
+    _append(example / "orders.csv", "WO-2001,T003,install,2,2026-03-20 10:00,,,,,,")
+    second = CliRunner().invoke(app, [*args, "--db", db_url, "--by", "hr2"])
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["version"] == 2
+    diff = CliRunner().invoke(
+        app, ["payroll", "diff", "--month", "2026-03", "--from", "1", "--to", "2", "--db", db_url]
+    )
+    assert diff.exit_code == 0, diff.output
+    changed = json.loads(diff.stdout)["technicians"]
+    assert [c["technician_id"] for c in changed] == ["T003"]
+    assert changed[0]["correction_fen"] > 0 and changed[0]["action"] == "pay"
+    runs = CliRunner().invoke(app, ["payroll", "runs", "--month", "2026-03", "--db", db_url])
+    assert [r["version"] for r in json.loads(runs.stdout)] == [2, 1]

@@ -89,3 +89,31 @@ def test_plan_board_events_export(api_client: Any) -> None:
     csv = api_client.client.get(f"/dispatch/plans/B1/{DAY}/export?format=csv", headers=h)
     assert csv.status_code == 200 and csv.text.startswith("technician_id,seq,order_id")
     assert api_client.client.get("/dispatch/plans/B1/2026-04-02/board", headers=h).status_code == 404
+
+
+def test_plan_from_stored_orders(api_client: Any) -> None:
+    """A branch-day planned from the platform tables: on-duty technicians given, orders of the day
+    planned; an unknown technician in the on-duty list is a 404 naming him."""
+    import datetime as dt
+
+    from factories import seed_org, store_order, work_order
+
+    with api_client.session() as s:
+        seed_org(s)
+        for i in range(4):
+            store_order(
+                s, work_order(f"WO-{i}", area_id=f"A{i % 2 + 1}", created=dt.datetime(2026, 6, 1, 7, 0))
+            )
+    h = api_client.headers("dispatcher")
+    bad = api_client.client.post(
+        "/dispatch/plans/B1/2026-06-01", json={"on_duty": ["T-001", "T-999"]}, headers=h
+    )
+    assert bad.status_code == 404 and "T-999" in bad.text
+    res = api_client.client.post(
+        "/dispatch/plans/B1/2026-06-01", headers=h, json={"on_duty": ["T-001", "T-002"], "seconds": 0.3}
+    )
+    assert res.status_code == 202, res.text
+    assert _wait(api_client, res.headers["Location"], h)["status"] == "succeeded"
+    board = api_client.client.get("/dispatch/plans/B1/2026-06-01/board", headers=h).json()
+    planned = {s["order_id"] for r in board["routes"] for s in r["stops"]}
+    assert planned == {"WO-0", "WO-1", "WO-2", "WO-3"}

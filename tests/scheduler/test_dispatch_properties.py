@@ -47,10 +47,15 @@ def days(draw: st.DrawFn) -> DayInput:
                 end=draw(st.sampled_from(["12:00", "17:00"])),
             )
         )
+    if draw(st.booleans()):
+        techs.append(make_tech("S0", home=None, support=True, skills=set(SKILLS), x_km=draw(st.floats(0, 4))))
+    if draw(st.booleans()):  # a technician who must be back at base by the shift end
+        techs[0] = techs[0].model_copy(update={"end_location": techs[0].start_location})
     have = set().union(*(t.skills for t in techs))
     orders = []
     for i in range(draw(st.integers(0, 7))):
         window = draw(st.sampled_from([None, ("09:00", "11:00"), ("13:00", "15:00")]))
+        depends = (f"O{i - 1}",) if i > 0 and draw(st.integers(0, 5)) == 0 else ()
         orders.append(
             make_order(
                 f"O{i}",
@@ -62,6 +67,7 @@ def days(draw: st.DrawFn) -> DayInput:
                 window=window,
                 skills={draw(st.sampled_from(sorted(have)))},
                 deadline=draw(st.sampled_from(["10:00", "18:00"])),
+                depends_on=depends,
             )
         )
     return make_input(techs, orders)

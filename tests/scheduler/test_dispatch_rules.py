@@ -248,3 +248,14 @@ def test_registry_names_every_rule() -> None:
     assert set(rules.SOFT_RULES) == {"customer_priority", "own_area", "nearest", "balance"}
     plan = solve(make_input([make_tech("T1")], [make_order("O1")]))
     assert set(plan.score) == set(rules.SOFT_RULES)
+
+
+@pytest.mark.parametrize("mode", ["weighted", "lexicographic"])
+def test_weights_fit_int64_and_keep_the_vip_guarantee(mode: str) -> None:
+    """Even for 2 000 orders the worst-case cost total fits int64 and VIP > all lower grades."""
+    for n in (1, 40, 300, 2000):
+        w = rules.effective_weights(DispatchPolicy(mode=mode), n, 90)  # type: ignore[arg-type]
+        assert w.drop[CustomerGrade.VIP] * n <= 2**61
+        assert w.drop[CustomerGrade.VIP] > w.drop[CustomerGrade.GOLD] >= w.drop[CustomerGrade.ORDINARY] >= 1
+        if mode == "lexicographic":
+            assert w.own_area > w.travel >= w.balance >= 1

@@ -1,0 +1,180 @@
+"""Stored rosters: versioned drafts and published rosters (immutable once published).
+
+Every solve or re-roster stores a new *draft* version of (branch, period start). Publishing a
+draft freezes it: a published row can no longer be updated or deleted (the ORM raises
+:class:`~vocabulary.errors.Conflict`); a change after publication is a re-roster, i.e. a new
+version whose ``parent_id`` names the published one. Nothing published changes unless a user
+publishes a new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Integer, String, UniqueConstraint, event, func, select
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
+
+from fieldcrew.db import Base
+from fieldcrew.tables import utcnow
+from scheduler.roster.domain import RosterProblem, RosterResult
+from vocabulary.errors import Conflict, NotFound
+
+DRAFT, PUBLISHED = "draft", "published"
+
+
+class RosterVersionRow(Base):
+    """One version of the roster of a branch for a period."""
+
+    __tablename__ = "roster_versions"
+    __table_args__ = (UniqueConstraint("branch_id", "period_start", "version", name="uq_roster_version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    branch_id: Mapped[str] = mapped_column(String(64), index=True)
+    period_start: Mapped[dt.date] = mapped_column(Date, index=True)
+    days: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=DRAFT)
+    preset: Mapped[str] = mapped_column(String(64))
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    objective: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bound: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    problem: Mapped[Any] = mapped_column(JSON)
+    result: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+def _published_immutable(mapper: Mapper[Any], connection: Any, target: RosterVersionRow) -> None:
+    # publishing itself is the one allowed update: draft -> published
+    from sqlalchemy import inspect
+
+    hist = inspect(target).attrs.status.history
+    was = hist.deleted[0] if hist.deleted else target.status
+    if was == PUBLISHED:
+        raise Conflict(f"roster {target.id} is published and immutable: re-roster to create a new version")
+
+
+def _no_delete_published(mapper: Mapper[Any], connection: Any, target: RosterVersionRow) -> None:
+    if target.status == PUBLISHED:
+        raise Conflict(f"roster {target.id} is published and cannot be deleted")
+
+
+event.listen(RosterVersionRow, "before_update", _published_immutable)
+event.listen(RosterVersionRow, "before_delete", _no_delete_published)
+
+
+def save_draft(
+    session: Session,
+    branch_id: str,
+    period_start: dt.date,
+    preset: str,
+    problem: RosterProblem,
+    result: RosterResult,
+    actor: str,
+    parent_id: str | None = None,
+) -> RosterVersionRow:
+    """Store a solved roster as the next draft version of (branch, period start)."""
+    last = session.scalar(
+        select(func.max(RosterVersionRow.version)).where(
+            RosterVersionRow.branch_id == branch_id, RosterVersionRow.period_start == period_start
+        )
+    )
+    row = RosterVersionRow(
+        id=str(uuid.uuid4()),
+        branch_id=branch_id,
+        period_start=period_start,
+        days=problem.horizon,
+        version=(last or 0) + 1,
+        status=DRAFT,
+        preset=preset,
+        parent_id=parent_id,
+        objective=result.objective,
+        bound=result.bound,
+        problem=problem.model_dump(mode="json"),
+        result=result.model_dump(mode="json"),
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "roster.draft", row.id, {"version": row.version, "objective": row.objective})
+    return row
+
+
+def get_version(session: Session, roster_id: str) -> RosterVersionRow:
+    """The stored roster ``roster_id`` (:class:`NotFound` otherwise)."""
+    row = session.get(RosterVersionRow, roster_id)
+    if row is None:
+        raise NotFound(f"roster {roster_id!r} does not exist")
+    return row
+
+
+def publish(session: Session, roster_id: str, actor: str) -> RosterVersionRow:
+    """Publish a draft; a second publish of the same row is a :class:`Conflict`."""
+    row = get_version(session, roster_id)
+    if row.status == PUBLISHED:
+        raise Conflict(f"roster {roster_id} is already published (version {row.version})")
+    if not row.result.get("assignment"):
+        raise Conflict(
+            f"roster {roster_id} has no feasible roster to publish (status {row.result.get('status')})"
+        )
+    row.status = PUBLISHED
+    row.published_at = utcnow()
+    row.published_by = actor
+    session.flush()
+    _audit(session, actor, "roster.publish", row.id, {"version": row.version})
+    return row
+
+
+def latest_published(session: Session, branch_id: str, period_start: dt.date) -> RosterVersionRow | None:
+    """The newest published version of (branch, period start), if any."""
+    return session.scalars(
+        select(RosterVersionRow)
+        .where(
+            RosterVersionRow.branch_id == branch_id,
+            RosterVersionRow.period_start == period_start,
+            RosterVersionRow.status == PUBLISHED,
+        )
+        .order_by(RosterVersionRow.version.desc())
+    ).first()
+
+
+def load(row: RosterVersionRow) -> tuple[RosterProblem, RosterResult]:
+    """The problem and result stored in a row."""
+    return RosterProblem.model_validate(row.problem), RosterResult.model_validate(row.result)
+
+
+def view(row: RosterVersionRow, technician_id: str | None = None) -> dict[str, Any]:
+    """JSON view of a stored roster (only one technician's row when ``technician_id`` is given)."""
+    assignment = row.result.get("assignment", {})
+    if technician_id is not None:
+        assignment = {technician_id: assignment.get(technician_id)} if technician_id in assignment else {}
+    return {
+        "id": row.id,
+        "branch_id": row.branch_id,
+        "period_start": row.period_start.isoformat(),
+        "days": row.days,
+        "version": row.version,
+        "status": row.status,
+        "preset": row.preset,
+        "parent_id": row.parent_id,
+        "objective": row.objective,
+        "bound": row.bound,
+        "solver_status": row.result.get("status"),
+        "start_date": row.problem.get("start_date"),
+        "assignment": assignment,
+        "support_groups": {} if technician_id else row.result.get("support_groups", {}),
+        "created_by": row.created_by,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+    }
+
+
+def _audit(session: Session, actor: str, action: str, entity_id: str, after: Any) -> None:
+    try:
+        from fieldcrew.audit import record
+    except ImportError:  # platform audit not present (engine tests alone)
+        return
+    record(session, actor, action, "roster", entity_id, None, after)

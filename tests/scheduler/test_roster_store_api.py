@@ -1,0 +1,92 @@
+"""Stored rosters are versioned and immutable once published; the HTTP walk-through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+from roster_factories import FAST, problem
+
+from fieldcrew.db import session_scope
+from scheduler.roster import store
+from scheduler.roster.solver import solve
+from vocabulary.errors import Conflict, NotFound
+
+START = dt.date(2026, 4, 6)
+
+
+def test_versions_publish_and_immutability(db_url: str) -> None:
+    """Drafts get versions 1, 2; publishing freezes a version; nothing published can be edited."""
+    p = problem(n=3, horizon=7, quota=2)
+    r = solve(p, FAST)
+    with session_scope(db_url) as s:
+        a = store.save_draft(s, "B1", START, "urban_dense", p, r, "disp")
+        b = store.save_draft(s, "B1", START, "urban_dense", p, r, "disp")
+        assert (a.version, b.version) == (1, 2)
+        store.publish(s, a.id, "disp")
+        ids = (a.id, b.id)
+    with session_scope(db_url) as s:
+        row = store.get_version(s, ids[0])
+        assert row.status == "published"
+        assert store.latest_published(s, "B1", START).id == ids[0]  # type: ignore[union-attr]
+        with pytest.raises(Conflict):
+            store.publish(s, ids[0], "disp")
+    with pytest.raises(Conflict), session_scope(db_url) as s:
+        row = store.get_version(s, ids[0])
+        row.objective = -1
+        s.flush()
+    with pytest.raises(NotFound), session_scope(db_url) as s:
+        store.get_version(s, "nope")
+
+
+def _wait(api: Any, location: str, headers: dict[str, str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 90
+    while True:
+        state: dict[str, Any] = api.client.get(location, headers=headers).json()
+        if state["status"] in ("succeeded", "failed", "cancelled") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
+def test_http_solve_publish_reroster_score_diagnosis(api_client: Any) -> None:
+    """Dispatcher: solve (job) → get → score → diagnosis → publish → re-roster (job, diff);
+    a technician sees only his own row and cannot solve."""
+    from factories import seed_org
+
+    with session_scope(api_client.db_url) as s:
+        seed_org(s)
+    h = api_client.headers("dispatcher")
+    quotas = {"G1": {(START + dt.timedelta(days=d)).isoformat(): 3 for d in range(7)}}
+    body = {"branch_id": "B1", "start": START.isoformat(), "days": 7, "seconds": 2, "quotas": quotas}
+    assert (
+        api_client.client.post("/rosters", json=body, headers=api_client.headers("technician")).status_code
+        == 403
+    )
+    res = api_client.client.post("/rosters", json=body, headers=h)
+    assert res.status_code == 202, res.text
+    job = _wait(api_client, res.headers["Location"], h)
+    assert job["status"] == "succeeded", job
+    roster_id = job["result"]["roster_id"]
+    full = api_client.client.get(f"/rosters/{roster_id}", headers=h).json()
+    assert full["status"] == "draft" and len(full["assignment"]) == 4
+    own = api_client.client.get(f"/rosters/{roster_id}", headers=api_client.headers("technician")).json()
+    assert list(own["assignment"]) == ["T-001"]
+    score = api_client.client.get(f"/rosters/{roster_id}/score", headers=h).json()
+    assert score["recomputed_objective"] == score["objective"]
+    assert api_client.client.get(f"/rosters/{roster_id}/diagnosis", headers=h).status_code == 200
+    pub = api_client.client.post(f"/rosters/{roster_id}/publish", headers=h)
+    assert pub.status_code == 200 and pub.json()["status"] == "published"
+    assert api_client.client.post(f"/rosters/{roster_id}/publish", headers=h).status_code == 409
+    sick = {
+        "absences": [{"technician_id": "T-002", "start": START.isoformat(), "end": START.isoformat()}],
+        "seconds": 2,
+    }
+    res = api_client.client.post(f"/rosters/{roster_id}/reroster", json=sick, headers=h)
+    assert res.status_code == 202, res.text
+    job = _wait(api_client, res.headers["Location"], h)
+    assert job["status"] == "succeeded", job
+    new = api_client.client.get(f"/rosters/{job['result']['roster_id']}", headers=h).json()
+    assert new["version"] == 2 and new["assignment"]["T-002"][0] is None
+    assert api_client.client.get("/rosters/does-not-exist", headers=h).status_code == 404
