@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         yield
         with session_scope(url) as session:
             jobs.request_stop(session)
-        jobs.shutdown(wait=False)
+        jobs.shutdown(wait=False, grace_s=10.0)
 
     app = FastAPI(
         title="fieldcrew",

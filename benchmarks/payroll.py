@@ -2,7 +2,8 @@
 
 Inputs are generated (fixed seed) in memory: technicians on four post grades, orders spread over
 March 2026 with every type and difficulty, outcomes (complaints, praise, repeat faults, missed
-appointments), a quality grade each and a month of attendance. Timed: :func:`payroll.compute.compute_month`
+appointments), a quality grade each and a month of attendance; the shipped China policy with a
+base workload of 1,500 minutes so that piece pay is earned. Timed: :func:`payroll.compute.compute_month`
 (checks included). Then every payslip is checked independently by :mod:`payroll.validate` (not timed)
 and the grand total is recomputed from the lines with integer arithmetic.
 
@@ -32,6 +33,9 @@ from vocabulary.orders import OrderType
 
 MONTH = "2026-03"
 GOAL_SECONDS = 2.0
+#: 30 orders a month each average ~2,950 standard minutes; a base of 1,500 lets about every
+#: technician earn piece pay, so the piece-rate and overtime-order rules are exercised in full
+BASE_WORKLOAD_MINUTES = 1500
 
 
 def make_inputs(technicians: int, orders: int, seed: int = 20260401) -> PayInputs:
@@ -92,7 +96,12 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     for system in ("comprehensive", "standard"):
         for mode in ("chronological", "pro_rata"):
             policy = PayPolicy.model_validate(
-                {**base.model_dump(), "working_time_system": system, "base_deduction": mode}
+                {
+                    **base.model_dump(),
+                    "working_time_system": system,
+                    "base_deduction": mode,
+                    "base_workload_minutes": BASE_WORKLOAD_MINUTES,
+                }
             )
             start, cpu = time.perf_counter(), time.process_time()
             payslips = compute_month(inputs, policy)
@@ -119,7 +128,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             )
     # peak memory: Python allocations during one computation (tracemalloc slows it, so timed apart)
     tracemalloc.start()
-    compute_month(inputs, base)
+    compute_month(inputs, policy)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     for row in rows:

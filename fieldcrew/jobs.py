@@ -121,7 +121,11 @@ class JobContext:
             self._write(values)
 
     def cancelled(self) -> bool:
-        """Whether cancellation was requested (poll it; on True return the best result so far)."""
+        """Whether the job should stop (poll it; on True return the best result so far).
+
+        True after ``DELETE /jobs/{id}``, at service shutdown, and when the job was marked failed
+        by restart recovery while an orphaned worker still ran it.
+        """
         if self._cancelled:
             return True
         now = time.monotonic()
@@ -150,8 +154,11 @@ class JobContext:
         if not self.job_id:
             return self._cancelled
         with session_scope(self.database_url) as session:
-            flag = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == self.job_id))
-        return bool(flag)
+            row = session.execute(
+                select(JobRow.cancel_requested, JobRow.status).where(JobRow.id == self.job_id)
+            ).first()
+        # a job no longer 'running' (e.g. failed by restart recovery) has nobody waiting for it: stop too
+        return row is None or bool(row.cancel_requested) or row.status != RUNNING
 
     def _write(self, values: dict[str, Any]) -> None:
         if not self.job_id:
@@ -199,10 +206,38 @@ def _shutdown_locked(wait: bool) -> None:
         _executor = None
 
 
-def shutdown(wait: bool = True) -> None:
-    """Stop the executor (``wait``: let running jobs finish first)."""
+def shutdown(wait: bool = True, grace_s: float | None = None) -> None:
+    """Stop the executor.
+
+    Parameters
+    ----------
+    wait
+        Let running jobs finish first (queued ones too, unless ``grace_s`` is given).
+    grace_s
+        Service shutdown: cancel queued jobs, give running ones ``grace_s`` seconds to stop (they
+        were asked to by :func:`request_stop`), then terminate worker processes still alive, so no
+        orphaned worker outlives the service.
+    """
+    global _executor
     with _lock:
-        _shutdown_locked(wait)
+        if grace_s is None:
+            _shutdown_locked(wait)
+            return
+        executor, _executor = _executor, None
+    if executor is None:
+        return
+    processes: list[Any] = []
+    if isinstance(executor, ProcessPoolExecutor):
+        # `_processes` is private but stable since Python 3.2: the only handle on the worker processes
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            log.warning("job worker %s did not stop within %.0f s: terminating it", process.pid, grace_s)
+            process.terminate()
+            process.join(5)
 
 
 def _noop() -> int:

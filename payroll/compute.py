@@ -9,8 +9,10 @@ enforces that no float ever reached a payslip.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
@@ -204,6 +206,29 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
     PayInputError
         Listing every problem; nothing is computed.
     """
+    with _no_cyclic_gc():
+        return _compute_month(inputs, policy, check=check)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a month is computed.
+
+    A month creates about a million short-lived objects but no reference cycles (refcounting frees
+    them all), yet each generation-2 pass of the collector walks every live object, including the
+    caller's 300,000 input orders: a quarter of the run time at 10,000 technicians. The previous
+    state is restored on exit, also on error.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool) -> list[Payslip]:
     if check:
         problems = check_inputs(inputs, policy)
         if problems:
@@ -245,6 +270,7 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
     losses: dict[str, list[LossDeduction]] = defaultdict(list)
     for loss in inputs.losses:
         losses[loss.technician_id].append(loss)
+    shared: dict[object, object] = {}
     payslips = []
     for tech in sorted(inputs.technicians, key=lambda t: t.id):
         if not _employed_in_month(tech.start_date, tech.end_date, calendar.first, calendar.last):
@@ -258,6 +284,7 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
             quality=quality.get(tech.id),
             losses=losses.get(tech.id, []),
             leave=leave.get(tech.id, []),
+            shared=shared,
         )
         lines = apply_rules(ctx)
         payslips.append(Payslip(tech.id, inputs.month, policy.version, tuple(lines), _summary(ctx)))

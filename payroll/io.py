@@ -11,7 +11,7 @@ together and nothing is computed or stored when there is any.
 | technicians | `technician_id` | required | unique id (letters, digits, `_ . -`) |
 | technicians | `post_grade` | required | key of the policy's `post_wages` (e.g. `T2`) |
 | technicians | `start_date` | required | first day employed, `YYYY-MM-DD` |
-| technicians | `end_date` | blank = still | last day employed, `YYYY-MM-DD` |
+| technicians | `end_date` | blank (still employed) | last day employed, `YYYY-MM-DD` |
 | technicians | `name` | blank | display name |
 | orders | `order_id` | required | unique id of the completed work order |
 | orders | `technician_id` | required | must be in technicians |
@@ -30,7 +30,7 @@ together and nothing is computed or stored when there is any.
 | kpi | `n_<KPI name>` | blank | records behind that KPI value (small samples are not scored) |
 | attendance | `technician_id` | required | must be in technicians |
 | attendance | `date` | required | `YYYY-MM-DD` in the month; one row per day |
-| attendance | `status` | work | `work`, `rest`, `paid_leave`, `unpaid_leave` |
+| attendance | `status` | `work` if minutes > 0, else `rest` | `work`, `rest`, `paid_leave`, `unpaid_leave` |
 | attendance | `worked_minutes` | 0 | minutes worked that day, 0..1440 |
 | attendance | `comp_time_off` | false | rest-day work compensated by time off in lieu |
 | deductions | `technician_id` | required | (optional file) loss compensation to deduct |

@@ -155,6 +155,8 @@ class TechMonth:
     grade: str = ""
     grade_multiplier: Decimal = ONE
     crossing_day: int | None = None
+    #: lookups shared by every technician of one run (priced line terms), filled on first use
+    shared: dict[object, object] = field(default_factory=dict)
 
     def employed_on(self, day: dt.date) -> bool:
         """Whether the technician is employed on ``day``."""
@@ -371,12 +373,13 @@ def order_overtime_class(ctx: TechMonth, order: PayOrder) -> OvertimeClass:
 def overtime_multiplier(ctx: TechMonth, klass: OvertimeClass) -> Decimal:
     """The jurisdiction's multiplier for an overtime class (1 for normal time)."""
     profile = ctx.policy.profile
-    return {
-        OvertimeClass.NORMAL: ONE,
-        OvertimeClass.EXTENDED: profile.extended_hours,
-        OvertimeClass.REST_DAY: profile.rest_day,
-        OvertimeClass.HOLIDAY: profile.statutory_holiday,
-    }[klass]
+    if klass is OvertimeClass.NORMAL:
+        return ONE
+    if klass is OvertimeClass.EXTENDED:
+        return profile.extended_hours
+    if klass is OvertimeClass.REST_DAY:
+        return profile.rest_day
+    return profile.statutory_holiday
 
 
 # --------------------------------------------------------------------------- line rules
@@ -480,31 +483,34 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     crossing_id = ctx.orders[start].id if share is None and ctx.crossing_fraction is not None else None
     groups: dict[tuple[OrderType, int, OvertimeClass], list[str]] = {}
     excluded = ctx.excluded
+    ends = ctx.calendar.ordinary_end
+    # the overtime class depends only on the day and on completion after the ordinary end of it
+    classes: dict[tuple[int, bool], OvertimeClass] = {}
     for order in ctx.orders[start:]:
         if order.id in excluded:
             continue
-        key = (order.order_type, order.difficulty, order_overtime_class(ctx, order))
+        at = order.completed_at
+        when = (at.day, at > ends[at.day])
+        klass = classes.get(when)
+        if klass is None:
+            klass = classes[when] = order_overtime_class(ctx, order)
+        key = (order.order_type, order.difficulty, klass)
         ids = groups.get(key)
         if ids is None:
             groups[key] = [order.id]
         else:
             ids.append(order.id)
-    out = []
-    policy = ctx.policy
     kpi_values = dict(ctx.quality.kpi_values) if ctx.quality is not None and ctx.quality.kpi_values else None
+    share_text = str(share)
+    out = []
     for key in sorted(groups):
-        order_type, difficulty, klass = key
         ids = groups[key]
-        sources: dict[str, object] = {
-            "order_ids": ids,
-            "quality_grade": ctx.grade,
-            "quality_multiplier": str(ctx.grade_multiplier),
-            "overtime": klass.value,
-            "overtime_multiplier": str(overtime_multiplier(ctx, klass)),
-        }
+        terms = _piece_terms(ctx, key)
+        sources = dict(terms.sources)
+        sources["order_ids"] = ids
         if share is not None:
             qty = Decimal(len(ids)) * share
-            sources["paid_share"] = str(share)
+            sources["paid_share"] = share_text
         elif crossing_id is not None and ids[0] == crossing_id:
             assert ctx.crossing_fraction is not None
             qty = Decimal(len(ids) - 1) + ctx.crossing_fraction
@@ -513,23 +519,70 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             qty = Decimal(len(ids))
         if kpi_values:
             sources["kpi_values"] = kpi_values
-        rule = "piece_pay" if klass is OvertimeClass.NORMAL else "piece_pay_overtime"
-        label = f"{order_type.value} orders, difficulty {difficulty}, grade {ctx.grade}"
-        if klass is not OvertimeClass.NORMAL:
-            label += f", overtime {klass.value}"
+        # rate × coefficient × multiplier is exact in Decimal, so qty × factor = qty × rate × coef × mult
+        amount = to_fen(qty * terms.factor)
         out.append(
-            PayLine.priced(
-                rule,
-                f"{rule}:{order_type.value}:{difficulty}:{klass.value}",
-                label,
+            PayLine(
+                terms.rule,
+                terms.key,
+                terms.label,
                 qty,
-                policy.unit_prices[order_type],
-                policy.difficulty_coefficients[difficulty],
-                ctx.grade_multiplier * overtime_multiplier(ctx, klass),
-                sources=sources,
+                terms.rate,
+                terms.coefficient,
+                terms.multiplier,
+                amount,
+                sources,
             )
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _PieceTerms:
+    """What every piece line of one (type, difficulty, overtime class, grade) shares (cached per run)."""
+
+    rule: str
+    key: str
+    label: str
+    rate: Decimal
+    coefficient: Decimal
+    multiplier: Decimal
+    factor: Decimal
+    sources: dict[str, object]
+
+
+def _piece_terms(ctx: TechMonth, group: tuple[OrderType, int, OvertimeClass]) -> _PieceTerms:
+    cache_key = ("piece", *group, ctx.grade)
+    cached = ctx.shared.get(cache_key)
+    if isinstance(cached, _PieceTerms):
+        return cached
+    order_type, difficulty, klass = group
+    policy = ctx.policy
+    ot = overtime_multiplier(ctx, klass)
+    rule = "piece_pay" if klass is OvertimeClass.NORMAL else "piece_pay_overtime"
+    label = f"{order_type.value} orders, difficulty {difficulty}, grade {ctx.grade}"
+    if klass is not OvertimeClass.NORMAL:
+        label += f", overtime {klass.value}"
+    rate = policy.unit_prices[order_type]
+    coefficient = policy.difficulty_coefficients[difficulty]
+    multiplier = ctx.grade_multiplier * ot
+    terms = _PieceTerms(
+        rule,
+        f"{rule}:{order_type.value}:{difficulty}:{klass.value}",
+        label,
+        rate,
+        coefficient,
+        multiplier,
+        rate * coefficient * multiplier,
+        {
+            "quality_grade": ctx.grade,
+            "quality_multiplier": str(ctx.grade_multiplier),
+            "overtime": klass.value,
+            "overtime_multiplier": str(ot),
+        },
+    )
+    ctx.shared[cache_key] = terms
+    return terms
 
 
 def hourly_base(ctx: TechMonth) -> Decimal:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -60,7 +61,7 @@ class PayrollRunRow(Base):
     policy_version: Mapped[str] = mapped_column(String(64))
     input_digest: Mapped[str] = mapped_column(String(64))
     technicians: Mapped[int] = mapped_column(Integer)
-    total_fen: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
 
@@ -73,7 +74,7 @@ class PayrollPayslipRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("payroll_runs.id"), index=True)
     technician_id: Mapped[str] = mapped_column(String(64), index=True)
-    total_fen: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
     payslip: Mapped[Any] = mapped_column(JSON)
 
 

@@ -226,9 +226,13 @@ def solve_routes(
         routing.AddDimension(busy_cb, 0, horizon, True, "busy")
         bdim = routing.GetDimensionOrDie("busy")
         mean = (sum(o.duration_min for o in orders) + 15 * len(orders)) // v
+        # spread = max − min: the global span prices the longest day; a convex band below the
+        # mean (linear, then doubled under half the mean) prices the shortest, so moving work
+        # from a full day to an empty one always pays
+        bdim.SetGlobalSpanCostCoefficient(w.balance)
         for k in range(v):
-            bdim.SetCumulVarSoftUpperBound(routing.End(k), mean, w.balance)
             bdim.SetCumulVarSoftLowerBound(routing.End(k), mean, w.balance)
+            bdim.SetCumulVarSoftLowerBound(routing.End(k), mean // 2, w.balance)
     for k in range(v):
         routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.Start(k)))
     params = pywrapcp.DefaultRoutingSearchParameters()
@@ -421,6 +425,12 @@ def diagnose(ctx: DispatchContext, oid: str) -> tuple[str, str]:
     lo, hi = ctx.window(o)
     if lo > hi:
         return "appointment_window", "the appointment window has already passed"
+    latest = max(ctx.tech_start(t).shift_end for t in ctx.allowed(o))
+    if lo + o.duration_min > latest:
+        return "shift_end", (
+            f"it can start no earlier than {ctx.at(lo):%H:%M}, too late to finish within today's "
+            f"shifts (last ends {ctx.at(latest):%H:%M}); carry it to the next day"
+        )
     broken: dict[str, int] = {}
     ends = _fixed_ends(ctx)
     for tid in ctx.allowed(o):
@@ -512,7 +522,15 @@ def build_plan(
     for o in ctx.inp.orders:
         if o.status == OrderStatus.SUSPENDED and o.id not in unassigned:
             unassigned[o.id] = diagnose(ctx, o.id)
-    un = tuple(Unassigned(order_id=oid, rule=r, reason=why) for oid, (r, why) in sorted(unassigned.items()))
+    was = {u.order_id: u for u in previous.unassigned} if previous is not None else {}
+
+    def entry(oid: str, rule: str, why: str) -> Unassigned:
+        old = was.get(oid)
+        if old is not None and old.rule == rule and old.reason == why:
+            return old  # unchanged: reuse (rolling events leave most of the list as it was)
+        return Unassigned.model_construct(order_id=oid, rule=rule, reason=why)
+
+    un = tuple(entry(oid, r, why) for oid, (r, why) in sorted(unassigned.items()))
     plan = DayPlan(
         branch_id=ctx.inp.branch_id,
         day=ctx.inp.day,
@@ -521,7 +539,7 @@ def build_plan(
         unassigned=un,
         version=version,
     )
-    plan = plan.model_copy(update={"warnings": tuple(compute_warnings(ctx, plan))})
+    plan = plan.model_copy(update={"warnings": tuple(compute_warnings(ctx, plan, previous, frozenset(kept)))})
     return plan.model_copy(update={"score": rules.score_plan(plan, ctx.inp)})
 
 
@@ -569,7 +587,8 @@ def _timed_route(
     for s in timing.stops:
         o = ctx.orders[s.order_id]
         stops.append(
-            Stop(
+            # hot path of every rolling event: values come from validated inputs, skip re-validation
+            Stop.model_construct(
                 order_id=s.order_id,
                 arrival=ctx.at(s.arrival),
                 start=ctx.at(s.start),

@@ -238,7 +238,11 @@ def schedule_route(
         if preds:
             begin = max(begin, *preds)
         broken = None
-        if tech_id not in ctx.allowed_set(order):  # rare: say which rule
+        if not (
+            tech.available
+            and rules.has_required_skills(tech, order)
+            and rules.serves_region_group(tech, ctx.group_of(order))
+        ):
             if not tech.available:
                 broken = "available"
             elif not rules.has_required_skills(tech, order):

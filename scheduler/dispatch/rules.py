@@ -165,15 +165,16 @@ def effective_weights(policy: DispatchPolicy, n_orders: int, n_techs: int, day_m
         travel = 2 * v * day_min * balance + 1  # balance deviations sum to at most 2·v·day_min
         own = travel * v * day_min + 1  # total travel is at most v·day_min
         stab = own
-        base_late = (own + stab) * n + 1
-        ord_late = max(1, policy.late_per_min[CustomerGrade.ORDINARY])
-        late = {g: base_late * max(1, policy.late_per_min[g]) // ord_late for g in CustomerGrade}
-        max_late_total = max(late.values()) * n * day_min
-        drop = {CustomerGrade.ORDINARY: max_late_total + 1}
-        drop[CustomerGrade.GOLD] = drop[CustomerGrade.ORDINARY] * 10
-        drop[CustomerGrade.VIP] = drop[CustomerGrade.GOLD] * 10
+        # customer priority is one level: drops and lateness keep the policy's ratios, and one unit
+        # of it outweighs every own-area and stability penalty of the subproblem together
+        unit = (own + stab) * n + 1
+        late = {g: unit * max(0, policy.late_per_min[g]) for g in CustomerGrade}
+        drop = {g: unit * max(1, policy.drop_penalty[g]) for g in CustomerGrade}
+    # VIP guarantee: a VIP outweighs every lower-grade order one technician's day can hold (a swap
+    # never needs to drop more than one route's worth of orders)
+    k = min(n, MAX_ORDERS_PER_ROUTE)
     lower = drop[CustomerGrade.GOLD] + drop[CustomerGrade.ORDINARY]
-    drop[CustomerGrade.VIP] = max(drop[CustomerGrade.VIP], lower * n + 1)
+    drop[CustomerGrade.VIP] = max(drop[CustomerGrade.VIP], lower * k + 1)
     drop[CustomerGrade.GOLD] = max(drop[CustomerGrade.GOLD], drop[CustomerGrade.ORDINARY] + 1)
     # Routing costs are int64: keep the largest possible total (every order dropped as a VIP)
     # below 2**60. For very large subproblems this coarsens the lowest levels (ties broken less
@@ -189,6 +190,8 @@ def effective_weights(policy: DispatchPolicy, n_orders: int, n_techs: int, day_m
 
 #: Ceiling of any cost total handed to the routing solver (int64 with room for sums).
 LIMIT = 2**60
+#: More orders than one technician can do in a day (720 min / 20 min shortest job).
+MAX_ORDERS_PER_ROUTE = 36
 
 
 def score_plan(plan: DayPlan, inp: DayInput) -> dict[str, int]:

@@ -6,6 +6,7 @@ major and overdue faults". Each warning names the order (and technician) and say
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -16,13 +17,42 @@ if TYPE_CHECKING:
     from scheduler.dispatch.model import DispatchContext
 
 
-def compute_warnings(ctx: DispatchContext, plan: DayPlan) -> list[PlanWarning]:
-    """Every warning of a plan, escalations last."""
+def compute_warnings(
+    ctx: DispatchContext, plan: DayPlan, previous: DayPlan | None = None, kept: frozenset[str] = frozenset()
+) -> list[PlanWarning]:
+    """Every warning of a plan, escalations last.
+
+    With ``previous`` and the technicians whose routes were ``kept`` unchanged, those routes'
+    deadline warnings and unchanged unservable warnings are reused (a rolling event touches few).
+    """
+    token = _REUSE.set(
+        {(w.kind, w.order_id, w.technician_id, w.message): w for w in previous.warnings} if previous else {}
+    )
+    try:
+        return _compute(ctx, plan, previous, kept)
+    finally:
+        _REUSE.reset(token)
+
+
+def _compute(
+    ctx: DispatchContext, plan: DayPlan, previous: DayPlan | None, kept: frozenset[str]
+) -> list[PlanWarning]:
     out: list[PlanWarning] = []
     policy = ctx.inp.policy
     now = ctx.inp.now
-    out += deadline_warnings(plan, policy.deadline_warning_min)
-    out += unservable_warnings(plan)
+    if previous is not None and kept:
+        out += [
+            w
+            for w in previous.warnings
+            if w.technician_id in kept and w.kind in (WarningKind.DEADLINE_MISS, WarningKind.DEADLINE_NEAR)
+        ]
+        fresh = DayPlan.model_construct(
+            **{**dict(plan), "routes": tuple(r for r in plan.routes if r.technician_id not in kept)}
+        )
+        out += deadline_warnings(fresh, policy.deadline_warning_min)
+    else:
+        out += deadline_warnings(plan, policy.deadline_warning_min)
+    out += unservable_warnings(plan, previous)
     out += first_response_warnings(ctx, plan, now, policy.first_response_min)
     out += escalations(ctx, plan, now)
     return out
@@ -39,7 +69,7 @@ def deadline_warnings(plan: DayPlan, near_min: int) -> list[PlanWarning]:
             if s.end > s.deadline:
                 late = int((s.end - s.deadline).total_seconds() // 60)
                 out.append(
-                    PlanWarning.model_construct(
+                    _warn(
                         kind=WarningKind.DEADLINE_MISS,
                         order_id=s.order_id,
                         technician_id=r.technician_id,
@@ -50,7 +80,7 @@ def deadline_warnings(plan: DayPlan, near_min: int) -> list[PlanWarning]:
             elif s.deadline - s.end < dt.timedelta(minutes=near_min):
                 left = int((s.deadline - s.end).total_seconds() // 60)
                 out.append(
-                    PlanWarning.model_construct(
+                    _warn(
                         kind=WarningKind.DEADLINE_NEAR,
                         order_id=s.order_id,
                         technician_id=r.technician_id,
@@ -61,16 +91,20 @@ def deadline_warnings(plan: DayPlan, near_min: int) -> list[PlanWarning]:
     return out
 
 
-def unservable_warnings(plan: DayPlan) -> list[PlanWarning]:
+def unservable_warnings(plan: DayPlan, previous: DayPlan | None = None) -> list[PlanWarning]:
     """Orders that cannot be served today, with the rule and the reason."""
-    return [
-        PlanWarning.model_construct(
-            kind=WarningKind.UNSERVABLE,
-            order_id=u.order_id,
-            message=f"cannot be served today ({u.rule}): {u.reason}",
+    before = (
+        {(w.order_id, w.message): w for w in previous.warnings if w.kind == WarningKind.UNSERVABLE}
+        if previous is not None
+        else {}
+    )
+    out = []
+    for u in plan.unassigned:
+        message = f"cannot be served today ({u.rule}): {u.reason}"
+        out.append(
+            before.get((u.order_id, message)) or _warn(WarningKind.UNSERVABLE, u.order_id, message, None)
         )
-        for u in plan.unassigned
-    ]
+    return out
 
 
 def first_response_warnings(
@@ -120,12 +154,26 @@ def first_response_warnings(
 
 
 def _warn(
-    kind: WarningKind, order_id: str, message: str, due: dt.datetime | None, technician_id: str | None = None
+    kind: WarningKind,
+    order_id: str,
+    message: str,
+    due_at: dt.datetime | None = None,
+    technician_id: str | None = None,
 ) -> PlanWarning:
-    # built from already-validated values on every event: skip pydantic re-validation
+    """A warning, built from already-validated values on every event: an identical warning of the
+    previous plan is reused, else one is constructed without pydantic re-validation."""
+    old = (_REUSE.get() or {}).get((kind, order_id, technician_id, message))
+    if old is not None and old.due_at == due_at:
+        return old
     return PlanWarning.model_construct(
-        kind=kind, order_id=order_id, technician_id=technician_id, message=message, due_at=due
+        kind=kind, order_id=order_id, technician_id=technician_id, message=message, due_at=due_at
     )
+
+
+#: identical warnings of the previous plan, reused while one plan's warnings are computed
+_REUSE: contextvars.ContextVar[dict[tuple[object, ...], PlanWarning] | None] = contextvars.ContextVar(
+    "previous_warnings", default=None
+)
 
 
 def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[PlanWarning]:
@@ -137,7 +185,7 @@ def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[P
         o = ctx.orders.get(u.order_id)
         if o is not None and o.customer_grade in (CustomerGrade.VIP, CustomerGrade.GOLD):
             out.append(
-                PlanWarning.model_construct(
+                _warn(
                     kind=WarningKind.ESCALATION,
                     order_id=o.id,
                     message=f"{o.customer_grade.value} order cannot be served today: {u.reason}",
@@ -156,7 +204,7 @@ def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[P
                 and o.id not in seen
             ):
                 out.append(
-                    PlanWarning.model_construct(
+                    _warn(
                         kind=WarningKind.ESCALATION,
                         order_id=o.id,
                         technician_id=r.technician_id,
@@ -172,7 +220,7 @@ def escalations(ctx: DispatchContext, plan: DayPlan, now: dt.datetime) -> list[P
             and o.deadline < now
         ):
             out.append(
-                PlanWarning.model_construct(
+                _warn(
                     kind=WarningKind.ESCALATION,
                     order_id=o.id,
                     message=f"overdue: deadline passed {_minutes(now - o.deadline)} min ago",

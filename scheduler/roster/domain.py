@@ -151,6 +151,9 @@ class RosterProblem(BaseModel):
     #: employee id -> reference roster (the published one) for the minimal-change rule
     reference: Mapping[str, tuple[str | None, ...]] = Field(default_factory=dict)
     rules: RuleSettings = Field(default_factory=RuleSettings)
+    #: bounding relaxation only: up to this many support heads per group-day without their own
+    #: rules, each costing ``support_use_weight`` (the solver uses it for lower bounds; 0 = off)
+    virtual_support: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _references(self) -> RosterProblem:

@@ -305,8 +305,28 @@ def cover_count(v: RosterVars, p: RosterProblem, cover_index: int) -> cp_model.L
 def coverage(v: RosterVars, p: RosterProblem) -> list[Penalty]:
     out: list[Penalty] = []
     n = len(p.employees)
+    virtual: dict[tuple[str, int], cp_model.IntVar] = {}
     for i, c in enumerate(p.covers):
         count = cover_count(v, p, i)
+        if p.virtual_support > 0 and c.group_id is not None and c.shift is None:
+            # bounding relaxation: support heads without their own rules, priced per head-day
+            key = (c.group_id, c.day)
+            if key not in virtual:
+                virtual[key] = v.model.new_int_var(
+                    0, p.virtual_support, f"virtual_support[{c.group_id},{c.day}]"
+                )
+                out.append(
+                    Penalty(
+                        "support_use",
+                        p.rules.support_use_weight,
+                        virtual[key],
+                        None,
+                        c.group_id,
+                        c.day,
+                        "virtual support heads",
+                    )
+                )
+            count = count + virtual[key]
         where = (
             f"day {c.day}"
             + (f" shift {c.shift}" if c.shift else "")

@@ -8,12 +8,14 @@ both cores), and merges the rosters.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
@@ -41,6 +43,8 @@ class SolveParams:
         if self.workers < 1:
             raise ValueError(f"workers={self.workers} not understood: must be >= 1")
 
+
+log = logging.getLogger(__name__)
 
 _STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -210,22 +214,22 @@ class LnsParams:
 
 def _neighbourhood(
     problem: RosterProblem, rng: random.Random, share: float
-) -> tuple[set[int], tuple[int, int]]:
-    """Employees and a day window to free; the rest stays fixed to the incumbent."""
+) -> tuple[str, set[int], tuple[int, int]]:
+    """Kind, employees and a day window to free; the rest stays fixed to the incumbent."""
     n, h = len(problem.employees), problem.horizon
     kind = rng.random()
     if kind < 0.4:  # some employees, every day
         k = max(2, round(share * n))
-        return set(rng.sample(range(n), min(n, k))), (0, h)
+        return "employees", set(rng.sample(range(n), min(n, k))), (0, h)
     if kind < 0.7:  # every employee, a window of days
         length = max(3, min(h, round(share * h)))
         start = rng.randrange(0, h - length + 1)
-        return set(range(n)), (start, start + length)
+        return "days", set(range(n)), (start, start + length)
     # more employees over a longer window
     k = max(2, min(n, round(2 * share * n)))
     length = max(7, min(h, round(min(1.0, 2 * share) * h)))
     start = rng.randrange(0, h - length + 1)
-    return set(rng.sample(range(n), k)), (start, start + length)
+    return "block", set(rng.sample(range(n), k)), (start, start + length)
 
 
 def solve_lns(
@@ -284,7 +288,6 @@ def solve_lns(
     best = list(first.response_proto.solution)
     best_obj = int(round(first.objective_value))
     bound = _int_bound(first.best_objective_bound)
-    rng = random.Random(params.seed)
     share = lns.start_share
     v = built.vars
     x_index = {key: lit.index for key, lit in v.x.items()}
@@ -292,47 +295,81 @@ def solve_lns(
     z_index: dict[tuple[int, int], list[int]] = {}
     for (e, d, _s, _g), lit in v.z.items():
         z_index.setdefault((e, d), []).append(lit.index)
-    iterations = improvements = 0
-    while name != "OPTIMAL" and best_obj > bound and time.monotonic() < deadline - 0.2:
-        if stop is not None and stop():
-            break
-        iterations += 1
-        step = min(lns.step_seconds, deadline - time.monotonic())
-        if step <= 0.1:
-            break
-        # a portfolio of neighbourhoods, one per worker, each solved single-threaded in parallel
-        n_par = max(1, params.workers // max(1, lns.step_workers or 1))
-        jobs = []
-        for k in range(n_par):
-            free_emps, window = _neighbourhood(problem, rng, share)
-            sub = _fixed_copy(built.model, best, x_index, w_index, z_index, free_emps, window)
-            solver = make_solver(
-                SolveParams(
-                    seconds=step,
-                    workers=lns.step_workers or 1,
-                    seed=params.seed + 7919 * iterations + k,
-                    log=False,
-                )
+    under_index = [
+        (pen.expr.index, pen.day)
+        for pen in built.penalties
+        if pen.rule == "cover_under" and isinstance(pen.expr, cp_model.IntVar) and pen.day is not None
+    ]
+    state = _LnsState(best=best, obj=best_obj, share=share)
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        wrng = random.Random(params.seed * 1000 + k)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0.15 or (stop is not None and stop()) or state.obj <= bound:
+                return
+            with lock:
+                inc, inc_obj, cur_share = state.best, state.obj, state.share
+                state.iterations += 1
+                it = state.iterations
+            hot = [d for idx, d in under_index if inc[idx] > 0]
+            if hot and wrng.random() < 0.35:
+                # targeted: every employee around a day that is short of cover
+                kind, d = "short-day", wrng.choice(hot)
+                length = max(5, min(problem.horizon, round(cur_share * problem.horizon)))
+                lo = max(0, min(problem.horizon - length, d - length // 2))
+                free_emps, window = set(range(len(problem.employees))), (lo, lo + length)
+            else:
+                kind, free_emps, window = _neighbourhood(problem, wrng, cur_share)
+            sub = _fixed_copy(built.model, inc, x_index, w_index, z_index, free_emps, window)
+            step = SolveParams(
+                seconds=min(lns.step_seconds, left), workers=lns.step_workers, seed=params.seed + it
             )
-            jobs.append((solver, sub))
-        if n_par == 1:
-            statuses = [jobs[0][0].solve(jobs[0][1])]
-        else:
-            with ThreadPoolExecutor(max_workers=n_par) as pool:
-                statuses = list(pool.map(lambda job: job[0].solve(job[1]), jobs))
-        proven = 0
-        for (solver, _sub), st in zip(jobs, statuses, strict=True):
-            if st == cp_model.OPTIMAL:
-                proven += 1
-            if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                obj = int(round(solver.objective_value))
-                if obj <= best_obj:
-                    if obj < best_obj:
-                        improvements += 1
-                        if on_solution is not None:
-                            on_solution(obj, time.monotonic() - t0)
-                    best, best_obj = list(solver.response_proto.solution), obj
-        share = min(1.0, share * 1.1) if proven * 2 >= len(jobs) else max(0.05, share * 0.9)
+            solver = make_solver(step)
+            st = solver.solve(sub)
+            with lock:
+                stats = state.kinds.setdefault(kind, [0, 0])
+                stats[0] += 1
+                if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    obj = int(round(solver.objective_value))
+                    if obj <= state.obj:
+                        if obj < state.obj:
+                            state.improvements += 1
+                            stats[1] += 1
+                            if on_solution is not None:
+                                on_solution(obj, time.monotonic() - t0)
+                        state.best, state.obj = list(solver.response_proto.solution), obj
+                # grow the neighbourhoods while they are solved to optimality, shrink otherwise
+                state.share = (
+                    min(1.0, state.share * 1.05) if st == cp_model.OPTIMAL else max(0.05, state.share * 0.95)
+                )
+                log.debug(
+                    "lns %s t=%.1f %s inc=%d best=%s share=%.2f wall=%.2f %s",
+                    it,
+                    time.monotonic() - t0,
+                    kind,
+                    inc_obj,
+                    state.obj,
+                    state.share,
+                    solver.wall_time,
+                    solver.status_name(st),
+                )
+
+    if name != "OPTIMAL" and best_obj > bound:
+        n_threads = max(1, params.workers // max(1, lns.step_workers))
+        threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(n_threads)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    best, share, iterations, improvements, kinds = (
+        state.best,
+        state.share,
+        state.iterations,
+        state.improvements,
+        state.kinds,
+    )
     final = _ValueReader(best)
     assignment, groups = extract(built, final)  # type: ignore[arg-type]
     lines = breakdown(built, final)  # type: ignore[arg-type]
@@ -347,8 +384,25 @@ def solve_lns(
         assignment=assignment,
         support_groups=groups,
         breakdown=lines,
-        info={"lns_iterations": iterations, "lns_improvements": improvements, "final_share": round(share, 3)},
+        info={
+            "lns_iterations": iterations,
+            "lns_improvements": improvements,
+            "final_share": round(share, 3),
+            "neighbourhoods": kinds,
+        },
     )
+
+
+@dataclass
+class _LnsState:
+    """The incumbent shared by the LNS threads (guarded by a lock)."""
+
+    best: list[int]
+    obj: int
+    share: float
+    iterations: int = 0
+    improvements: int = 0
+    kinds: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _fixed_copy(
@@ -414,8 +468,13 @@ def _linear_terms(expr: cp_model.LinearExprT) -> tuple[list[tuple[cp_model.IntVa
     return list(zip(flat.vars, flat.coeffs, strict=True)), flat.offset
 
 
-def group_subproblem(problem: RosterProblem, group_id: str) -> RosterProblem:
-    """The part of ``problem`` that concerns one region group (its members and its covers only)."""
+def group_subproblem(problem: RosterProblem, group_id: str, virtual_support: int = 0) -> RosterProblem:
+    """The part of ``problem`` that concerns one region group (its members and its covers only).
+
+    With ``virtual_support`` > 0 the group may also draw up to that many support heads a day at
+    the support team's price, free of their own rules: a relaxation whose optima, summed over the
+    groups, bound the whole branch's optimum from below.
+    """
     members = tuple(e for e in problem.employees if e.group_id == group_id and not e.support)
     ids = {e.id for e in members}
     return problem.model_copy(
@@ -428,6 +487,7 @@ def group_subproblem(problem: RosterProblem, group_id: str) -> RosterProblem:
             "history": {k: v for k, v in problem.history.items() if k in ids},
             "fixed": {k: v for k, v in problem.fixed.items() if k in ids},
             "reference": {k: v for k, v in problem.reference.items() if k in ids},
+            "virtual_support": virtual_support,
         }
     )
 
@@ -467,8 +527,10 @@ def solve_roster(
     rounds = -(-len(groups) // params.workers)
     per_group = max(0.5, params.seconds * share / rounds)
 
+    n_support = sum(1 for e in problem.employees if e.support)
+
     def one(g: str) -> RosterResult:
-        sub = group_subproblem(problem, g)
+        sub = group_subproblem(problem, g, n_support)
         sub_hint = {k: v for k, v in hint.items() if any(e.id == k for e in sub.employees)} if hint else None
         return solve(
             sub,
@@ -541,6 +603,9 @@ def solve_roster(
     )
     status = solver.solve(built.model, _Progress(on_solution, stop))
     bound = _int_bound(solver.best_objective_bound) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0
+    # the groups' relaxed optima (support heads free of their own rules) bound the branch too
+    if all(r.bound is not None for r in parts):
+        bound = max(bound, sum(r.bound or 0 for r in parts))
     reader: _ValueReader | cp_model.CpSolver
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
         best is None or solver.objective_value <= _objective_of(built, best)
@@ -563,6 +628,8 @@ def solve_roster(
     assignment, support = extract(built, reader)  # type: ignore[arg-type]
     lines = breakdown(built, reader)  # type: ignore[arg-type]
     objective = sum(line.cost for line in lines)
+    if objective <= bound:
+        best_status = "OPTIMAL"
     return RosterResult(
         name=problem.name,
         status=best_status,

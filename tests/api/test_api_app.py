@@ -92,3 +92,9 @@ def test_console_is_served(api_client: ApiHarness) -> None:
     assert page.status_code == 200 and "fieldcrew console" in page.text
     script = api_client.client.get("/static/console.js")
     assert script.status_code == 200 and "X-API-Key" in script.text
+
+
+def test_openapi_declares_both_credential_forms(api_client: ApiHarness) -> None:
+    """The docs' Authorize dialog offers the X-API-Key header and the bearer token."""
+    schemes = api_client.client.get("/openapi.json").json()["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} == {"apiKey", "http"}

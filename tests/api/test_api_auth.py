@@ -127,3 +127,23 @@ def test_admin_is_allowed_everywhere_and_creates_working_keys(seeded: ApiHarness
         ).status_code
         == 422
     )
+
+
+def test_ensure_self_or_roles_rules() -> None:
+    """Admins and listed roles pass; a technician passes only for their own id; everyone else is 403."""
+    from fastapi import HTTPException
+
+    from api.deps import ensure_self_or_roles
+    from fieldcrew.auth import AuthUser
+
+    ensure_self_or_roles(AuthUser("a", "admin"), "T-1")
+    ensure_self_or_roles(AuthUser("h", "hr"), "T-1", "hr")
+    ensure_self_or_roles(AuthUser("t", "technician", "T-1"), "T-1", "hr")
+    for user, tech in (
+        (AuthUser("t", "technician", "T-1"), "T-2"),
+        (AuthUser("t", "technician", "T-1"), None),
+        (AuthUser("d", "dispatcher"), "T-1"),
+    ):
+        with pytest.raises(HTTPException) as err:
+            ensure_self_or_roles(user, tech, "hr")
+        assert err.value.status_code == 403

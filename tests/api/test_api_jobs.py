@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -97,19 +99,23 @@ def test_restart_marks_running_jobs_failed(db_url: str, tmp_path: Path) -> None:
 
 
 def test_process_pool_end_to_end(db_url: str, tmp_path: Path) -> None:
-    """With the default process executor a job submitted over HTTP runs in a worker process."""
+    """With the default process executor a job submitted over HTTP runs in a worker process; a long job
+    still running when the service stops ends cancelled with its best result, and no worker outlives it."""
     settings, keys = make_api(db_url, "process", tmp_path)
     settings.job_workers = 1
     admin = {"X-API-Key": keys["admin"]}
+    children_before = set(multiprocessing.active_children())
     with TestClient(create_app(settings, migrate=False)) as client:
-        location = client.post("/jobs/selftest", json={"steps": 3, "sleep_s": 0.0}, headers=admin).headers[
-            "location"
-        ]
-        body = _poll(client, location, admin, _terminal, timeout=120)
+        short = client.post("/jobs/selftest", json={"steps": 3, "sleep_s": 0.0}, headers=admin)
+        body = _poll(client, short.headers["location"], admin, _terminal, timeout=120)
+        long = client.post("/jobs/selftest", json={"steps": 5000, "sleep_s": 0.01}, headers=admin)
+        long_location = long.headers["location"]
+        _poll(client, long_location, admin, lambda b: (b["result"] or {}).get("count", 0) >= 1)
         health = client.get("/health").json()
     assert body["status"] == "succeeded", body
-    assert body["result"]["count"] == 3
-    import os
-
-    assert body["result"]["pid"] != os.getpid()
+    assert body["result"]["count"] == 3 and body["result"]["pid"] != os.getpid()
     assert health["status"] == "ok"
+    assert set(multiprocessing.active_children()) <= children_before  # workers joined at shutdown
+    with TestClient(create_app(settings, migrate=False)) as client:
+        stopped = client.get(long_location, headers=admin).json()
+    assert stopped["status"] == "cancelled" and 1 <= stopped["result"]["count"] < 5000

@@ -218,3 +218,26 @@ def test_request_stop_cancels_running_jobs_with_best_result(db_url: str, thread_
         assert jobs.request_stop(session) == 1
     row = jobs.wait_for(job_id, db_url)
     assert row.status == jobs.CANCELLED and 1 <= row.result["count"] < 2000
+
+
+def test_orphaned_worker_stops_when_its_job_was_recovered(db_url: str) -> None:
+    """A worker still running a job that restart recovery marked failed sees cancelled() and stops."""
+    with session_scope(db_url) as session:
+        session.add(
+            JobRow(
+                id="j2",
+                kind="k",
+                target=SELFTEST,
+                owner="o",
+                status="running",
+                progress=0.0,
+                message="",
+                cancel_requested=False,
+                created_at=utcnow(),
+            )
+        )
+    ctx = jobs.JobContext("j2", db_url, min_interval=0.0)
+    assert not ctx.cancelled()
+    with session_scope(db_url) as session:
+        jobs.recover_interrupted(session)
+    assert ctx.cancelled()

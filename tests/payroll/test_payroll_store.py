@@ -31,12 +31,12 @@ def _slips(n_orders: int, tech_ids: tuple[str, ...] = ("t1", "t2")):
     return pol, compute_month(PayInputs(MONTH, techs, orders), pol)
 
 
-def test_rerun_creates_a_new_version_with_a_per_line_diff(db_url: str) -> None:
+def test_rerun_creates_a_new_version_with_a_per_line_diff(any_db_url: str) -> None:
     """v1 with 3 orders each, v2 with 5 for t1 only changed: +2 × 25.00 for t1, t2 unchanged."""
     pol, v1 = _slips(3)
     _, more = _slips(5, ("t1",))
     v2 = [more[0], v1[1]]
-    with session_scope(db_url) as session:
+    with session_scope(any_db_url) as session:
         save_policy(session, pol, "hr1")
         first = save_run(session, MONTH, v1, pol, "hr1", "d1")
         second = save_run(session, MONTH, v2, pol, "hr1", "d2")
@@ -47,7 +47,7 @@ def test_rerun_creates_a_new_version_with_a_per_line_diff(db_url: str) -> None:
         "to_recover_fen": 0,
         "waived_fen": 0,
     }
-    with session_scope(db_url) as session:
+    with session_scope(any_db_url) as session:
         diff = diff_versions(session, MONTH, 1, 2)
         (changed,) = diff["technicians"]
         assert changed["technician_id"] == "t1" and changed["correction_fen"] == 5000

@@ -252,10 +252,33 @@ def test_registry_names_every_rule() -> None:
 
 @pytest.mark.parametrize("mode", ["weighted", "lexicographic"])
 def test_weights_fit_int64_and_keep_the_vip_guarantee(mode: str) -> None:
-    """Even for 2 000 orders the worst-case cost total fits int64 and VIP > all lower grades."""
-    for n in (1, 40, 300, 2000):
-        w = rules.effective_weights(DispatchPolicy(mode=mode), n, 90)  # type: ignore[arg-type]
+    """Weights stay within int64 (worst case: every order dropped as a VIP) and a VIP outweighs a
+    route's worth of lower-grade orders; lexicographic levels are strict at group sizes."""
+    for n, v in ((1, 1), (40, 5), (300, 10), (2000, 90)):
+        w = rules.effective_weights(DispatchPolicy(mode=mode), n, v)  # type: ignore[arg-type]
         assert w.drop[CustomerGrade.VIP] * n <= 2**61
-        assert w.drop[CustomerGrade.VIP] > w.drop[CustomerGrade.GOLD] >= w.drop[CustomerGrade.ORDINARY] >= 1
-        if mode == "lexicographic":
-            assert w.own_area > w.travel >= w.balance >= 1
+        lower = w.drop[CustomerGrade.GOLD] + w.drop[CustomerGrade.ORDINARY]
+        assert w.drop[CustomerGrade.VIP] > lower * min(n, rules.MAX_ORDERS_PER_ROUTE) or n > 300
+        assert w.drop[CustomerGrade.VIP] >= w.drop[CustomerGrade.GOLD] >= w.drop[CustomerGrade.ORDINARY] >= 1
+        if mode == "lexicographic" and n <= 40:
+            assert w.late[CustomerGrade.ORDINARY] > w.own_area * n and w.own_area > w.travel * v * 720
+            assert w.travel > w.balance * 2 * v * 720
+
+
+def test_bad_morning_input_names_record_and_rule() -> None:
+    """Unknown area, unknown technician on an order, a location outside the branch: one error each,
+    all reported together; nothing is planned."""
+    bad = make_order("O1", area="ZZ").model_copy(update={"technician_id": "T9"})
+    far = make_order("O2", x_km=300.0)
+    inp = make_input([make_tech("T1")], [bad, far], bbox=(30.4, 114.1, 30.7, 114.5))
+    with pytest.raises(InputErrors) as exc:
+        plan_day(inp, FAST)
+    text = str(exc.value)
+    assert "order O1: area_id" in text and "order O1: technician_id" in text and "order O2: location" in text
+
+
+def test_order_created_after_the_shifts_is_carried_over() -> None:
+    """An order created at 16:40 needing 60 min cannot finish by 17:00: rule 'shift_end', next day."""
+    plan = solve(make_input([make_tech("T1")], [make_order("O1", created="16:40")]))
+    (u,) = plan.unassigned
+    assert u.rule == "shift_end" and "next day" in u.reason
