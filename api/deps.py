@@ -9,6 +9,17 @@
   (``admin`` is always allowed).
 - ``ensure_self_or_roles(user, technician_id, *roles)``: a technician may only see their own
   records; other roles need to be listed.
+- ``job_accepted(job_id)``: the ``202 Accepted`` + ``Location: /jobs/{id}`` answer of a route that
+  started a job with :func:`fieldcrew.jobs.submit_job`.
+
+Example::
+
+    @router.post("/rosters", status_code=202)
+    def solve(body: RosterRequest, session: DbSession,
+              user: Annotated[AuthUser, Depends(require_roles("planner"))]) -> JSONResponse:
+        params = body.model_dump(mode="json")
+        job_id = submit_job(session, "roster.solve", "scheduler.roster.jobs:solve", params, user.username)
+        return job_accepted(job_id)
 """
 
 from __future__ import annotations

@@ -85,6 +85,8 @@ class MonthCalendar:
     standard_minutes: dict[tuple[OrderType, int], int]
     #: days of the month (numbers) that are statutory holidays
     holiday_days: tuple[int, ...] = ()
+    #: ``YYYY-MM-DD`` of every day (for the sources of pay lines)
+    iso: tuple[str, ...] = ()
 
     @staticmethod
     def build(month: str, policy: PayPolicy) -> MonthCalendar:
@@ -100,7 +102,8 @@ class MonthCalendar:
             for level, m in by_level.items()
         }
         holidays = tuple(dom for dom in range(1, len(dates)) if kinds[dom] == "holiday")
-        return MonthCalendar(month, first, last, dates, kinds, ends, work_days, minutes, holidays)
+        iso = tuple(day.isoformat() for day in dates)
+        return MonthCalendar(month, first, last, dates, kinds, ends, work_days, minutes, holidays, iso)
 
     def kind(self, day: dt.date) -> str:
         """``work``, ``rest`` or ``holiday`` for a day of this month (``work`` outside it)."""
@@ -639,7 +642,6 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     if not buckets and period is None:
         return []
     rate = hourly_base(ctx)
-    dates = ctx.calendar.dates
     out = []
     for klass in (OvertimeClass.EXTENDED, OvertimeClass.REST_DAY, OvertimeClass.HOLIDAY):
         by_day = buckets.get(klass)
@@ -649,7 +651,8 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             sources = {"minutes": minutes, "period": period}
         elif by_day:
             minutes = sum(by_day.values())
-            sources = {"minutes": minutes, "days": {dates[d].isoformat(): by_day[d] for d in sorted(by_day)}}
+            iso = ctx.calendar.iso
+            sources = {"minutes": minutes, "days": {iso[d]: by_day[d] for d in sorted(by_day)}}
         else:
             continue
         sources["system"] = ctx.policy.working_time_system.value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from vocabulary.errors import Conflict, FieldcrewError, InputErrors, NotFound, Problem
 
 __all__ = [
+    "Conflict",
     "DispatchError",
     "EventOutOfOrder",
     "InputErrors",

@@ -19,9 +19,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scheduler.dispatch import engine
+from scheduler.dispatch import engine, rules
 from scheduler.dispatch.domain import DayInput, DayPlan, DispatchOrder, OnDutyTechnician, StopStatus
-from scheduler.dispatch.errors import EventOutOfOrder, InputErrors, Problem, UnknownOrder, UnknownTechnician
+from scheduler.dispatch.errors import (
+    Conflict,
+    EventOutOfOrder,
+    InputErrors,
+    Problem,
+    UnknownOrder,
+    UnknownTechnician,
+)
 from scheduler.dispatch.model import DispatchContext
 from vocabulary.orders import CustomerGrade, IllegalTransition, OrderStatus, check_transition
 
@@ -75,6 +82,17 @@ class OrderCancelled(BaseModel):
     order_id: str
 
 
+class OrderAssigned(BaseModel):
+    """The dispatcher assigns (or moves) an open order to a technician by hand; the order goes to
+    its best position in his day, and the hard rules still hold."""
+
+    model_config = _frozen
+    kind: Literal["order_assigned"] = "order_assigned"
+    at: dt.datetime
+    order_id: str
+    technician_id: str
+
+
 class TechnicianUnavailable(BaseModel):
     """A technician drops out for the rest of the day (sick, vehicle breakdown, …)."""
 
@@ -86,7 +104,13 @@ class TechnicianUnavailable(BaseModel):
 
 
 Event = Annotated[
-    NewOrder | OrderStarted | OrderCompleted | OrderSuspended | OrderCancelled | TechnicianUnavailable,
+    NewOrder
+    | OrderStarted
+    | OrderCompleted
+    | OrderSuspended
+    | OrderCancelled
+    | OrderAssigned
+    | TechnicianUnavailable,
     Field(discriminator="kind"),
 ]
 
@@ -124,7 +148,13 @@ def commit(inp: DayInput, plan: DayPlan) -> DayInput:
 
 def apply_event(
     state: DispatchState,
-    event: NewOrder | OrderStarted | OrderCompleted | OrderSuspended | OrderCancelled | TechnicianUnavailable,
+    event: NewOrder
+    | OrderStarted
+    | OrderCompleted
+    | OrderSuspended
+    | OrderCancelled
+    | OrderAssigned
+    | TechnicianUnavailable,
 ) -> DispatchState:
     """Apply one event and re-plan minimally; raise (state unchanged) on bad input.
 
@@ -158,6 +188,17 @@ def apply_event(
             raise EventOutOfOrder(f"new_order {o.id}: status {o.status}: rule: a new order starts as created")
         orders[o.id] = o
         to_place.append(o.id)
+    elif isinstance(event, OrderAssigned):
+        o = _order(orders, event.order_id)
+        tech = _tech(techs, event.technician_id)
+        if o.status not in (OrderStatus.CREATED, OrderStatus.DISPATCHED):
+            raise EventOutOfOrder(
+                f"order_assigned {o.id}: status {o.status}; rule: only created or dispatched orders are "
+                "assigned (started work stays with its technician)"
+            )
+        for seq in routes.values():
+            if o.id in seq:
+                seq.remove(o.id)
     elif isinstance(event, TechnicianUnavailable):
         tech = _tech(techs, event.technician_id)
         end = max(event.at, tech.shift_start + dt.timedelta(minutes=1))
@@ -228,6 +269,8 @@ def apply_event(
     # validates the changed records; raises before anything is replaced
     changed = {event.order.id} if isinstance(event, NewOrder) else {getattr(event, "order_id", "")}
     ctx = DispatchContext(new_inp, check_orders=changed)
+    if isinstance(event, OrderAssigned):
+        _assign_by_hand(ctx, routes, event.order_id, event.technician_id)
     plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1, previous=state.plan)
     return DispatchState(commit(new_inp, plan), plan)
 
@@ -293,6 +336,40 @@ def reoptimise(state: DispatchState, params: engine.SolveParams | None = None) -
     ``policy.stability_penalty`` for every dispatched order it moves; started/completed work is fixed."""
     plan = engine.plan_day(state.inp, params, previous=state.plan)
     return DispatchState(commit(state.inp, plan), plan)
+
+
+def _assign_by_hand(ctx: DispatchContext, routes: engine.Routes, oid: str, tech_id: str) -> None:
+    """Put ``oid`` at its best position in ``tech_id``'s day, or raise naming the rule it breaks."""
+    order = ctx.orders[oid]
+    if tech_id not in ctx.allowed(order):
+        tech = ctx.techs[tech_id]
+        rule = (
+            "available"
+            if not tech.available
+            else "skills"
+            if not order.required_skills <= tech.skills
+            else "region_group"
+        )
+        raise InputErrors(
+            [
+                Problem(
+                    f"order {oid}: technician_id",
+                    f"{rule}: {rules.HARD_RULES[rule].sentence}"
+                    if rule in rules.HARD_RULES
+                    else "the technician is unavailable",
+                    tech_id,
+                )
+            ]
+        )
+    ins = engine.best_insertion(ctx, routes, oid, only=[tech_id])
+    if ins is None:
+        timing = engine.schedule_route(ctx, tech_id, [*routes.get(tech_id, []), oid], ctx.fixed_ends())
+        rule = timing.broken_rule or "shift_end"
+        raise Conflict(
+            f"order {oid} does not fit technician {tech_id}'s day; rule: {rule} "
+            f"({rules.HARD_RULES[rule].sentence if rule in rules.HARD_RULES else rule})"
+        )
+    routes.setdefault(tech_id, []).insert(ins.position, oid)
 
 
 def _order(orders: dict[str, DispatchOrder], order_id: str) -> DispatchOrder:

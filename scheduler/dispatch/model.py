@@ -73,9 +73,8 @@ class DispatchContext:
         self.areas: dict[str, Area] = {a.id: a for a in inp.areas}
         validate_input(inp, check_orders)
         self.now = self.minutes(inp.now)
-        points: list[Point] = []
-        for o in inp.orders:
-            points.append(Point(o.id, o.location, self.areas[o.area_id].area_type))
+        area_type = {a.id: a.area_type for a in inp.areas}
+        points: list[Point] = [Point(o.id, o.location, area_type[o.area_id]) for o in inp.orders]
         for t in inp.technicians:
             home_type = (
                 self.areas[t.home_area_id].area_type if t.home_area_id in self.areas else AreaType.URBAN

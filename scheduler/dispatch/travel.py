@@ -4,7 +4,7 @@ or a supplied matrix."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,9 +15,10 @@ from vocabulary.organisation import AreaType, Location
 EARTH_RADIUS_KM = 6371.0
 
 
-@dataclass(frozen=True)
-class Point:
-    """A place the engine routes between: an order (key = order id) or a technician's start/end."""
+class Point(NamedTuple):
+    """A place the engine routes between: an order (key = order id) or a technician's start/end.
+
+    A named tuple: a day holds about a thousand and a rolling event rebuilds them."""
 
     key: str
     location: Location

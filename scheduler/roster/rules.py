@@ -326,7 +326,7 @@ def coverage(v: RosterVars, p: RosterProblem) -> list[Penalty]:
                         "virtual support heads",
                     )
                 )
-            count = count + virtual[key]
+            count = cp_model.LinearExpr.sum([count, virtual[key]])
         where = (
             f"day {c.day}"
             + (f" shift {c.shift}" if c.shift else "")

@@ -206,30 +206,40 @@ def add_hint(built: BuiltModel, hint: Assignment) -> None:
 class LnsParams:
     """Large-neighbourhood search on top of CP-SAT: free a part of the roster, re-solve the rest fixed."""
 
-    first_fraction: float = 0.25  # share of the time for the first full solve (also gives the bound)
-    step_seconds: float = 2.0  # time limit of one neighbourhood solve
+    first_fraction: float = 0.12  # share of the time for the first full solve (also gives the bound)
+    step_seconds: float = 1.5  # time limit of one neighbourhood solve
     start_share: float = 0.2  # initial share of employees / days freed
     step_workers: int = 1  # workers of one neighbourhood solve (the others solve other neighbourhoods)
 
 
+KINDS = ("employees", "days", "block", "short-day")
+
+
 def _neighbourhood(
-    problem: RosterProblem, rng: random.Random, share: float
-) -> tuple[str, set[int], tuple[int, int]]:
-    """Kind, employees and a day window to free; the rest stays fixed to the incumbent."""
+    problem: RosterProblem, rng: random.Random, kind: str, share: float, hot: list[int]
+) -> tuple[set[int], tuple[int, int]]:
+    """Employees and a day window to free (the rest stays fixed to the incumbent).
+
+    ``employees``: some employees, every day; ``days``: every employee, a window of days;
+    ``block``: more employees over a longer window; ``short-day``: every employee around a day
+    that is short of cover (``hot``).
+    """
     n, h = len(problem.employees), problem.horizon
-    kind = rng.random()
-    if kind < 0.4:  # some employees, every day
+    if kind == "employees":
         k = max(2, round(share * n))
-        return "employees", set(rng.sample(range(n), min(n, k))), (0, h)
-    if kind < 0.7:  # every employee, a window of days
+        return set(rng.sample(range(n), min(n, k))), (0, h)
+    if kind in ("days", "short-day"):
         length = max(3, min(h, round(share * h)))
-        start = rng.randrange(0, h - length + 1)
-        return "days", set(range(n)), (start, start + length)
-    # more employees over a longer window
+        if kind == "short-day" and hot:
+            d = rng.choice(hot)
+            start = max(0, min(h - length, d - length // 2))
+        else:
+            start = rng.randrange(0, h - length + 1)
+        return set(range(n)), (start, start + length)
     k = max(2, min(n, round(2 * share * n)))
     length = max(7, min(h, round(min(1.0, 2 * share) * h)))
     start = rng.randrange(0, h - length + 1)
-    return "block", set(rng.sample(range(n), k)), (start, start + length)
+    return set(rng.sample(range(n), k)), (start, start + length)
 
 
 def solve_lns(
@@ -288,7 +298,6 @@ def solve_lns(
     best = list(first.response_proto.solution)
     best_obj = int(round(first.objective_value))
     bound = _int_bound(first.best_objective_bound)
-    share = lns.start_share
     v = built.vars
     x_index = {key: lit.index for key, lit in v.x.items()}
     w_index = {key: lit.index for key, lit in v.w.items()}
@@ -300,7 +309,7 @@ def solve_lns(
         for pen in built.penalties
         if pen.rule == "cover_under" and isinstance(pen.expr, cp_model.IntVar) and pen.day is not None
     ]
-    state = _LnsState(best=best, obj=best_obj, share=share)
+    state = _LnsState(best=best, obj=best_obj)
     lock = threading.Lock()
 
     def worker(k: int) -> None:
@@ -309,19 +318,13 @@ def solve_lns(
             left = deadline - time.monotonic()
             if left <= 0.15 or (stop is not None and stop()) or state.obj <= bound:
                 return
+            hot = [d for idx, d in under_index if state.best[idx] > 0]
+            kind = wrng.choice([k for k in KINDS if k != "short-day" or hot])
             with lock:
-                inc, inc_obj, cur_share = state.best, state.obj, state.share
+                inc, inc_obj, cur_share = state.best, state.obj, state.share.setdefault(kind, lns.start_share)
                 state.iterations += 1
                 it = state.iterations
-            hot = [d for idx, d in under_index if inc[idx] > 0]
-            if hot and wrng.random() < 0.35:
-                # targeted: every employee around a day that is short of cover
-                kind, d = "short-day", wrng.choice(hot)
-                length = max(5, min(problem.horizon, round(cur_share * problem.horizon)))
-                lo = max(0, min(problem.horizon - length, d - length // 2))
-                free_emps, window = set(range(len(problem.employees))), (lo, lo + length)
-            else:
-                kind, free_emps, window = _neighbourhood(problem, wrng, cur_share)
+            free_emps, window = _neighbourhood(problem, wrng, kind, cur_share, hot)
             sub = _fixed_copy(built.model, inc, x_index, w_index, z_index, free_emps, window)
             step = SolveParams(
                 seconds=min(lns.step_seconds, left), workers=lns.step_workers, seed=params.seed + it
@@ -341,9 +344,8 @@ def solve_lns(
                                 on_solution(obj, time.monotonic() - t0)
                         state.best, state.obj = list(solver.response_proto.solution), obj
                 # grow the neighbourhoods while they are solved to optimality, shrink otherwise
-                state.share = (
-                    min(1.0, state.share * 1.05) if st == cp_model.OPTIMAL else max(0.05, state.share * 0.95)
-                )
+                size = state.share[kind]
+                state.share[kind] = min(1.0, size * 1.05) if st == cp_model.OPTIMAL else max(0.03, size * 0.8)
                 log.debug(
                     "lns %s t=%.1f %s inc=%d best=%s share=%.2f wall=%.2f %s",
                     it,
@@ -351,7 +353,7 @@ def solve_lns(
                     kind,
                     inc_obj,
                     state.obj,
-                    state.share,
+                    state.share[kind],
                     solver.wall_time,
                     solver.status_name(st),
                 )
@@ -387,7 +389,7 @@ def solve_lns(
         info={
             "lns_iterations": iterations,
             "lns_improvements": improvements,
-            "final_share": round(share, 3),
+            "final_share": {k: round(v, 3) for k, v in share.items()},
             "neighbourhoods": kinds,
         },
     )
@@ -399,7 +401,7 @@ class _LnsState:
 
     best: list[int]
     obj: int
-    share: float
+    share: dict[str, float] = field(default_factory=dict)  # adaptive size per neighbourhood kind
     iterations: int = 0
     improvements: int = 0
     kinds: dict[str, list[int]] = field(default_factory=dict)

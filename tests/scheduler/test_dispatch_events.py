@@ -180,3 +180,22 @@ def test_started_by_technician_without_skill_is_rejected(state: DispatchState) -
     odd = DispatchState(inp, s1.plan)
     with pytest.raises(InputErrors, match="order F1"):
         apply_event(odd, OrderStarted(at=at("08:06"), order_id="F1", technician_id="T1"))
+
+
+def test_manual_assignment(state: DispatchState) -> None:
+    """The dispatcher moves an order to T2 by hand: it lands on T2's day, others stay; assigning an
+    order of another region group, or one that does not fit the day, is refused naming the rule."""
+    from scheduler.dispatch.errors import Conflict
+    from scheduler.dispatch.events import OrderAssigned
+
+    oid = first_planned(state, "T1")
+    s1 = step(state, OrderAssigned(at=at("08:05"), order_id=oid, technician_id="T2"))
+    assert s1.plan.assignment()[oid] == "T2"
+    moved = {k for k, v in s1.plan.assignment().items() if state.plan.assignment().get(k) != v}
+    assert moved == {oid}
+    s2 = step(s1, NewOrder(at=at("08:06"), order=make_order("F1", area="B1")))  # group G2: nobody on duty
+    with pytest.raises(InputErrors, match="order F1: technician_id.*region_group"):
+        apply_event(s2, OrderAssigned(at=at("08:07"), order_id="F1", technician_id="T2"))
+    s3 = step(s1, NewOrder(at=at("08:06"), order=make_order("BIG", duration=500)))
+    with pytest.raises(Conflict, match="does not fit technician T2"):
+        apply_event(s3, OrderAssigned(at=at("08:07"), order_id="BIG", technician_id="T2"))

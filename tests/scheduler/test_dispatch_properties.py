@@ -14,6 +14,7 @@ from scheduler.dispatch.errors import DispatchError, EventOutOfOrder, UnknownOrd
 from scheduler.dispatch.events import (
     DispatchState,
     NewOrder,
+    OrderAssigned,
     OrderCancelled,
     OrderCompleted,
     OrderStarted,
@@ -77,7 +78,15 @@ def _next_event(draw: st.DrawFn, s: DispatchState, k: int) -> object:
     now = s.inp.now + dt.timedelta(minutes=draw(st.integers(0, 45)))
     started = [o for o in s.inp.orders if o.status == OrderStatus.STARTED]
     open_ = [o for o in s.inp.orders if o.status in (OrderStatus.CREATED, OrderStatus.DISPATCHED)]
-    choice = draw(st.sampled_from(["start", "complete", "suspend", "cancel", "new", "unavailable", "bad"]))
+    choice = draw(
+        st.sampled_from(["start", "complete", "suspend", "cancel", "new", "unavailable", "assign", "bad"])
+    )
+    if choice == "assign" and open_ and s.inp.technicians:
+        return OrderAssigned(
+            at=now,
+            order_id=draw(st.sampled_from(open_)).id,
+            technician_id=draw(st.sampled_from(s.inp.technicians)).id,
+        )
     if choice == "start":
         for r in s.plan.routes:
             busy = any(x.status == StopStatus.STARTED for x in r.stops)
