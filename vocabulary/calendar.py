@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import lru_cache
 
 import chinese_calendar
+from lunardate import LunarDate
 
 from vocabulary.errors import UnsupportedYear
 
@@ -45,15 +47,45 @@ def day_kind(day: dt.date) -> DayKind:
     return DayKind.MAKEUP_WORKDAY if weekend else DayKind.WORKDAY
 
 
-def is_statutory_holiday(day: dt.date) -> bool:
-    """True on the statutory public holidays themselves (paid at 300% when worked).
+#: Spring Festival statutory days as offsets from lunar New Year's Day, per State Council revision.
+_SPRING_FESTIVAL_OFFSETS: tuple[tuple[int, tuple[int, ...]], ...] = (
+    (2025, (-1, 0, 1, 2)),  # 2024 revision (in force 2025): eve + first three days
+    (2014, (0, 1, 2)),  # 2013 revision: first three days
+    (2008, (-1, 0, 1)),  # 2007 revision: eve + first two days
+)
 
-    ``chinese_calendar`` marks the whole festival break as holiday; the statutory days are the
-    ones listed by the State Council as legal holidays (``is_in_lieu`` days are not).
+
+@lru_cache(maxsize=64)
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """The statutory public holidays (法定节假日) of ``year``: the days paid at 300% when worked.
+
+    These are the days the State Council's *Regulations on Public Holidays* name, not the whole
+    festival break: the break's other days are weekends moved by make-up working days (调休), which
+    are rest days (200% when worked without time off). The 2024 revision (in force from 2025) has
+    13 days: New Year's Day 1, Spring Festival 4 (eve + 1st–3rd of the first lunar month),
+    Qingming 1, Labour Day 2, Dragon Boat 1, Mid-Autumn 1, National Day 3. Lunar dates come from
+    ``lunardate``, Qingming from ``chinese_calendar``'s solar terms. Years before the 2007 revision
+    (in force 2008) are refused.
     """
-    _check(day)
-    on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    return bool(on_holiday and name is not None and not chinese_calendar.is_in_lieu(day))
+    if year < 2008:
+        raise UnsupportedYear(f"statutory holidays before 2008 follow older rules; {year} not supported")
+    _check(dt.date(year, 1, 1))
+    result = {dt.date(year, 1, 1), dt.date(year, 5, 1), *(dt.date(year, 10, d) for d in (1, 2, 3))}
+    if year >= 2025:
+        result.add(dt.date(year, 5, 2))
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    offsets = next(o for since, o in _SPRING_FESTIVAL_OFFSETS if year >= since)
+    result.update(new_year + dt.timedelta(days=k) for k in offsets)
+    result.update(d for d, name in chinese_calendar.get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 30))
+                  if name == "清明")
+    result.add(LunarDate(year, 5, 5).to_solar_date())
+    result.add(LunarDate(year, 8, 15).to_solar_date())
+    return frozenset(result)
+
+
+def is_statutory_holiday(day: dt.date) -> bool:
+    """True on the statutory public holidays themselves (see :func:`statutory_holidays`)."""
+    return day in statutory_holidays(day.year)
 
 
 def is_working_day(day: dt.date) -> bool:

@@ -10,6 +10,7 @@ from vocabulary.calendar import (
     is_statutory_holiday,
     is_working_day,
     month_bounds,
+    statutory_holidays,
     working_days,
 )
 from vocabulary.errors import UnsupportedYear
@@ -43,3 +44,19 @@ def test_month_helpers() -> None:
     assert len(working_days(*month_bounds("2026-06"))) == 21  # Dragon Boat Festival on 19 June
     with pytest.raises(ValueError, match="YYYY-MM"):
         month_bounds("2026/06")
+
+
+def test_statutory_days_are_the_legal_ones_not_the_whole_break() -> None:
+    """2026 has the 13 statutory days of the 2024 revision; the other days of a break are rest days."""
+    days_2026 = statutory_holidays(2026)
+    assert len(days_2026) == 13
+    assert {dt.date(2026, 10, d) for d in (1, 2, 3)} <= days_2026
+    assert dt.date(2026, 10, 4) not in days_2026 and day_kind(dt.date(2026, 10, 4)) is DayKind.HOLIDAY
+    assert dt.date(2026, 2, 16) in days_2026  # Spring Festival eve
+    assert dt.date(2026, 6, 19) in days_2026  # Dragon Boat Festival
+    assert dt.date(2026, 9, 25) in days_2026  # Mid-Autumn Festival
+    assert dt.date(2026, 4, 5) in days_2026  # Qingming
+    assert len(statutory_holidays(2019)) == 11  # 2013 revision: Spring Festival 3, Labour Day 1
+    assert len(statutory_holidays(2020)) == 10  # Mid-Autumn fell on National Day (1 Oct 2020)
+    with pytest.raises(UnsupportedYear):
+        statutory_holidays(2005)
