@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
+import numpy as np
+
 from payroll.domain import (
     AttendanceDay,
     DayStatus,
@@ -24,11 +26,33 @@ from payroll.domain import (
     PayLine,
     PayOrder,
     Payslip,
+    PayTechnician,
     QualityRecord,
 )
 from payroll.errors import PayInputError
-from payroll.policy import PayPolicy
-from payroll.rules import MonthCalendar, TechMonth, apply_rules
+from payroll.policy import BaseDeduction, PayPolicy, WorkingTimeSystem
+from payroll.rules import (
+    MonthCalendar,
+    TechMonth,
+    deduct_base_chronological,
+    deduct_base_pro_rata,
+    line_rules,
+    period_standard_minutes,
+    prepare,
+    prorate_for_days_employed_and_leave,
+    quality_grade_multiplier,
+    repeat_fault_handling,
+    standard_minutes_done,
+)
+from payroll.vectorised import (
+    MonthAttendance,
+    MonthOrders,
+    group_paid_orders,
+    month_attendance,
+    overtime_days,
+    period_crossing,
+    sort_orders,
+)
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import Problem
 from vocabulary.money import fen_to_yuan
@@ -189,7 +213,9 @@ def _order_problems(inputs: PayInputs, techs: dict[str, Any], first: dt.date, la
     return problems
 
 
-def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -> list[Payslip]:
+def compute_month(
+    inputs: PayInputs, policy: PayPolicy, *, check: bool = True, vectorised: bool = True
+) -> list[Payslip]:
     """Payslips of every technician for ``inputs.month`` under ``policy``.
 
     Parameters
@@ -200,6 +226,11 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
         The pay policy version in force for the month (see :func:`payroll.policy.policy_for_month`).
     check
         Cross-check the inputs first (:func:`check_inputs`); callers that already did may skip it.
+    vectorised
+        Do the order-level work (sorting, minutes, base deduction, overtime classes, grouping) for
+        the whole month at once with :mod:`payroll.vectorised` (the default, fast); False: every
+        technician's rules walk their orders one by one (the reference the fast path is tested
+        against). Both give identical payslips.
 
     Raises
     ------
@@ -207,7 +238,7 @@ def compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool = True) -
         Listing every problem; nothing is computed.
     """
     with _no_cyclic_gc():
-        return _compute_month(inputs, policy, check=check)
+        return _compute_month(inputs, policy, check=check, vectorised=vectorised)
 
 
 @contextmanager
@@ -228,12 +259,74 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool) -> list[Payslip]:
+def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectorised: bool) -> list[Payslip]:
     if check:
         problems = check_inputs(inputs, policy)
         if problems:
             raise PayInputError(problems)
     calendar = MonthCalendar.build(inputs.month, policy)
+    technicians = sorted(
+        (
+            t
+            for t in inputs.technicians
+            if _employed_in_month(t.start_date, t.end_date, calendar.first, calendar.last)
+        ),
+        key=attrgetter("id"),
+    )
+    tech_index = {tech.id: index for index, tech in enumerate(technicians)}
+    month_att = (
+        month_attendance(inputs.attendance, tech_index, calendar.first, calendar.last) if vectorised else None
+    )
+    quality: dict[str, QualityRecord] = {q.technician_id: q for q in inputs.quality}
+    losses: dict[str, list[LossDeduction]] = defaultdict(list)
+    for loss in inputs.losses:
+        losses[loss.technician_id].append(loss)
+    shared: dict[object, object] = {}
+    if month_att is not None:
+        # the order-level and attendance-level work for the whole month at once
+        if len(tech_index) == len(inputs.technicians):
+            paid_orders: Sequence[PayOrder] = inputs.orders
+        else:  # orders of technicians not employed in the month are on no payslip
+            paid_orders = [o for o in inputs.orders if o.technician_id in tech_index]
+        month_orders = sort_orders(paid_orders, tech_index, policy, calendar.ordinary_end)
+        contexts = [
+            TechMonth(
+                tech=tech,
+                policy=policy,
+                calendar=calendar,
+                orders=fast.orders,
+                attendance={},
+                quality=quality.get(tech.id),
+                losses=losses.get(tech.id, []),
+                leave=leave,
+                shared=shared,
+                fast=fast,
+            )
+            for tech, fast, leave in zip(
+                technicians, month_orders.per_technician(), month_att.leave, strict=True
+            )
+        ]
+        _prepare_vectorised(contexts, month_orders, month_att, policy, calendar)
+    else:
+        contexts = _contexts_one_by_one(inputs, technicians, policy, calendar, quality, losses, shared)
+        for ctx in contexts:
+            prepare(ctx)
+    return [
+        Payslip(ctx.tech.id, inputs.month, policy.version, tuple(line_rules(ctx)), _summary(ctx))
+        for ctx in contexts
+    ]
+
+
+def _contexts_one_by_one(
+    inputs: PayInputs,
+    technicians: Sequence[PayTechnician],
+    policy: PayPolicy,
+    calendar: MonthCalendar,
+    quality: dict[str, QualityRecord],
+    losses: dict[str, list[LossDeduction]],
+    shared: dict[object, object],
+) -> list[TechMonth]:
+    """Every technician's month with their orders and attendance grouped record by record."""
     orders: dict[str, list[PayOrder]] = {}
     for order in inputs.orders:
         bucket = orders.get(order.technician_id)
@@ -266,16 +359,8 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool) -> list
                 leave[record.technician_id].append(record)
     if duplicates:
         raise PayInputError(duplicates)
-    quality: dict[str, QualityRecord] = {q.technician_id: q for q in inputs.quality}
-    losses: dict[str, list[LossDeduction]] = defaultdict(list)
-    for loss in inputs.losses:
-        losses[loss.technician_id].append(loss)
-    shared: dict[object, object] = {}
-    payslips = []
-    for tech in sorted(inputs.technicians, key=lambda t: t.id):
-        if not _employed_in_month(tech.start_date, tech.end_date, calendar.first, calendar.last):
-            continue
-        ctx = TechMonth(
+    return [
+        TechMonth(
             tech=tech,
             policy=policy,
             calendar=calendar,
@@ -286,9 +371,56 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool) -> list
             leave=leave.get(tech.id, []),
             shared=shared,
         )
-        lines = apply_rules(ctx)
-        payslips.append(Payslip(tech.id, inputs.month, policy.version, tuple(lines), _summary(ctx)))
-    return payslips
+        for tech in technicians
+    ]
+
+
+def _prepare_vectorised(
+    contexts: Sequence[TechMonth],
+    month_orders: MonthOrders,
+    attendance: MonthAttendance,
+    policy: PayPolicy,
+    calendar: MonthCalendar,
+) -> None:
+    """The preparation rules of :func:`payroll.rules.prepare`, the order- and day-level ones month-wide."""
+    chronological = policy.base_deduction is BaseDeduction.CHRONOLOGICAL
+    comprehensive = policy.working_time_system is WorkingTimeSystem.COMPREHENSIVE
+    for ctx in contexts:
+        prorate_for_days_employed_and_leave(ctx)
+        standard_minutes_done(ctx)  # minutes done: month-wide
+        quality_grade_multiplier(ctx)
+        repeat_fault_handling(ctx)  # the excluded orders: month-wide, their reasons here
+        if not chronological:
+            deduct_base_pro_rata(ctx)
+    count = len(contexts)
+    employed = np.ones((count, 32), dtype=np.bool_)
+    for index, ctx in enumerate(contexts):
+        if not ctx.full_month:
+            employed[index, 1 : len(calendar.dates)] = [ctx.tech.employed_on(d) for d in calendar.dates[1:]]
+    crossing = np.full(count, 99, dtype=np.int64)
+    if comprehensive:
+        standard = np.fromiter((period_standard_minutes(ctx) for ctx in contexts), np.int64, count)
+        worked, days = period_crossing(attendance, calendar.kinds, employed, standard)
+        for index, (ctx, minutes, day) in enumerate(zip(contexts, worked, days, strict=True)):
+            ctx.period_worked, ctx.crossing_day = minutes, day
+            if day is not None:
+                crossing[index] = day
+    base = np.fromiter((ctx.base_minutes for ctx in contexts), np.int64, count)
+    paid = None if chronological else np.fromiter((ctx.paid_share != 0 for ctx in contexts), np.bool_, count)
+    per_tech = [ctx.fast for ctx in contexts if ctx.fast is not None]
+    group_paid_orders(month_orders, per_tech, policy, calendar.kinds, attendance, base, crossing, paid)
+    by_day = overtime_days(
+        attendance,
+        calendar.kinds,
+        employed,
+        policy.working_time_system is WorkingTimeSystem.STANDARD,
+        policy.profile.standard_day_minutes,
+    )
+    for tech_orders, days_of in zip(per_tech, by_day, strict=True):
+        tech_orders.overtime_days = days_of
+    if chronological:
+        for ctx in contexts:
+            deduct_base_chronological(ctx)  # where the base is reached: month-wide
 
 
 def _employed_in_month(start: dt.date, end: dt.date | None, first: dt.date, last: dt.date) -> bool:

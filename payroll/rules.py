@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from payroll.domain import (
     QUANTITY_PLACES,
@@ -34,6 +35,9 @@ from payroll.policy import BaseDeduction, PayPolicy, RepeatFaultMode, WorkingTim
 from vocabulary import calendar as cal
 from vocabulary.money import to_fen
 from vocabulary.orders import OrderType
+
+if TYPE_CHECKING:
+    from payroll.vectorised import TechOrders
 
 _WORKED = attrgetter("worked_minutes")
 ZERO = Decimal(0)
@@ -160,6 +164,9 @@ class TechMonth:
     crossing_day: int | None = None
     #: lookups shared by every technician of one run (priced line terms), filled on first use
     shared: dict[object, object] = field(default_factory=dict)
+    #: the order-level results computed for the whole month at once (:mod:`payroll.vectorised`);
+    #: None: the rules derive them order by order
+    fast: TechOrders | None = None
 
     def employed_on(self, day: dt.date) -> bool:
         """Whether the technician is employed on ``day``."""
@@ -208,6 +215,9 @@ def prorate_for_days_employed_and_leave(ctx: TechMonth) -> None:
 
 def standard_minutes_done(ctx: TechMonth) -> None:
     """Standard minutes of each order: its own (from the work-hour pool), else the policy's table."""
+    if ctx.fast is not None:
+        ctx.done_minutes = ctx.fast.done_minutes
+        return
     table = ctx.calendar.standard_minutes
     # an order's own minutes are > 0 when given (checked on input), so `or` falls back only on None
     ctx.minutes = [o.standard_minutes or table[o.order_type, o.difficulty] for o in ctx.orders]
@@ -235,13 +245,15 @@ def repeat_fault_handling(ctx: TechMonth) -> None:
     """
     policy = ctx.policy.repeat_fault
     excluded = ctx.excluded
+    # the month-wide pass already picked the excluded orders: only they need their reason
+    orders = ctx.orders if ctx.fast is None else ctx.fast.excluded
     if policy.mode is RepeatFaultMode.PAID_ONCE:
-        for order in ctx.orders:
+        for order in orders:
             if order.repeat_of is not None:
                 excluded[order.id] = f"repeat visit of order {order.repeat_of}: the fault is paid once"
         return
     window = policy.window_days
-    for order in ctx.orders:
+    for order in orders:
         days = order.repeat_fault_within_days
         if days is not None and days <= window:
             excluded[order.id] = f"fault recurred after {days} days (within {window}): piece pay clawed back"
@@ -265,6 +277,12 @@ def deduct_base_chronological(ctx: TechMonth) -> None:
     base workload first and earn nothing; the order that crosses it is paid for the fraction of its
     standard minutes beyond the base (6 decimal places, half-up); every later order is paid in full.
     """
+    if ctx.fast is not None:
+        ctx.paid_from = ctx.fast.covered
+        if ctx.fast.crossing is not None:
+            beyond, minutes = ctx.fast.crossing
+            ctx.crossing_fraction = quantity(Decimal(beyond) / Decimal(minutes))
+        return
     remaining = ctx.base_minutes
     index = 0
     for minutes in ctx.minutes:
@@ -449,7 +467,7 @@ def repeat_fault_unpaid(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLin
     if not ctx.excluded:
         return []
     groups: dict[tuple[OrderType, int], list[str]] = {}
-    for order in ctx.orders:
+    for order in ctx.orders if ctx.fast is None else ctx.fast.excluded:
         if order.id in ctx.excluded:
             groups.setdefault((order.order_type, order.difficulty), []).append(order.id)
     out = []
@@ -484,6 +502,49 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
         return []
     start = 0 if share is not None else ctx.paid_from
     crossing_id = ctx.orders[start].id if share is None and ctx.crossing_fraction is not None else None
+    groups = ctx.fast.piece_groups if ctx.fast is not None else sorted(_piece_groups(ctx, start).items())
+    kpi_values = dict(ctx.quality.kpi_values) if ctx.quality is not None and ctx.quality.kpi_values else None
+    share_text = str(share)
+    out = []
+    for key, ids in groups:
+        terms = _piece_terms(ctx, key)
+        sources = dict(terms.sources)
+        sources["order_ids"] = ids
+        if share is not None:
+            qty = Decimal(len(ids)) * share
+            sources["paid_share"] = share_text
+            # rate × coefficient × multiplier is exact in Decimal: qty × factor = qty × rate × coef × mult
+            amount = to_fen(qty * terms.factor)
+        elif crossing_id is not None and ids[0] == crossing_id:
+            assert ctx.crossing_fraction is not None
+            qty = Decimal(len(ids) - 1) + ctx.crossing_fraction
+            sources["partially_paid"] = {crossing_id: str(ctx.crossing_fraction)}
+            amount = to_fen(qty * terms.factor)
+        else:
+            count = len(ids)
+            qty = Decimal(count)
+            cached = terms.amounts.get(count)
+            amount = terms.amounts[count] = to_fen(qty * terms.factor) if cached is None else cached
+        if kpi_values:
+            sources["kpi_values"] = kpi_values
+        out.append(
+            PayLine(
+                terms.rule,
+                terms.key,
+                terms.label,
+                qty,
+                terms.rate,
+                terms.coefficient,
+                terms.multiplier,
+                amount,
+                sources,
+            )
+        )
+    return out
+
+
+def _piece_groups(ctx: TechMonth, start: int) -> dict[tuple[OrderType, int, OvertimeClass], list[str]]:
+    """Order by order: ids of the paid, non-excluded orders from ``start`` per (type, difficulty, class)."""
     groups: dict[tuple[OrderType, int, OvertimeClass], list[str]] = {}
     excluded = ctx.excluded
     ends = ctx.calendar.ordinary_end
@@ -503,41 +564,7 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             groups[key] = [order.id]
         else:
             ids.append(order.id)
-    kpi_values = dict(ctx.quality.kpi_values) if ctx.quality is not None and ctx.quality.kpi_values else None
-    share_text = str(share)
-    out = []
-    for key in sorted(groups):
-        ids = groups[key]
-        terms = _piece_terms(ctx, key)
-        sources = dict(terms.sources)
-        sources["order_ids"] = ids
-        if share is not None:
-            qty = Decimal(len(ids)) * share
-            sources["paid_share"] = share_text
-        elif crossing_id is not None and ids[0] == crossing_id:
-            assert ctx.crossing_fraction is not None
-            qty = Decimal(len(ids) - 1) + ctx.crossing_fraction
-            sources["partially_paid"] = {crossing_id: str(ctx.crossing_fraction)}
-        else:
-            qty = Decimal(len(ids))
-        if kpi_values:
-            sources["kpi_values"] = kpi_values
-        # rate × coefficient × multiplier is exact in Decimal, so qty × factor = qty × rate × coef × mult
-        amount = to_fen(qty * terms.factor)
-        out.append(
-            PayLine(
-                terms.rule,
-                terms.key,
-                terms.label,
-                qty,
-                terms.rate,
-                terms.coefficient,
-                terms.multiplier,
-                amount,
-                sources,
-            )
-        )
-    return out
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,6 +579,8 @@ class _PieceTerms:
     multiplier: Decimal
     factor: Decimal
     sources: dict[str, object]
+    #: amount in fen of a line of n whole orders, by n (filled on first use)
+    amounts: dict[int, int] = field(default_factory=dict)
 
 
 def _piece_terms(ctx: TechMonth, group: tuple[OrderType, int, OvertimeClass]) -> _PieceTerms:
@@ -617,6 +646,8 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     attendance = ctx.attendance
     # comprehensive system: only holidays are looked at day by day (the rest is the period total)
     days = attendance if standard_system else [d for d in ctx.calendar.holiday_days if d in attendance]
+    if ctx.fast is not None:  # classified month-wide
+        buckets, days = ctx.fast.overtime_days, {}
     for dom in days:
         record = attendance[dom]
         worked = record.worked_minutes
@@ -674,6 +705,8 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
 
 def _count_items(ctx: TechMonth) -> dict[str, list[str]]:
     window = ctx.policy.repeat_fault.window_days
+    if ctx.fast is not None:
+        return ctx.fast.items
     counts: dict[str, list[str]] = {
         "praise": [],
         "complaint": [],
@@ -900,10 +933,15 @@ RULE_CATEGORY: dict[str, Category] = {
 _GROSS = frozenset({Category.WAGE, Category.OVERTIME, Category.BONUS})
 
 
-def apply_rules(ctx: TechMonth) -> list[PayLine]:
-    """Run :func:`prepare` and then every rule of :data:`RULES` in order; return all lines."""
-    prepare(ctx)
+def line_rules(ctx: TechMonth) -> list[PayLine]:
+    """Run every rule of :data:`RULES` in order on a prepared month; return all lines."""
     lines: list[PayLine] = []
     for spec in RULES:
         lines.extend(spec.function(ctx, lines))
     return lines
+
+
+def apply_rules(ctx: TechMonth) -> list[PayLine]:
+    """Run :func:`prepare` and then every rule of :data:`RULES` in order; return all lines."""
+    prepare(ctx)
+    return line_rules(ctx)

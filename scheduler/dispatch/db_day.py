@@ -1,14 +1,16 @@
 """A day input read from the platform tables (branches, small areas, technicians, work orders).
 
 On-duty technicians: the ids given (the published roster's day), else every technician of the
-branch employed that day. Order minutes: the standard minutes given, else
-:data:`~scheduler.dispatch.demo_day.DEFAULT_MINUTES`. Open orders of the day: created or dispatched,
+branch employed that day. Order minutes: the standard minutes given, else the branch's latest
+stored standard-hour table of the work-hour pool (cell order type × difficulty × area type, rounded
+up), else :data:`~scheduler.dispatch.demo_day.DEFAULT_MINUTES`. Open orders of the day: created or dispatched,
 with an appointment that day, or without one and created by the end of the day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 
 from sqlalchemy import select
@@ -33,6 +35,7 @@ def day_from_db(
     now: dt.time = dt.time(8, 0),
 ) -> DayInput:
     """Build the morning-plan input of ``branch_id`` on ``day`` from the database."""
+    standard = None if minutes is not None else branch_standard_minutes(session, branch_id)
     minutes = minutes or DEFAULT_MINUTES
     branch = session.get(BranchRow, branch_id)
     if branch is None:
@@ -89,6 +92,8 @@ def day_from_db(
         if o.appointment_start is not None and o.appointment_start.date() != day:
             continue
         otype = OrderType(o.order_type)
+        area_type = AreaType(areas[o.area_id].area_type)
+        duration = (standard or {}).get((otype, o.difficulty, area_type)) or minutes[otype][o.difficulty]
         appointment = (
             TimeWindow(start=o.appointment_start, end=o.appointment_end)
             if o.appointment_start is not None and o.appointment_end is not None
@@ -105,7 +110,7 @@ def day_from_db(
                 created=o.created,
                 deadline=o.deadline,
                 appointment=appointment,
-                duration_min=minutes[otype][o.difficulty],
+                duration_min=duration,
                 required_skills=frozenset(Skill(s) for s in o.required_skills),
                 status=OrderStatus(o.status) if o.technician_id in tech_ids else OrderStatus.CREATED,
                 technician_id=o.technician_id if o.technician_id in tech_ids else None,
@@ -123,6 +128,26 @@ def day_from_db(
             for a in areas.values()
         ),
     )
+
+
+def branch_standard_minutes(
+    session: Session, branch_id: str
+) -> dict[tuple[OrderType, int, AreaType], int] | None:
+    """Standard on-site minutes per (order type, difficulty, area type) from the branch's latest
+    standard-hour table (work-hour pool), or None when the pool has none stored."""
+    try:
+        from timepool.store import load_standard_table
+    except ImportError:  # the pool package is optional for dispatch
+        return None
+    try:
+        table = load_standard_table(session, branch_id)
+    except NotFound:
+        return None
+    return {
+        (OrderType(c.order_type), c.difficulty, AreaType(c.area_type)): max(1, math.ceil(c.standard_min))
+        for c in table.cells
+        if c.standard_min > 0
+    }
 
 
 def _centre(branch: BranchRow) -> Location:

@@ -93,8 +93,8 @@ def plan_day(inp: DayInput, params: SolveParams | None = None, previous: DayPlan
     groups: dict[str, list[str]] = {}
     for oid in candidates:
         groups.setdefault(ctx.group_of(ctx.orders[oid]), []).append(oid)
-    regular = [t for t in inp.technicians if not t.support_team]
-    support = [t.id for t in inp.technicians if t.support_team]
+    regular = [t for t in inp.technicians if not t.support_team and t.available]
+    support = [t.id for t in inp.technicians if t.support_team and t.available]
     total_orders = max(1, len(candidates))
     routes: Routes = {t.id: [] for t in inp.technicians}
     leftovers: list[str] = []
@@ -482,14 +482,20 @@ def build_plan(
             return None
         if [s.order_id for s in r.stops if s.status == StopStatus.PLANNED] != routes.get(tid, []):
             return None
-        if r.ready_at != ctx.at(ctx.tech_start(tid).minute):
-            return None
         was = [(s.order_id, s.status) for s in r.stops if s.status != StopStatus.PLANNED]
         now = sorted(
             (o.id, StopStatus.COMPLETED if o.status == OrderStatus.COMPLETED else StopStatus.STARTED)
             for o in locked.get(tid, [])
         )
-        return r if sorted(was) == now else None
+        if sorted(was) != now:
+            return None
+        ready = ctx.at(ctx.tech_start(tid).minute)
+        if r.ready_at == ready:
+            return r
+        if not routes.get(tid) and all(s.status == StopStatus.COMPLETED for s in r.stops):
+            # an idle technician: only his "free from" time moved with the clock
+            return r.model_copy(update={"ready_at": ready})
+        return None
 
     ends = _fixed_ends(ctx)
     timings: dict[str, RouteTiming] = {}

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ortools.sat.python import cp_model
 
@@ -46,6 +46,15 @@ class SolveParams:
 
 log = logging.getLogger(__name__)
 
+
+class SolutionValues(Protocol):
+    """Anything that reads a solution: a ``CpSolver`` after a solve, or a saved vector."""
+
+    def boolean_value(self, lit: cp_model.IntVar) -> bool: ...
+
+    def value(self, expr: cp_model.LinearExprT) -> int: ...
+
+
 _STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
     cp_model.FEASIBLE: "FEASIBLE",
@@ -73,7 +82,7 @@ def make_solver(params: SolveParams) -> cp_model.CpSolver:
     return solver
 
 
-def extract(built: BuiltModel, solver: cp_model.CpSolver) -> tuple[Assignment, dict[str, list[str | None]]]:
+def extract(built: BuiltModel, solver: SolutionValues) -> tuple[Assignment, dict[str, list[str | None]]]:
     """Read the roster (and the support team's groups) from a solved model."""
     p, v = built.vars.problem, built.vars
     assignment: Assignment = {}
@@ -104,7 +113,7 @@ def extract(built: BuiltModel, solver: cp_model.CpSolver) -> tuple[Assignment, d
     return assignment, groups
 
 
-def breakdown(built: BuiltModel, solver: cp_model.CpSolver) -> list[PenaltyLine]:
+def breakdown(built: BuiltModel, solver: SolutionValues) -> list[PenaltyLine]:
     """The non-zero penalty terms of the solution, one line per named term."""
     out = []
     for pen in built.penalties:
@@ -193,13 +202,17 @@ def solve(
     )
 
 
-def add_hint(built: BuiltModel, hint: Assignment) -> None:
-    """Hint every ``x`` variable from a roster."""
+def add_hint(built: BuiltModel, hint: Assignment, groups: dict[str, list[str | None]] | None = None) -> None:
+    """Hint every ``x`` variable from a roster (and the support team's ``z`` from ``groups``)."""
     v = built.vars
     for (e, d, s), lit in v.x.items():
         row = hint.get(v.employees[e].id)
         if row is not None and d < len(row):
             built.model.add_hint(lit, row[d] == s)
+    for (e, d, s, g), lit in v.z.items():
+        row, grow = hint.get(v.employees[e].id), (groups or {}).get(v.employees[e].id)
+        if row is not None and grow is not None and d < len(row) and d < len(grow):
+            built.model.add_hint(lit, row[d] == s and grow[d] == g)
 
 
 @dataclass(frozen=True)
@@ -209,22 +222,31 @@ class LnsParams:
     first_fraction: float = 0.12  # share of the time for the first full solve (also gives the bound)
     step_seconds: float = 1.5  # time limit of one neighbourhood solve
     start_share: float = 0.2  # initial share of employees / days freed
-    step_workers: int = 1  # workers of one neighbourhood solve (the others solve other neighbourhoods)
+    step_workers: int = int(__import__("os").environ.get("FC_SW", "1"))  # workers of one neighbourhood solve (the others solve other neighbourhoods)
 
 
-KINDS = ("employees", "days", "block", "short-day")
+KINDS = ("employees", "days", "block", "short-day", "groups")
 
 
 def _neighbourhood(
-    problem: RosterProblem, rng: random.Random, kind: str, share: float, hot: list[int]
+    problem: RosterProblem,
+    rng: random.Random,
+    kind: str,
+    share: float,
+    hot: list[int],
 ) -> tuple[set[int], tuple[int, int]]:
     """Employees and a day window to free (the rest stays fixed to the incumbent).
 
     ``employees``: some employees, every day; ``days``: every employee, a window of days;
     ``block``: more employees over a longer window; ``short-day``: every employee around a day
-    that is short of cover (``hot``).
+    that is short of cover (``hot``); ``groups``: some region groups and the support team.
     """
     n, h = len(problem.employees), problem.horizon
+    if kind == "groups":
+        names = problem.groups()
+        chosen_groups = set(rng.sample(names, min(len(names), max(1, round(share * len(names))))))
+        free = {e for e, emp in enumerate(problem.employees) if emp.support or emp.group_id in chosen_groups}
+        return free, (0, h)
     if kind == "employees":
         k = max(2, round(share * n))
         return set(rng.sample(range(n), min(n, k))), (0, h)
@@ -249,8 +271,13 @@ def solve_lns(
     hint: Assignment | None = None,
     on_solution: SolutionCallback | None = None,
     stop: Callable[[], bool] | None = None,
+    hint_groups: dict[str, list[str | None]] | None = None,
+    start: tuple[BuiltModel, list[int]] | None = None,
 ) -> RosterResult:
     """CP-SAT, then our own LNS loop until the time limit (or a proven optimum).
+
+    ``start`` (a built model of ``problem`` and a full solution vector of it) skips the first
+    solve: the LNS starts from that solution at once.
 
     The first full solve gives a roster and CP-SAT's lower bound; then, repeatedly, the roster is
     fixed except for a random set of employees or a window of days and that neighbourhood is
@@ -262,42 +289,48 @@ def solve_lns(
     lns = lns or LnsParams()
     t0 = time.monotonic()
     deadline = t0 + params.seconds
-    built = build_model(problem)
-    if hint is not None:
-        add_hint(built, hint)
-    first = make_solver(
-        SolveParams(
-            seconds=max(0.5, params.seconds * lns.first_fraction),
-            workers=params.workers,
-            seed=params.seed,
-            relative_gap=params.relative_gap,
-            log=params.log,
-        )
-    )
-    status = first.solve(built.model, _Progress(on_solution, stop))
-    name = _STATUS.get(status, str(status))
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        if status == cp_model.UNKNOWN and time.monotonic() < deadline:
-            return solve(
-                problem,
-                SolveParams(
-                    seconds=max(0.5, deadline - time.monotonic()), workers=params.workers, seed=params.seed
-                ),
-                hint,
-                on_solution,
-                stop,
+    if start is not None:
+        built, best = start
+        best_obj, bound, name = _objective_of(built, best), 0, "FEASIBLE"
+    else:
+        built = build_model(problem)
+        if hint is not None:
+            add_hint(built, hint, hint_groups)
+        first = make_solver(
+            SolveParams(
+                seconds=max(0.5, params.seconds * lns.first_fraction),
+                workers=params.workers,
+                seed=params.seed,
+                relative_gap=params.relative_gap,
+                log=params.log,
             )
-        return RosterResult(
-            name=problem.name,
-            status=name,
-            objective=None,
-            bound=None,
-            seconds=time.monotonic() - t0,
-            assignment={},
         )
-    best = list(first.response_proto.solution)
-    best_obj = int(round(first.objective_value))
-    bound = _int_bound(first.best_objective_bound)
+        status = first.solve(built.model, _Progress(on_solution, stop))
+        name = _STATUS.get(status, str(status))
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if status == cp_model.UNKNOWN and time.monotonic() < deadline:
+                return solve(
+                    problem,
+                    SolveParams(
+                        seconds=max(0.5, deadline - time.monotonic()),
+                        workers=params.workers,
+                        seed=params.seed,
+                    ),
+                    hint,
+                    on_solution,
+                    stop,
+                )
+            return RosterResult(
+                name=problem.name,
+                status=name,
+                objective=None,
+                bound=None,
+                seconds=time.monotonic() - t0,
+                assignment={},
+            )
+        best = list(first.response_proto.solution)
+        best_obj = int(round(first.objective_value))
+        bound = _int_bound(first.best_objective_bound)
     v = built.vars
     x_index = {key: lit.index for key, lit in v.x.items()}
     w_index = {key: lit.index for key, lit in v.w.items()}
@@ -310,6 +343,9 @@ def solve_lns(
         if pen.rule == "cover_under" and isinstance(pen.expr, cp_model.IntVar) and pen.day is not None
     ]
     state = _LnsState(best=best, obj=best_obj)
+    # start small on big rosters (about 8 people or a fifth, whichever is less), then adapt
+    first_share = min(lns.start_share, 8 / max(1, len(problem.employees)))
+    multi = len(problem.groups()) > 1 and any(e.support for e in problem.employees)
     lock = threading.Lock()
 
     def worker(k: int) -> None:
@@ -319,13 +355,24 @@ def solve_lns(
             if left <= 0.15 or (stop is not None and stop()) or state.obj <= bound:
                 return
             hot = [d for idx, d in under_index if state.best[idx] > 0]
-            kind = wrng.choice([k for k in KINDS if k != "short-day" or hot])
+            kind = wrng.choice(
+                [k for k in KINDS if (not k.startswith("short") or hot) and (k != "groups" or multi)]
+            )
             with lock:
-                inc, inc_obj, cur_share = state.best, state.obj, state.share.setdefault(kind, lns.start_share)
+                inc, inc_obj, cur_share = state.best, state.obj, state.share.setdefault(kind, first_share)
                 state.iterations += 1
                 it = state.iterations
             free_emps, window = _neighbourhood(problem, wrng, kind, cur_share, hot)
-            sub = _fixed_copy(built.model, inc, x_index, w_index, z_index, free_emps, window)
+            extra: frozenset[int] = frozenset()
+            if kind == "short-day":
+                # a day short of cover is fixed by someone resting that day, who then drops a day
+                # elsewhere: free a few of them over the whole horizon as well
+                short = [d for d in hot if window[0] <= d < window[1]]
+                idle = [
+                    e for e in range(len(problem.employees)) if any(inc[w_index[e, d]] == 0 for d in short)
+                ]
+                extra = frozenset(wrng.sample(idle, min(len(idle), 2)))
+            sub = _fixed_copy(built.model, inc, x_index, w_index, z_index, free_emps, window, extra)
             step = SolveParams(
                 seconds=min(lns.step_seconds, left), workers=lns.step_workers, seed=params.seed + it
             )
@@ -373,8 +420,8 @@ def solve_lns(
         state.kinds,
     )
     final = _ValueReader(best)
-    assignment, groups = extract(built, final)  # type: ignore[arg-type]
-    lines = breakdown(built, final)  # type: ignore[arg-type]
+    assignment, groups = extract(built, final)
+    lines = breakdown(built, final)
     best_obj = sum(line.cost for line in lines)
     status_name = "OPTIMAL" if best_obj <= bound else "FEASIBLE"
     return RosterResult(
@@ -415,17 +462,21 @@ def _fixed_copy(
     z_index: dict[tuple[int, int], list[int]],
     free_emps: set[int],
     window: tuple[int, int],
+    free_all_days: frozenset[int] = frozenset(),
 ) -> cp_model.CpModel:
-    """A copy of ``model`` with every cell outside the neighbourhood fixed to the incumbent."""
+    """A copy of ``model`` with every cell outside the neighbourhood fixed to the incumbent.
+
+    Free: employees ``free_emps`` on days ``window``, and employees ``free_all_days`` on every day.
+    """
     lo, hi = window
     sub = model.clone()
     proto = sub.proto
     fixed_idx: list[int] = []
     for (e, d, _s), idx in x_index.items():
-        if e not in free_emps or not lo <= d < hi:
+        if (e not in free_emps or not lo <= d < hi) and e not in free_all_days:
             fixed_idx.append(idx)
     for (e, d), idx in w_index.items():
-        if e not in free_emps or not lo <= d < hi:
+        if (e not in free_emps or not lo <= d < hi) and e not in free_all_days:
             fixed_idx.append(idx)
             fixed_idx.extend(z_index.get((e, d), []))
     for idx in fixed_idx:
@@ -524,26 +575,22 @@ def solve_roster(
     t0 = time.monotonic()
     groups = problem.groups()
     has_support = any(e.support for e in problem.employees)
-    share = 0.4 if has_support else 0.7
+    share = 0.25 if has_support else 0.7
     # each group gets the same wall-clock budget; groups run params.workers at a time
     rounds = -(-len(groups) // params.workers)
-    per_group = max(0.5, params.seconds * share / rounds)
-
     n_support = sum(1 for e in problem.employees if e.support)
 
-    def one(g: str) -> RosterResult:
-        sub = group_subproblem(problem, g, n_support)
+    def one(g: str, virtual: int, seconds: float, gap: float) -> RosterResult:
+        sub = group_subproblem(problem, g, virtual)
         sub_hint = {k: v for k, v in hint.items() if any(e.id == k for e in sub.employees)} if hint else None
         return solve(
-            sub,
-            SolveParams(
-                seconds=per_group, workers=1, seed=params.seed, relative_gap=max(0.005, params.relative_gap)
-            ),
-            sub_hint,
+            sub, SolveParams(seconds=seconds, workers=1, seed=params.seed, relative_gap=gap), sub_hint
         )
 
+    # phase 1: each group alone, for a good start (no proof needed: 2% is enough)
+    per_group = max(0.5, params.seconds * share / rounds)
     with ThreadPoolExecutor(max_workers=params.workers) as pool:
-        parts = list(pool.map(one, groups))
+        parts = list(pool.map(lambda g: one(g, 0, per_group, max(0.02, params.relative_gap)), groups))
     phase = {g: r.status for g, r in zip(groups, parts, strict=True)}
     infeasible = [
         g for g, r in zip(groups, parts, strict=True) if r.status in ("INFEASIBLE", "MODEL_INVALID")
@@ -587,62 +634,52 @@ def solve_roster(
             dom = placed.proto.variables[lit.index].domain
             dom.clear()
             dom.extend([value, value])
-    left = max(0.3, (params.seconds - (time.monotonic() - t0)) * 0.4)
+    left = max(0.3, params.seconds * 0.15)
     solver = make_solver(SolveParams(seconds=left, workers=params.workers, seed=params.seed))
     status = solver.solve(placed)
+    log.debug(
+        "branch phase 1 %s; phase 2 %s at %.1fs", phase, solver.status_name(status), time.monotonic() - t0
+    )
     best: list[int] | None = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         best = list(solver.response_proto.solution)
         if on_solution is not None:
             on_solution(int(solver.objective_value), time.monotonic() - t0)
-    # phase 3: the whole branch, started from that roster, for the rest of the time (and the bound)
-    if best is not None:
-        built.model.proto.solution_hint.vars.extend(range(len(best)))
-        built.model.proto.solution_hint.values.extend(best)
-    rest = max(0.3, params.seconds - (time.monotonic() - t0))
-    solver = make_solver(
-        SolveParams(seconds=rest, workers=params.workers, seed=params.seed, relative_gap=params.relative_gap)
+    # phase 3: the whole branch, from that roster, by LNS over groups + support team, days, people
+    rest = max(0.5, params.seconds * 0.8 - (time.monotonic() - t0))
+    full = solve_lns(
+        problem,
+        SolveParams(seconds=rest, workers=params.workers, seed=params.seed),
+        LnsParams(first_fraction=0.2),
+        None if best is not None else rosters,
+        on_solution,
+        stop,
+        start=(built, best) if best is not None else None,
     )
-    status = solver.solve(built.model, _Progress(on_solution, stop))
-    bound = _int_bound(solver.best_objective_bound) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0
-    # the groups' relaxed optima (support heads free of their own rules) bound the branch too
-    if all(r.bound is not None for r in parts):
-        bound = max(bound, sum(r.bound or 0 for r in parts))
-    reader: _ValueReader | cp_model.CpSolver
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
-        best is None or solver.objective_value <= _objective_of(built, best)
-    ):
-        reader = solver
-        best_status = _STATUS[status]
-    elif best is not None:
-        reader = _ValueReader(best)
-        best_status = "FEASIBLE"
-    else:
+    bound = full.bound or 0
+    # phase 4: a lower bound from the groups with the support team relaxed (its heads free of their
+    # own rules, priced per head-day): the sum of the groups' bounds is a bound of the branch
+    per_group = max(0.2, (params.seconds - (time.monotonic() - t0)) / rounds)
+    with ThreadPoolExecutor(max_workers=params.workers) as pool:
+        relaxed = list(pool.map(lambda g: one(g, n_support, per_group, 0.0), groups))
+    if all(r.bound is not None for r in relaxed):
+        bound = max(bound, sum(r.bound or 0 for r in relaxed))
+    if not full.feasible:
         return RosterResult(
             name=problem.name,
-            status=_STATUS.get(status, str(status)),
+            status=full.status,
             objective=None,
             bound=None,
             seconds=time.monotonic() - t0,
             assignment={},
             info={"groups": phase},
         )
-    assignment, support = extract(built, reader)  # type: ignore[arg-type]
-    lines = breakdown(built, reader)  # type: ignore[arg-type]
-    objective = sum(line.cost for line in lines)
-    if objective <= bound:
-        best_status = "OPTIMAL"
-    return RosterResult(
-        name=problem.name,
-        status=best_status,
-        objective=objective,
-        bound=min(bound, objective),
-        seconds=time.monotonic() - t0,
-        assignment=assignment,
-        support_groups=support,
-        breakdown=lines,
-        info={"groups": phase},
-    )
+    objective = full.objective or 0
+    full.bound = min(bound, objective)
+    full.status = "OPTIMAL" if objective <= bound else "FEASIBLE"
+    full.seconds = time.monotonic() - t0
+    full.info["groups"] = phase
+    return full
 
 
 def _objective_of(built: BuiltModel, values: list[int]) -> int:

@@ -117,3 +117,42 @@ def test_plan_from_stored_orders(api_client: Any) -> None:
     board = api_client.client.get("/dispatch/plans/B1/2026-06-01/board", headers=h).json()
     planned = {s["order_id"] for r in board["routes"] for s in r["stops"]}
     assert planned == {"WO-0", "WO-1", "WO-2", "WO-3"}
+
+
+def test_day_from_db_uses_the_pools_standard_hours(api_client: Any) -> None:
+    """With a stored standard-hour table, each order's minutes are its cell's standard (rounded up);
+    without one, the default minutes by type and difficulty."""
+    import datetime as dt
+    import math
+
+    from timepool_factories import seed_branch
+
+    from scheduler.dispatch.db_day import day_from_db
+    from scheduler.dispatch.demo_day import DEFAULT_MINUTES
+    from vocabulary.orders import OrderType
+
+    with api_client.session() as s:
+        seed_branch(s, days=1)
+    with api_client.session() as s:
+        plain = day_from_db(s, "B1", dt.date(2026, 6, 1))
+    assert plain.orders and all(
+        o.duration_min == DEFAULT_MINUTES[o.order_type][o.difficulty] for o in plain.orders
+    )
+    saved = api_client.client.post(
+        "/timepool/standards", json={"branch_id": "B1", "save": True}, headers=api_client.headers("planner")
+    )
+    assert saved.status_code == 200, saved.text
+    cells = {
+        (c["order_type"], c["difficulty"], c["area_type"]): c["standard_min"]
+        for c in saved.json()["tables"][0]["cells"]
+    }
+    with api_client.session() as s:
+        inp = day_from_db(s, "B1", dt.date(2026, 6, 1))
+    areas = {a.id: a.area_type for a in inp.areas}
+    used = 0
+    for o in inp.orders:
+        std = cells.get((o.order_type.value, o.difficulty, areas[o.area_id].value))
+        expected = math.ceil(std) if std else DEFAULT_MINUTES[OrderType(o.order_type)][o.difficulty]
+        assert o.duration_min == expected
+        used += std is not None
+    assert used > 0

@@ -21,6 +21,7 @@ from scheduler.dispatch.events import (
     OrderSuspended,
     TechnicianUnavailable,
     apply_event,
+    reoptimise,
     start_day,
 )
 from scheduler.dispatch.synthetic import make_input, make_order, make_tech
@@ -138,3 +139,36 @@ def test_every_plan_validates_after_any_event_sequence(inp: DayInput, data: st.D
             continue  # refused: the state object is immutable, so the plan in force is unchanged
         assert validate_plan(new.inp, new.plan, previous=s.plan) == [], event
         s = new
+    again = reoptimise(s, FAST)  # the background re-optimisation keeps locked work too
+    assert validate_plan(again.inp, again.plan, previous=s.plan) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inp=days())
+def test_no_vip_left_out_for_an_ordinary_order(inp: DayInput) -> None:
+    """Customer priority: no unserved VIP could take the place of an ordinary order on the day of a
+    technician allowed to serve it (checked by trying every such swap)."""
+    from scheduler.dispatch.engine import best_insertion, plan_day
+    from scheduler.dispatch.model import DispatchContext
+
+    inp = inp.model_copy(
+        update={
+            "orders": tuple(
+                o.model_copy(update={"customer_grade": CustomerGrade.VIP}) if i % 3 == 0 else o
+                for i, o in enumerate(inp.orders)
+            )
+        }
+    )
+    plan = plan_day(inp, FAST)
+    ctx = DispatchContext(inp)
+    routes = {r.technician_id: [s.order_id for s in r.stops] for r in plan.routes}
+    for u in plan.unassigned:
+        o = ctx.orders[u.order_id]
+        if o.customer_grade != CustomerGrade.VIP:
+            continue
+        for tech in ctx.allowed(o):
+            for victim in routes[tech]:
+                if ctx.orders[victim].customer_grade != CustomerGrade.ORDINARY:
+                    continue
+                trial = {tech: [x for x in routes[tech] if x != victim]}
+                assert best_insertion(ctx, trial, o.id, only=[tech]) is None, (o.id, victim, tech)
