@@ -26,11 +26,10 @@ Steps, all on arrays of the month's orders:
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, floordiv, is_, is_not, sub
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +49,24 @@ _TYPE_CODE: dict[OrderType, int] = {t: i for i, t in enumerate(_TYPES)}
 ITEM_NAMES = ("praise", "complaint", "repeat_fault", "missed_appointment")
 
 IntArray = npt.NDArray[np.int64]
+_MICROSECOND = dt.timedelta(microseconds=1)
+_DAY = 86_400_000_000  # microseconds
+
+
+def _where(flags: Iterable[bool], n: int) -> list[int]:
+    """Positions (0 … n − 1) whose flag is true (C-level)."""
+    return list(compress(range(n), flags))
+
+
+def _runs(positions: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs ``(first, last)`` of sorted integer positions."""
+    runs: list[tuple[int, int]] = []
+    for p in positions:
+        if runs and runs[-1][1] == p - 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
 
 
 @dataclass(slots=True)
@@ -153,17 +170,19 @@ def sort_orders(
     ids = list(map(attrgetter("id"), orders))
     times = list(map(attrgetter("completed_at"), orders))
     tech = np.fromiter(map(tech_index.__getitem__, map(attrgetter("technician_id"), orders)), np.int64, n)
-    by_id = np.argsort(np.array(ids), kind="stable").tolist() if n else []
-    by_time = sorted(by_id, key=times.__getitem__)  # stable: equal times stay in id order
-    by_time_arr = np.array(by_time, dtype=np.int64)
-    rank = np.empty(n, dtype=np.int64)
-    rank[by_time_arr] = np.arange(n, dtype=np.int64)
-    perm = by_time_arr[np.argsort(tech[by_time_arr], kind="stable")]
-    # completed after the ordinary end of its day: its rank in sorted time is past the day's end
-    sorted_times = [times[i] for i in by_time]
-    day_ends = np.array([bisect_right(sorted_times, end) for end in ordinary_end], dtype=np.int64)
-    days = np.fromiter(map(attrgetter("day"), times), np.int64, n)
-    after_end = rank >= day_ends[days]
+    # completion time as integer microseconds since the month's first midnight (C-level maps)
+    base = dt.datetime.combine(ordinary_end[1].date(), dt.time())
+    at = np.fromiter(map(floordiv, map(sub, times, repeat(base)), repeat(_MICROSECOND)), np.int64, n)
+    perm = np.lexsort((at, tech))
+    same = np.flatnonzero((np.diff(at[perm]) == 0) & (np.diff(tech[perm]) == 0))
+    perm_list = perm.tolist()
+    if same.size:  # a technician's orders completed at the same instant: in id order
+        for first, last in _runs(same.tolist()):
+            perm_list[first : last + 2] = sorted(perm_list[first : last + 2], key=ids.__getitem__)
+        perm = np.array(perm_list, dtype=np.int64)
+    days = at // _DAY + 1
+    day_ends = np.array([(end - base) // _MICROSECOND for end in ordinary_end], dtype=np.int64)
+    after_end = at > day_ends[days]
 
     types = np.fromiter(map(_TYPE_CODE.__getitem__, map(attrgetter("order_type"), orders)), np.int64, n)
     difficulty = np.fromiter(map(attrgetter("difficulty"), orders), np.int64, n)
@@ -174,13 +193,12 @@ def sort_orders(
                 table[_TYPE_CODE[order_type], level] = value
     own = list(map(attrgetter("standard_minutes"), orders))
     minutes = table[types, difficulty]
-    given = [i for i, m in enumerate(own) if m is not None]
+    given = _where(map(is_not, own, repeat(None)), n)
     if given:
         minutes[given] = [own[i] for i in given]
 
-    perm_list = perm.tolist()
-    chrono = [orders[i] for i in perm_list]
-    chrono_ids = [ids[i] for i in perm_list]
+    chrono = list(map(orders.__getitem__, perm_list))
+    chrono_ids = list(map(ids.__getitem__, perm_list))
     tech_sorted = tech[perm]
     bounds_arr = np.searchsorted(tech_sorted, np.arange(technicians + 1)).astype(np.int64)
     bounds = bounds_arr.tolist()
@@ -197,17 +215,18 @@ def sort_orders(
 
     window = policy.repeat_fault.window_days
     repeat_fault = np.zeros(n, dtype=np.bool_)
-    repeat_days = map(attrgetter("repeat_fault_within_days"), orders)
-    repeat_fault[[i for i, d in enumerate(repeat_days) if d is not None and d <= window]] = True
+    repeat_days = list(map(attrgetter("repeat_fault_within_days"), orders))
+    recurred = _where(map(is_not, repeat_days, repeat(None)), n)
+    repeat_fault[[i for i in recurred if repeat_days[i] <= window]] = True
     if policy.repeat_fault.mode is RepeatFaultMode.PAID_ONCE:
         excluded = np.zeros(n, dtype=np.bool_)
-        excluded[[i for i, r in enumerate(map(attrgetter("repeat_of"), orders)) if r is not None]] = True
+        excluded[_where(map(is_not, map(attrgetter("repeat_of"), orders), repeat(None)), n)] = True
     else:
         excluded = repeat_fault
     excluded_at = np.flatnonzero(excluded[perm]).tolist()
 
     missed = np.zeros(n, dtype=np.bool_)
-    missed[[i for i, kept in enumerate(map(attrgetter("appointment_kept"), orders)) if kept is False]] = True
+    missed[_where(map(is_, map(attrgetter("appointment_kept"), orders), repeat(False)), n)] = True
     flags = {
         "praise": np.fromiter(map(attrgetter("praise"), orders), np.bool_, n),
         "complaint": np.fromiter(map(attrgetter("complaint"), orders), np.bool_, n),
@@ -267,7 +286,7 @@ def month_attendance(
     n = len(records)
     rows = np.fromiter(rows_of, np.int64, n)
     cols = np.fromiter(map(attrgetter("day"), days), np.int64, n)
-    if np.unique(rows * 32 + cols).size != n:
+    if n and np.bincount(rows * 32 + cols).max() > 1:
         return None
     technicians = len(tech_index)
     worked = np.zeros((technicians, 32), dtype=np.int64)

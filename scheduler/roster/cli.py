@@ -182,3 +182,53 @@ def diagnose_cmd(
     problem = build_problem(technicians, quotas, first, days, preset)
     for finding in diagnose(problem, seconds=seconds):
         print(finding.message)
+
+
+@app.command("reroster")
+def reroster_cmd(
+    roster: Annotated[Path, typer.Argument(help="roster JSON written by `roster solve --out X.json`")],
+    absent: Annotated[list[str], typer.Option(help="TECH:DAY[,DAY…] (day indexes), repeatable")],
+    from_day: Annotated[int, typer.Option(help="days before this one stay as published")] = 0,
+    seconds: Annotated[float, typer.Option()] = 10.0,
+    out: Annotated[Path | None, typer.Option(help="write the new roster (.json/.xlsx/.csv)")] = None,
+) -> None:
+    """Re-roster after sick calls or leave with as few changes as possible; prints the diff."""
+    from scheduler.roster import io as rio
+    from scheduler.roster.planning import reroster
+
+    problem, published = rio.read_roster_json(roster)
+    absences: dict[str, list[int]] = {}
+    for item in absent:
+        tech, _, days = item.partition(":")
+        try:
+            absences.setdefault(tech, []).extend(int(d) for d in days.split(",") if d)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--absent {item!r}: expected TECH:DAY[,DAY…]") from exc
+    result, changes = reroster(problem, published, absences, from_day=from_day, seconds=seconds)
+    print(json.dumps({"status": result.status, "objective": result.objective, "changes": changes}))
+    if out is not None and result.feasible:
+        rio.write_roster(problem, result, out)
+
+
+@app.command("show")
+def show_cmd(roster_id: Annotated[str, typer.Argument(help="stored roster id")]) -> None:
+    """Print a stored roster version (JSON)."""
+    from fieldcrew.db import session_scope
+    from scheduler.roster import store
+
+    with session_scope() as session:
+        print(json.dumps(store.view(store.get_version(session, roster_id)), ensure_ascii=False))
+
+
+@app.command("publish")
+def publish_cmd(
+    roster_id: Annotated[str, typer.Argument(help="stored roster id")],
+    actor: Annotated[str, typer.Option(help="who publishes")] = "cli",
+) -> None:
+    """Publish a stored draft roster (immutable afterwards)."""
+    from fieldcrew.db import session_scope
+    from scheduler.roster import store
+
+    with session_scope() as session:
+        row = store.publish(session, roster_id, actor)
+        print(f"published roster {row.id} version {row.version}")

@@ -81,10 +81,17 @@ def write_roster(problem: RosterProblem, result: RosterResult, path: Path) -> Pa
             ws2.append([line.rule, line.cost, line.employee, line.group_id, line.day, line.detail])
         wb.save(path)
     elif path.suffix == ".json":
-        path.write_text(json.dumps(result.model_dump(), ensure_ascii=False, indent=1), encoding="utf-8")
+        payload = {"problem": problem.model_dump(mode="json"), "result": result.model_dump(mode="json")}
+        path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     else:
         raise ValueError(f"unknown roster format {path.suffix!r}: use .xlsx, .csv or .json")
     return path
+
+
+def read_roster_json(path: Path) -> tuple[RosterProblem, RosterResult]:
+    """Read a roster written by :func:`write_roster` as ``.json`` (problem and result)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return RosterProblem.model_validate(data["problem"]), RosterResult.model_validate(data["result"])
 
 
 def heatmap_png(problem: RosterProblem, result: RosterResult, path: Path) -> Path:

@@ -1,9 +1,13 @@
-"""Solving: typed parameters, CP-SAT status → :class:`RosterResult`, group decomposition.
+"""Solving: typed parameters, CP-SAT status → :class:`RosterResult`, LNS, group decomposition.
 
-:func:`solve` builds the model of :mod:`scheduler.roster.model` and runs CP-SAT. Region groups
-without a shared support team are independent; :func:`solve_by_group` solves them one after the
-other with all workers each (on a 2-core machine this beats a process pool: CP-SAT already uses
-both cores), and merges the rosters.
+- :func:`solve`: build the model of :mod:`scheduler.roster.model` and run CP-SAT once;
+- :func:`solve_lns`: CP-SAT for a first roster and the bound, then our own large-neighbourhood
+  search (random employees, windows of days, blocks, days short of cover, region groups with the
+  support team), one single-worker CP-SAT sub-solve per core, sharing one incumbent;
+- :func:`solve_roster`: a branch: region groups alone first (in parallel threads, one worker
+  each; CP-SAT releases the GIL), the support team placed on top, then LNS on the whole branch,
+  and a lower bound from the groups with the support team relaxed;
+- :func:`solve_nrp`: a Curtois–Qu instance through the same engine.
 """
 
 from __future__ import annotations
@@ -222,7 +226,7 @@ class LnsParams:
     first_fraction: float = 0.12  # share of the time for the first full solve (also gives the bound)
     step_seconds: float = 1.5  # time limit of one neighbourhood solve
     start_share: float = 0.2  # initial share of employees / days freed
-    step_workers: int = int(__import__("os").environ.get("FC_SW", "1"))  # workers of one neighbourhood solve (the others solve other neighbourhoods)
+    step_workers: int = 1  # workers of one neighbourhood solve (the others solve other neighbourhoods)
 
 
 KINDS = ("employees", "days", "block", "short-day", "groups")

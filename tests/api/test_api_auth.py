@@ -147,3 +147,16 @@ def test_ensure_self_or_roles_rules() -> None:
         with pytest.raises(HTTPException) as err:
             ensure_self_or_roles(user, tech, "hr")
         assert err.value.status_code == 403
+
+
+def test_admin_issues_further_key(api_client: ApiHarness) -> None:
+    """A further key for a user works alongside the first; issuing it is audited without the key."""
+    client = api_client.client
+    response = client.post("/users/planner/keys", headers=api_client.headers("admin"))
+    assert response.status_code == 200
+    key = response.json()["api_key"]
+    assert client.get("/users/me", headers={"X-API-Key": key}).json()["username"] == "planner"
+    assert client.get("/users/me", headers=api_client.headers("planner")).status_code == 200
+    assert client.post("/users/nobody/keys", headers=api_client.headers("admin")).status_code == 404
+    entries = client.get("/audit?entity=user&entity_id=planner", headers=api_client.headers("admin")).json()
+    assert entries[0]["action"] == "issue_key" and key not in str(entries)

@@ -121,3 +121,35 @@ def test_exports_excel_csv_and_heatmap(tmp_path: Path) -> None:
     )
     png = rio.heatmap_png(p, r, tmp_path / "r.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_reroster_prints_the_diff(tmp_path: Path) -> None:
+    """`fieldcrew roster reroster X.json --absent E0:2` rests E0 on day 2 and prints the changes."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from fieldcrew.cli import app
+    from scheduler.roster import io as rio
+
+    p = problem(n=3, horizon=7, quota=2, over=1)
+    rio.write_roster(p, solve(p, FAST), tmp_path / "r.json")
+    out = CliRunner().invoke(
+        app,
+        [
+            "roster",
+            "reroster",
+            str(tmp_path / "r.json"),
+            "--absent",
+            "E0:2",
+            "--seconds",
+            "3",
+            "--out",
+            str(tmp_path / "new.json"),
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["status"] in ("OPTIMAL", "FEASIBLE")
+    _, new = rio.read_roster_json(tmp_path / "new.json")
+    assert new.assignment["E0"][2] is None
