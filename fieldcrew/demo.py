@@ -128,11 +128,11 @@ _DIFFICULTY_P = {
 }
 #: Mean on-site minutes by order type and difficulty 1..3.
 _ONSITE_MEAN = {
-    OrderType.INSTALL: (70.0, 95.0, 130.0),
-    OrderType.MOVE: (60.0, 85.0, 115.0),
-    OrderType.REPAIR: (40.0, 60.0, 95.0),
+    OrderType.INSTALL: (50.0, 70.0, 100.0),
+    OrderType.MOVE: (45.0, 65.0, 90.0),
+    OrderType.REPAIR: (25.0, 40.0, 65.0),
 }
-_TRAVEL_MEAN = {AreaType.URBAN: 15.0, AreaType.SUBURBAN: 25.0, AreaType.RURAL: 40.0}
+_TRAVEL_MEAN = {AreaType.URBAN: 12.0, AreaType.SUBURBAN: 18.0, AreaType.RURAL: 30.0}
 #: Hour-of-day profile of order creation (0..23).
 _REPAIR_HOURS = (0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.6, 1.6, 3.2, 3.6, 3.4, 2.8, 2.0, 2.4, 2.8, 2.9,
                  2.7, 2.4, 2.2, 2.3, 2.1, 1.4, 0.8, 0.4)

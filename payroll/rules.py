@@ -414,22 +414,23 @@ def post_wage(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     quantity = paid working days ÷ working days of the month (1 for a full month), rate = the post
     grade's monthly wage.
     """
-    wage = ctx.policy.post_wages[ctx.tech.post_grade]
-    return [
-        PayLine.priced(
+    grade = ctx.tech.post_grade
+    priced = ctx.shared.get(("post_wage", grade, ctx.month_share))
+    if not isinstance(priced, PayLine):
+        priced = ctx.shared["post_wage", grade, ctx.month_share] = PayLine.priced(
             "post_wage",
             "post_wage",
-            f"post wage of grade {ctx.tech.post_grade} × share of the month worked",
+            f"post wage of grade {grade} × share of the month worked",
             ctx.month_share,
-            wage,
-            sources={
-                "post_grade": ctx.tech.post_grade,
-                "paid_work_days": ctx.paid_work_days,
-                "month_work_days": len(ctx.calendar.work_days),
-                "unpaid_days": [d.isoformat() for d in ctx.unpaid_days],
-            },
+            ctx.policy.post_wages[grade],
         )
-    ]
+    sources: dict[str, object] = {
+        "post_grade": grade,
+        "paid_work_days": ctx.paid_work_days,
+        "month_work_days": len(ctx.calendar.work_days),
+        "unpaid_days": [d.isoformat() for d in ctx.unpaid_days],
+    }
+    return [_with_sources(priced, sources)]
 
 
 def base_workload(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
@@ -449,7 +450,9 @@ def base_workload(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
         sources["paid_share"] = str(ctx.paid_share)
     else:
         covering = ctx.paid_from + (1 if ctx.crossing_fraction is not None else 0)
-        sources["covering_order_ids"] = [o.id for o in ctx.orders[:covering]]
+        sources["covering_order_ids"] = (
+            ctx.fast.ids[:covering] if ctx.fast is not None else [o.id for o in ctx.orders[:covering]]
+        )
     return [
         PayLine.priced(
             "base_workload",
@@ -506,10 +509,14 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     kpi_values = dict(ctx.quality.kpi_values) if ctx.quality is not None and ctx.quality.kpi_values else None
     share_text = str(share)
     out = []
+    by_key = ctx.shared.get(("piece_terms", ctx.grade))
+    if not isinstance(by_key, dict):
+        by_key = ctx.shared["piece_terms", ctx.grade] = {}
     for key, ids in groups:
-        terms = _piece_terms(ctx, key)
-        sources = dict(terms.sources)
-        sources["order_ids"] = ids
+        terms = by_key.get(key)
+        if terms is None:
+            terms = by_key[key] = _piece_terms(ctx, key)
+        sources = {**terms.sources, "order_ids": ids}
         if share is not None:
             qty = Decimal(len(ids)) * share
             sources["paid_share"] = share_text
@@ -672,7 +679,15 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             }
     if not buckets and period is None:
         return []
-    rate = hourly_base(ctx)
+    grade = ctx.tech.post_grade
+    cache: dict[tuple[OvertimeClass, int], PayLine]
+    cached = ctx.shared.get(("overtime_hours", grade))
+    if isinstance(cached, tuple):
+        rate, cache = cached
+    else:
+        rate, cache = hourly_base(ctx), {}
+        ctx.shared["overtime_hours", grade] = (rate, cache)
+    system = ctx.policy.working_time_system.value
     out = []
     for klass in (OvertimeClass.EXTENDED, OvertimeClass.REST_DAY, OvertimeClass.HOLIDAY):
         by_day = buckets.get(klass)
@@ -686,9 +701,11 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             sources = {"minutes": minutes, "days": {iso[d]: by_day[d] for d in sorted(by_day)}}
         else:
             continue
-        sources["system"] = ctx.policy.working_time_system.value
-        out.append(
-            PayLine.priced(
+        sources["system"] = system
+        # the line's figures depend only on the post grade, the class and the minutes: priced once
+        priced = cache.get((klass, minutes))
+        if priced is None:
+            priced = cache[klass, minutes] = PayLine.priced(
                 "overtime_hours",
                 f"overtime_hours:{klass.value}",
                 f"overtime hours ({klass.value}) at the hourly base (post wage ÷ "
@@ -697,10 +714,24 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
                 rate,
                 ONE,
                 overtime_multiplier(ctx, klass),
-                sources=sources,
             )
-        )
+        out.append(_with_sources(priced, sources))
     return out
+
+
+def _with_sources(line: PayLine, sources: dict[str, object]) -> PayLine:
+    """A copy of a priced line (figures shared by many payslips) with this payslip's sources."""
+    return PayLine(
+        line.rule,
+        line.key,
+        line.label,
+        line.quantity,
+        line.rate,
+        line.coefficient,
+        line.multiplier,
+        line.amount_fen,
+        sources,
+    )
 
 
 def _count_items(ctx: TechMonth) -> dict[str, list[str]]:
@@ -735,20 +766,23 @@ def bonus_and_penalty_items(ctx: TechMonth, lines: Sequence[PayLine]) -> list[Pa
     if not items:
         return []
     out = []
+    cache = ctx.shared.get("items")
+    if not isinstance(cache, dict):
+        cache = ctx.shared["items"] = {}
     for name, ids in _count_items(ctx).items():
         item = items.get(name)
         if item is None or not ids:
             continue
-        out.append(
-            PayLine.priced(
+        priced = cache.get((name, len(ids)))  # the same count of an item prices the same line
+        if priced is None:
+            priced = cache[name, len(ids)] = PayLine.priced(
                 "bonus_item" if item.amount >= 0 else "penalty_item",
                 f"item:{name}",
                 item.label or name.replace("_", " "),
                 Decimal(len(ids)),
                 item.amount,
-                sources={"item": name, "order_ids": ids},
             )
-        )
+        out.append(_with_sources(priced, {"item": name, "order_ids": ids}))
     return out
 
 
@@ -758,8 +792,13 @@ def bonus_and_penalty_caps(ctx: TechMonth, lines: Sequence[PayLine]) -> list[Pay
     The excess is taken back (bonus) or given back (penalty) by a line of quantity 1.
     """
     out = []
-    bonus = sum(li.amount_fen for li in lines if li.rule == "bonus_item")
-    penalty = -sum(li.amount_fen for li in lines if li.rule == "penalty_item")
+    bonus = penalty = 0
+    for li in lines:
+        rule = li.rule
+        if rule == "bonus_item":
+            bonus += li.amount_fen
+        elif rule == "penalty_item":
+            penalty -= li.amount_fen
     cap = ctx.policy.bonus_cap
     if cap is not None and bonus > to_fen(cap):
         excess = bonus - to_fen(cap)
@@ -810,8 +849,15 @@ def deductions_at_most_20_percent(ctx: TechMonth, lines: Sequence[PayLine]) -> l
     The month's wage = wage + overtime + bonus lines; deductions = penalties and loss deductions
     (after their own cap). The excess over the allowed share is given back by a line of quantity 1.
     """
-    wage = sum(li.amount_fen for li in lines if RULE_CATEGORY[li.rule] in _GROSS)
-    deducted = -sum(li.amount_fen for li in lines if RULE_CATEGORY[li.rule] is Category.DEDUCTION)
+    wage = deducted = 0
+    for li in lines:
+        rule = li.rule
+        if rule in _GROSS_RULES:
+            wage += li.amount_fen
+        elif rule in _DEDUCTION_RULES:
+            deducted -= li.amount_fen
+    if deducted <= 0:  # nothing to cap (the allowed share is never negative)
+        return []
     share = ctx.policy.profile.loss_deduction_cap_share
     allowed = max(0, to_fen(fen_as_yuan(wage) * share))
     if deducted <= allowed:
@@ -835,8 +881,13 @@ def minimum_wage_top_up(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLin
     Compared: every line except overtime pay (the minimum wage is for normal working hours) against
     the policy's monthly minimum wage × the share of the month worked.
     """
-    basis = sum(li.amount_fen for li in lines if RULE_CATEGORY[li.rule] is not Category.OVERTIME)
-    due = to_fen(ctx.policy.minimum_wage * ctx.month_share)
+    basis = 0
+    for li in lines:
+        if li.rule not in _OVERTIME_RULES:
+            basis += li.amount_fen
+    due = ctx.shared.get(("minimum_wage", ctx.month_share))
+    if not isinstance(due, int):
+        due = ctx.shared["minimum_wage", ctx.month_share] = to_fen(ctx.policy.minimum_wage * ctx.month_share)
     if basis >= due:
         return []
     return [
@@ -931,6 +982,11 @@ RULE_CATEGORY: dict[str, Category] = {
 }
 
 _GROSS = frozenset({Category.WAGE, Category.OVERTIME, Category.BONUS})
+_GROSS_RULES = frozenset(rule for rule, category in RULE_CATEGORY.items() if category in _GROSS)
+_DEDUCTION_RULES = frozenset(
+    rule for rule, category in RULE_CATEGORY.items() if category is Category.DEDUCTION
+)
+_OVERTIME_RULES = frozenset(rule for rule, category in RULE_CATEGORY.items() if category is Category.OVERTIME)
 
 
 def line_rules(ctx: TechMonth) -> list[PayLine]:

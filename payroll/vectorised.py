@@ -77,6 +77,8 @@ class TechOrders:
     ----------
     orders:
         The technician's orders in completion order (ties by id).
+    ids:
+        Their ids.
     done_minutes:
         Standard minutes of all the orders.
     excluded:
@@ -96,6 +98,7 @@ class TechOrders:
     """
 
     orders: list[PayOrder]
+    ids: list[str]
     done_minutes: int
     excluded: list[PayOrder]
     items: dict[str, list[str]]
@@ -136,6 +139,7 @@ class MonthOrders:
         excluded_orders = [chrono[i] for i in self.excluded_at]
         item_lists = [self.item_ids[name] for name in ITEM_NAMES]
         done = self.done
+        ids_ = self.ids
         out = []
         for t in range(len(bounds) - 1):
             items = {
@@ -145,6 +149,7 @@ class MonthOrders:
             out.append(
                 TechOrders(
                     chrono[bounds[t] : bounds[t + 1]],
+                    ids_[bounds[t] : bounds[t + 1]],
                     done[t],
                     excluded_orders[excluded_bounds[t] : excluded_bounds[t + 1]],
                     items,
