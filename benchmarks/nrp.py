@@ -1,4 +1,4 @@
-"""Roster benchmark: Curtois–Qu gap table vs best known, and the demo branch's 10-second goal.
+"""Roster benchmark: Curtois–Qu gap table vs best known (``demo_row`` serves ``roster_demo``).
 
 ``python -m benchmarks.nrp [--quick] [--only Instance5,Instance7]``; ``run(quick)`` returns the rows.
 Full mode: instances 1–11 at 60 s with 2 workers, larger ones at 300 s; quick mode: 1, 3, 5 at 10 s.
@@ -112,11 +112,8 @@ def demo_row(seconds: float = 10.0) -> dict[str, object]:
 
 
 def run(quick: bool = False, only: list[str] | None = None) -> list[dict[str, object]]:
-    """Rows of the roster benchmark table (Curtois–Qu instances, then the demo branch)."""
-    rows = nrp_rows(quick, only)
-    if not only:
-        rows.append(demo_row())
-    return rows
+    """Rows of the Curtois–Qu gap table (the demo branch is ``benchmarks.roster_demo``)."""
+    return nrp_rows(quick, only)
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from operator import attrgetter
+from functools import partial
+from operator import attrgetter, is_not
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from payroll.rules import (
 from payroll.vectorised import (
     MonthAttendance,
     MonthOrders,
+    OrderColumns,
     group_paid_orders,
     month_attendance,
     overtime_days,
@@ -67,6 +69,10 @@ def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
     :mod:`payroll.io` runs the same checks with file and row numbers; this is for callers that
     build :class:`PayInputs` themselves (the database loader, tests).
     """
+    return _check_inputs(inputs, policy, OrderColumns(inputs.orders))
+
+
+def _check_inputs(inputs: PayInputs, policy: PayPolicy, columns: OrderColumns) -> list[Problem]:
     problems: list[Problem] = []
     techs: dict[str, Any] = {}
     for index, tech in enumerate(inputs.technicians, start=1):
@@ -86,7 +92,7 @@ def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
                 )
             )
     first, last = month_bounds(inputs.month)
-    if not _orders_look_fine(inputs.orders, techs, first, last):
+    if not _orders_look_fine(columns, techs, first, last):
         problems.extend(_order_problems(inputs, techs, first, last))
     for index, record in enumerate(inputs.quality, start=1):
         if record.technician_id not in techs:
@@ -143,25 +149,23 @@ def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
     return problems
 
 
-def _orders_look_fine(
-    orders: Sequence[PayOrder], techs: dict[str, Any], first: dt.date, last: dt.date
-) -> bool:
+def _orders_look_fine(columns: OrderColumns, techs: dict[str, Any], first: dt.date, last: dt.date) -> bool:
     """Whole-column checks (fast, C-level); the row-by-row search runs only when one fails."""
-    if not orders:
+    if not columns.orders:
         return True
-    ids = list(map(attrgetter("id"), orders))
+    ids = columns.ids
     if len(set(ids)) != len(ids):
         return False
-    if not set(map(attrgetter("technician_id"), orders)) <= techs.keys():
+    if not set(columns.technician_ids) <= techs.keys():
         return False
-    if not all(type(t) is OrderType for t in set(map(attrgetter("order_type"), orders))):
+    if not all(type(t) is OrderType for t in set(columns.order_types)):
         return False
-    if not set(map(attrgetter("difficulty"), orders)) <= set(DIFFICULTY_LEVELS):
+    if not set(columns.difficulties) <= set(DIFFICULTY_LEVELS):
         return False
-    minutes = [m for m in map(attrgetter("standard_minutes"), orders) if m is not None]
+    minutes: list[int] = list(filter(partial(is_not, None), columns.standard_minutes))  # type: ignore[arg-type]
     if minutes and min(minutes) <= 0:
         return False
-    times = list(map(attrgetter("completed_at"), orders))
+    times = columns.completed_at
     return first <= min(times).date() and max(times).date() <= last
 
 
@@ -260,8 +264,9 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectorised: bool) -> list[Payslip]:
+    columns = OrderColumns(inputs.orders)
     if check:
-        problems = check_inputs(inputs, policy)
+        problems = _check_inputs(inputs, policy, columns)
         if problems:
             raise PayInputError(problems)
     calendar = MonthCalendar.build(inputs.month, policy)
@@ -284,11 +289,10 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectori
     shared: dict[object, object] = {}
     if month_att is not None:
         # the order-level and attendance-level work for the whole month at once
-        if len(tech_index) == len(inputs.technicians):
-            paid_orders: Sequence[PayOrder] = inputs.orders
-        else:  # orders of technicians not employed in the month are on no payslip
-            paid_orders = [o for o in inputs.orders if o.technician_id in tech_index]
-        month_orders = sort_orders(paid_orders, tech_index, policy, calendar.ordinary_end)
+        if len(tech_index) != len(inputs.technicians):
+            # orders of technicians not employed in the month are on no payslip
+            columns = OrderColumns([o for o in inputs.orders if o.technician_id in tech_index])
+        month_orders = sort_orders(columns, tech_index, policy, calendar.ordinary_end)
         contexts = [
             TechMonth(
                 tech=tech,

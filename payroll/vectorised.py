@@ -28,8 +28,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import compress, repeat
 from operator import attrgetter, floordiv, is_, is_not, sub
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +53,46 @@ ITEM_NAMES = ("praise", "complaint", "repeat_fault", "missed_appointment")
 IntArray = npt.NDArray[np.int64]
 _MICROSECOND = dt.timedelta(microseconds=1)
 _DAY = 86_400_000_000  # microseconds
+
+
+class OrderColumns:
+    """The orders' fields as lists, each read once on first use (shared by the checks and the sort)."""
+
+    def __init__(self, orders: Sequence[PayOrder]) -> None:
+        self.orders = orders
+
+    def _column(self, name: str) -> list[Any]:
+        return list(map(attrgetter(name), self.orders))
+
+    @cached_property
+    def ids(self) -> list[str]:
+        """Order ids."""
+        return self._column("id")
+
+    @cached_property
+    def technician_ids(self) -> list[str]:
+        """Technician ids."""
+        return self._column("technician_id")
+
+    @cached_property
+    def order_types(self) -> list[OrderType]:
+        """Order types."""
+        return self._column("order_type")
+
+    @cached_property
+    def difficulties(self) -> list[int]:
+        """Difficulty levels."""
+        return self._column("difficulty")
+
+    @cached_property
+    def standard_minutes(self) -> list[int | None]:
+        """The orders' own standard minutes (None: the policy's table)."""
+        return self._column("standard_minutes")
+
+    @cached_property
+    def completed_at(self) -> list[dt.datetime]:
+        """Completion times."""
+        return self._column("completed_at")
 
 
 def _where(flags: Iterable[bool], n: int) -> list[int]:
@@ -159,7 +201,7 @@ class MonthOrders:
 
 
 def sort_orders(
-    orders: Sequence[PayOrder],
+    columns: OrderColumns,
     tech_index: dict[str, int],
     policy: PayPolicy,
     ordinary_end: Sequence[dt.datetime],
@@ -170,11 +212,12 @@ def sort_orders(
     ordinary working day per day of the month (index 0 unused). Raises ``KeyError`` for an order
     of an unknown technician or type (the inputs are checked before).
     """
+    orders = columns.orders
     n = len(orders)
     technicians = len(tech_index)
-    ids = list(map(attrgetter("id"), orders))
-    times = list(map(attrgetter("completed_at"), orders))
-    tech = np.fromiter(map(tech_index.__getitem__, map(attrgetter("technician_id"), orders)), np.int64, n)
+    ids = columns.ids
+    times = columns.completed_at
+    tech = np.fromiter(map(tech_index.__getitem__, columns.technician_ids), np.int64, n)
     # completion time as integer microseconds since the month's first midnight (C-level maps)
     base = dt.datetime.combine(ordinary_end[1].date(), dt.time())
     at = np.fromiter(map(floordiv, map(sub, times, repeat(base)), repeat(_MICROSECOND)), np.int64, n)
@@ -189,18 +232,18 @@ def sort_orders(
     day_ends = np.array([(end - base) // _MICROSECOND for end in ordinary_end], dtype=np.int64)
     after_end = at > day_ends[days]
 
-    types = np.fromiter(map(_TYPE_CODE.__getitem__, map(attrgetter("order_type"), orders)), np.int64, n)
-    difficulty = np.fromiter(map(attrgetter("difficulty"), orders), np.int64, n)
+    types = np.fromiter(map(_TYPE_CODE.__getitem__, columns.order_types), np.int64, n)
+    difficulty = np.fromiter(columns.difficulties, np.int64, n)
     table = np.zeros((len(_TYPES), int(difficulty.max(initial=0)) + 1), dtype=np.int64)
     for order_type, by_level in policy.standard_minutes.items():
         for level, value in by_level.items():
             if level < table.shape[1]:
                 table[_TYPE_CODE[order_type], level] = value
-    own = list(map(attrgetter("standard_minutes"), orders))
+    own = columns.standard_minutes
     minutes = table[types, difficulty]
     given = _where(map(is_not, own, repeat(None)), n)
     if given:
-        minutes[given] = [own[i] for i in given]
+        minutes[given] = np.fromiter(map(own.__getitem__, given), np.int64, len(given))
 
     chrono = list(map(orders.__getitem__, perm_list))
     chrono_ids = list(map(ids.__getitem__, perm_list))

@@ -69,9 +69,17 @@ def infeasibility_core(
     status = solver.solve(v.model)
     if status != cp_model.INFEASIBLE:
         return solver.status_name(status), []
-    core = set(solver.sufficient_assumptions_for_infeasibility())
+    core = sorted(set(solver.sufficient_assumptions_for_infeasibility()))
+    # shrink the core: drop each assumption in turn and keep it out if the rest still clash
+    # (a few small solves; the core CP-SAT returns is sufficient, not always minimal)
+    for idx in list(core)[:12]:
+        trial = [i for i in core if i != idx]
+        v.model.clear_assumptions()
+        v.model.add_assumptions([v.model.get_bool_var_from_proto_index(i) for i in trial])
+        if solver.solve(v.model) == cp_model.INFEASIBLE:
+            core = trial
     by_index = {lit.index: k for k, lit in zip(keys, lits, strict=True)}
-    return "INFEASIBLE", [by_index[i] for i in sorted(core) if i in by_index]
+    return "INFEASIBLE", [by_index[i] for i in core if i in by_index]
 
 
 def _rule_words(problem: RosterProblem, rules: list[str]) -> str:
@@ -150,11 +158,12 @@ def diagnose(
         full_days = sum(1 for q in quotas if q >= members)
         rules = sorted({k[0] for k in core})
         people = sorted({k[1] for k in core if k[1]})
-        ask = (
-            f"the quota asks for {max(quotas)} on some days ({full_days} days ask for all {members})"
-            if full_days
-            else f"the quota asks for up to {max(quotas)} a day"
-        )
+        if quotas and min(quotas) == max(quotas):
+            ask = f"the quota asks for {max(quotas)} every day"
+        elif full_days:
+            ask = f"the quota asks for up to {max(quotas)} a day ({full_days} days ask for all {members})"
+        else:
+            ask = f"the quota asks for up to {max(quotas)} a day"
         why = _rule_words(sub, rules) if status == "INFEASIBLE" else "the rules together"
         helper = " or a support-team member" if support else ""
         msg = (

@@ -223,7 +223,7 @@ def add_hint(built: BuiltModel, hint: Assignment, groups: dict[str, list[str | N
 class LnsParams:
     """Large-neighbourhood search on top of CP-SAT: free a part of the roster, re-solve the rest fixed."""
 
-    first_fraction: float = 0.1  # share of the time for the first full solve (also gives the bound)
+    first_fraction: float = 0.12  # share of the time for the first full solve (also gives the bound)
     step_seconds: float = 1.5  # time limit of one neighbourhood solve
     start_share: float = 0.2  # initial share of employees / days freed
     step_workers: int = 1  # workers of one neighbourhood solve (the others solve other neighbourhoods)
@@ -641,6 +641,10 @@ def solve_roster(
     left = max(0.3, params.seconds * 0.15)
     solver = make_solver(SolveParams(seconds=left, workers=params.workers, seed=params.seed))
     status = solver.solve(placed)
+    if status == cp_model.UNKNOWN and time.monotonic() - t0 < 0.6 * params.seconds:
+        # no placement yet (a loaded machine): one more try, the LNS cannot start well without it
+        solver = make_solver(SolveParams(seconds=left, workers=params.workers, seed=params.seed + 1))
+        status = solver.solve(placed)
     log.debug(
         "branch phase 1 %s; phase 2 %s at %.1fs", phase, solver.status_name(status), time.monotonic() - t0
     )
@@ -650,7 +654,7 @@ def solve_roster(
         if on_solution is not None:
             on_solution(int(solver.objective_value), time.monotonic() - t0)
     # phase 3: the whole branch, from that roster, by LNS over groups + support team, days, people
-    rest = max(0.5, params.seconds * 0.8 - (time.monotonic() - t0))
+    rest = max(0.5, params.seconds * 0.75 - (time.monotonic() - t0))
     full = solve_lns(
         problem,
         SolveParams(seconds=rest, workers=params.workers, seed=params.seed),
@@ -663,11 +667,13 @@ def solve_roster(
     bound = full.bound or 0
     # phase 4: a lower bound from the groups with the support team relaxed (its heads free of their
     # own rules, priced per head-day): the sum of the groups' bounds is a bound of the branch
-    per_group = max(0.2, (params.seconds - (time.monotonic() - t0)) / rounds)
+    per_group = max(0.2, (params.seconds - 0.5 - (time.monotonic() - t0)) / rounds)  # 0.5 s to report
     with ThreadPoolExecutor(max_workers=params.workers) as pool:
-        relaxed = list(pool.map(lambda g: one(g, n_support, per_group, 0.0), groups))
-    if all(r.bound is not None for r in relaxed):
-        bound = max(bound, sum(r.bound or 0 for r in relaxed))
+        relaxed = list(
+            pool.map(lambda g: one(g, n_support, per_group, max(0.01, params.relative_gap)), groups)
+        )
+    # every penalty is >= 0, so a group without a proven bound still contributes 0
+    bound = max(bound, sum(r.bound or 0 for r in relaxed))
     if not full.feasible:
         return RosterResult(
             name=problem.name,

@@ -1,0 +1,359 @@
+"""The web console in a real browser (headless Chromium driven by Playwright) against the real server.
+
+One uvicorn server per module on a free loopback port, with a small demo city (``scale=0.02``: the
+whole organisation, 2 % of the month's orders) in a temporary SQLite file, the default pay policy and
+one user per role. Each test signs in through the login form with a real API key.
+
+Skipped when Chromium or Playwright is missing, except when ``FIELDCREW_REQUIRE_BROWSER=1`` (set by
+``.ci/run``): then a missing browser fails the run. No browser is downloaded: Debian's
+``/usr/bin/chromium`` is used (``FIELDCREW_CHROMIUM`` overrides the path).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import insert
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SEED = 20260401
+ROSTER_START = "2026-06-22"  # the demo month is June 2026: three weeks of order history before it
+SCREENSHOT_DIR = Path(os.environ.get("FIELDCREW_SCREENSHOT_DIR", "/tmp"))
+TIMEOUT_MS = 30_000
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail when the environment demands the browser tests (CI)."""
+    if os.environ.get("FIELDCREW_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required (FIELDCREW_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(reason)
+
+
+def _chromium() -> str:
+    path = os.environ.get("FIELDCREW_CHROMIUM") or shutil.which("chromium")
+    path = path or shutil.which("chromium-browser")
+    if not path:
+        _unavailable("no chromium binary (apt-get install chromium)")
+    return str(path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Site:
+    """The running server: its base URL, database URL and an API key per user."""
+
+    def __init__(self, url: str, database_url: str, keys: dict[str, str]) -> None:
+        self.url = url
+        self.database_url = database_url
+        self.keys = keys
+        self.roster_id: str | None = None
+
+    def api(self, user: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"X-API-Key": self.keys[user]}, timeout=30)
+
+
+def _seed(database_url: str) -> dict[str, str]:
+    from fieldcrew.auth import create_user
+    from fieldcrew.db import Base, session_scope
+    from fieldcrew.demo import city_rows, generate_city
+    from payroll import store as payroll_store
+    from payroll.policy import default_policy_path, load_policies
+
+    city = generate_city(SEED, scale=0.02)
+    users = {
+        "admin": ("admin", None),
+        "dispatcher": ("dispatcher", None),
+        "hr": ("hr", None),
+        "planner": ("planner", None),
+        "tech": ("technician", city.technicians[0].id),
+    }
+    keys = {}
+    with session_scope(database_url) as session:
+        for name, rows in city_rows(city).items():
+            if rows:
+                session.execute(insert(Base.metadata.tables[name]), rows)
+        session.flush()
+        for policy in load_policies(default_policy_path()):
+            payroll_store.save_policy(session, policy, "test")
+        for username, (role, technician_id) in users.items():
+            _, keys[username] = create_user(session, username, role, technician_id, actor="test")
+    return keys
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The real service (uvicorn in a thread) on a seeded temporary SQLite database."""
+    _chromium()
+    from api.app import create_app
+    from fieldcrew.db import dispose_engine, upgrade
+    from fieldcrew.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("console")
+    database_url = f"sqlite:///{data_dir / 'fieldcrew.db'}"
+    upgrade(database_url)
+    keys = _seed(database_url)
+    settings = Settings(database_url=database_url, data_dir=data_dir, job_executor="thread", job_workers=1)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, migrate=False), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield Site(f"http://127.0.0.1:{port}", database_url, keys)
+    server.should_exit = True
+    thread.join(timeout=30)
+    dispose_engine(database_url)
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site) -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (its own driver; no browser download)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page (own session storage) that fails the test on any uncaught script error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"script errors in the console: {errors}"
+
+
+def sign_in(page: Any, site: Site, user: str) -> None:
+    page.goto(site.url + "/")
+    page.fill("#key", site.keys[user])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#tabs:not([hidden])")
+    assert f"{user} (" in page.text_content("#who")
+
+
+def roster_id(site: Site) -> str:
+    """A stored roster of the demo branch (the dispatcher test's, or one solved over the API)."""
+    if site.roster_id is None:
+        with site.api("dispatcher") as client:
+            branch = client.get("/branches").json()[0]["id"]
+            response = client.post("/rosters", json={"branch_id": branch, "start": ROSTER_START, "days": 7,
+                                                     "seconds": 2})
+            assert response.status_code == 202, response.text
+            for _ in range(600):
+                job = client.get(response.headers["Location"]).json()
+                if job["status"] in ("succeeded", "failed", "cancelled"):
+                    break
+                time.sleep(0.1)
+            assert job["status"] == "succeeded", job
+            site.roster_id = job["result"]["roster_id"]
+    assert site.roster_id is not None
+    return site.roster_id
+
+
+def payroll_run(site: Site) -> None:
+    """Make sure June 2026 has a payroll run (the HR test's, or one run over the API)."""
+    with site.api("hr") as client:
+        if client.get("/payroll/runs").json():
+            return
+        response = client.post("/payroll/runs", json={"month": "2026-06"})
+        assert response.status_code == 202, response.text
+        for _ in range(600):
+            job = client.get(response.headers["Location"]).json()
+            if job["status"] in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(0.1)
+        assert job["status"] == "succeeded", job
+
+
+def test_bad_key_is_refused(page: Any, site: Site) -> None:
+    """A wrong key stays on the sign-in form with a message; nothing else is shown."""
+    page.goto(site.url + "/")
+    page.fill("#key", "fc_00000000_not-a-real-key")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#login-error:has-text('not valid')")
+    assert page.is_hidden("#tabs")
+
+
+def test_dispatcher_solves_a_roster_with_rest_days_and_publishes(page: Any, site: Site) -> None:
+    """Solve as a job (progress shown), see technicians × days with rest days and coverage, publish."""
+    sign_in(page, site, "dispatcher")
+    assert page.is_visible("#tab-roster") and page.is_hidden("nav button[data-tab=payroll]")
+    form = page.locator("#roster-solve")
+    form.locator("input[name=start]").fill(ROSTER_START)
+    form.locator("input[name=days]").fill("7")
+    form.locator("input[name=seconds]").fill("2")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#roster-job progress")
+    page.wait_for_selector("#roster-grid td.rest", timeout=120_000)
+    assert page.get_attribute("#roster-job", "data-status") == "succeeded"
+    rows = page.locator("#roster-grid tr[data-technician]")
+    assert rows.count() > 50  # the demo branch has 104 technicians
+    # every technician rests at least one day in the week (the rolling 7-day rest rule)
+    for i in range(rows.count()):
+        assert rows.nth(i).locator("td.rest").count() >= 1
+    assert page.locator("#roster-grid tr.coverage").count() >= 1
+    assert "draft" in page.text_content("#roster-meta")
+    site.roster_id = page.input_value("#roster-load input[name=roster_id]")
+    page.screenshot(path=str(SCREENSHOT_DIR / "fieldcrew-console-roster.png"))
+    page.click("#roster-publish")
+    page.wait_for_selector("#roster-view[data-status=published]")
+    assert page.is_hidden("#roster-publish")
+    page.click("nav button[data-tab=jobs]")
+    page.wait_for_selector("#jobs tbody tr td:has-text('roster.solve')")
+
+
+def test_technician_sees_only_own_roster_row_and_payslips(page: Any, site: Site) -> None:
+    """A technician's roster grid has one row (their own) and the payroll tab is not offered."""
+    rid = roster_id(site)
+    with site.api("tech") as client:
+        me = client.get("/users/me").json()["technician_id"]
+    page.goto(site.url + "/#roster=" + rid)
+    page.fill("#key", site.keys["tech"])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#roster-grid tr[data-technician]")
+    rows = page.locator("#roster-grid tr[data-technician]")
+    assert rows.count() == 1 and rows.first.get_attribute("data-technician") == me
+    assert page.is_hidden("nav button[data-tab=payroll]") and page.is_hidden("nav button[data-tab=planning]")
+    assert page.is_hidden("#roster-solve")
+    page.click("nav button[data-tab=mypay]")
+    page.wait_for_selector("#mypayslips tbody tr")
+    page.click("nav button[data-tab=jobs]")
+    page.wait_for_selector("#jobs tbody td:has-text('no jobs yet')")  # the dispatcher's jobs are not shown
+    # someone else's payslips with the same key are refused by the API, and the console says why
+    page.evaluate("getJson('/payroll/technicians/NOT-ME/payslips').catch(showError)")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "a technician may only see their own records" in page.text_content("#error")
+
+
+def test_hr_bad_month_shows_the_api_error_then_runs_payroll_and_reads_a_payslip(
+    page: Any, site: Site
+) -> None:
+    """A malformed month shows the problem+json field error; a good one runs as a job; a payslip opens."""
+    sign_in(page, site, "hr")
+    page.wait_for_selector("#tab-payroll:not([hidden])")
+    page.fill("#payroll-run input[name=month]", "2026-6")
+    page.click("#payroll-run button[type=submit]")
+    page.wait_for_selector("#error:not([hidden])")
+    error = page.text_content("#error")
+    assert "Invalid request" in error and "body.month" in error and "month must be YYYY-MM" in error
+    page.fill("#payroll-run input[name=month]", "2026-06")
+    page.click("#payroll-run button[type=submit]")
+    page.wait_for_selector("#runs tbody tr td:has-text('2026-06')", timeout=120_000)
+    assert page.is_hidden("#error")
+    page.locator("#runs tbody tr").first.locator("button").click()
+    page.wait_for_selector("#payslip-form:not([hidden])")
+    page.click("#payslip-form button[type=submit]")
+    page.wait_for_selector("#payslip-hr table.payslip-lines tbody tr")
+    assert "post wage" in page.text_content("#payslip-hr")
+    assert page.locator("#payslip-hr tfoot").text_content().strip().startswith("Total")
+    page.screenshot(path=str(SCREENSHOT_DIR / "fieldcrew-console-payslip.png"), full_page=True)
+
+
+def test_planner_sizes_a_team_and_sees_a_field_error(page: Any, site: Site) -> None:
+    """Erlang C sizing answers; an impossible service level shows the API's field error; quotas and a
+    what-if (two rest days a week) are tabled."""
+    sign_in(page, site, "planner")
+    page.wait_for_selector("#tab-planning:not([hidden])")
+    page.click("#erlang-form button[type=submit]")
+    page.wait_for_selector("#erlang-out .result")
+    assert "technicians" in page.text_content("#erlang-out")
+    page.fill("#erlang-form input[name=target_service_level]", "1.5")
+    page.click("#erlang-form button[type=submit]")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "target_service_level" in page.text_content("#error")
+    page.screenshot(path=str(SCREENSHOT_DIR / "fieldcrew-console-error.png"))
+    page.fill("#quota-form input[name=start]", ROSTER_START)
+    page.fill("#quota-form input[name=days]", "3")
+    page.click("#quota-form button[type=submit]")
+    page.wait_for_selector("#quota-out table tbody tr")
+    assert page.is_hidden("#error")  # a successful request clears the previous error
+    assert page.locator("#quota-out thead th").count() == 4  # group + three days
+    page.fill("#whatif-form input[name=start]", ROSTER_START)
+    page.select_option("#whatif-form select[name=rest_days_per_week]", "2")
+    page.click("#whatif-form button[type=submit]")
+    page.wait_for_selector("#whatif-out table tbody tr")
+    assert "delta_heads" in page.text_content("#whatif-out thead")
+
+
+def test_dispatcher_plans_a_day_and_sees_the_board(page: Any, site: Site) -> None:
+    """No plan yet: the API's 404 is shown; planning the day (a job) then shows timelines with ETAs."""
+    with site.api("dispatcher") as client:  # the demo month's orders are closed: open three for the day
+        area = client.get("/areas", params={"limit": 1}).json()[0]
+        for i in range(3):
+            order = {"id": f"WO-OPEN-{i}", "order_type": "repair", "difficulty": 1, "area_id": area["id"],
+                     "location": area["centroid"], "customer_grade": "ordinary",
+                     "line_type": "broadband", "created": f"2026-06-23T07:0{i}:00",
+                     "deadline": "2026-06-24T07:00:00", "required_skills": ["broadband"]}
+            response = client.post("/orders", json=order)
+            assert response.status_code == 201, response.text
+    sign_in(page, site, "dispatcher")
+    page.click("nav button[data-tab=dispatch]")
+    page.fill("#board-form input[name=day]", "2026-06-23")
+    page.click("#board-form button[type=submit]")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not found" in page.text_content("#error").lower()
+    page.fill("#board-form input[name=seconds]", "2")
+    page.click("#board-plan")
+    page.wait_for_selector("#board-view p.idle", timeout=120_000)
+    assert page.is_hidden("#error")
+    assert page.get_attribute("#board-job", "data-status") == "succeeded"
+    assert "Plan version" in page.text_content("#board-view")
+    stops = page.locator("#board-view table.board tbody tr")
+    assert stops.count() + page.locator("#board-view li:has-text('WO-OPEN')").count() >= 3
+    assert "WO-OPEN-0" in page.text_content("#board-view")
+    page.screenshot(path=str(SCREENSHOT_DIR / "fieldcrew-console-board.png"))
+
+
+def test_technician_reads_own_payslip_and_signs_out(page: Any, site: Site) -> None:
+    """A technician lists their own payslips, opens one with its lines, and signing out forgets the key."""
+    payroll_run(site)
+    sign_in(page, site, "tech")
+    page.click("nav button[data-tab=mypay]")
+    page.locator("#mypayslips tbody tr").first.locator("button").click()
+    page.wait_for_selector("#payslip-mine table.payslip-lines tbody tr")
+    with site.api("tech") as client:
+        me = client.get("/users/me").json()["technician_id"]
+    assert f"Payslip {me}, 2026-06" in page.text_content("#payslip-mine h3")
+    page.click("#logout")
+    page.wait_for_selector("#login:not([hidden])")
+    assert page.evaluate("sessionStorage.getItem('fieldcrew-key')") is None
+    page.reload()
+    page.wait_for_selector("#login:not([hidden])")
+    assert page.is_hidden("#tabs")
