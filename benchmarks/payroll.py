@@ -4,8 +4,14 @@ Inputs are generated (fixed seed) in memory: technicians on four post grades, or
 March 2026 with every type and difficulty, outcomes (complaints, praise, repeat faults, missed
 appointments), a quality grade each and a month of attendance; the shipped China policy with a
 base workload of 1,500 minutes so that piece pay is earned. Timed: :func:`payroll.compute.compute_month`
-(checks included). Then every payslip is checked independently by :mod:`payroll.validate` (not timed)
-and the grand total is recomputed from the lines with integer arithmetic.
+(checks included), the month-wide vectorised path (the default). Then, untimed: every payslip is
+checked independently by :mod:`payroll.validate`, the grand total is recomputed from the lines with
+integer arithmetic, and the same month is computed again order by order (``vectorised=False``, the
+reference path, timed too) and its payslips compared with the fast ones, field by field.
+
+The machine is shared: CPU seconds are reported beside wall seconds, and ``calibration_loop_s`` (a
+fixed pure-Python loop, ~0.4 s on an idle current desktop core) says how loaded it was; read
+``cpu_per_calibration`` as the load-independent figure.
 
 Run: ``python -m benchmarks.payroll`` (``--quick`` for 1,000 technicians / 30,000 orders).
 """
@@ -28,7 +34,7 @@ from payroll.policy import (
     load_policies,
     policy_for_month,
 )
-from payroll.validate import check_payslips
+from payroll.validate import check_payslip
 from vocabulary.orders import OrderType
 
 MONTH = "2026-03"
@@ -106,8 +112,15 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             start, cpu = time.perf_counter(), time.process_time()
             payslips = compute_month(inputs, policy)
             seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-            problems = check_payslips(payslips)  # untimed: every line recomputed independently
+            # untimed: every line of every payslip recomputed independently
+            per_slip = [check_payslip(p) for p in payslips]
+            problems = [pr for found in per_slip for pr in found]
             total = sum(li.amount_fen for p in payslips for li in p.lines)
+            reference_cpu = time.process_time()
+            reference = compute_month(inputs, policy, vectorised=False)
+            reference_cpu = time.process_time() - reference_cpu
+            same = [p.to_dict() for p in payslips] == [p.to_dict() for p in reference]
+            del reference
             rows.append(
                 {
                     "instance": f"{technicians} techs / {orders} orders",
@@ -117,13 +130,18 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                     "cpu_seconds": round(cpu, 3),
                     "goal_s": GOAL_SECONDS,
                     "ratio_to_goal": round(seconds / GOAL_SECONDS, 3),
+                    "cpu_ratio_to_goal": round(cpu / GOAL_SECONDS, 3),
+                    "reference_cpu_s": round(reference_cpu, 3),
+                    "same_as_reference": same,
                     "payslips": len(payslips),
                     "lines": sum(len(p.lines) for p in payslips),
                     "total_yuan": f"{total // 100}.{total % 100:02d}",
                     "exact": not problems and total == sum(p.total_fen for p in payslips),
+                    "validated_payslips": sum(1 for found in per_slip if not found),
                     "peak_mb_compute": None,
                     "max_rss_mb": None,
                     "calibration_loop_s": round(calibration, 2),
+                    "cpu_per_calibration": round(cpu / calibration, 2),
                 }
             )
     # peak memory: Python allocations during one computation (tracemalloc slows it, so timed apart)

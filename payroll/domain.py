@@ -207,6 +207,62 @@ class PayLine:
         )
 
 
+_NEW = object.__new__
+(
+    _SET_RULE,
+    _SET_KEY,
+    _SET_LABEL,
+    _SET_QUANTITY,
+    _SET_RATE,
+    _SET_COEFFICIENT,
+    _SET_MULTIPLIER,
+    _SET_AMOUNT,
+    _SET_SOURCES,
+) = (
+    PayLine.__dict__[name].__set__
+    for name in (
+        "rule",
+        "key",
+        "label",
+        "quantity",
+        "rate",
+        "coefficient",
+        "multiplier",
+        "amount_fen",
+        "sources",
+    )
+)
+
+
+def make_line(
+    rule: str,
+    key: str,
+    label: str,
+    quantity: Decimal,
+    rate: Decimal,
+    coefficient: Decimal,
+    multiplier: Decimal,
+    amount_fen: int,
+    sources: dict[str, Any],
+) -> PayLine:
+    """``PayLine(...)`` for the hot path: the same frozen object, its slots set directly.
+
+    The generated ``__init__`` of a frozen dataclass sets every field through
+    ``object.__setattr__``; a month builds ~200,000 lines, so this saves ~0.1 s.
+    """
+    line = _NEW(PayLine)
+    _SET_RULE(line, rule)
+    _SET_KEY(line, key)
+    _SET_LABEL(line, label)
+    _SET_QUANTITY(line, quantity)
+    _SET_RATE(line, rate)
+    _SET_COEFFICIENT(line, coefficient)
+    _SET_MULTIPLIER(line, multiplier)
+    _SET_AMOUNT(line, amount_fen)
+    _SET_SOURCES(line, sources)
+    return line
+
+
 @dataclass(frozen=True, slots=True)
 class Payslip:
     """A technician's pay for one month: itemised lines and their exact total.

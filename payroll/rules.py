@@ -30,6 +30,7 @@ from payroll.domain import (
     PayOrder,
     PayTechnician,
     QualityRecord,
+    make_line,
 )
 from payroll.policy import BaseDeduction, PayPolicy, RepeatFaultMode, WorkingTimeSystem
 from vocabulary import calendar as cal
@@ -528,14 +529,15 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             sources["partially_paid"] = {crossing_id: str(ctx.crossing_fraction)}
             amount = to_fen(qty * terms.factor)
         else:
-            count = len(ids)
-            qty = Decimal(count)
-            cached = terms.amounts.get(count)
-            amount = terms.amounts[count] = to_fen(qty * terms.factor) if cached is None else cached
+            priced = terms.amounts.get(len(ids))
+            if priced is None:  # n whole orders of one group price the same line: once per run
+                qty = Decimal(len(ids))
+                priced = terms.amounts[len(ids)] = (qty, to_fen(qty * terms.factor))
+            qty, amount = priced
         if kpi_values:
             sources["kpi_values"] = kpi_values
         out.append(
-            PayLine(
+            make_line(
                 terms.rule,
                 terms.key,
                 terms.label,
@@ -586,8 +588,8 @@ class _PieceTerms:
     multiplier: Decimal
     factor: Decimal
     sources: dict[str, object]
-    #: amount in fen of a line of n whole orders, by n (filled on first use)
-    amounts: dict[int, int] = field(default_factory=dict)
+    #: quantity and amount in fen of a line of n whole orders, by n (filled on first use)
+    amounts: dict[int, tuple[Decimal, int]] = field(default_factory=dict)
 
 
 def _piece_terms(ctx: TechMonth, group: tuple[OrderType, int, OvertimeClass]) -> _PieceTerms:
@@ -721,7 +723,7 @@ def overtime_hours(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
 
 def _with_sources(line: PayLine, sources: dict[str, object]) -> PayLine:
     """A copy of a priced line (figures shared by many payslips) with this payslip's sources."""
-    return PayLine(
+    return make_line(
         line.rule,
         line.key,
         line.label,

@@ -208,6 +208,12 @@ function renderRoster(roster, score, techs) {
     await openRoster(roster.id);
   });
   $("roster-link").href = `#roster=${encodeURIComponent(roster.id)}`;
+  $("reroster-changes").textContent = "";
+  const absent = $("reroster-form").elements;
+  if (!absent.start.value || absent.start.value < dates[0] || absent.start.value > dates[dates.length - 1]) {
+    absent.start.value = dates[0];
+    absent.end.value = dates[0];
+  }
 
   // under-coverage per group and day: from the score breakdown (dispatcher) or given quotas
   const under = new Map();
@@ -225,6 +231,7 @@ function renderRoster(roster, score, techs) {
   }
   const table = $("roster-grid");
   table.replaceChildren();
+  table.dataset.start = start;
   table.append(el("thead", {}, el("tr", {}, el("th", {}, "Technician"),
     dates.map((d) => {
       const wd = new Date(`${d}T00:00:00Z`).getUTCDay();
@@ -465,6 +472,26 @@ $("roster-solve").addEventListener("submit", action(async (event) => {
   const job = await submitJob("/rosters", { branch_id: f.branch_id, start: f.start, days: Number(f.days),
     seconds: Number(f.seconds) }, $("roster-job"));
   if (job.result && job.result.roster_id) await openRoster(job.result.roster_id);
+}));
+$("reroster-form").addEventListener("submit", action(async (event) => {
+  const f = formData(event.target);
+  const rosterId = $("roster-load").elements.roster_id.value.trim();
+  const job = await submitJob(`/rosters/${encodeURIComponent(rosterId)}/reroster`, {
+    absences: [{ technician_id: f.technician_id.trim(), start: f.start, end: f.end, reason: f.reason || "leave" }],
+    seconds: Number(f.seconds),
+  }, $("roster-job"));
+  if (job.result && job.result.roster_id) {
+    await openRoster(job.result.roster_id);
+    const changes = job.result.changes || [];
+    const start = $("roster-grid").dataset.start;
+    for (const c of changes) {  // outline the changed cells in the grid
+      const row = $("roster-grid").querySelector(`tr[data-technician="${CSS.escape(c.employee)}"]`);
+      if (row) row.querySelectorAll("td.cell")[c.day]?.classList.add("changed");
+    }
+    $("reroster-changes").textContent = `New draft version ${job.result.version} (${job.result.status}): ` +
+      `${changes.length} cell(s) changed` + (changes.length ? ": " + changes.map((c) =>
+        `${c.employee} ${addDays(start, c.day).slice(5)} ${c.before || "rest"} → ${c.after || "rest"}`).join("; ") : "");
+  }
 }));
 $("roster-load").addEventListener("submit", action((event) => openRoster(formData(event.target).roster_id.trim())));
 

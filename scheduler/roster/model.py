@@ -164,3 +164,4 @@ def build_model(problem: RosterProblem, rules: list[str] | None = None, diagnose
     built = BuiltModel(model, v, penalties, offset)
     model.minimize(built.objective_expr() + offset)
     return built
+

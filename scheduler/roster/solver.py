@@ -40,6 +40,8 @@ class SolveParams:
     seed: int = 0
     relative_gap: float = 0.0
     log: bool = False
+    #: CP-SAT's interleaved portfolio: with few workers it still runs its own LNS subsolvers
+    interleave: bool = False
 
     def __post_init__(self) -> None:
         if self.seconds <= 0:
@@ -77,7 +79,9 @@ def make_solver(params: SolveParams) -> cp_model.CpSolver:
     sp.random_seed = params.seed
     sp.linearization_level = 2
     sp.log_search_progress = params.log
-    if params.workers >= 2:
+    if params.interleave:
+        sp.interleave_search = True
+    elif params.workers >= 2:
         # one worker with the full LP and its cuts (tight bound on these models), the other
         # interleaving CP-SAT's own neighbourhood searches
         sp.subsolvers.append("max_lp")
@@ -159,6 +163,8 @@ def solve(
     hint: Assignment | None = None,
     on_solution: SolutionCallback | None = None,
     stop: Callable[[], bool] | None = None,
+    hint_groups: dict[str, list[str | None]] | None = None,
+    start: tuple[BuiltModel, list[int]] | None = None,
 ) -> RosterResult:
     """Solve one roster problem with CP-SAT.
 
@@ -174,12 +180,25 @@ def solve(
         Called with (objective, seconds) at each improving solution.
     stop
         Polled at each solution; returning True stops the search with the best roster so far.
+    hint_groups
+        With ``hint``: the support team's groups of the hinted roster.
+    start
+        A built model of ``problem`` and a complete solution vector of it to start from (a
+        complete hint: CP-SAT takes it as its first solution at once).
     """
     params = params or SolveParams()
     t0 = time.monotonic()
-    built = build_model(problem)
+    if start is not None:
+        built = start[0]
+        proto = built.model.proto
+        proto.solution_hint.vars.clear()
+        proto.solution_hint.vars.extend(range(len(start[1])))
+        proto.solution_hint.values.clear()
+        proto.solution_hint.values.extend(start[1])
+    else:
+        built = build_model(problem)
     if hint is not None:
-        add_hint(built, hint)
+        add_hint(built, hint, hint_groups)
     solver = make_solver(params)
     status = solver.solve(built.model, _Progress(on_solution, stop))
     seconds = time.monotonic() - t0
@@ -192,6 +211,7 @@ def solve(
     lines = breakdown(built, solver)
     # the objective of the roster returned, term by term (what the validator recomputes)
     objective = sum(line.cost for line in lines)
+    check_objective(objective, solution_objective(built.model, solver), problem.name)
     bound = objective if name == "OPTIMAL" else _int_bound(solver.best_objective_bound)
     return RosterResult(
         name=problem.name,
@@ -204,6 +224,30 @@ def solve(
         breakdown=lines,
         info={"branches": solver.num_branches, "conflicts": solver.num_conflicts},
     )
+
+
+class ObjectiveMismatch(AssertionError):
+    """The named penalty terms do not add up to CP-SAT's objective (a model accounting bug)."""
+
+
+def check_objective(terms: int, model_objective: int, name: str) -> None:
+    """Raise :class:`ObjectiveMismatch` unless the summed penalty terms equal the model's objective."""
+    if terms != model_objective:
+        raise ObjectiveMismatch(f"{name}: penalty terms sum to {terms}, model objective {model_objective}")
+
+
+def solution_objective(model: cp_model.CpModel, solution: cp_model.CpSolver | list[int]) -> int:
+    """The model's objective evaluated on a solution (a solver after a solve, or a value vector).
+
+    Not ``CpSolver.objective_value``: when a search stops on its time limit, CP-SAT (9.15) can
+    report an objective value that is not the one of the solution it returns (seen: 230 reported
+    for a roster worth 220), so every objective we compare or accept is recomputed here.
+    """
+    values = list(solution.response_proto.solution) if isinstance(solution, cp_model.CpSolver) else solution
+    obj = model.proto.objective
+    total = sum(c * values[v] for v, c in zip(obj.vars, obj.coeffs, strict=True)) + obj.offset
+    scale = obj.scaling_factor or 1.0
+    return int(round(scale * total))
 
 
 def add_hint(built: BuiltModel, hint: Assignment, groups: dict[str, list[str | None]] | None = None) -> None:
@@ -333,7 +377,7 @@ def solve_lns(
                 assignment={},
             )
         best = list(first.response_proto.solution)
-        best_obj = int(round(first.objective_value))
+        best_obj = solution_objective(built.model, best)
         bound = _int_bound(first.best_objective_bound)
     v = built.vars
     x_index = {key: lit.index for key, lit in v.x.items()}
@@ -386,7 +430,7 @@ def solve_lns(
                 stats = state.kinds.setdefault(kind, [0, 0])
                 stats[0] += 1
                 if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    obj = int(round(solver.objective_value))
+                    obj = solution_objective(sub, solver)
                     if obj <= state.obj:
                         if obj < state.obj:
                             state.improvements += 1
@@ -427,6 +471,7 @@ def solve_lns(
     assignment, groups = extract(built, final)
     lines = breakdown(built, final)
     best_obj = sum(line.cost for line in lines)
+    check_objective(best_obj, state.obj, problem.name)
     status_name = "OPTIMAL" if best_obj <= bound else "FEASIBLE"
     return RosterResult(
         name=problem.name,
@@ -652,13 +697,13 @@ def solve_roster(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         best = list(solver.response_proto.solution)
         if on_solution is not None:
-            on_solution(int(solver.objective_value), time.monotonic() - t0)
-    # phase 3: the whole branch, from that roster, by LNS over groups + support team, days, people
-    rest = max(0.5, params.seconds * 0.75 - (time.monotonic() - t0))
-    full = solve_lns(
+            on_solution(solution_objective(placed, best), time.monotonic() - t0)
+    # phase 3: the whole branch by CP-SAT's interleaved portfolio (its own LNS included), hinted
+    # with that roster; CP-SAT's bound of the whole branch applies
+    rest = max(0.5, params.seconds * 0.8 - (time.monotonic() - t0))
+    full = solve(
         problem,
-        SolveParams(seconds=rest, workers=params.workers, seed=params.seed),
-        LnsParams(first_fraction=0.2),
+        SolveParams(seconds=rest, workers=params.workers, seed=params.seed, interleave=True),
         None if best is not None else rosters,
         on_solution,
         stop,

@@ -148,15 +148,25 @@ def browser(site: Site) -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh page (own session storage) that fails the test on any uncaught script error."""
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page (own session storage) that fails the test on any uncaught script error.
+
+    The page's last state is saved as ``<SCREENSHOT_DIR>/fieldcrew-console-last-<test>.png`` and its
+    console messages are printed (pytest shows both when a test fails).
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda msg: print(f"browser console {msg.type}: {msg.text}"))
     yield pg
-    context.close()
+    try:
+        last = SCREENSHOT_DIR / f"fieldcrew-console-last-{request.node.name}.png"
+        pg.screenshot(path=str(last), full_page=True)
+        print("error box:", pg.text_content("#error"))
+    finally:
+        context.close()
     assert not errors, f"script errors in the console: {errors}"
 
 
@@ -223,18 +233,39 @@ def test_dispatcher_solves_a_roster_with_rest_days_and_publishes(page: Any, site
     page.wait_for_selector("#roster-job progress")
     page.wait_for_selector("#roster-grid td.rest", timeout=120_000)
     assert page.get_attribute("#roster-job", "data-status") == "succeeded"
-    rows = page.locator("#roster-grid tr[data-technician]")
-    assert rows.count() > 50  # the demo branch has 104 technicians
-    # every technician rests at least one day in the week (the rolling 7-day rest rule)
-    for i in range(rows.count()):
-        assert rows.nth(i).locator("td.rest").count() >= 1
-    assert page.locator("#roster-grid tr.coverage").count() >= 1
     assert "draft" in page.text_content("#roster-meta")
     site.roster_id = page.input_value("#roster-load input[name=roster_id]")
+    with site.api("dispatcher") as client:
+        assignment = client.get(f"/rosters/{site.roster_id}").json()["assignment"]
+    # the grid shows every technician's week as stored: a shift, or "rest" where the roster has none
+    shown = page.eval_on_selector_all(
+        "#roster-grid tr[data-technician]",
+        "rows => rows.map(r => [r.dataset.technician,"
+        " [...r.querySelectorAll('td.cell')].map(c => c.textContent)])",
+    )
+    assert len(shown) == len(assignment) > 50  # the demo branch has 104 technicians
+    for technician_id, cells in shown:
+        assert cells == [shift or "rest" for shift in assignment[technician_id]], technician_id
+    assert sum(cells.count("rest") for _, cells in shown) >= len(shown)  # rest days are visible
+    assert page.locator("#roster-grid tr.coverage").count() >= 1
     page.screenshot(path=str(SCREENSHOT_DIR / "fieldcrew-console-roster.png"))
     page.click("#roster-publish")
     page.wait_for_selector("#roster-view[data-status=published]")
     assert page.is_hidden("#roster-publish")
+    # a sick call: the technician working on the first day is off that day in a new draft version
+    sick = next(t for t, cells in shown if cells[0] != "rest")
+    published_id = site.roster_id
+    page.fill("#reroster-form input[name=technician_id]", sick)
+    page.fill("#reroster-form input[name=start]", ROSTER_START)
+    page.fill("#reroster-form input[name=end]", ROSTER_START)
+    page.fill("#reroster-form input[name=seconds]", "2")
+    page.click("#reroster-form button[type=submit]")
+    page.wait_for_selector("#reroster-changes:has-text('New draft version 2')", timeout=120_000)
+    assert page.input_value("#roster-load input[name=roster_id]") != published_id
+    first_cell = page.locator(f"#roster-grid tr[data-technician='{sick}'] td.cell").first
+    assert first_cell.text_content() == "rest" and "changed" in (first_cell.get_attribute("class") or "")
+    assert "draft" in page.text_content("#roster-meta")
+    page.screenshot(path=str(SCREENSHOT_DIR / "fieldcrew-console-reroster.png"))
     page.click("nav button[data-tab=jobs]")
     page.wait_for_selector("#jobs tbody tr td:has-text('roster.solve')")
 
