@@ -69,7 +69,7 @@ def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
     :mod:`payroll.io` runs the same checks with file and row numbers; this is for callers that
     build :class:`PayInputs` themselves (the database loader, tests).
     """
-    return _check_inputs(inputs, policy, OrderColumns(inputs.orders))
+    return _check_inputs(inputs, policy, OrderColumns(inputs.orders, month_bounds(inputs.month)[0]))
 
 
 def _check_inputs(inputs: PayInputs, policy: PayPolicy, columns: OrderColumns) -> list[Problem]:
@@ -165,8 +165,9 @@ def _orders_look_fine(columns: OrderColumns, techs: dict[str, Any], first: dt.da
     minutes: list[int] = list(filter(partial(is_not, None), columns.standard_minutes))  # type: ignore[arg-type]
     if minutes and min(minutes) <= 0:
         return False
-    times = columns.completed_at
-    return first <= min(times).date() and max(times).date() <= last
+    # completed inside the month: 0 <= microseconds since its first midnight < its length
+    at = columns.completed_us
+    return bool(at.min() >= 0 and at.max() < ((last - first).days + 1) * 86_400_000_000)
 
 
 def _order_problems(inputs: PayInputs, techs: dict[str, Any], first: dt.date, last: dt.date) -> list[Problem]:
@@ -272,7 +273,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectorised: bool) -> list[Payslip]:
-    columns = OrderColumns(inputs.orders)
+    columns = OrderColumns(inputs.orders, month_bounds(inputs.month)[0])
     if check:
         problems = _check_inputs(inputs, policy, columns)
         if problems:
@@ -299,7 +300,9 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectori
         # the order-level and attendance-level work for the whole month at once
         if len(tech_index) != len(inputs.technicians):
             # orders of technicians not employed in the month are on no payslip
-            columns = OrderColumns([o for o in inputs.orders if o.technician_id in tech_index])
+            columns = OrderColumns(
+                [o for o in inputs.orders if o.technician_id in tech_index], calendar.first
+            )
         month_orders = sort_orders(columns, tech_index, policy, calendar.ordinary_end)
         contexts = [
             TechMonth(

@@ -12,13 +12,14 @@ item. The pay lines are then priced by the one shared code in :mod:`payroll.rule
 
 Steps, all on arrays of the month's orders:
 
-1. completion order: ids sorted (C-level), then a stable sort by ``completed_at`` (ties by id), then
-   a stable sort by technician — each technician's orders are a contiguous run in completion order;
+1. completion order: one ``lexsort`` by (technician, completion time in integer microseconds); the
+   rare orders of one technician completed at the same instant are then put in id order — each
+   technician's orders are a contiguous run in completion order (ties by id);
 2. standard minutes: the order's own, else the policy table indexed by (type, difficulty);
 3. chronological base deduction: per-technician cumulative minutes (one ``cumsum``); orders whose
    cumulative minutes stay within the base fill it, the next one crosses it;
 4. overtime class of every order from the day's kind, the attendance matrix (technician × day) and
-   whether it was completed after the ordinary end of its day (found by bisecting the sorted times);
+   whether it was completed after the ordinary end of its day (integer microseconds compared);
 5. piece-pay groups: one stable sort by (technician, type, difficulty, overtime class), group
    boundaries where the key changes; the order ids of a group are a slice of one list.
 """
@@ -58,8 +59,10 @@ _DAY = 86_400_000_000  # microseconds
 class OrderColumns:
     """The orders' fields as lists, each read once on first use (shared by the checks and the sort)."""
 
-    def __init__(self, orders: Sequence[PayOrder]) -> None:
+    def __init__(self, orders: Sequence[PayOrder], first: dt.date) -> None:
         self.orders = orders
+        #: midnight starting the month: completion times are counted from it
+        self.start = dt.datetime.combine(first, dt.time())
 
     def _column(self, name: str) -> list[Any]:
         return list(map(attrgetter(name), self.orders))
@@ -93,6 +96,12 @@ class OrderColumns:
     def completed_at(self) -> list[dt.datetime]:
         """Completion times."""
         return self._column("completed_at")
+
+    @cached_property
+    def completed_us(self) -> IntArray:
+        """Completion times in microseconds since the month's first midnight (C-level maps)."""
+        deltas = map(sub, self.completed_at, repeat(self.start))
+        return np.fromiter(map(floordiv, deltas, repeat(_MICROSECOND)), np.int64, len(self.orders))
 
 
 def _where(flags: Iterable[bool], n: int) -> list[int]:
@@ -216,11 +225,9 @@ def sort_orders(
     n = len(orders)
     technicians = len(tech_index)
     ids = columns.ids
-    times = columns.completed_at
     tech = np.fromiter(map(tech_index.__getitem__, columns.technician_ids), np.int64, n)
-    # completion time as integer microseconds since the month's first midnight (C-level maps)
-    base = dt.datetime.combine(ordinary_end[1].date(), dt.time())
-    at = np.fromiter(map(floordiv, map(sub, times, repeat(base)), repeat(_MICROSECOND)), np.int64, n)
+    base = columns.start
+    at = columns.completed_us
     perm = np.lexsort((at, tech))
     same = np.flatnonzero((np.diff(at[perm]) == 0) & (np.diff(tech[perm]) == 0))
     perm_list = perm.tolist()

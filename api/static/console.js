@@ -201,6 +201,11 @@ function renderRoster(roster, score, techs) {
   $("roster-meta").textContent = `Branch ${roster.branch_id}, ${dates[0]} … ${dates[dates.length - 1]}, ` +
     `version ${roster.version}, ${roster.status}${roster.published_at ? ` (published ${roster.published_at})` : ""}, ` +
     `solver ${roster.solver_status || "?"}, objective ${roster.objective ?? "–"} (bound ${roster.bound ?? "–"})`;
+  if (!Object.keys(roster.assignment || {}).length) {
+    $("roster-meta").append(el("strong", { class: "error" }, roster.solver_status === "FEASIBLE" ||
+      roster.solver_status === "OPTIMAL" ? " — no row of yours in this roster"
+      : " — the solver found no roster in its time: solve again with more seconds"));
+  }
   $("roster-view").dataset.status = roster.status;
   $("roster-publish").hidden = !(roster.status === "draft" && ["dispatcher", "admin"].includes(state.user.role));
   $("roster-publish").onclick = action(async () => {

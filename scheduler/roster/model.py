@@ -43,6 +43,8 @@ class RosterVars:
     #: diagnosis mode: hard rules are enforced only under these assumption literals
     diagnose: bool = False
     guards: dict[tuple[str, str | None, str | None], Lit] = field(default_factory=dict)
+    #: (under, over) of each cover line, tied by ``count + under - over == requirement``
+    cover_slack: list[tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=list)
 
     def guard(self, rule: str, employee: str | None = None, group_id: str | None = None) -> list[Lit]:
         """Enforcement literals of a hard rule for one subject (empty unless diagnosing).
@@ -165,3 +167,18 @@ def build_model(problem: RosterProblem, rules: list[str] | None = None, diagnose
     model.minimize(built.objective_expr() + offset)
     return built
 
+
+def tighten(v: RosterVars, values: list[int]) -> list[int]:
+    """A solution vector with each cover's under- and over-cover never both positive.
+
+    ``count + under - over == requirement`` still holds after lowering both by their minimum,
+    and every other constraint is untouched (the slacks appear nowhere else), so the vector stays
+    a solution, worth exactly what the validator recomputes.
+    """
+    out = list(values)
+    for under, over in v.cover_slack:
+        both = min(out[under.index], out[over.index])
+        if both > 0:
+            out[under.index] -= both
+            out[over.index] -= both
+    return out

@@ -334,11 +334,11 @@ def coverage(v: RosterVars, p: RosterProblem) -> list[Penalty]:
         )
         under = v.model.new_int_var(0, c.requirement, f"under[{i}]")
         over = v.model.new_int_var(0, n, f"over[{i}]")
-        v.model.add(count - c.requirement == over - under)
-        # never both: keeps every intermediate roster's objective exact, not only the optimum
-        short = v.model.new_bool_var(f"short[{i}]")
-        v.model.add(under == 0).only_enforce_if(short.Not())
-        v.model.add(over == 0).only_enforce_if(short)
+        # one equality, no Boolean "short or over" and no big-M: the LP relaxation stays tight.
+        # A solution with both > 0 only costs more; :func:`scheduler.roster.model.tighten` lowers
+        # both before any solution is read, so every objective reported is the exact one.
+        v.model.add(count + under - over == c.requirement)
+        v.cover_slack.append((under, over))
         if c.weight_under == 0 and c.weight_over == 0:
             continue
         out.append(Penalty("cover_under", c.weight_under, under, None, c.group_id, c.day, where))

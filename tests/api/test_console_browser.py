@@ -41,6 +41,7 @@ SEED = 20260401
 ROSTER_START = "2026-06-22"  # the demo month is June 2026: three weeks of order history before it
 SCREENSHOT_DIR = Path(os.environ.get("FIELDCREW_SCREENSHOT_DIR", "/tmp"))
 TIMEOUT_MS = 30_000
+SOLVE_SECONDS = 5  # CP-SAT budget of a roster solve (104 technicians × 7 days): enough even under load
 
 
 def _unavailable(reason: str) -> None:
@@ -180,19 +181,22 @@ def sign_in(page: Any, site: Site, user: str) -> None:
 
 def roster_id(site: Site) -> str:
     """A stored roster of the demo branch (the dispatcher test's, or one solved over the API)."""
-    if site.roster_id is None:
+    for seconds in (SOLVE_SECONDS, 4 * SOLVE_SECONDS):  # a loaded machine may need a longer search
+        if site.roster_id is not None:
+            break
         with site.api("dispatcher") as client:
             branch = client.get("/branches").json()[0]["id"]
             response = client.post("/rosters", json={"branch_id": branch, "start": ROSTER_START, "days": 7,
-                                                     "seconds": 2})
+                                                     "seconds": seconds})
             assert response.status_code == 202, response.text
-            for _ in range(600):
+            for _ in range(1200):
                 job = client.get(response.headers["Location"]).json()
                 if job["status"] in ("succeeded", "failed", "cancelled"):
                     break
                 time.sleep(0.1)
             assert job["status"] == "succeeded", job
-            site.roster_id = job["result"]["roster_id"]
+            if job["result"]["status"] in ("FEASIBLE", "OPTIMAL"):
+                site.roster_id = job["result"]["roster_id"]
     assert site.roster_id is not None
     return site.roster_id
 
@@ -228,12 +232,13 @@ def test_dispatcher_solves_a_roster_with_rest_days_and_publishes(page: Any, site
     form = page.locator("#roster-solve")
     form.locator("input[name=start]").fill(ROSTER_START)
     form.locator("input[name=days]").fill("7")
-    form.locator("input[name=seconds]").fill("2")
+    form.locator("input[name=seconds]").fill(str(SOLVE_SECONDS))
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#roster-job progress")
-    page.wait_for_selector("#roster-grid td.rest", timeout=120_000)
+    page.wait_for_selector("#roster-view:not([hidden])", timeout=120_000)
     assert page.get_attribute("#roster-job", "data-status") == "succeeded"
     assert "draft" in page.text_content("#roster-meta")
+    assert "found no roster" not in page.text_content("#roster-meta"), "no solution: raise SOLVE_SECONDS"
     site.roster_id = page.input_value("#roster-load input[name=roster_id]")
     with site.api("dispatcher") as client:
         assignment = client.get(f"/rosters/{site.roster_id}").json()["assignment"]
@@ -258,7 +263,7 @@ def test_dispatcher_solves_a_roster_with_rest_days_and_publishes(page: Any, site
     page.fill("#reroster-form input[name=technician_id]", sick)
     page.fill("#reroster-form input[name=start]", ROSTER_START)
     page.fill("#reroster-form input[name=end]", ROSTER_START)
-    page.fill("#reroster-form input[name=seconds]", "2")
+    page.fill("#reroster-form input[name=seconds]", "3")
     page.click("#reroster-form button[type=submit]")
     page.wait_for_selector("#reroster-changes:has-text('New draft version 2')", timeout=120_000)
     assert page.input_value("#roster-load input[name=roster_id]") != published_id
