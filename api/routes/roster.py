@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -57,6 +57,19 @@ def solve_roster(request: SolveRequest, session: DbSession, user: Dispatcher) ->
         session, "roster.solve", "scheduler.roster.jobs:solve_job", params, user.username
     )
     return job_accepted(job_id)
+
+
+@router.get("", summary="Stored rosters, newest first (any signed-in user; no assignments)")
+def list_rosters(
+    session: DbSession,
+    user: CurrentUser,
+    branch_id: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(draft|published)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    if user.role == "technician":
+        status = "published"  # a technician's roster is the published one
+    return [store.summary(row) for row in store.list_versions(session, branch_id, status, limit)]
 
 
 @router.get("/{roster_id}", summary="A stored roster (dispatcher; a technician gets only their own row)")

@@ -150,8 +150,10 @@ def load(row: RosterVersionRow) -> tuple[RosterProblem, RosterResult]:
 def view(row: RosterVersionRow, technician_id: str | None = None) -> dict[str, Any]:
     """JSON view of a stored roster (only one technician's row when ``technician_id`` is given)."""
     assignment = row.result.get("assignment", {})
+    leave: dict[str, list[int]] = {e: sorted(d) for e, d in (row.problem.get("days_off") or {}).items()}
     if technician_id is not None:
         assignment = {technician_id: assignment.get(technician_id)} if technician_id in assignment else {}
+        leave = {technician_id: leave[technician_id]} if technician_id in leave else {}
     return {
         "id": row.id,
         "branch_id": row.branch_id,
@@ -167,7 +169,57 @@ def view(row: RosterVersionRow, technician_id: str | None = None) -> dict[str, A
         "start_date": row.problem.get("start_date"),
         "assignment": assignment,
         "support_groups": {} if technician_id else row.result.get("support_groups", {}),
+        "quotas": {} if technician_id else quotas_by_group(row),
+        "leave": leave,
         "created_by": row.created_by,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+    }
+
+
+def quotas_by_group(row: RosterVersionRow) -> dict[str, dict[str, int]]:
+    """Heads asked per region group and date (ISO) by the stored problem's group covers.
+
+    Covers of one group and day on several shifts are added up; skill covers are left out
+    (they are a subset of the same heads, not extra ones).
+    """
+    start_iso = row.problem.get("start_date")
+    start = dt.date.fromisoformat(start_iso) if start_iso else row.period_start
+    quotas: dict[str, dict[str, int]] = {}
+    for cover in row.problem.get("covers", ()):
+        group, skill = cover.get("group_id"), cover.get("skill")
+        if group is None or skill is not None:
+            continue
+        day = (start + dt.timedelta(days=int(cover["day"]))).isoformat()
+        per_day = quotas.setdefault(group, {})
+        per_day[day] = per_day.get(day, 0) + int(cover["requirement"])
+    return quotas
+
+
+def list_versions(
+    session: Session, branch_id: str | None = None, status: str | None = None, limit: int = 50
+) -> list[RosterVersionRow]:
+    """Stored roster versions, newest first, optionally of one branch and one status."""
+    query = select(RosterVersionRow)
+    if branch_id is not None:
+        query = query.where(RosterVersionRow.branch_id == branch_id)
+    if status is not None:
+        query = query.where(RosterVersionRow.status == status)
+    order = (RosterVersionRow.period_start.desc(), RosterVersionRow.version.desc())
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def summary(row: RosterVersionRow) -> dict[str, Any]:
+    """A stored roster without its assignment (for listings)."""
+    return {
+        "id": row.id,
+        "branch_id": row.branch_id,
+        "period_start": row.period_start.isoformat(),
+        "days": row.days,
+        "version": row.version,
+        "status": row.status,
+        "preset": row.preset,
+        "objective": row.objective,
+        "bound": row.bound,
         "published_at": row.published_at.isoformat() if row.published_at else None,
     }
 

@@ -71,6 +71,7 @@ def test_http_solve_publish_reroster_score_diagnosis(api_client: Any) -> None:
     roster_id = job["result"]["roster_id"]
     full = api_client.client.get(f"/rosters/{roster_id}", headers=h).json()
     assert full["status"] == "draft" and len(full["assignment"]) == 4
+    assert full["quotas"] == {"G1": quotas["G1"]}  # the console shows at-work vs quota per day
     own = api_client.client.get(f"/rosters/{roster_id}", headers=api_client.headers("technician")).json()
     assert list(own["assignment"]) == ["T-001"]
     score = api_client.client.get(f"/rosters/{roster_id}/score", headers=h).json()
@@ -89,4 +90,9 @@ def test_http_solve_publish_reroster_score_diagnosis(api_client: Any) -> None:
     assert job["status"] == "succeeded", job
     new = api_client.client.get(f"/rosters/{job['result']['roster_id']}", headers=h).json()
     assert new["version"] == 2 and new["assignment"]["T-002"][0] is None
+    assert 0 in new["leave"]["T-002"]  # an absence is shown as leave, not as a rest day
+    listing = api_client.client.get("/rosters?branch_id=B1", headers=h).json()
+    assert [r["version"] for r in listing] == [2, 1] and "assignment" not in listing[0]
+    mine = api_client.client.get("/rosters", headers=api_client.headers("technician")).json()
+    assert [r["status"] for r in mine] == ["published"]
     assert api_client.client.get("/rosters/does-not-exist", headers=h).status_code == 404
