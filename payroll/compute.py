@@ -298,8 +298,8 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectori
     shared: dict[object, object] = {}
     if month_att is not None:
         # the order-level and attendance-level work for the whole month at once
-        if len(tech_index) != len(inputs.technicians):
-            # orders of technicians not employed in the month are on no payslip
+        if not check or len(tech_index) != len(inputs.technicians):
+            # orders of technicians not employed in the month (or unknown: unchecked) are on no payslip
             columns = OrderColumns(
                 [o for o in inputs.orders if o.technician_id in tech_index], calendar.first
             )

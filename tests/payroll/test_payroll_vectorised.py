@@ -178,3 +178,16 @@ def test_duplicate_attendance_still_reported() -> None:
     attendance = (day("2026-03-02", 480), day("2026-03-02", 500))
     with pytest.raises(PayInputError):
         compute_month(PayInputs("2026-03", (tech(),), (), attendance), pol)
+
+
+def test_unchecked_orders_of_unknown_technicians_are_ignored_like_the_reference() -> None:
+    pol = POLICIES["comprehensive", "chronological", "paid_once"]
+    orders = (
+        PayOrder("a", "t1", OrderType.MOVE, 2, dt.datetime(2026, 3, 3, 9), None),
+        PayOrder("b", "ghost", OrderType.MOVE, 2, dt.datetime(2026, 3, 3, 9), None),
+    )
+    inputs = PayInputs("2026-03", (tech(),), orders, (day("2026-03-03", 480),))
+    fast = compute_month(inputs, pol, check=False)
+    assert [p.to_dict() for p in fast] == [
+        p.to_dict() for p in compute_month(inputs, pol, check=False, vectorised=False)
+    ]
