@@ -12,11 +12,12 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from fieldcrew import auth, jobs
 from fieldcrew.db import current_revisions, session_scope, upgrade
 from fieldcrew.settings import get_settings
-from fieldcrew.tables import TechnicianRow
+from fieldcrew.tables import TechnicianRow, UserRow
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, roles and API keys.", no_args_is_help=True)
@@ -66,7 +67,27 @@ def _load_demo_if_empty(url: str) -> None:
     typer.echo("loading the demo city (first start) …")
     with session_scope(url) as session:
         counts = load(session)
+        keys = _demo_users(session)
     typer.echo(f"demo city loaded: {counts}")
+    if keys:
+        path = get_settings().data_dir / "demo-keys.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text("".join(f"{name}\t{role}\t{key}\n" for name, role, key in keys))
+        typer.echo(f"demo users created (one per role); their API keys are in {path} (readable by you only)")
+
+
+def _demo_users(session: Session) -> list[tuple[str, str, str]]:
+    """One demo user per role when the database has no users yet; returns (name, role, key)."""
+    if session.scalar(select(func.count()).select_from(UserRow)):
+        return []
+    first_tech = session.scalar(select(TechnicianRow.id).order_by(TechnicianRow.id).limit(1))
+    keys = []
+    for role in ("admin", "dispatcher", "hr", "planner", "technician"):
+        tech = first_tech if role == "technician" else None
+        user, key = auth.create_user(session, f"demo-{role}", role, technician_id=tech, actor="demo")
+        keys.append((user.username, role, key))
+    return keys
 
 
 @db_app.command("upgrade")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,11 +86,15 @@ def test_jobs_list_and_show(cli_db: str) -> None:
 
 
 def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
-    cli_db: str, monkeypatch: pytest.MonkeyPatch
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """``serve --load-demo-if-empty`` migrates, loads the demo city into an empty database only, then
-    runs uvicorn on the configured host and port."""
+    """``serve --load-demo-if-empty`` migrates, loads the demo city into an empty database only,
+    creates one demo user per role with working keys in a private file, then runs uvicorn on the
+    configured host and port."""
     import uvicorn
+
+    monkeypatch.setenv("FIELDCREW_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
 
     import fieldcrew.demo
 
@@ -109,6 +114,14 @@ def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
     assert served.state.database_url == cli_db
     with session_scope(cli_db) as session:
         assert session.scalar(select(func.count()).select_from(TechnicianRow)) == 4
+    keys_file = tmp_path / "demo-keys.txt"
+    assert keys_file.stat().st_mode & 0o077 == 0  # only the owner may read the keys
+    rows = [line.split("\t") for line in keys_file.read_text().splitlines()]
+    assert [role for _, role, _ in rows] == ["admin", "dispatcher", "hr", "planner", "technician"]
+    with session_scope(cli_db) as session:
+        users = [auth.authenticate(session, key) for _, _, key in rows]
+    assert [u.role for u in users if u is not None] == [role for _, role, _ in rows]
+    assert users[-1] is not None and users[-1].technician_id is not None
     calls.clear()
     assert runner.invoke(app, ["serve", "--load-demo-if-empty"]).exit_code == 0
     assert [c for c in calls if c == "demo"] == []  # not empty any more: no second load
