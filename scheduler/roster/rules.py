@@ -337,7 +337,7 @@ def coverage(v: RosterVars, p: RosterProblem) -> list[Penalty]:
         # one equality, no Boolean "short or over" and no big-M: the LP relaxation stays tight.
         # A solution with both > 0 only costs more; :func:`scheduler.roster.model.tighten` lowers
         # both before any solution is read, so every objective reported is the exact one.
-        v.model.add(count + under - over == c.requirement)
+        v.model.add(cp_model.LinearExpr.sum([count, under, -over]) == c.requirement)
         v.cover_slack.append((under, over))
         if c.weight_under == 0 and c.weight_over == 0:
             continue

@@ -4,10 +4,16 @@
 - :func:`solve_lns`: CP-SAT for a first roster and the bound, then our own large-neighbourhood
   search (random employees, windows of days, blocks, days short of cover, region groups with the
   support team), one single-worker CP-SAT sub-solve per core, sharing one incumbent;
-- :func:`solve_roster`: a branch: region groups alone first (in parallel threads, one worker
-  each; CP-SAT releases the GIL), the support team placed on top, then LNS on the whole branch,
-  and a lower bound from the groups with the support team relaxed;
-- :func:`solve_nrp`: a Curtois–Qu instance through the same engine.
+- :func:`solve_roster`: a branch: without a support team the region groups are independent and
+  solved in parallel threads (one worker each; CP-SAT releases the GIL), the bound being the sum of
+  theirs; with a support team the whole branch is one model solved by CP-SAT's interleaved
+  portfolio (its own LNS included), whose bound is the branch's;
+- :func:`solve_nrp`: a Curtois–Qu instance through the same engine (:func:`solve_lns`).
+
+Every objective compared or reported is recomputed from the solution vector
+(:func:`solution_objective`, after :func:`scheduler.roster.model.tighten`) and checked against the
+sum of the named penalty terms (:func:`check_objective`), never read from
+``CpSolver.objective_value``, which CP-SAT can report stale when a search stops on its time limit.
 """
 
 from __future__ import annotations
@@ -343,7 +349,7 @@ def solve_lns(
     t0 = time.monotonic()
     deadline = t0 + params.seconds
     if start is not None:
-        built, best = start
+        built, best = start[0], tighten(start[0].vars, start[1])
         best_obj, bound, name = _objective_of(built, best), 0, "FEASIBLE"
     else:
         built = build_model(problem)

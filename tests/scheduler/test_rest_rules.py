@@ -12,7 +12,7 @@ from scheduler.roster.solver import SolveParams, solve
 from scheduler.roster.validate import check_roster
 
 
-def solved(p):  # type: ignore[no-untyped-def]
+def solved(p):
     r = solve(p, FAST)
     assert r.feasible, r.status
     rep = check_roster(p, r.assignment, r.support_groups)
@@ -64,7 +64,7 @@ def test_soft_rest_rule_costs_its_weight_per_missing_rest() -> None:
 
 
 @st.composite
-def rolling_cases(draw):  # type: ignore[no-untyped-def]
+def rolling_cases(draw):
     n = draw(st.integers(2, 4))
     horizon = draw(st.sampled_from([7, 14]))
     r = draw(st.integers(1, 2))
@@ -91,7 +91,7 @@ def rolling_cases(draw):  # type: ignore[no-untyped-def]
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rolling_cases())
-def test_every_roster_passes_the_validator_with_history(p) -> None:  # type: ignore[no-untyped-def]
+def test_every_roster_passes_the_validator_with_history(p) -> None:
     """Any roster the engine returns passes the validator, rest windows across the boundary included."""
     r = solve(p, SolveParams(seconds=5.0, workers=1, seed=1))
     assert r.feasible

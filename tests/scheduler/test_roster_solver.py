@@ -8,7 +8,7 @@ import pytest
 from ortools.sat.python import cp_model
 from roster_factories import FAST, problem
 
-from scheduler.roster.model import build_model
+from scheduler.roster.model import build_model, tighten
 from scheduler.roster.planning import build_problem
 from scheduler.roster.solver import (
     ObjectiveMismatch,
@@ -64,3 +64,18 @@ def test_branch_without_support_is_solved_group_by_group() -> None:
     assert rep.feasible, [str(v) for v in rep.violations]
     assert rep.objective == r.objective
     assert r.bound is not None and r.bound <= r.objective
+
+
+def test_tighten_never_leaves_under_and_over_cover_together() -> None:
+    """Cover slack is one equality; ``tighten`` restores the exact cost of a padded solution."""
+    p = problem(n=3, horizon=7, quota=2, over=1)
+    built = build_model(p)
+    solver = make_solver(SolveParams(seconds=5.0, workers=1, seed=0))
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    exact = tighten(built.vars, list(solver.response_proto.solution))
+    padded = list(exact)
+    under, over = built.vars.cover_slack[0]
+    padded[under.index] += 1
+    padded[over.index] += 1  # still satisfies count + under - over == requirement
+    assert solution_objective(built.model, padded) == solution_objective(built.model, exact) + 100 + 1
+    assert tighten(built.vars, padded) == exact
