@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     solver_seed: int = 0
     log_level: str = "INFO"
     demo_seed: int = 20260401
+    dispatch_reoptimise_minutes: int = Field(
+        default=15, ge=0, description="re-optimise a day's dispatch plan in the background at most this "
+        "often while events arrive (0 = only on request)"
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the configured one or the embedded SQLite default."""

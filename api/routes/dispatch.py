@@ -15,9 +15,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, DbSession, ensure_self_or_roles, job_accepted, require_roles
+from api.deps import AppSettings, CurrentUser, DbSession, ensure_self_or_roles, job_accepted, require_roles
 from fieldcrew.auth import AuthUser
+from fieldcrew.settings import Settings
 from scheduler.dispatch import store
 from scheduler.dispatch.domain import DayInput
 from scheduler.dispatch.events import DispatchState, Event, apply_event
@@ -92,7 +95,12 @@ def reoptimise(
 
 @router.post("/plans/{branch_id}/{day}/events")
 def post_event(
-    branch_id: str, day: dt.date, event: Annotated[Event, Body()], session: DbSession, user: Dispatcher
+    branch_id: str,
+    day: dt.date,
+    event: Annotated[Event, Body()],
+    session: DbSession,
+    user: Dispatcher,
+    settings: AppSettings,
 ) -> dict[str, Any]:
     """Apply one rolling event (new order, started, completed, suspended, cancelled, technician
     unavailable) and store the re-plan; a refused event changes nothing."""
@@ -125,7 +133,37 @@ def post_event(
         "moved": moved,
         "unassigned": len(new.plan.unassigned),
         "warnings": len(new.plan.warnings),
+        "reoptimise_job": _periodic_reoptimise(session, settings, branch_id, day, user.username),
     }
+
+
+def _periodic_reoptimise(
+    session: Session, settings: Settings, branch_id: str, day: dt.date, actor: str
+) -> str | None:
+    """Start a background re-optimisation when the plan was last solved more than
+    ``FIELDCREW_DISPATCH_REOPTIMISE_MINUTES`` ago and none is queued or running for the day.
+
+    Events re-plan by cheap insertion; this keeps the day close to what a full solve would give
+    without the dispatcher asking. Returns the job's location, or None when none was started.
+    """
+    from fieldcrew.jobs import submit_job
+    from fieldcrew.tables import JobRow, utcnow
+
+    every = settings.dispatch_reoptimise_minutes
+    last = store.last_solved_at(session, branch_id, day)
+    if every <= 0 or last is None or utcnow() - last < dt.timedelta(minutes=every):
+        return None
+    pending = session.scalars(
+        select(JobRow.params).where(
+            JobRow.kind == "dispatch.reoptimise", JobRow.status.in_(("queued", "running"))
+        )
+    )
+    if any(p and p.get("branch_id") == branch_id and p.get("day") == day.isoformat() for p in pending):
+        return None
+    params = {"branch_id": branch_id, "day": day.isoformat(), "seconds": 6.0, "actor": actor}
+    target = "scheduler.dispatch.jobs:reoptimise_job"
+    job_id = submit_job(session, "dispatch.reoptimise", target, params, actor)
+    return f"/jobs/{job_id}"
 
 
 @router.get("/plans/{branch_id}/{day}/board")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, Date, DateTime, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fieldcrew.db import Base
@@ -118,5 +118,16 @@ def record_event(
             payload=payload,
             plan_version=plan_version,
             actor=actor,
+        )
+    )
+
+
+def last_solved_at(session: Session, branch_id: str, day: dt.date) -> dt.datetime | None:
+    """When the branch-day's plan was last made by a solver (morning plan or re-optimisation)."""
+    return session.scalar(
+        select(func.max(DispatchPlanRow.created_at)).where(
+            DispatchPlanRow.branch_id == branch_id,
+            DispatchPlanRow.day == day,
+            DispatchPlanRow.cause.in_(("morning_plan", "reoptimise")),
         )
     )

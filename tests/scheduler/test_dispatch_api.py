@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -77,6 +78,7 @@ def test_plan_board_events_export(api_client: Any) -> None:
         },
     )
     assert new.status_code == 200, new.text
+    assert new.json()["reoptimise_job"] is None  # the morning plan is fresh: no re-optimisation yet
     board = api_client.client.get(f"/dispatch/plans/B1/{DAY}/board", headers=h).json()
     assert board["version"] == 3
     assert any(s["order_id"] == "U1" for r in board["routes"] for s in r["stops"])
@@ -156,3 +158,33 @@ def test_day_from_db_uses_the_pools_standard_hours(api_client: Any) -> None:
         assert o.duration_min == expected
         used += std is not None
     assert used > 0
+
+
+def test_events_start_a_periodic_reoptimisation(api_client: Any) -> None:
+    """An event on a plan last solved longer ago than FIELDCREW_DISPATCH_REOPTIMISE_MINUTES starts
+    one background re-optimisation job (not a second while it is pending); 0 turns it off."""
+    from sqlalchemy import select
+
+    from scheduler.dispatch.store import DispatchPlanRow
+
+    h = api_client.headers("dispatcher")
+    res = api_client.client.post("/dispatch/plans", json={"input": _input(), "seconds": 0.3}, headers=h)
+    assert _wait(api_client, res.headers["Location"], h)["status"] == "succeeded"
+    with api_client.session() as s:  # the morning plan was made an hour ago
+        for row in s.scalars(select(DispatchPlanRow)):
+            row.created_at -= dt.timedelta(hours=1)
+    event = {"kind": "new_order", "at": f"{DAY}T08:15:00",
+             "order": make_order("U1", x_km=0.6, created="08:15").model_dump(mode="json")}
+    app_settings = api_client.client.app.state.settings
+    api_client.client.app.state.settings = app_settings.model_copy(update={"dispatch_reoptimise_minutes": 0})
+    off = api_client.client.post(f"/dispatch/plans/B1/{DAY}/events", headers=h, json=event)
+    assert off.status_code == 200, off.text
+    assert off.json()["reoptimise_job"] is None
+    api_client.client.app.state.settings = app_settings.model_copy(update={"dispatch_reoptimise_minutes": 15})
+    event2 = {**event, "order": make_order("U2", x_km=0.7, created="08:16").model_dump(mode="json")}
+    on = api_client.client.post(f"/dispatch/plans/B1/{DAY}/events", headers=h, json=event2)
+    location = on.json()["reoptimise_job"]
+    assert location is not None and location.startswith("/jobs/")
+    job = _wait(api_client, location, h)
+    assert job["status"] == "succeeded", job
+    api_client.client.app.state.settings = app_settings
