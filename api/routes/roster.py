@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, DbSession, ensure_self_or_roles, job_accepted, require_roles
@@ -100,6 +100,46 @@ def reroster(roster_id: str, request: RerosterRequest, session: DbSession, user:
         session, "roster.reroster", "scheduler.roster.jobs:reroster_job", params, user.username
     )
     return job_accepted(job_id)
+
+
+_EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "png": "image/png",
+}
+
+
+@router.get(
+    "/{roster_id}/export",
+    summary="The roster as CSV or Excel (technicians × days, rest days marked) or a PNG heat map",
+    response_class=Response,
+)
+def export_roster(
+    roster_id: str,
+    session: DbSession,
+    user: Dispatcher,
+    fmt: Annotated[str, Query(alias="format", pattern="^(csv|xlsx|png)$")] = "xlsx",
+) -> Response:
+    import tempfile
+    from pathlib import Path
+
+    from scheduler.roster.io import heatmap_png, write_roster
+
+    row = store.get_version(session, roster_id)
+    problem, result = store.load(row)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"roster.{fmt}"
+        if fmt == "png":
+            heatmap_png(problem, result, path)
+        else:
+            write_roster(problem, result, path)
+        content = path.read_bytes()
+    name = f"roster-{row.branch_id}-{row.period_start.isoformat()}-v{row.version}.{fmt}"
+    return Response(
+        content,
+        media_type=_EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/{roster_id}/score", summary="Score breakdown: what each rule costs, for whom, on which day")

@@ -220,6 +220,25 @@ def show_cmd(roster_id: Annotated[str, typer.Argument(help="stored roster id")])
         print(json.dumps(store.view(store.get_version(session, roster_id)), ensure_ascii=False))
 
 
+@app.command("export")
+def export_cmd(
+    roster_id: Annotated[str, typer.Argument(help="stored roster id")],
+    out: Annotated[Path, typer.Option("--out", help="file to write: .xlsx, .csv, .json or .png (heat map)")],
+) -> None:
+    """Export a stored roster: table (rest days marked, score sheet in Excel) or PNG heat map."""
+    from fieldcrew.db import session_scope
+    from scheduler.roster import store
+    from scheduler.roster.io import heatmap_png, write_roster
+
+    with session_scope() as session:
+        problem, result = store.load(store.get_version(session, roster_id))
+    if out.suffix == ".png":
+        heatmap_png(problem, result, out)
+    else:
+        write_roster(problem, result, out)
+    print(f"wrote {out}")
+
+
 @app.command("publish")
 def publish_cmd(
     roster_id: Annotated[str, typer.Argument(help="stored roster id")],

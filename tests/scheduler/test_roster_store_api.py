@@ -77,6 +77,17 @@ def test_http_solve_publish_reroster_score_diagnosis(api_client: Any) -> None:
     score = api_client.client.get(f"/rosters/{roster_id}/score", headers=h).json()
     assert score["recomputed_objective"] == score["objective"]
     assert api_client.client.get(f"/rosters/{roster_id}/diagnosis", headers=h).status_code == 200
+    csv_text = api_client.client.get(f"/rosters/{roster_id}/export?format=csv", headers=h).text
+    assert csv_text.splitlines()[0].startswith("group,technician,") and len(csv_text.splitlines()) == 5
+    png = api_client.client.get(f"/rosters/{roster_id}/export?format=png", headers=h)
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    xlsx = api_client.client.get(f"/rosters/{roster_id}/export", headers=h)
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert api_client.client.get(f"/rosters/{roster_id}/export?format=pdf", headers=h).status_code == 422
+    technician_export = api_client.client.get(
+        f"/rosters/{roster_id}/export", headers=api_client.headers("technician")
+    )
+    assert technician_export.status_code == 403
     pub = api_client.client.post(f"/rosters/{roster_id}/publish", headers=h)
     assert pub.status_code == 200 and pub.json()["status"] == "published"
     assert api_client.client.post(f"/rosters/{roster_id}/publish", headers=h).status_code == 409
