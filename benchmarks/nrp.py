@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import os
 import time
 from pathlib import Path
 
+from benchmarks import shared_data_dir
 from scheduler.roster.nrp import read_nrp
 from scheduler.roster.solver import SolveParams, solve_nrp, solve_roster
 from scheduler.roster.validate import check_nrp, check_roster
@@ -22,10 +22,8 @@ WORKERS = 2
 
 
 def shared_nrp_dir() -> Path | None:
-    env = os.environ.get("FIELDCREW_SHARED_DIR")
-    base = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared"
-    path = base / "data" / "nrp"
-    return path if path.is_dir() else None
+    """The shared Curtois–Qu folder, None if absent."""
+    return shared_data_dir("nrp", "best_known.csv")
 
 
 def best_known(folder: Path) -> dict[str, int]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 from pathlib import Path
 
+from benchmarks import shared_data_dir
 from scheduler.dispatch.io import read_solomon
 from scheduler.dispatch.validate import validate_solomon
 from scheduler.dispatch.vrptw import Engine, solve_vrptw
@@ -21,10 +21,7 @@ QUICK_INSTANCES = ("C101", "R103", "RC105", "R207")
 
 def solomon_dir() -> Path | None:
     """The shared Solomon folder (``FIELDCREW_SHARED_DIR`` or ``<repo>/../shared``), None if absent."""
-    env = os.environ.get("FIELDCREW_SHARED_DIR")
-    base = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared"
-    folder = base / "data" / "solomon"
-    return folder if (folder / "best_known_distance.csv").exists() else None
+    return shared_data_dir("solomon", "best_known_distance.csv")
 
 
 def best_known(folder: Path) -> dict[str, float]:
