@@ -33,6 +33,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session, sessionmaker
 
 from fieldcrew.auth import ROLES, AuthUser, authenticate
+from fieldcrew.db import transaction
 from fieldcrew.settings import Settings
 
 __all__ = [
@@ -59,15 +60,8 @@ AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 def get_session(request: Request) -> Iterator[Session]:
     """One session and transaction per request (commit on success, roll back on error)."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
+    with transaction(factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, not after.

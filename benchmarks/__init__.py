@@ -4,7 +4,9 @@ Run them all with ``python -m benchmarks`` (or ``make bench``); ``--quick`` give
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def shared_data_dir(family: str, marker: str) -> Path | None:
@@ -14,3 +16,15 @@ def shared_data_dir(family: str, marker: str) -> Path | None:
     base = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared"
     folder = base / "data" / family
     return folder if (folder / marker).exists() else None
+
+
+def run_cli(run: Callable[[bool], list[dict[str, Any]]], doc: str | None) -> None:
+    """Command-line entry of a benchmark module: ``--quick``, then print its table."""
+    import argparse
+
+    from benchmarks.__main__ import format_table
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    print(format_table(run(args.quick)))  # noqa: T201 - a benchmark's output is its table

@@ -12,11 +12,11 @@ machine.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import random
 import time
 
+from benchmarks import run_cli
 from scheduler.dispatch.domain import DayInput, DispatchOrder, StopStatus
 from scheduler.dispatch.engine import SolveParams
 from scheduler.dispatch.events import (
@@ -197,12 +197,7 @@ def run(quick: bool = False) -> list[dict]:
 
 def main() -> None:
     """Command-line entry: print the table."""
-    from benchmarks.__main__ import format_table
-
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
-    print(format_table(run(args.quick)))
+    run_cli(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ attitude 76.03 %). ``python -m benchmarks.quality [--quick]`` (quick: a fifth of
 
 from __future__ import annotations
 
-import argparse
 import time
 from decimal import Decimal
 from typing import Any
+
+from benchmarks import run_cli
 
 GOAL_SECONDS = 10.0
 REPORTED = {
@@ -94,12 +95,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 def main() -> None:
     """Command-line entry: print the table."""
-    from benchmarks.__main__ import format_table
-
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
-    print(format_table(run(args.quick)))
+    run_cli(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -68,8 +68,15 @@ def session_factory(url: str | None = None) -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One transaction on the database of ``url`` (see :func:`transaction`)."""
+    with transaction(session_factory(url)) as session:
+        yield session
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back everything when it raises."""
-    session = session_factory(url)()
+    session = factory()
     try:
         yield session
         session.commit()
