@@ -432,17 +432,22 @@ async function login(key) {
   $("selftest").hidden = role !== "admin";
   const today = new Date().toISOString().slice(0, 10);
   for (const input of document.querySelectorAll("input[type=date]")) if (!input.value) input.value = today;
+  state.tab = null;
   try {
     await fillBranches();
+    // a tab the user opened while the branches were loading wins over the default one
     const match = location.hash.match(/roster=([^&]+)/);
     if (match && allowed.includes("roster")) await openRoster(decodeURIComponent(match[1]));
-    else await showTab(allowed[0]);
+    else if (state.tab === null) await showTab(allowed[0]);
   } catch (error) {
     showError(error);
+  } finally {
+    document.body.dataset.ready = "1";
   }
 }
 
 function logout(message) {
+  delete document.body.dataset.ready;
   sessionStorage.removeItem("fieldcrew-key");
   clearInterval(state.timer);
   Object.assign(state, { key: "", user: null, technicians: null, tab: null, timer: null });

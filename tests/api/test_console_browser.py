@@ -176,6 +176,7 @@ def sign_in(page: Any, site: Site, user: str) -> None:
     page.fill("#key", site.keys[user])
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#tabs:not([hidden])")
+    page.wait_for_selector("body[data-ready]", state="attached")  # sign-in finished loading its first tab
     assert f"{user} (" in page.text_content("#who")
 
 
