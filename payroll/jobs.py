@@ -23,6 +23,7 @@ from payroll.errors import NoPolicyInForce
 from payroll.io import load_inputs
 from payroll.policy import PayPolicy, load_policies, policy_for_month
 from payroll.store import input_digest, save_run, stored_policies
+from payroll.upstream import attendance_from_roster, rosters_from_db, standard_minutes_from_timepool
 from payroll.validate import check_payslips
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import Problem
@@ -33,14 +34,25 @@ LOOKBACK_DAYS = 62
 
 
 def inputs_from_db(session: Session, month: str, policy: PayPolicy) -> PayInputs:
-    """The month's pay inputs from the platform tables.
+    """The month's pay inputs from the platform tables (see :func:`inputs_and_sources_from_db`)."""
+    return inputs_and_sources_from_db(session, month, policy)[0]
 
-    Technicians employed in the month; their work orders completed in the month (completion time =
-    the last ``completed`` status event); quality grades from the quality instrument (falling back to
-    the policy's default grade when it is not installed). There is no attendance table yet, so a
-    database run pays no overtime hours and assumes no leave (use ``input_dir`` for those).
+
+def inputs_and_sources_from_db(
+    session: Session, month: str, policy: PayPolicy
+) -> tuple[PayInputs, dict[str, Any]]:
+    """The month's pay inputs from the platform tables, and where each part came from.
+
+    Following the data flow: technicians employed in the month; each order's standard minutes from
+    the newest stored standard-hour table of the technician's branch (the work-hour pool,
+    :func:`payroll.upstream.standard_minutes_from_timepool`; the policy's table when none is
+    stored); days worked, rest and leave from the published rosters of the month
+    (:func:`payroll.upstream.attendance_from_roster`; days no published roster covers have no
+    attendance record: no overtime hours and no leave for them); their work orders completed in the
+    month (completion time = the last ``completed`` status event); quality grades from the quality
+    instrument (falling back to the policy's default grade when it is not installed).
     """
-    from fieldcrew.records import read_orders, read_technicians
+    from fieldcrew.records import read_areas, read_orders, read_technicians
 
     first, last = month_bounds(month)
     start = dt.datetime.combine(first - dt.timedelta(days=LOOKBACK_DAYS), dt.time())
@@ -52,6 +64,13 @@ def inputs_from_db(session: Session, month: str, policy: PayPolicy) -> PayInputs
     ]
     technicians = tuple(PayTechnician(t.id, t.post_grade, t.start_date, t.end_date) for t in staff)
     known = {t.id for t in technicians}
+    branch_of = {t.id: t.branch_id for t in staff}
+    area_type = {a.id: str(a.area_type) for a in read_areas(session)}
+    standards = standard_minutes_from_timepool(session, branch_of.values())
+    rosters = rosters_from_db(session, first, last)
+    attendance = attendance_from_roster(
+        rosters, first, last, {t.id: (t.start_date, t.end_date) for t in technicians}
+    )
     work_orders = read_orders(session, start, end)
     orders = []
     for wo in work_orders:
@@ -68,7 +87,11 @@ def inputs_from_db(session: Session, month: str, policy: PayPolicy) -> PayInputs
                 wo.order_type,
                 wo.difficulty,
                 done,
-                None,
+                standards.minutes(
+                    branch_of[wo.technician_id], wo.order_type, wo.difficulty, area_type[wo.area_id]
+                )
+                if wo.area_id in area_type
+                else None,
                 repeat_fault_within_days=outcome.repeat_fault_within_days if outcome else None,
                 complaint=bool(outcome and outcome.complaint),
                 praise=bool(outcome and outcome.praise),
@@ -90,7 +113,15 @@ def inputs_from_db(session: Session, month: str, policy: PayPolicy) -> PayInputs
                 quality.append(
                     QualityRecord(tech_id, scored.grade, scored.score, values, tuple(scored.flags))
                 )
-    return PayInputs(month, technicians, tuple(orders), (), tuple(quality))
+    sources = {
+        "standard_minutes": {
+            branch: standards.sources.get(branch, f"policy {policy.version} (no stored standard-hour table)")
+            for branch in sorted(set(branch_of.values()))
+        },
+        "standard_minutes_notes": sorted(standards.notes),
+        "attendance": f"{len(rosters)} published roster(s), {len(attendance)} technician-days",
+    }
+    return PayInputs(month, technicians, tuple(orders), tuple(attendance), tuple(quality)), sources
 
 
 def resolve_policy(session: Session, month: str, policy_file: str | None) -> PayPolicy:
@@ -111,16 +142,19 @@ def run_month(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     actor = str(params.get("actor") or "hr")
     policy = resolve_policy(session, month, params.get("policy_file"))
     input_dir = params.get("input_dir")
-    inputs = (
-        load_inputs(Path(input_dir), month, policy) if input_dir else inputs_from_db(session, month, policy)
-    )
+    if input_dir:
+        inputs, sources = load_inputs(Path(input_dir), month, policy), {"files": str(input_dir)}
+    else:
+        inputs, sources = inputs_and_sources_from_db(session, month, policy)
     payslips = compute_month(inputs, policy)
     for slip in payslips:
         assert_no_float(slip)
     problems = check_payslips(payslips, deduction_cap_share=policy.profile.loss_deduction_cap_share)
     if problems:
         raise RuntimeError("payslip self-check failed:\n" + "\n".join(problems[:20]))
-    return save_run(session, month, payslips, policy, actor, input_digest(inputs, policy))
+    run = save_run(session, month, payslips, policy, actor, input_digest(inputs, policy))
+    run["sources"] = sources
+    return run
 
 
 def run_month_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:

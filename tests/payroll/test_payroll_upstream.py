@@ -1,0 +1,208 @@
+"""Payroll reads days worked from the published roster and standard minutes from the work-hour pool."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldcrew import tables as t
+from fieldcrew.db import session_scope
+from payroll.domain import DayStatus
+from payroll.jobs import inputs_and_sources_from_db, run_month
+from payroll.policy import PayPolicy, default_policy_path, load_policies, policy_for_month
+from payroll.store import get_payslip
+from payroll.upstream import RosterDays, attendance_from_roster, time_off_in_lieu, whole_minutes
+from scheduler.roster.domain import Employee, RosterProblem, RosterResult
+from scheduler.roster.planning import DAY_SHIFT
+from scheduler.roster.store import publish, save_draft
+from timepool.standards import standards
+from timepool.store import save_standard_table
+from vocabulary.orders import OrderType
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "timepool"))
+from timepool_factories import study  # noqa: E402
+
+MONDAY = dt.date(2026, 3, 2)  # Sat 7 and Sun 8 March 2026 are calendar rest days
+EMPLOYED = {"T1": (dt.date(2020, 1, 1), None), "T2": (dt.date(2020, 1, 1), dt.date(2026, 3, 5))}
+
+
+def _days(attendance: list[Any]) -> dict[tuple[str, int], Any]:
+    return {(a.technician_id, a.day.day): a for a in attendance}
+
+
+def test_roster_days_become_attendance_with_time_off_in_lieu() -> None:
+    """Work = the shift's minutes; a weekday rest compensates one weekend shift of the same week."""
+    roster = RosterDays(
+        MONDAY,
+        {
+            # T1: rests Wednesday, works Saturday and Sunday → Saturday in lieu, Sunday at 200 %
+            "T1": ["D", "D", None, "D", "D", "D", "D"],
+            # T2: leave on Tuesday (day 1), employed until Thursday 5 March
+            "T2": ["D", None, "D", "D", "D", "D", None],
+            "X9": ["D"] * 7,  # not employed: ignored
+        },
+        {"D": 480},
+        {"T2": [1]},
+    )
+    days = _days(attendance_from_roster([roster], dt.date(2026, 3, 1), dt.date(2026, 3, 31), EMPLOYED))
+    assert days["T1", 2].status is DayStatus.WORK and days["T1", 2].worked_minutes == 480
+    assert days["T1", 4].status is DayStatus.REST
+    assert days["T1", 7].comp_time_off and not days["T1", 8].comp_time_off
+    assert days["T2", 3].status is DayStatus.PAID_LEAVE
+    assert ("T2", 6) not in days  # after the end of employment
+    assert not any(a == "X9" for a, _ in days)
+    assert len(days) == 7 + 4
+
+
+def test_a_later_roster_wins_and_days_outside_the_month_are_left_out() -> None:
+    first = RosterDays(dt.date(2026, 2, 23), {"T1": ["D"] * 7 + [None] + ["D"] * 6})
+    second = RosterDays(dt.date(2026, 3, 2), {"T1": [None] + ["D"] * 6})
+    days = _days(attendance_from_roster([first, second], dt.date(2026, 3, 1), dt.date(2026, 3, 31), EMPLOYED))
+    assert sorted(d for _, d in days) == list(range(1, 9))
+    assert days["T1", 1].status is DayStatus.WORK  # from the first roster (its day 6)
+    assert days["T1", 2].status is DayStatus.REST  # the second roster overrides its day 7 ("D")
+
+
+def test_time_off_in_lieu_pairs_one_rest_per_weekend_shift() -> None:
+    work, rest = (DayStatus.WORK, 480), (DayStatus.REST, 0)
+    week = {("T", MONDAY + dt.timedelta(days=k)): work for k in range(7)}
+    assert time_off_in_lieu(week) == set()  # no rest at all: both weekend days at 200 %
+    week["T", MONDAY] = rest
+    assert time_off_in_lieu(week) == {("T", dt.date(2026, 3, 7))}
+    week["T", MONDAY + dt.timedelta(days=1)] = rest
+    assert time_off_in_lieu(week) == {("T", dt.date(2026, 3, 7)), ("T", dt.date(2026, 3, 8))}
+
+
+@pytest.mark.parametrize(("value", "minutes"), [(52.5, 53), (52.49, 52), (0.2, 1), (60.0, 60)])
+def test_standard_minutes_are_whole_minutes_half_up(value: float, minutes: int) -> None:
+    assert whole_minutes(value) == minutes
+
+
+def _policy(**overrides: Any) -> PayPolicy:
+    base = policy_for_month(load_policies(default_policy_path()), "2026-03")
+    return PayPolicy.model_validate({**base.model_dump(), **overrides})
+
+
+def _seed(session: Any) -> None:
+    session.add(t.BranchRow(id="B1", name="Branch"))
+    session.add(t.DistrictRow(id="D1", branch_id="B1", name="District"))
+    session.add(t.RegionGroupRow(id="G1", branch_id="B1", district_id="D1", name="Group"))
+    session.add(
+        t.SmallAreaRow(id="A1", region_group_id="G1", name="Area", area_type="urban", lat=30.0, lon=120.0)
+    )
+    session.flush()
+    session.add(
+        t.TechnicianRow(
+            id="T-001",
+            name="T-001",
+            branch_id="B1",
+            region_group_id="G1",
+            post_grade="T2",
+            start_date=dt.date(2020, 1, 1),
+            skills=["broadband"],
+        )
+    )
+    session.flush()
+    created = dt.datetime(2026, 3, 7, 8, 0)  # Saturday: a rest day worked
+    session.add(
+        t.WorkOrderRow(
+            id="WO-1",
+            order_type="install",
+            difficulty=1,
+            area_id="A1",
+            lat=30.0,
+            lon=120.0,
+            customer_grade="ordinary",
+            created=created,
+            deadline=created + dt.timedelta(hours=24),
+            status="completed",
+            technician_id="T-001",
+        )
+    )
+    session.flush()
+    for status, hours in (("dispatched", 0.2), ("started", 1), ("completed", 2)):
+        session.add(
+            t.OrderEventRow(
+                order_id="WO-1", status=status, at=created + dt.timedelta(hours=hours), technician_id="T-001"
+            )
+        )
+
+
+def _publish_week(session: Any, row: list[str | None]) -> None:
+    problem = RosterProblem(
+        name="B1",
+        horizon=7,
+        start_date=MONDAY.isoformat(),
+        shifts=(DAY_SHIFT,),
+        employees=(Employee(id="T-001", group_id="G1"),),
+    )
+    result = RosterResult(
+        name="B1", status="OPTIMAL", objective=0, bound=0, seconds=0.0, assignment={"T-001": row}
+    )
+    publish(
+        session,
+        save_draft(session, "B1", MONDAY, "urban_dense", problem, result, "dispatcher").id,
+        "dispatcher",
+    )
+
+
+def test_a_database_run_reads_the_published_roster_and_the_stored_standards(db_url: str) -> None:
+    """Days worked come from the published roster, standard minutes from the newest stored table."""
+    policy = _policy(working_time_system="standard", base_workload_minutes=0)
+    with session_scope(db_url) as session:
+        _seed(session)
+        inputs, sources = inputs_and_sources_from_db(session, "2026-03", policy)
+        # nothing upstream yet: the policy's standard minutes, no attendance
+        assert inputs.orders[0].standard_minutes is None and inputs.attendance == ()
+        assert "no stored standard-hour table" in sources["standard_minutes"]["B1"]
+
+        table = standards(study(300, seed=1), scope="B1")
+        save_standard_table(session, table, "planner")
+        _publish_week(session, ["D", "D", "D", "D", "D", "D", None])  # works Saturday, no weekday rest
+        inputs, sources = inputs_and_sources_from_db(session, "2026-03", policy)
+    cell = table.cell(OrderType.INSTALL, 1, "urban")
+    assert cell is not None
+    assert inputs.orders[0].standard_minutes == whole_minutes(cell.standard_min)
+    assert sources["standard_minutes"]["B1"] == "B1 v1"
+    assert [(a.day.day, a.status, a.comp_time_off) for a in inputs.attendance] == [
+        (2, DayStatus.WORK, False),
+        (3, DayStatus.WORK, False),
+        (4, DayStatus.WORK, False),
+        (5, DayStatus.WORK, False),
+        (6, DayStatus.WORK, False),
+        (7, DayStatus.WORK, False),
+        (8, DayStatus.REST, False),
+    ]
+
+
+def test_a_rest_day_shift_from_the_roster_is_paid_at_200_percent_unless_compensated(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Saturday worked without a weekday rest → 8 h at 200 %; with a rostered Wednesday rest → none."""
+    policy_file = tmp_path / "policy.toml"
+    text = default_policy_path().read_text(encoding="utf-8")
+    policy_file.write_text(
+        text.replace('working_time_system = "comprehensive"', 'working_time_system = "standard"'),
+        encoding="utf-8",
+    )
+    assert 'working_time_system = "standard"' in policy_file.read_text(encoding="utf-8")
+    with session_scope(db_url) as session:
+        _seed(session)
+        _publish_week(session, ["D", "D", "D", "D", "D", "D", None])
+        first = run_month(session, {"month": "2026-03", "policy_file": str(policy_file)})
+        _publish_week(session, ["D", "D", None, "D", "D", "D", None])  # a re-roster: Wednesday off
+        second = run_month(session, {"month": "2026-03", "policy_file": str(policy_file)})
+        before = get_payslip(session, first["id"], "T-001")["lines"]
+        after = get_payslip(session, second["id"], "T-001")["lines"]
+    rest_day = [li for li in before if li["key"] == "overtime_hours:rest_day_200"]
+    assert len(rest_day) == 1
+    assert (Decimal(rest_day[0]["quantity"]), Decimal(rest_day[0]["multiplier"])) == (8, 2)
+    assert first["sources"]["attendance"].startswith("1 published roster")
+    assert not [li for li in after if li["key"] == "overtime_hours:rest_day_200"]
+    totals = second["diff_to_previous"]
+    assert totals["changed_technicians"] == 1 and totals["to_recover_fen"] + totals["waived_fen"] > 0
