@@ -50,6 +50,9 @@ class SolveParams:
     interleave: bool = False
     #: CP-SAT's linearization level (2: every constraint in the LP, the tight bound of these models)
     linearization: int = 2
+    #: limit on CP-SAT's deterministic time (its own work counter, independent of machine load);
+    #: with one worker and a fixed seed a solve stopped by it is reproducible. None: wall clock only
+    deterministic_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.seconds <= 0:
@@ -83,6 +86,8 @@ def make_solver(params: SolveParams) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     sp = solver.parameters
     sp.max_time_in_seconds = params.seconds
+    if params.deterministic_seconds is not None:
+        sp.max_deterministic_time = params.deterministic_seconds
     sp.num_workers = params.workers
     sp.random_seed = params.seed
     sp.linearization_level = params.linearization
@@ -632,14 +637,18 @@ def solve_roster(
 
     Without a support team the region groups are independent: each is solved alone, in parallel
     threads (one CP-SAT worker each; CP-SAT releases the GIL), and the branch's bound is the sum of
-    the groups' bounds. A support team couples the groups, so the whole branch is solved as one
-    model by CP-SAT's interleaved portfolio (its own neighbourhood searches included), whose bound
-    is then the branch's. (Measured on the demo branch: group rosters first and the support team
-    placed on top is a worse start than none; the CP-SAT run from scratch reaches a far lower
-    objective in the same time.)
+    the groups' bounds. A support team couples the groups only through the support heads: the branch
+    is then solved by :func:`scheduler.roster.decompose.solve_branch` (a priced relaxation per group
+    for the bound, then exact support and group steps in turn). With a ``hint`` (re-rostering from
+    a published roster), or ``params.interleave``, or covers that name no group, the whole branch is
+    one model solved by CP-SAT's portfolio, whose bound is then the branch's.
     """
     params = params or SolveParams()
     has_support = any(e.support for e in problem.employees)
+    if decomposable(problem) and has_support and hint is None and not params.interleave:
+        from scheduler.roster.decompose import solve_branch
+
+        return solve_branch(problem, params, on_solution, stop)
     if not decomposable(problem) or has_support:
         whole = SolveParams(
             seconds=params.seconds,

@@ -1,0 +1,88 @@
+"""A branch with a support team solved group by group: valid bound, validated roster, reproducible."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from roster_factories import employee
+
+from scheduler.roster.decompose import group_given_support, solve_branch, support_heads
+from scheduler.roster.domain import Cover, RosterProblem, RosterResult
+from scheduler.roster.planning import build_problem
+from scheduler.roster.solver import SolveParams, solve, solve_roster
+from scheduler.roster.synthetic import synthetic_branch
+from scheduler.roster.validate import check_roster
+
+START = dt.date(2025, 3, 3)  # a Monday
+
+
+def _branch(seed: int = 3, technicians: int = 13, support: int = 2, days: int = 14) -> RosterProblem:
+    techs, quotas = synthetic_branch(
+        seed=seed, technicians=technicians, support=support, start=START, days=days
+    )
+    return build_problem(techs, quotas, START, days, "urban_dense", name="branch")
+
+
+def test_a_branch_with_support_is_solved_by_decomposition_and_validated() -> None:
+    p = _branch()
+    r = solve_roster(p, SolveParams(seconds=6, workers=2, seed=0))
+    assert r.info["method"] == "group decomposition"
+    rep = check_roster(p, r.assignment, r.support_groups)
+    assert rep.feasible, [str(v) for v in rep.violations]
+    assert rep.objective == r.objective
+    assert r.bound is not None and r.objective is not None and r.bound <= r.objective
+
+
+def test_the_relaxation_bound_is_below_the_true_optimum() -> None:
+    """On a branch small enough for CP-SAT to prove its optimum, the decomposition's bound is ≤ it."""
+    p = _branch(seed=1, technicians=8, support=1, days=7)
+    exact = solve(p, SolveParams(seconds=30, workers=2, seed=0))
+    assert exact.status == "OPTIMAL" and exact.objective is not None
+    r = solve_branch(p, SolveParams(seconds=6, workers=2, seed=0))
+    assert r.bound is not None and r.objective is not None
+    assert r.bound <= exact.objective <= r.objective
+    assert (r.status == "OPTIMAL") == (r.objective == r.bound)
+
+
+def test_the_same_seed_and_budget_give_the_same_roster() -> None:
+    """Sub-solves stop on CP-SAT's deterministic time: the roster does not depend on machine load."""
+    p = _branch(seed=4)
+    first = solve_branch(p, SolveParams(seconds=6, workers=2, seed=0))
+    second = solve_branch(p, SolveParams(seconds=6, workers=2, seed=0))
+    assert first.assignment == second.assignment and first.objective == second.objective
+
+
+def test_support_heads_are_taken_off_the_groups_quotas() -> None:
+    p = RosterProblem(
+        horizon=2,
+        shifts=_branch().shifts,
+        employees=(employee(1, "G1"), employee(2, "G2"), employee(9, support=True)),
+        covers=(
+            Cover(day=0, group_id="G1", requirement=2),
+            Cover(day=1, group_id="G1", requirement=0),
+            Cover(day=0, group_id="G2", requirement=1),
+        ),
+    )
+    result = RosterResult(
+        name="x",
+        status="FEASIBLE",
+        objective=0,
+        bound=0,
+        seconds=0,
+        assignment={"E9": ["D", "D"]},
+        support_groups={"E9": ["G1", "G1"]},
+    )
+    heads = support_heads(result)
+    assert heads == {("G1", 0): 1, ("G1", 1): 1}
+    sub = group_given_support(p, "G1", heads)
+    assert [c.requirement for c in sub.covers] == [1, 0]  # never below zero
+    assert [e.id for e in sub.employees] == ["E1"]
+
+
+def test_a_group_whose_own_rules_clash_makes_the_branch_infeasible() -> None:
+    """Seven fixed working days break the weekly rest of one member: no roster, the group named."""
+    p = _branch(seed=2, days=7)
+    member = next(e for e in p.employees if not e.support)
+    clash = p.model_copy(update={"fixed": {member.id: dict.fromkeys(range(7), "D")}})
+    r = solve_roster(clash, SolveParams(seconds=4, workers=2, seed=0))
+    assert r.status == "INFEASIBLE" and r.info["infeasible_groups"] == [member.group_id]
