@@ -35,6 +35,8 @@ class SolveRequest(BaseModel):
     seconds: float = Field(default=10.0, gt=0, le=600)
     #: quotas given directly (group -> {date: heads}); from the work-hour pool when omitted
     quotas: dict[str, dict[dt.date, int]] | None = None
+    #: heads with a skill per group (group -> {skill: {date: heads}}), on top of the quotas
+    skill_quotas: dict[str, dict[str, dict[dt.date, int]]] = Field(default_factory=dict)
     leave: list[Leave] = Field(default_factory=list)
 
 

@@ -33,6 +33,22 @@ def _quotas(
     return quotas_for_branch(session, branch_id, start, days)
 
 
+def _skill_quotas(params: dict[str, Any]) -> dict[str, dict[str, dict[dt.date, int]]]:
+    given = params.get("skill_quotas") or {}
+    try:
+        return {
+            g: {
+                skill: {dt.date.fromisoformat(d): int(n) for d, n in per.items()}
+                for skill, per in by_skill.items()
+            }
+            for g, by_skill in given.items()
+        }
+    except (ValueError, AttributeError) as exc:
+        raise InputErrors(
+            [Problem("skill_quotas", "group -> {skill: {YYYY-MM-DD: heads}}", str(exc))]
+        ) from exc
+
+
 def solve_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """Solve the roster of a branch and period and store it as a draft version."""
     from fieldcrew.records import read_technicians
@@ -60,7 +76,15 @@ def solve_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
                 if k in {t.id for t in techs}
             }
         problem = build_problem(
-            techs, quotas, start, days, preset, leave=leave, history=history, name=f"{branch_id}/{start}"
+            techs,
+            quotas,
+            start,
+            days,
+            preset,
+            leave=leave,
+            history=history,
+            name=f"{branch_id}/{start}",
+            skill_quotas=_skill_quotas(params),
         )
     ctx.progress(0.05, f"solving {len(problem.employees)} technicians × {days} days")
     result = solve_roster(

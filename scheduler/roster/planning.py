@@ -68,6 +68,7 @@ def build_problem(
     fixed: Mapping[str, Mapping[int, str | None]] | None = None,
     name: str = "roster",
     shifts: Sequence[ShiftType] = (DAY_SHIFT,),
+    skill_quotas: Mapping[str, Mapping[str, Mapping[dt.date, int]]] | None = None,
 ) -> RosterProblem:
     """Build the roster problem of one branch and period.
 
@@ -81,6 +82,10 @@ def build_problem(
         First date and length of the period.
     preset
         Operating model (name in ``presets.yaml`` or a :class:`Preset`).
+    skill_quotas
+        Heads with a skill needed per region group per date (``group -> skill -> date -> heads``),
+        e.g. fibre splicers: a subset of the group's heads, so only under-cover costs. Members of
+        the group and of the support team who hold the skill count.
 
     Raises
     ------
@@ -104,6 +109,7 @@ def build_problem(
                 problems.append(Problem(f"quotas[{g}]", f"date outside the period {start}..{end}", str(day)))
             if heads < 0:
                 problems.append(Problem(f"quotas[{g}][{day}]", "heads must be >= 0", heads))
+    problems.extend(_skill_quota_problems(technicians, groups, skill_quotas or {}, start, end))
     days_off: dict[str, set[int]] = {}
     spans: dict[str, list[Leave]] = {}
     for i, lv in enumerate(leave):
@@ -185,6 +191,19 @@ def build_problem(
         for g, per_day in quotas.items()
         for day, heads in sorted(per_day.items())
     ]
+    covers += [
+        Cover(
+            day=(day - start).days,
+            group_id=g,
+            skill=skill,
+            requirement=heads,
+            weight_under=p.cover.weight_under,
+            weight_over=0,
+        )
+        for g, per_skill in (skill_quotas or {}).items()
+        for skill, per_day in sorted(per_skill.items())
+        for day, heads in sorted(per_day.items())
+    ]
     return RosterProblem(
         name=name,
         horizon=days,
@@ -199,6 +218,50 @@ def build_problem(
         fixed={k: dict(v) for k, v in (fixed or {}).items()},
         rules=p.rules,
     )
+
+
+def _skill_quota_problems(
+    technicians: Sequence[Technician],
+    groups: set[str],
+    skill_quotas: Mapping[str, Mapping[str, Mapping[dt.date, int]]],
+    start: dt.date,
+    end: dt.date,
+) -> list[Problem]:
+    """Skill quotas for unknown groups, outside the period, negative, or that nobody could meet."""
+    problems: list[Problem] = []
+    support_skills = {str(s) for t in technicians if t.support_team for s in t.skills}
+    for g, per_skill in skill_quotas.items():
+        if g not in groups:
+            problems.append(Problem("skill_quotas", "skill quota for a group that has no technicians", g))
+            continue
+        held = {
+            str(s) for t in technicians if t.region_group_id == g and not t.support_team for s in t.skills
+        }
+        for skill, per_day in per_skill.items():
+            where = f"skill_quotas[{g}][{skill}]"
+            able = sum(
+                1
+                for t in technicians
+                if str(skill) in {str(s) for s in t.skills} and (t.support_team or t.region_group_id == g)
+            )
+            if skill not in held | support_skills:
+                problems.append(
+                    Problem(where, "no technician of the group or the support team has this skill", skill)
+                )
+            for day, heads in per_day.items():
+                if not start <= day <= end:
+                    problems.append(Problem(where, f"date outside the period {start}..{end}", str(day)))
+                elif heads < 0:
+                    problems.append(Problem(f"{where}[{day}]", "heads must be >= 0", heads))
+                elif heads > able:
+                    problems.append(
+                        Problem(
+                            f"{where}[{day}]",
+                            f"asks for more heads than the {able} technician(s) who have the skill",
+                            heads,
+                        )
+                    )
+    return problems
 
 
 def history_from(assignment: Assignment, upto: int, days: int = 7) -> dict[str, History]:

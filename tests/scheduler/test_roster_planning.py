@@ -15,7 +15,7 @@ from scheduler.roster.solver import SolveParams, solve, solve_roster
 from scheduler.roster.synthetic import synthetic_branch
 from scheduler.roster.validate import check_roster
 from vocabulary.errors import InputErrors, NotFound
-from vocabulary.staff import Technician
+from vocabulary.staff import Skill, Technician
 
 START = dt.date(2025, 3, 3)  # a Monday
 
@@ -153,3 +153,60 @@ def test_cli_reroster_prints_the_diff(tmp_path: Path) -> None:
     assert data["status"] in ("OPTIMAL", "FEASIBLE")
     _, new = rio.read_roster_json(tmp_path / "new.json")
     assert new.assignment["E0"][2] is None
+
+
+def _skilled(i: int, group: str | None = "G7", support: bool = False) -> Technician:
+    return tech(i, group, support).model_copy(update={"skills": frozenset({Skill.FIBRE_SPLICING})})
+
+
+def test_skill_quota_met_by_the_one_splicer() -> None:
+    """Feasible: the group's only splicer works every day a splicer is asked for."""
+    techs = [_skilled(1), tech(2), tech(3), tech(4)]
+    asked = {START + dt.timedelta(days=d): 1 for d in (0, 2, 4)}
+    p = build_problem(
+        techs, quotas("G7", 2), START, 14, "urban_dense", skill_quotas={"G7": {"fibre_splicing": asked}}
+    )
+    skill_covers = [c for c in p.covers if c.skill == "fibre_splicing"]
+    assert [(c.day, c.requirement, c.weight_over) for c in skill_covers] == [(0, 1, 0), (2, 1, 0), (4, 1, 0)]
+    r = solve(p, FAST)
+    assert r.feasible and all(r.assignment["T1"][d] is not None for d in (0, 2, 4))
+    assert check_roster(p, r.assignment).feasible
+    assert not [line for line in r.breakdown if line.rule == "cover_under"]
+
+
+def test_skill_quota_nobody_can_meet_is_refused_with_its_field() -> None:
+    """Infeasible input: a skill no one holds, more splicers than exist, a group that does not exist."""
+    techs = [_skilled(1), tech(2), tech(3)]
+    day = START + dt.timedelta(days=1)
+    with pytest.raises(InputErrors) as caught:
+        build_problem(
+            techs,
+            quotas("G7", 1),
+            START,
+            14,
+            "urban_dense",
+            skill_quotas={"G7": {"iptv": {day: 1}, "fibre_splicing": {day: 2}}, "G9": {"iptv": {day: 1}}},
+        )
+    text = str(caught.value)
+    assert "skill_quotas[G7][iptv]" in text and "no technician" in text
+    assert "skill_quotas[G7][fibre_splicing]" in text and "more heads than the 1" in text
+    assert "skill quota for a group that has no technicians" in text
+
+
+def test_skill_quota_short_costs_exactly_the_under_cover_weight() -> None:
+    """Exact penalty: two splicers asked on a day the one splicer is on leave → 2 × 100 under-cover."""
+    techs = [_skilled(1), _skilled(2), tech(3), tech(4)]
+    day = START + dt.timedelta(days=3)
+    p = build_problem(
+        techs,
+        quotas("G7", 1),
+        START,
+        14,
+        "urban_dense",
+        skill_quotas={"G7": {"fibre_splicing": {day: 2}}},
+        leave=[Leave(technician_id="T2", start=day, end=day)],
+    )
+    r = solve(p, FAST)
+    short = [line for line in r.breakdown if line.rule == "cover_under" and line.day == 3]
+    assert [line.cost for line in short] == [get_preset("urban_dense").cover.weight_under]
+    assert check_roster(p, r.assignment).objective == r.objective
