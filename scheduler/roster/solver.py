@@ -21,12 +21,11 @@ from __future__ import annotations
 import logging
 import math
 import random
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ortools.sat.python import cp_model
 
@@ -290,6 +289,8 @@ class LnsParams:
     start_share: float = 0.2  # initial share of employees / days freed
     step_workers: int = 1  # workers of one neighbourhood solve (the others solve other neighbourhoods)
     step_linearization: int = 2  # 1 measured worse: the LP guides even small neighbourhoods
+    #: the budget in CP-SAT deterministic time per second of ``SolveParams.seconds``
+    deterministic_per_second: float = 0.4
 
 
 KINDS = ("employees", "days", "block", "short-day", "groups")
@@ -341,7 +342,7 @@ def solve_lns(
     hint_groups: dict[str, list[str | None]] | None = None,
     start: tuple[BuiltModel, list[int]] | None = None,
 ) -> RosterResult:
-    """CP-SAT, then our own LNS loop until the time limit (or a proven optimum).
+    """CP-SAT, then our own LNS loop until the budget is spent (or a proven optimum).
 
     ``start`` (a built model of ``problem`` and a full solution vector of it) skips the first
     solve: the LNS starts from that solution at once.
@@ -351,42 +352,50 @@ def solve_lns(
     re-solved exactly, starting from the incumbent (moves that keep the objective are accepted,
     so the search walks plateaus). The neighbourhood grows when it is solved to optimality
     quickly and shrinks when it times out.
+
+    Reproducible: the budget is CP-SAT's deterministic time (``params.seconds`` ×
+    ``lns.deterministic_per_second``: about what one thread of the 2-core benchmark machine does
+    in a wall-clock second on these models), not the clock. The first solve interleaves CP-SAT's
+    subsolvers deterministically over ``params.workers`` threads; the LNS runs in rounds of
+    ``params.workers`` neighbourhoods drawn from one incumbent with seeded generators, solved in
+    parallel on one worker each, and merged in a fixed order. The same problem, seed, workers and
+    seconds give the same roster on any machine load; ``params.seconds`` of wall clock stays a
+    safety stop (``info["stopped_by"]`` says which limit ended the search).
     """
     params = params or SolveParams()
     lns = lns or LnsParams()
     t0 = time.monotonic()
     deadline = t0 + params.seconds
+    budget = params.seconds * lns.deterministic_per_second
     if start is not None:
         built, best = start[0], tighten(start[0].vars, start[1])
         best_obj, bound, name = _objective_of(built, best), 0, "FEASIBLE"
+        spent = 0.0
     else:
         built = build_model(problem)
         if hint is not None:
             add_hint(built, hint, hint_groups)
         first = make_solver(
             SolveParams(
-                seconds=max(0.5, params.seconds * lns.first_fraction),
+                seconds=params.seconds,
                 workers=params.workers,
                 seed=params.seed,
                 relative_gap=params.relative_gap,
                 log=params.log,
+                interleave=params.workers > 1,
+                deterministic_seconds=budget * lns.first_fraction,
             )
         )
         status = first.solve(built.model, _Progress(on_solution, stop))
+        spent = first.deterministic_time
+        if status == cp_model.UNKNOWN and spent < budget and time.monotonic() < deadline:
+            # no roster yet: the whole remaining budget goes to the full solve
+            first.parameters.max_deterministic_time = budget - spent
+            first.parameters.max_time_in_seconds = max(0.5, deadline - time.monotonic())
+            status = first.solve(built.model, _Progress(on_solution, stop))
+            spent += first.deterministic_time
         name = _STATUS.get(status, str(status))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if status == cp_model.UNKNOWN and time.monotonic() < deadline:
-                return solve(
-                    problem,
-                    SolveParams(
-                        seconds=max(0.5, deadline - time.monotonic()),
-                        workers=params.workers,
-                        seed=params.seed,
-                    ),
-                    hint,
-                    on_solution,
-                    stop,
-                )
             return RosterResult(
                 name=problem.name,
                 status=name,
@@ -413,83 +422,83 @@ def solve_lns(
     # start small on big rosters (about 8 people or a fifth, whichever is less), then adapt
     first_share = min(lns.start_share, 8 / max(1, len(problem.employees)))
     multi = len(problem.groups()) > 1 and any(e.support for e in problem.employees)
-    lock = threading.Lock()
+    lanes = max(1, params.workers // max(1, lns.step_workers))
+    rngs = [random.Random(params.seed * 1000 + k) for k in range(lanes)]
+    stopped_by = "optimal" if name == "OPTIMAL" or best_obj <= bound else "deterministic budget"
 
-    def worker(k: int) -> None:
-        wrng = random.Random(params.seed * 1000 + k)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0.15 or (stop is not None and stop()) or state.obj <= bound:
-                return
-            hot = [d for idx, d in under_index if state.best[idx] > 0]
-            kind = wrng.choice(
-                [k for k in KINDS if (not k.startswith("short") or hot) and (k != "groups" or multi)]
-            )
-            with lock:
-                inc, inc_obj, cur_share = state.best, state.obj, state.share.setdefault(kind, first_share)
-                state.iterations += 1
-                it = state.iterations
-            free_emps, window = _neighbourhood(problem, wrng, kind, cur_share, hot)
-            extra: frozenset[int] = frozenset()
-            if kind == "short-day":
-                # a day short of cover is fixed by someone resting that day, who then drops a day
-                # elsewhere: free a few of them over the whole horizon as well
-                short = [d for d in hot if window[0] <= d < window[1]]
-                idle = [
-                    e for e in range(len(problem.employees)) if any(inc[w_index[e, d]] == 0 for d in short)
-                ]
-                extra = frozenset(wrng.sample(idle, min(len(idle), 2)))
-            sub = _fixed_copy(built.model, inc, x_index, w_index, z_index, free_emps, window, extra)
-            step = SolveParams(
-                seconds=min(lns.step_seconds, left),
-                workers=lns.step_workers,
-                seed=params.seed + it,
-                linearization=lns.step_linearization,
-            )
-            solver = make_solver(step)
-            st = solver.solve(sub)
-            with lock:
+    def draw(k: int) -> tuple[str, cp_model.CpModel, SolveParams]:
+        """Lane ``k``'s next neighbourhood of the incumbent (its own seeded generator)."""
+        wrng, inc = rngs[k], state.best
+        hot = [d for idx, d in under_index if inc[idx] > 0]
+        kind = wrng.choice(
+            [k for k in KINDS if (not k.startswith("short") or hot) and (k != "groups" or multi)]
+        )
+        free_emps, window = _neighbourhood(
+            problem, wrng, kind, state.share.setdefault(kind, first_share), hot
+        )
+        extra: frozenset[int] = frozenset()
+        if kind == "short-day":
+            # a day short of cover is fixed by someone resting that day, who then drops a day
+            # elsewhere: free a few of them over the whole horizon as well
+            short = [d for d in hot if window[0] <= d < window[1]]
+            idle = [e for e in range(len(problem.employees)) if any(inc[w_index[e, d]] == 0 for d in short)]
+            extra = frozenset(wrng.sample(idle, min(len(idle), 2)))
+        sub = _fixed_copy(built.model, inc, x_index, w_index, z_index, free_emps, window, extra)
+        step = SolveParams(
+            seconds=max(0.05, deadline - time.monotonic()),
+            workers=lns.step_workers,
+            seed=params.seed + state.iterations + k,
+            linearization=lns.step_linearization,
+            deterministic_seconds=lns.step_seconds * lns.deterministic_per_second,
+        )
+        return kind, sub, step
+
+    def run(
+        job: tuple[str, cp_model.CpModel, SolveParams],
+    ) -> tuple[str, cp_model.CpModel, Any, list[int], float]:
+        kind, sub, step = job
+        solver = make_solver(step)
+        st = solver.solve(sub)
+        found = list(solver.response_proto.solution) if st in (cp_model.OPTIMAL, cp_model.FEASIBLE) else []
+        return kind, sub, st, found, solver.deterministic_time
+
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
+        while stopped_by == "deterministic budget":
+            if spent >= budget:
+                break
+            if time.monotonic() >= deadline - 0.1:
+                stopped_by = "wall clock (safety stop)"
+                break
+            if stop is not None and stop():
+                stopped_by = "stop requested"
+                break
+            jobs = [draw(k) for k in range(lanes)]
+            state.iterations += lanes
+            results = list(pool.map(run, jobs))
+            spent += max(r[4] for r in results)  # the lanes run side by side
+            incumbent = state.obj
+            for kind, sub, st, found, _ in results:  # merged in lane order: deterministic
                 stats = state.kinds.setdefault(kind, [0, 0])
                 stats[0] += 1
-                if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    found = tighten(v, list(solver.response_proto.solution))
-                    obj = solution_objective(sub, found)
-                    if obj <= state.obj:
+                if found:
+                    values = tighten(v, found)
+                    obj = solution_objective(sub, values)
+                    if obj <= state.obj and (obj < state.obj or state.obj == incumbent):
                         if obj < state.obj:
                             state.improvements += 1
                             stats[1] += 1
                             if on_solution is not None:
                                 on_solution(obj, time.monotonic() - t0)
-                        state.best, state.obj = found, obj
+                        state.best, state.obj = values, obj
                 # grow the neighbourhoods while they are solved to optimality, shrink otherwise
                 size = state.share[kind]
                 state.share[kind] = min(1.0, size * 1.05) if st == cp_model.OPTIMAL else max(0.03, size * 0.8)
-                log.debug(
-                    "lns %s t=%.1f %s inc=%d best=%s share=%.2f wall=%.2f %s",
-                    it,
-                    time.monotonic() - t0,
-                    kind,
-                    inc_obj,
-                    state.obj,
-                    state.share[kind],
-                    solver.wall_time,
-                    solver.status_name(st),
-                )
-
-    if name != "OPTIMAL" and best_obj > bound:
-        n_threads = max(1, params.workers // max(1, lns.step_workers))
-        threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(n_threads)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-    best, share, iterations, improvements, kinds = (
-        state.best,
-        state.share,
-        state.iterations,
-        state.improvements,
-        state.kinds,
-    )
+            log.debug(
+                "lns %s t=%.1f dt=%.1f best=%s", state.iterations, time.monotonic() - t0, spent, state.obj
+            )
+            if state.obj <= bound:
+                stopped_by = "optimal"
+    best = state.best
     final = _ValueReader(best)
     assignment, groups = extract(built, final)
     lines = breakdown(built, final)
@@ -506,10 +515,12 @@ def solve_lns(
         support_groups=groups,
         breakdown=lines,
         info={
-            "lns_iterations": iterations,
-            "lns_improvements": improvements,
-            "final_share": {k: round(v, 3) for k, v in share.items()},
-            "neighbourhoods": kinds,
+            "lns_iterations": state.iterations,
+            "lns_improvements": state.improvements,
+            "final_share": {k: round(v, 3) for k, v in state.share.items()},
+            "neighbourhoods": state.kinds,
+            "deterministic_time": round(spent, 3),
+            "stopped_by": stopped_by,
         },
     )
 

@@ -11,6 +11,7 @@ from roster_factories import FAST, problem
 from scheduler.roster.model import build_model, tighten
 from scheduler.roster.planning import build_problem
 from scheduler.roster.solver import (
+    LnsParams,
     ObjectiveMismatch,
     SolveParams,
     breakdown,
@@ -18,6 +19,7 @@ from scheduler.roster.solver import (
     make_solver,
     solution_objective,
     solve,
+    solve_lns,
     solve_roster,
 )
 from scheduler.roster.synthetic import synthetic_branch
@@ -79,3 +81,17 @@ def test_tighten_never_leaves_under_and_over_cover_together() -> None:
     padded[over.index] += 1  # still satisfies count + under - over == requirement
     assert solution_objective(built.model, padded) == solution_objective(built.model, exact) + 100 + 1
     assert tighten(built.vars, padded) == exact
+
+
+def test_lns_gives_the_same_roster_for_the_same_seed_and_budget() -> None:
+    """The LNS budget is CP-SAT's deterministic time: two runs agree move for move."""
+    techs, q = synthetic_branch(seed=7, technicians=14, support=2, start=START, days=14)
+    p = build_problem(techs, q, START, 14, "urban_dense")
+    # a small deterministic budget (0.6) under a generous wall-clock safety stop
+    lns = LnsParams(deterministic_per_second=0.02, step_seconds=2.0)
+    runs = [solve_lns(p, SolveParams(seconds=30, workers=2, seed=3), lns) for _ in range(2)]
+    assert runs[0].info["stopped_by"] in ("deterministic budget", "optimal")
+    assert runs[0].assignment == runs[1].assignment and runs[0].objective == runs[1].objective
+    assert runs[0].info["lns_iterations"] == runs[1].info["lns_iterations"]
+    rep = check_roster(p, runs[0].assignment, runs[0].support_groups)
+    assert rep.feasible and rep.objective == runs[0].objective
