@@ -176,7 +176,6 @@ def solve(
     on_solution: SolutionCallback | None = None,
     stop: Callable[[], bool] | None = None,
     hint_groups: dict[str, list[str | None]] | None = None,
-    start: tuple[BuiltModel, list[int]] | None = None,
 ) -> RosterResult:
     """Solve one roster problem with CP-SAT.
 
@@ -194,21 +193,10 @@ def solve(
         Polled at each solution; returning True stops the search with the best roster so far.
     hint_groups
         With ``hint``: the support team's groups of the hinted roster.
-    start
-        A built model of ``problem`` and a complete solution vector of it to start from (a
-        complete hint: CP-SAT takes it as its first solution at once).
     """
     params = params or SolveParams()
     t0 = time.monotonic()
-    if start is not None:
-        built = start[0]
-        proto = built.model.proto
-        proto.solution_hint.vars.clear()
-        proto.solution_hint.vars.extend(range(len(start[1])))
-        proto.solution_hint.values.clear()
-        proto.solution_hint.values.extend(start[1])
-    else:
-        built = build_model(problem)
+    built = build_model(problem)
     if hint is not None:
         add_hint(built, hint, hint_groups)
     solver = make_solver(params)
@@ -340,12 +328,8 @@ def solve_lns(
     on_solution: SolutionCallback | None = None,
     stop: Callable[[], bool] | None = None,
     hint_groups: dict[str, list[str | None]] | None = None,
-    start: tuple[BuiltModel, list[int]] | None = None,
 ) -> RosterResult:
     """CP-SAT, then our own LNS loop until the budget is spent (or a proven optimum).
-
-    ``start`` (a built model of ``problem`` and a full solution vector of it) skips the first
-    solve: the LNS starts from that solution at once.
 
     The first full solve gives a roster and CP-SAT's lower bound; then, repeatedly, the roster is
     fixed except for a random set of employees or a window of days and that neighbourhood is
@@ -367,46 +351,41 @@ def solve_lns(
     t0 = time.monotonic()
     deadline = t0 + params.seconds
     budget = params.seconds * lns.deterministic_per_second
-    if start is not None:
-        built, best = start[0], tighten(start[0].vars, start[1])
-        best_obj, bound, name = _objective_of(built, best), 0, "FEASIBLE"
-        spent = 0.0
-    else:
-        built = build_model(problem)
-        if hint is not None:
-            add_hint(built, hint, hint_groups)
-        first = make_solver(
-            SolveParams(
-                seconds=params.seconds,
-                workers=params.workers,
-                seed=params.seed,
-                relative_gap=params.relative_gap,
-                log=params.log,
-                interleave=params.workers > 1,
-                deterministic_seconds=budget * lns.first_fraction,
-            )
+    built = build_model(problem)
+    if hint is not None:
+        add_hint(built, hint, hint_groups)
+    first = make_solver(
+        SolveParams(
+            seconds=params.seconds,
+            workers=params.workers,
+            seed=params.seed,
+            relative_gap=params.relative_gap,
+            log=params.log,
+            interleave=params.workers > 1,
+            deterministic_seconds=budget * lns.first_fraction,
         )
+    )
+    status = first.solve(built.model, _Progress(on_solution, stop))
+    spent = first.deterministic_time
+    if status == cp_model.UNKNOWN and spent < budget and time.monotonic() < deadline:
+        # no roster yet: the whole remaining budget goes to the full solve
+        first.parameters.max_deterministic_time = budget - spent
+        first.parameters.max_time_in_seconds = max(0.5, deadline - time.monotonic())
         status = first.solve(built.model, _Progress(on_solution, stop))
-        spent = first.deterministic_time
-        if status == cp_model.UNKNOWN and spent < budget and time.monotonic() < deadline:
-            # no roster yet: the whole remaining budget goes to the full solve
-            first.parameters.max_deterministic_time = budget - spent
-            first.parameters.max_time_in_seconds = max(0.5, deadline - time.monotonic())
-            status = first.solve(built.model, _Progress(on_solution, stop))
-            spent += first.deterministic_time
-        name = _STATUS.get(status, str(status))
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return RosterResult(
-                name=problem.name,
-                status=name,
-                objective=None,
-                bound=None,
-                seconds=time.monotonic() - t0,
-                assignment={},
-            )
-        best = tighten(built.vars, list(first.response_proto.solution))
-        best_obj = solution_objective(built.model, best)
-        bound = _int_bound(first.best_objective_bound)
+        spent += first.deterministic_time
+    name = _STATUS.get(status, str(status))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return RosterResult(
+            name=problem.name,
+            status=name,
+            objective=None,
+            bound=None,
+            seconds=time.monotonic() - t0,
+            assignment={},
+        )
+    best = tighten(built.vars, list(first.response_proto.solution))
+    best_obj = solution_objective(built.model, best)
+    bound = _int_bound(first.best_objective_bound)
     v = built.vars
     x_index = {key: lit.index for key, lit in v.x.items()}
     w_index = {key: lit.index for key, lit in v.w.items()}
@@ -719,11 +698,6 @@ def solve_roster(
         breakdown=[line for r in parts for line in r.breakdown],
         info={"groups": phase},
     )
-
-
-def _objective_of(built: BuiltModel, values: list[int]) -> int:
-    reader = _ValueReader(values)
-    return sum(pen.weight * reader.value(pen.expr) for pen in built.penalties)
 
 
 def solve_nrp(inst: NrpInstance, seconds: float = 60.0, workers: int = 2, seed: int = 0) -> RosterResult:
