@@ -1,4 +1,4 @@
-"""Roster benchmark: Curtois–Qu gap table vs best known (``demo_row`` serves ``roster_demo``).
+"""Roster benchmark: Curtois–Qu gap table vs best known (the demo branch is ``benchmarks.roster_demo``).
 
 ``python -m benchmarks.nrp [--quick] [--only Instance5,Instance7]``; ``run(quick)`` returns the rows.
 Full mode: instances 1–11 at 60 s with 2 workers, larger ones at 300 s; quick mode: 1, 3, 5 at 10 s.
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import time
 from pathlib import Path
 
 from benchmarks import shared_data_dir
 from scheduler.roster.nrp import read_nrp
-from scheduler.roster.solver import SolveParams, solve_nrp, solve_roster
-from scheduler.roster.validate import check_nrp, check_roster
+from scheduler.roster.solver import solve_nrp
+from scheduler.roster.validate import check_nrp
 
 WORKERS = 2
 
@@ -80,33 +79,6 @@ def nrp_rows(quick: bool = False, only: list[str] | None = None) -> list[dict[st
             }
         )
     return rows
-
-
-def demo_row(seconds: float = 10.0) -> dict[str, object]:
-    """The demo branch (about 104 technicians, 4 weeks): objective, proven bound and gap in 10 s."""
-    from scheduler.roster.cli import demo_branch
-    from scheduler.roster.planning import build_problem
-
-    start = dt.date(2026, 3, 2)
-    techs, quotas = demo_branch(0, start, 28)
-    problem = build_problem(techs, quotas, start, 28, "urban_dense", name="demo-branch")
-    t0 = time.monotonic()
-    result = solve_roster(problem, SolveParams(seconds=seconds, workers=WORKERS, seed=0))
-    wall = time.monotonic() - t0
-    rep = check_roster(problem, result.assignment, result.support_groups)
-    gap = result.gap()
-    return {
-        "instance": f"demo branch ({len(problem.employees)} techs, 28 d)",
-        "limit_s": seconds,
-        "workers": WORKERS,
-        "status": result.status,
-        "objective": result.objective,
-        "bound": result.bound,
-        "gap_pct": None if gap is None else round(100 * gap, 2),
-        "feasible": rep.feasible,
-        "seconds": round(wall, 1),
-        "goal": "<= 1% in <= 10 s",
-    }
 
 
 def run(quick: bool = False, only: list[str] | None = None) -> list[dict[str, object]]:

@@ -154,6 +154,8 @@ class RosterProblem(BaseModel):
     #: bounding relaxation only: up to this many support heads per group-day without their own
     #: rules, each costing ``support_use_weight`` (the solver uses it for lower bounds; 0 = off)
     virtual_support: int = Field(default=0, ge=0)
+    #: price of one virtual support head (None: ``rules.support_use_weight``)
+    virtual_support_price: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _references(self) -> RosterProblem:

@@ -583,12 +583,14 @@ def _linear_terms(expr: cp_model.LinearExprT) -> tuple[list[tuple[cp_model.IntVa
     return list(zip(flat.vars, flat.coeffs, strict=True)), flat.offset
 
 
-def group_subproblem(problem: RosterProblem, group_id: str, virtual_support: int = 0) -> RosterProblem:
+def group_subproblem(
+    problem: RosterProblem, group_id: str, virtual_support: int = 0, price: int | None = None
+) -> RosterProblem:
     """The part of ``problem`` that concerns one region group (its members and its covers only).
 
-    With ``virtual_support`` > 0 the group may also draw up to that many support heads a day at
-    the support team's price, free of their own rules: a relaxation whose optima, summed over the
-    groups, bound the whole branch's optimum from below.
+    With ``virtual_support`` > 0 the group may also draw up to that many support heads a day, free
+    of their own rules, each at ``price`` (default: the support-use weight): the group's part of a
+    Lagrangian relaxation of the branch (see :mod:`scheduler.roster.decompose`).
     """
     members = tuple(e for e in problem.employees if e.group_id == group_id and not e.support)
     ids = {e.id for e in members}
@@ -603,6 +605,7 @@ def group_subproblem(problem: RosterProblem, group_id: str, virtual_support: int
             "fixed": {k: v for k, v in problem.fixed.items() if k in ids},
             "reference": {k: v for k, v in problem.reference.items() if k in ids},
             "virtual_support": virtual_support,
+            "virtual_support_price": price,
         }
     )
 
