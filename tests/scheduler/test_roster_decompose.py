@@ -86,3 +86,18 @@ def test_a_group_whose_own_rules_clash_makes_the_branch_infeasible() -> None:
     clash = p.model_copy(update={"fixed": {member.id: dict.fromkeys(range(7), "D")}})
     r = solve_roster(clash, SolveParams(seconds=4, workers=2, seed=0))
     assert r.status == "INFEASIBLE" and r.info["infeasible_groups"] == [member.group_id]
+
+
+def test_when_support_is_scarce_a_head_is_priced_as_a_missing_head_and_the_bound_stays_valid() -> None:
+    """Quotas above the staff: the under-cover weight as price gives the bound, still ≤ the optimum."""
+    techs, quotas = synthetic_branch(seed=1, technicians=8, support=1, start=START, days=7)
+    heavy = {g: {d: n + 3 for d, n in per_day.items()} for g, per_day in quotas.items()}
+    p = build_problem(techs, heavy, START, 7, "urban_dense", name="short")
+    exact = solve(p, SolveParams(seconds=30, workers=2, seed=0))
+    assert exact.status == "OPTIMAL" and exact.objective is not None
+    r = solve_branch(p, SolveParams(seconds=6, workers=2, seed=0))
+    assert r.bound is not None and r.objective is not None
+    assert r.bound <= exact.objective <= r.objective
+    under = max(c.weight_under for c in p.covers)
+    assert r.info["price"] == under and r.info["bound_by_price"][under] > r.info["bound_by_price"][2]
+    assert check_roster(p, r.assignment, r.support_groups).objective == r.objective
