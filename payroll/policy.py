@@ -199,6 +199,14 @@ class PayPolicy(BaseModel):
             problems.append(f"jurisdiction {self.jurisdiction!r} has no profile (known: {sorted(PROFILES)})")
         if self.effective_to is not None and self.effective_to < self.effective_from:
             problems.append("effective_to is before effective_from")
+        # pay is computed per month with one version: a version starts on a first and ends on a last day
+        if self.effective_from.day != 1:
+            problems.append(
+                f"effective_from {self.effective_from} must be the first day of a month "
+                "(a month is paid under one policy version; a change takes effect from a month's start)"
+            )
+        if self.effective_to is not None and (self.effective_to + dt.timedelta(days=1)).day != 1:
+            problems.append(f"effective_to {self.effective_to} must be the last day of a month")
         if self.minimum_wage < 0:
             problems.append(f"minimum_wage {self.minimum_wage} must be >= 0")
         for grade, wage in self.post_wages.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,12 @@ def test_cli_run_twice_then_diff(example: Path, db_url: str) -> None:
     assert changed[0]["correction_fen"] > 0 and changed[0]["action"] == "pay"
     runs = CliRunner().invoke(app, ["payroll", "runs", "--month", "2026-03", "--db", db_url])
     assert [r["version"] for r in json.loads(runs.stdout)] == [2, 1]
+
+
+def test_a_policy_version_starts_on_a_first_and_ends_on_a_last_day_of_a_month() -> None:
+    """A mid-month change would pay one month under two versions: refused, naming the field."""
+    with pytest.raises(PolicyFileError, match="effective_from 2026-03-16 must be the first day of a month"):
+        policy(version="mid", effective_from="2026-03-16")
+    with pytest.raises(PolicyFileError, match="effective_to 2026-03-15 must be the last day of a month"):
+        policy(version="mid", effective_to="2026-03-15")
+    assert policy(version="ok", effective_to="2026-02-28").effective_to == dt.date(2026, 2, 28)
