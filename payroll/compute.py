@@ -13,8 +13,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
-from operator import attrgetter, is_not
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -33,12 +32,16 @@ from payroll.domain import (
 from payroll.errors import PayInputError
 from payroll.policy import BaseDeduction, PayPolicy, WorkingTimeSystem
 from payroll.rules import (
+    ENUM_VALUES,
     MonthCalendar,
     TechMonth,
+    bonus_and_penalty_items_month,
     deduct_base_chronological,
     deduct_base_pro_rata,
     line_rules,
+    overtime_hours_month,
     period_standard_minutes,
+    piece_pay_month,
     prepare,
     prorate_for_days_employed_and_leave,
     quality_grade_multiplier,
@@ -72,7 +75,10 @@ def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
     return _check_inputs(inputs, policy, OrderColumns(inputs.orders, month_bounds(inputs.month)[0]))
 
 
-def _check_inputs(inputs: PayInputs, policy: PayPolicy, columns: OrderColumns) -> list[Problem]:
+def _check_inputs(
+    inputs: PayInputs, policy: PayPolicy, columns: OrderColumns, tech_index: dict[str, int] | None = None
+) -> list[Problem]:
+    """:func:`check_inputs` on columns shared with the sort (``tech_index``: the employed technicians)."""
     problems: list[Problem] = []
     techs: dict[str, Any] = {}
     for index, tech in enumerate(inputs.technicians, start=1):
@@ -92,7 +98,7 @@ def _check_inputs(inputs: PayInputs, policy: PayPolicy, columns: OrderColumns) -
                 )
             )
     first, last = month_bounds(inputs.month)
-    if not _orders_look_fine(columns, techs, first, last):
+    if not _orders_look_fine(columns, techs, first, last, tech_index):
         problems.extend(_order_problems(inputs, techs, first, last))
     for index, record in enumerate(inputs.quality, start=1):
         if record.technician_id not in techs:
@@ -149,20 +155,31 @@ def _check_inputs(inputs: PayInputs, policy: PayPolicy, columns: OrderColumns) -
     return problems
 
 
-def _orders_look_fine(columns: OrderColumns, techs: dict[str, Any], first: dt.date, last: dt.date) -> bool:
+def _orders_look_fine(
+    columns: OrderColumns,
+    techs: dict[str, Any],
+    first: dt.date,
+    last: dt.date,
+    tech_index: dict[str, int] | None,
+) -> bool:
     """Whole-column checks (fast, C-level); the row-by-row search runs only when one fails."""
     if not columns.orders:
         return True
     ids = columns.ids
     if len(set(ids)) != len(ids):
         return False
-    if not set(columns.technician_ids) <= techs.keys():
+    if tech_index is not None and len(tech_index) == len(techs):
+        # every technician is numbered (employed in the month): known ⟺ numbered, and the numbers
+        # are what the sort needs anyway (one pass over the orders for both)
+        if columns.technician_codes(tech_index).min() < 0:
+            return False
+    elif not set(columns.technician_ids) <= techs.keys():
         return False
     if not all(type(t) is OrderType for t in set(columns.order_types)):
         return False
     if not set(columns.difficulties) <= set(DIFFICULTY_LEVELS):
         return False
-    minutes: list[int] = list(filter(partial(is_not, None), columns.standard_minutes))  # type: ignore[arg-type]
+    minutes: list[int] = columns.given("standard_minutes")[1]
     if minutes and min(minutes) <= 0:
         return False
     # completed inside the month: 0 <= microseconds since its first midnight < its length
@@ -273,21 +290,18 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectorised: bool) -> list[Payslip]:
-    columns = OrderColumns(inputs.orders, month_bounds(inputs.month)[0])
-    if check:
-        problems = _check_inputs(inputs, policy, columns)
-        if problems:
-            raise PayInputError(problems)
-    calendar = MonthCalendar.build(inputs.month, policy)
+    first, last = month_bounds(inputs.month)
     technicians = sorted(
-        (
-            t
-            for t in inputs.technicians
-            if _employed_in_month(t.start_date, t.end_date, calendar.first, calendar.last)
-        ),
+        (t for t in inputs.technicians if _employed_in_month(t.start_date, t.end_date, first, last)),
         key=attrgetter("id"),
     )
     tech_index = {tech.id: index for index, tech in enumerate(technicians)}
+    columns = OrderColumns(inputs.orders, first)
+    if check:
+        problems = _check_inputs(inputs, policy, columns, tech_index)
+        if problems:
+            raise PayInputError(problems)
+    calendar = MonthCalendar.build(inputs.month, policy)
     month_att = (
         month_attendance(inputs.attendance, tech_index, calendar.first, calendar.last) if vectorised else None
     )
@@ -309,7 +323,7 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectori
                 tech=tech,
                 policy=policy,
                 calendar=calendar,
-                orders=fast.orders,
+                orders=[],  # the order-level results are in `fast`
                 attendance={},
                 quality=quality.get(tech.id),
                 losses=losses.get(tech.id, []),
@@ -423,19 +437,24 @@ def _prepare_vectorised(
     base = np.fromiter((ctx.base_minutes for ctx in contexts), np.int64, count)
     paid = None if chronological else np.fromiter((ctx.paid_share != 0 for ctx in contexts), np.bool_, count)
     per_tech = [ctx.fast for ctx in contexts if ctx.fast is not None]
-    group_paid_orders(month_orders, per_tech, policy, calendar.kinds, attendance, base, crossing, paid)
+    groups = group_paid_orders(
+        month_orders, per_tech, policy, calendar.kinds, attendance, base, crossing, paid
+    )
     by_day = overtime_days(
         attendance,
         calendar.kinds,
+        calendar.iso,
         employed,
         policy.working_time_system is WorkingTimeSystem.STANDARD,
         policy.profile.standard_day_minutes,
     )
-    for tech_orders, days_of in zip(per_tech, by_day, strict=True):
-        tech_orders.overtime_days = days_of
     if chronological:
         for ctx in contexts:
             deduct_base_chronological(ctx)  # where the base is reached: month-wide
+    # the lines of the rules with most lines, for the whole month at once
+    piece_pay_month(contexts, groups)
+    overtime_hours_month(contexts, by_day)
+    bonus_and_penalty_items_month(contexts, month_orders.item_ids)
 
 
 def _employed_in_month(start: dt.date, end: dt.date | None, first: dt.date, last: dt.date) -> bool:
@@ -447,11 +466,11 @@ def _summary(ctx: TechMonth) -> dict[str, Any]:
         "post_grade": ctx.tech.post_grade,
         "grade": ctx.grade,
         "grade_multiplier": str(ctx.grade_multiplier),
-        "orders": len(ctx.orders),
+        "orders": len(ctx.orders) if ctx.fast is None else ctx.fast.count,
         "done_minutes": ctx.done_minutes,
         "base_minutes": ctx.base_minutes,
-        "base_deduction": ctx.policy.base_deduction.value,
-        "working_time_system": ctx.policy.working_time_system.value,
+        "base_deduction": ENUM_VALUES[ctx.policy.base_deduction],
+        "working_time_system": ENUM_VALUES[ctx.policy.working_time_system],
         "month_share": str(ctx.month_share),
         "paid_work_days": ctx.paid_work_days,
         "jurisdiction": ctx.policy.jurisdiction,

@@ -16,9 +16,12 @@ checked by :mod:`payroll.io` (or by the caller building them) before it gets her
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from itertools import repeat
 from typing import Any
 
 from vocabulary.money import format_yuan, to_fen
@@ -208,17 +211,8 @@ class PayLine:
 
 
 _NEW = object.__new__
-(
-    _SET_RULE,
-    _SET_KEY,
-    _SET_LABEL,
-    _SET_QUANTITY,
-    _SET_RATE,
-    _SET_COEFFICIENT,
-    _SET_MULTIPLIER,
-    _SET_AMOUNT,
-    _SET_SOURCES,
-) = (
+#: the slot setters of PayLine's fields, in field order: they set a slot of a frozen line directly
+_SETTERS = tuple(
     PayLine.__dict__[name].__set__
     for name in (
         "rule",
@@ -232,6 +226,17 @@ _NEW = object.__new__
         "sources",
     )
 )
+(
+    _SET_RULE,
+    _SET_KEY,
+    _SET_LABEL,
+    _SET_QUANTITY,
+    _SET_RATE,
+    _SET_COEFFICIENT,
+    _SET_MULTIPLIER,
+    _SET_AMOUNT,
+    _SET_SOURCES,
+) = _SETTERS
 
 
 def make_line(
@@ -261,6 +266,39 @@ def make_line(
     _SET_AMOUNT(line, amount_fen)
     _SET_SOURCES(line, sources)
     return line
+
+
+def make_lines(
+    rule: Sequence[str],
+    key: Sequence[str],
+    label: Sequence[str],
+    quantity: Sequence[Decimal],
+    rate: Sequence[Decimal],
+    coefficient: Sequence[Decimal],
+    multiplier: Sequence[Decimal],
+    amount_fen: Sequence[int],
+    sources: Sequence[dict[str, Any]],
+) -> list[PayLine]:
+    """Many lines at once from columns of their fields (the month-wide fast path).
+
+    The same frozen objects as ``PayLine(...)``, built one field at a time over the whole column
+    with C-level ``map`` passes (allocate every line, then set one slot of every line per pass)
+    instead of a Python call per line: ~25% less than :func:`make_line` for each of the ~100,000
+    piece lines of a month.
+
+    Raises
+    ------
+    ValueError
+        If the columns differ in length (a short column would leave slots unset).
+    """
+    columns = (rule, key, label, quantity, rate, coefficient, multiplier, amount_fen, sources)
+    count = len(sources)
+    if any(len(column) != count for column in columns):
+        raise ValueError("the columns of pay lines differ in length")
+    lines = list(map(_NEW, repeat(PayLine, count)))
+    for setter, column in zip(_SETTERS, columns, strict=True):
+        deque(map(setter, lines, column), maxlen=0)
+    return lines
 
 
 @dataclass(frozen=True, slots=True)

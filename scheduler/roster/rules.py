@@ -315,7 +315,9 @@ def coverage(v: RosterVars, p: RosterProblem) -> list[Penalty]:
                 virtual[key] = v.model.new_int_var(
                     0, p.virtual_support, f"virtual_support[{c.group_id},{c.day}]"
                 )
-                price = p.rules.support_use_weight if p.virtual_support_price is None else p.virtual_support_price
+                price = (
+                    p.rules.support_use_weight if p.virtual_support_price is None else p.virtual_support_price
+                )
                 out.append(
                     Penalty(
                         "support_use",

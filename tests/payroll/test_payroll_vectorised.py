@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from decimal import Decimal
 from typing import Any
@@ -19,9 +20,11 @@ from payroll.domain import (
     DayStatus,
     LossDeduction,
     PayInputs,
+    PayLine,
     PayOrder,
     PayTechnician,
     QualityRecord,
+    make_lines,
 )
 from payroll.errors import PayInputError
 from payroll.policy import PayPolicy
@@ -52,7 +55,10 @@ def both_ways(inputs: PayInputs, pol: PayPolicy) -> list[dict[str, Any]]:
     assert spy.called  # the month-wide path ran (not the record-by-record fallback)
     reference = compute_month(inputs, pol, vectorised=False)
     fast_json = [p.to_dict() for p in fast]
-    assert fast_json == [p.to_dict() for p in reference]
+    reference_json = [p.to_dict() for p in reference]
+    assert fast_json == reference_json
+    # the same JSON text: keys of every sources dict in the same order too
+    assert json.dumps(fast_json) == json.dumps(reference_json)
     assert_no_float(fast)
     assert check_payslips(fast) == []
     return fast_json
@@ -191,3 +197,50 @@ def test_unchecked_orders_of_unknown_technicians_are_ignored_like_the_reference(
     assert [p.to_dict() for p in fast] == [
         p.to_dict() for p in compute_month(inputs, pol, check=False, vectorised=False)
     ]
+
+
+def test_order_ids_with_nul_characters_keep_their_exact_text() -> None:
+    """Ids with NUL characters (which a numpy string round trip would cut) are copied as they are."""
+    pol = POLICIES["standard", "chronological", "claw_back"]
+    at = dt.datetime(2026, 3, 2, 10)
+    orders = tuple(
+        PayOrder(oid, "t1", OrderType.REPAIR, 1, at + dt.timedelta(hours=i), 400)
+        for i, oid in enumerate(("b\x00", "a", "c\x00\x00", "d"))
+    )
+    slips = both_ways(PayInputs("2026-03", (tech(),), orders, (day("2026-03-02", 480),)), pol)
+    base = next(li for li in slips[0]["lines"] if li["rule"] == "base_workload")
+    assert base["sources"]["covering_order_ids"] == ["b\x00", "a", "c\x00\x00"]
+
+
+def test_many_lines_at_once_equal_lines_one_by_one() -> None:
+    """make_lines builds the same frozen lines as PayLine(...), and refuses columns of unequal length."""
+    qty, rate, one, mult = Decimal("1.5"), Decimal(35), Decimal(1), Decimal("1.2")
+    line = PayLine("piece_pay", "k", "label", qty, rate, one, mult, 6300, {"a": 1})
+    lines = make_lines(
+        ["piece_pay"] * 2,
+        ["k"] * 2,
+        ["label"] * 2,
+        [qty] * 2,
+        [rate] * 2,
+        [one] * 2,
+        [mult] * 2,
+        [6300] * 2,
+        [{"a": 1}, {"a": 1}],
+    )
+    assert lines == [line, line]
+    with pytest.raises(ValueError, match="length"):
+        make_lines(["r"], ["k"], ["l"], [qty], [rate], [one], [mult], [1], [{}, {}])
+
+
+@pytest.mark.parametrize("overrides", [{"pay_overtime_hours": False}, {"items": {}}])
+@pytest.mark.parametrize("system", ["standard", "comprehensive"])
+def test_fast_path_equals_reference_without_overtime_hours_or_items(
+    overrides: dict[str, Any], system: str
+) -> None:
+    """The month-wide line builders give no overtime-hours or item lines exactly when the rules give none."""
+    for mode in ("pro_rata", "chronological"):
+        pol = policy(working_time_system=system, base_deduction=mode, base_workload_minutes=900, **overrides)
+        inputs = random_month(
+            random.Random(f"{overrides}{system}{mode}"), "2026-05", technicians=20, orders=500
+        )
+        both_ways(inputs, pol)
