@@ -341,8 +341,9 @@ def solve_lns(
 
     Reproducible: the budget is CP-SAT's deterministic time (``params.seconds`` ×
     ``lns.deterministic_per_second``: about what one thread of the 2-core benchmark machine does
-    in a wall-clock second on these models), not the clock. The first solve interleaves CP-SAT's
-    subsolvers deterministically over ``params.workers`` threads; the LNS runs in rounds of
+    in a wall-clock second on these models), not the clock. The first solve runs single-worker
+    lanes side by side (the full LP; CP-SAT's portfolio interleaved in one thread), each
+    deterministic, and keeps the best roster and the best bound; the LNS runs in rounds of
     ``params.workers`` neighbourhoods drawn from one incumbent with seeded generators, solved in
     parallel on one worker each, and merged in a fixed order. The same problem, seed, workers and
     seconds give the same roster on any machine load; ``params.seconds`` of wall clock stays a
@@ -356,38 +357,65 @@ def solve_lns(
     built = build_model(problem)
     if hint is not None:
         add_hint(built, hint, hint_groups)
-    first = make_solver(
-        SolveParams(
-            seconds=params.seconds,
-            workers=params.workers,
-            seed=params.seed,
-            relative_gap=params.relative_gap,
-            log=params.log,
-            interleave=params.workers > 1,
-            deterministic_seconds=budget * lns.first_fraction,
+    first_budget = budget * lns.first_fraction
+    # first roster and bound: single-worker lanes side by side, each reproducible on its own — the
+    # full LP (the tight bound; proves the small instances) and CP-SAT's whole portfolio
+    # interleaved in one thread (its own neighbourhood searches find the first rosters of the
+    # large instances, where the LP lane finds none in its budget)
+    configs = [(False, 2), (True, 2)] if params.workers > 1 else [(True, 2)]
+
+    def first_lane(k: int, deterministic: float) -> tuple[Any, list[int], float, float]:
+        interleave, linearization = configs[k]
+        solver = make_solver(
+            SolveParams(
+                seconds=max(0.5, deadline - time.monotonic()),
+                workers=1,
+                seed=params.seed + k,
+                relative_gap=params.relative_gap,
+                log=params.log,
+                interleave=interleave,
+                linearization=linearization,
+                deterministic_seconds=deterministic,
+            )
         )
-    )
-    status = first.solve(built.model, _Progress(on_solution, stop))
-    spent = first.deterministic_time
-    if status == cp_model.UNKNOWN and spent < budget and time.monotonic() < deadline:
-        # no roster yet: the whole remaining budget goes to the full solve
-        first.parameters.max_deterministic_time = budget - spent
-        first.parameters.max_time_in_seconds = max(0.5, deadline - time.monotonic())
-        status = first.solve(built.model, _Progress(on_solution, stop))
-        spent += first.deterministic_time
-    name = _STATUS.get(status, str(status))
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        status = solver.solve(built.model, _Progress(on_solution, stop))
+        found = (
+            list(solver.response_proto.solution) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else []
+        )
+        return status, found, solver.best_objective_bound, solver.deterministic_time
+
+    with ThreadPoolExecutor(max_workers=len(configs)) as pool:
+        lanes_out = list(pool.map(lambda k: first_lane(k, first_budget), range(len(configs))))
+    spent = max(out[3] for out in lanes_out)
+    if not any(out[1] for out in lanes_out) and spent < budget and time.monotonic() < deadline:
+        # no roster yet: the portfolio lane gets the whole remaining budget
+        lanes_out.append(first_lane(len(configs) - 1, budget - spent))
+        spent += lanes_out[-1][3]
+    statuses = [out[0] for out in lanes_out]
+    if (
+        cp_model.INFEASIBLE in statuses
+        or cp_model.MODEL_INVALID in statuses
+        or not any(o[1] for o in lanes_out)
+    ):
+        worst = next(
+            (st for st in statuses if st in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)), statuses[-1]
+        )
         return RosterResult(
             name=problem.name,
-            status=name,
+            status=_STATUS.get(worst, str(worst)),
             objective=None,
             bound=None,
             seconds=time.monotonic() - t0,
             assignment={},
         )
-    best = tighten(built.vars, list(first.response_proto.solution))
-    best_obj = solution_objective(built.model, best)
-    bound = _int_bound(first.best_objective_bound)
+    candidates = []
+    for k, (status, found, _, _) in enumerate(lanes_out):
+        if found:
+            values = tighten(built.vars, found)
+            candidates.append((solution_objective(built.model, values), k, values, status))
+    best_obj, _, best, status = min(candidates, key=lambda c: (c[0], c[1]))
+    bound = max(_int_bound(out[2]) for out in lanes_out)
+    name = "OPTIMAL" if status == cp_model.OPTIMAL or best_obj <= bound else "FEASIBLE"
     v = built.vars
     x_index = {key: lit.index for key, lit in v.x.items()}
     w_index = {key: lit.index for key, lit in v.w.items()}
