@@ -45,6 +45,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from ortools.sat.python import cp_model
+
 from scheduler.roster.domain import RosterProblem, RosterResult
 from scheduler.roster.solver import SolutionCallback, SolveParams, group_subproblem, solve
 
@@ -153,8 +155,9 @@ def solve_branch(
     bounds = {weight: sum(r.bound or 0 for r in relaxed) + team}
     price = weight
     demanded = sum(sum((_virtual_heads(r, weight) or {}).values()) for r in relaxed)
-    if scarce_price > weight and demanded > _support_days_available(problem):
-        # the groups ask for more support than the team can give: a head is worth a missing head
+    if scarce_price > weight and (weight == 0 or demanded > _support_days_available(problem)):
+        # the groups ask for more support than the team can give (or support is free, so the
+        # first price bounds nothing): a head is worth a missing head
         scarce, team = relax(scarce_price)
         if team is not None and all(r.feasible for r in scarce):
             bounds[scarce_price] = sum(r.bound or 0 for r in scarce) + team
@@ -263,14 +266,19 @@ def support_alone_bound(problem: RosterProblem, price: int, params: SolveParams)
         }
     )
     built = build_model(alone)
-    terms = []
+    # each working day at w − price, whether or not the preset prices support use (w may be 0)
+    weight = problem.rules.support_use_weight
+    terms: list[cp_model.LinearExprT] = [
+        (weight - price) * built.vars.works(e, d) for e in range(len(members)) for d in range(problem.horizon)
+    ]
     offset = 0
     for pen in built.penalties:
-        weight = pen.weight - price if pen.rule == "support_use" else pen.weight
+        if pen.rule == "support_use":
+            continue  # counted above
         if isinstance(pen.expr, int):
-            offset += weight * pen.expr
+            offset += pen.weight * pen.expr
         else:
-            terms.append(weight * pen.expr)
+            terms.append(pen.weight * pen.expr)
     built.model.minimize(sum(terms) + offset)
     solver = make_solver(params)
     status = solver.solve(built.model)

@@ -649,6 +649,16 @@ def decomposable(problem: RosterProblem) -> bool:
     )
 
 
+def support_decomposable(problem: RosterProblem) -> bool:
+    """Whether :func:`scheduler.roster.decompose.solve_branch` applies: decomposable, a support team,
+    and group covers for any shift (the relaxation's virtual support heads count towards those only)."""
+    return (
+        decomposable(problem)
+        and any(e.support for e in problem.employees)
+        and all(c.shift is None for c in problem.covers)
+    )
+
+
 def solve_roster(
     problem: RosterProblem,
     params: SolveParams | None = None,
@@ -668,7 +678,7 @@ def solve_roster(
     """
     params = params or SolveParams()
     has_support = any(e.support for e in problem.employees)
-    if decomposable(problem) and has_support and hint is None and not params.interleave:
+    if support_decomposable(problem) and hint is None and not params.interleave:
         from scheduler.roster.decompose import solve_branch
 
         return solve_branch(problem, params, on_solution, stop)

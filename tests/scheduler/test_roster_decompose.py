@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from roster_factories import employee
 
 from scheduler.roster.decompose import group_given_support, solve_branch, support_heads
 from scheduler.roster.domain import Cover, RosterProblem, RosterResult
 from scheduler.roster.planning import build_problem
+from scheduler.roster.presets import load_presets
 from scheduler.roster.solver import SolveParams, solve, solve_roster
 from scheduler.roster.synthetic import synthetic_branch
 from scheduler.roster.validate import check_roster
@@ -100,4 +103,46 @@ def test_when_support_is_scarce_a_head_is_priced_as_a_missing_head_and_the_bound
     assert r.bound <= exact.objective <= r.objective
     under = max(c.weight_under for c in p.covers)
     assert r.info["price"] == under and r.info["bound_by_price"][under] > r.info["bound_by_price"][2]
+    assert check_roster(p, r.assignment, r.support_groups).objective == r.objective
+
+
+def test_free_support_is_priced_as_a_missing_head_for_the_bound() -> None:
+    """peak_season: support costs nothing, so only the under-cover price bounds anything."""
+    techs, quotas = synthetic_branch(seed=1, technicians=8, support=1, start=START, days=7)
+    p = build_problem(techs, quotas, START, 7, "peak_season", name="peak")
+    assert p.rules.support_use_weight == 0
+    exact = solve(p, SolveParams(seconds=30, workers=2, seed=0))
+    r = solve_branch(p, SolveParams(seconds=6, workers=2, seed=0))
+    assert set(r.info["bound_by_price"]) == {0, max(c.weight_under for c in p.covers)}
+    assert r.bound is not None and exact.objective is not None and r.objective is not None
+    assert r.bound <= exact.objective <= r.objective
+
+
+def test_shift_specific_group_covers_are_solved_as_one_model() -> None:
+    """Virtual support heads count only towards any-shift covers: shift covers keep the whole model."""
+    p = _branch(seed=3, days=7)
+    shifted = p.model_copy(update={"covers": tuple(c.model_copy(update={"shift": "D"}) for c in p.covers)})
+    r = solve_roster(shifted, SolveParams(seconds=4, workers=2, seed=0))
+    assert r.feasible and "method" not in r.info
+    assert check_roster(shifted, r.assignment, r.support_groups).objective == r.objective
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(
+    preset=st.sampled_from(sorted(load_presets())),
+    seed=st.integers(0, 50),
+    extra=st.integers(0, 3),
+)
+def test_the_decomposition_bound_never_exceeds_the_optimum(preset: str, seed: int, extra: int) -> None:
+    """Any operating model, any quotas (up to 3 above the fitted ones): bound ≤ optimum ≤ roster."""
+    techs, quotas = synthetic_branch(seed=seed, technicians=8, support=1, start=START, days=7)
+    heavy = {g: {d: n + extra for d, n in per_day.items()} for g, per_day in quotas.items()}
+    p = build_problem(techs, heavy, START, 7, preset, name="any")
+    exact = solve(p, SolveParams(seconds=30, workers=2, seed=0))
+    r = solve_branch(p, SolveParams(seconds=4, workers=2, seed=0))
+    if exact.status != "OPTIMAL":
+        assert exact.status == "INFEASIBLE" and r.status == "INFEASIBLE"
+        return
+    assert r.bound is not None and exact.objective is not None and r.objective is not None
+    assert r.bound <= exact.objective <= r.objective
     assert check_roster(p, r.assignment, r.support_groups).objective == r.objective
