@@ -284,6 +284,8 @@ class LnsParams:
 
 
 KINDS = ("employees", "days", "block", "short-day", "groups")
+#: wall-clock cap of one LNS step, in multiples of ``LnsParams.step_seconds``
+STEP_WALL_FACTOR = 4.0
 
 
 def _neighbourhood(
@@ -454,7 +456,9 @@ def solve_lns(
             extra = frozenset(wrng.sample(idle, min(len(idle), 2)))
         sub = _fixed_copy(built.model, inc, x_index, w_index, z_index, free_emps, window, extra)
         step = SolveParams(
-            seconds=max(0.05, deadline - time.monotonic()),
+            # the deterministic limit ends a step; the wall clock only caps one that CP-SAT's work
+            # counter does not see (large presolves): a few times its budget, never past the deadline
+            seconds=max(0.05, min(deadline - time.monotonic(), STEP_WALL_FACTOR * lns.step_seconds)),
             workers=lns.step_workers,
             seed=params.seed + state.iterations + k,
             linearization=lns.step_linearization,
