@@ -389,10 +389,13 @@ def solve_lns(
     with ThreadPoolExecutor(max_workers=len(configs)) as pool:
         lanes_out = list(pool.map(lambda k: first_lane(k, first_budget), range(len(configs))))
     spent = max(out[3] for out in lanes_out)
-    if not any(out[1] for out in lanes_out) and spent < budget and time.monotonic() < deadline:
-        # no roster yet: the portfolio lane gets the whole remaining budget
-        lanes_out.append(first_lane(len(configs) - 1, budget - spent))
-        spent += lanes_out[-1][3]
+    if not any(out[1] for out in lanes_out) and time.monotonic() < deadline:
+        # no roster yet (the largest instances): every hard rule concerns one employee, so a roster
+        # made of each employee's own feasible row is feasible; the LNS improves it from there
+        start, used = employee_by_employee(problem, built, params, deadline)
+        spent += used
+        if start is not None:
+            lanes_out.append((cp_model.FEASIBLE, start, 0.0, used))
     statuses = [out[0] for out in lanes_out]
     if (
         cp_model.INFEASIBLE in statuses
@@ -536,6 +539,69 @@ def solve_lns(
             "stopped_by": stopped_by,
         },
     )
+
+
+def employee_by_employee(
+    problem: RosterProblem, built: BuiltModel, params: SolveParams, deadline: float
+) -> tuple[list[int] | None, float]:
+    """A full solution of ``built`` made of rows found for each employee alone, and the work it took.
+
+    Hard rules (leave, limits on shifts, minutes, runs and weekends, successions, rest) concern one
+    employee each; covers and the other coupling rules are soft. So each employee is solved alone
+    (his own terms only, single worker, a small deterministic budget, two at a time), and the rows
+    together are hinted to the full model with the hinted variables fixed: CP-SAT then only derives
+    the rest. None when an employee has no feasible row (the problem is infeasible) or time is up.
+    """
+    spent = 0.0
+
+    def alone(emp_id: str) -> tuple[list[str | None] | None, float]:
+        emp = next(e for e in problem.employees if e.id == emp_id)
+        sub = problem.model_copy(
+            update={
+                "name": f"{problem.name}/{emp_id}",
+                "employees": (emp,),
+                "covers": (),
+                "requests": tuple(r for r in problem.requests if r.employee == emp_id),
+            }
+        )
+        own = build_model(sub)
+        used = 0.0
+        for attempt in range(2):  # with his own terms; then, if nothing was found, any feasible row
+            if attempt:
+                own.model.clear_objective()
+            solver = make_solver(
+                SolveParams(
+                    seconds=max(0.05, min(deadline - time.monotonic(), 10.0)),
+                    workers=1,
+                    seed=params.seed,
+                    deterministic_seconds=1.0,
+                )
+            )
+            status = solver.solve(own.model)
+            used += solver.deterministic_time
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return extract(own, solver)[0][emp_id], used
+            if status == cp_model.INFEASIBLE:
+                break
+        return None, used
+
+    with ThreadPoolExecutor(max_workers=max(1, params.workers)) as pool:
+        rows = list(pool.map(alone, [e.id for e in problem.employees]))
+    spent += sum(used for _, used in rows) / max(1, params.workers)
+    if any(row is None for row, _ in rows):
+        return None, spent
+    assignment: Assignment = {e.id: row for e, (row, _) in zip(problem.employees, rows, strict=True) if row}
+    add_hint(built, assignment)
+    solver = make_solver(
+        SolveParams(seconds=max(0.5, deadline - time.monotonic()), workers=1, seed=params.seed)
+    )
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    status = solver.solve(built.model)
+    built.model.clear_hints()
+    spent += solver.deterministic_time
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, spent
+    return list(solver.response_proto.solution), spent
 
 
 @dataclass
