@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from ortools.sat.python import cp_model
@@ -16,6 +17,7 @@ from scheduler.roster.solver import (
     SolveParams,
     breakdown,
     check_objective,
+    extract,
     make_solver,
     solution_objective,
     solve,
@@ -95,3 +97,20 @@ def test_lns_gives_the_same_roster_for_the_same_seed_and_budget() -> None:
     assert runs[0].info["lns_iterations"] == runs[1].info["lns_iterations"]
     rep = check_roster(p, runs[0].assignment, runs[0].support_groups)
     assert rep.feasible and rep.objective == runs[0].objective
+
+
+def test_a_start_made_of_each_employees_own_row_is_a_feasible_roster() -> None:
+    """Hard rules are per employee: rows found one by one form a roster the validator accepts."""
+    from scheduler.roster.solver import _ValueReader, employee_by_employee
+
+    techs, q = synthetic_branch(seed=3, technicians=10, support=0, start=START, days=14)
+    p = build_problem(techs, q, START, 14, "rural")  # runs of 3+ work days and 2+ rest days
+    built = build_model(p)
+    start, used = employee_by_employee(
+        p, built, SolveParams(seconds=20, workers=2, seed=0), time.monotonic() + 20
+    )
+    assert start is not None and used > 0
+    assignment, _ = extract(built, _ValueReader(start))
+    rep = check_roster(p, assignment)
+    assert rep.feasible, [str(v) for v in rep.violations]
+    assert rep.objective == solution_objective(built.model, start)
