@@ -48,7 +48,13 @@ from concurrent.futures import ThreadPoolExecutor
 from ortools.sat.python import cp_model
 
 from scheduler.roster.domain import RosterProblem, RosterResult
-from scheduler.roster.solver import SolutionCallback, SolveParams, group_subproblem, solve
+from scheduler.roster.solver import (
+    SolutionCallback,
+    SolveParams,
+    group_subproblem,
+    groups_without_roster,
+    solve,
+)
 
 #: deterministic-time limit of one group solve, per second of the budget (0.3 at 10 s). CP-SAT's
 #: deterministic time ran about 3× slower than the wall clock on the 2-core machine of the
@@ -147,11 +153,13 @@ def solve_branch(
         return parts, support_alone_bound(problem, price, sub_params(group_slice))
 
     relaxed, team = relax(weight)
-    failed = [g for g, r in zip(groups, relaxed, strict=True) if not r.feasible]
-    if failed:
-        return _infeasible(problem, groups, relaxed, failed, t0)
-    if team is None:
-        return _infeasible(problem, ["support team"], [_NO_ROSTER], ["support team"], t0)
+    failed = groups_without_roster(problem, groups, relaxed, t0)
+    if failed is not None:
+        return failed
+    if team is None:  # the support team's own hard rules clash
+        no_team = groups_without_roster(problem, ["support team"], [_NO_ROSTER], t0)
+        assert no_team is not None  # _NO_ROSTER has no roster
+        return no_team
     bounds = {weight: sum(r.bound or 0 for r in relaxed) + team}
     price = weight
     demanded = sum(sum((_virtual_heads(r, weight) or {}).values()) for r in relaxed)
@@ -346,25 +354,3 @@ def _joint_steps(
 _NO_ROSTER = RosterResult(
     name="support team", status="INFEASIBLE", objective=None, bound=None, seconds=0, assignment={}
 )
-
-
-def _infeasible(
-    problem: RosterProblem,
-    groups: list[str],
-    parts: list[RosterResult],
-    failed: list[str],
-    t0: float,
-) -> RosterResult:
-    statuses = {r.status for g, r in zip(groups, parts, strict=True) if g in failed}
-    return RosterResult(
-        name=problem.name,
-        status="INFEASIBLE" if statuses <= {"INFEASIBLE", "MODEL_INVALID"} else "UNKNOWN",
-        objective=None,
-        bound=None,
-        seconds=time.monotonic() - t0,
-        assignment={},
-        info={
-            "groups": dict(zip(groups, (r.status for r in parts), strict=True)),
-            "infeasible_groups": failed,
-        },
-    )

@@ -743,6 +743,31 @@ def support_decomposable(problem: RosterProblem) -> bool:
     )
 
 
+def groups_without_roster(
+    problem: RosterProblem, groups: list[str], parts: list[RosterResult], t0: float
+) -> RosterResult | None:
+    """The branch's result when some group (solved alone) has no roster, else None.
+
+    INFEASIBLE when every such group's own hard rules clash, UNKNOWN when one just ran out of time.
+    """
+    failed = [g for g, r in zip(groups, parts, strict=True) if not r.feasible]
+    if not failed:
+        return None
+    statuses = {r.status for r in parts if not r.feasible}
+    return RosterResult(
+        name=problem.name,
+        status="INFEASIBLE" if statuses <= {"INFEASIBLE", "MODEL_INVALID"} else "UNKNOWN",
+        objective=None,
+        bound=None,
+        seconds=time.monotonic() - t0,
+        assignment={},
+        info={
+            "groups": {g: r.status for g, r in zip(groups, parts, strict=True)},
+            "infeasible_groups": failed,
+        },
+    )
+
+
 def solve_roster(
     problem: RosterProblem,
     params: SolveParams | None = None,
@@ -795,19 +820,9 @@ def solve_roster(
     with ThreadPoolExecutor(max_workers=params.workers) as pool:
         parts = list(pool.map(one, groups))
     phase = {g: r.status for g, r in zip(groups, parts, strict=True)}
-    infeasible = [g for g, r in zip(groups, parts, strict=True) if not r.feasible]
-    if infeasible:
-        # a group's hard rules clash on its own members (or no roster was found in time)
-        statuses = {phase[g] for g in infeasible}
-        return RosterResult(
-            name=problem.name,
-            status="INFEASIBLE" if statuses <= {"INFEASIBLE", "MODEL_INVALID"} else "UNKNOWN",
-            objective=None,
-            bound=None,
-            seconds=time.monotonic() - t0,
-            assignment={},
-            info={"groups": phase, "infeasible_groups": infeasible},
-        )
+    failed = groups_without_roster(problem, groups, parts, t0)
+    if failed is not None:
+        return failed
     merged: Assignment = {}
     for r in parts:
         merged.update(r.assignment)
