@@ -95,3 +95,63 @@ def lines(slip: Payslip, rule: str) -> list[PayLine]:
 
 def amount(slip: Payslip, rule: str) -> int:
     return sum(li.amount_fen for li in lines(slip, rule))
+
+
+def seed_branch_rows(session: Any, technician_ids: tuple[str, ...] = ("T-001",)) -> None:
+    """Branch B1 / district D1 / group G1 / urban area A1 and technicians (post grade T2) in the database."""
+    from fieldcrew import tables as t
+
+    session.add(t.BranchRow(id="B1", name="Branch"))
+    session.add(t.DistrictRow(id="D1", branch_id="B1", name="District"))
+    session.add(t.RegionGroupRow(id="G1", branch_id="B1", district_id="D1", name="Group"))
+    session.add(
+        t.SmallAreaRow(id="A1", region_group_id="G1", name="Area", area_type="urban", lat=30.0, lon=120.0)
+    )
+    session.flush()
+    for tech_id in technician_ids:
+        session.add(
+            t.TechnicianRow(
+                id=tech_id,
+                name=tech_id,
+                branch_id="B1",
+                region_group_id="G1",
+                post_grade="T2",
+                start_date=dt.date(2020, 1, 1),
+                skills=["broadband"],
+            )
+        )
+    session.flush()
+
+
+def add_completed_order(
+    session: Any, order_id: str, tech_id: str, created: dt.datetime, order_type: str = "repair", **kw: Any
+) -> None:
+    """A difficulty-1 order in area A1, dispatched, started and completed 2 h after ``created``."""
+    from fieldcrew import tables as t
+
+    session.add(
+        t.WorkOrderRow(
+            id=order_id,
+            order_type=order_type,
+            difficulty=1,
+            area_id="A1",
+            lat=30.0,
+            lon=120.0,
+            customer_grade="ordinary",
+            created=created,
+            deadline=created + dt.timedelta(hours=24),
+            status="completed",
+            technician_id=tech_id,
+            **kw,
+        )
+    )
+    session.flush()
+    for status, hours in (("dispatched", 0.2), ("started", 1), ("completed", 2)):
+        session.add(
+            t.OrderEventRow(
+                order_id=order_id,
+                status=status,
+                at=created + dt.timedelta(hours=hours),
+                technician_id=tech_id,
+            )
+        )

@@ -8,7 +8,8 @@ import time
 import tomllib
 from typing import Any
 
-from fieldcrew import tables as t
+from payroll_factories import add_completed_order, seed_branch_rows
+
 from payroll.policy import default_policy_path
 
 
@@ -21,55 +22,10 @@ def _policy_body(**overrides: Any) -> dict[str, Any]:
 def _seed(api_client: Any) -> None:
     """Two technicians (T-001, T-002) and a few orders completed in March 2026."""
     with api_client.session() as session:
-        session.add(t.BranchRow(id="B1", name="Branch"))
-        session.add(t.DistrictRow(id="D1", branch_id="B1", name="District"))
-        session.add(t.RegionGroupRow(id="G1", branch_id="B1", district_id="D1", name="Group"))
-        session.add(
-            t.SmallAreaRow(id="A1", region_group_id="G1", name="Area", area_type="urban", lat=30.0, lon=120.0)
-        )
-        session.flush()
-        for tech_id in ("T-001", "T-002"):
-            session.add(
-                t.TechnicianRow(
-                    id=tech_id,
-                    name=tech_id,
-                    branch_id="B1",
-                    region_group_id="G1",
-                    post_grade="T2",
-                    start_date=dt.date(2020, 1, 1),
-                    skills=["broadband"],
-                )
-            )
-        session.flush()
+        seed_branch_rows(session, ("T-001", "T-002"))
         for i in range(6):
-            tech_id = "T-001" if i < 4 else "T-002"
             created = dt.datetime(2026, 3, 2 + i, 8, 0)
-            session.add(
-                t.WorkOrderRow(
-                    id=f"WO-{i}",
-                    order_type="repair",
-                    difficulty=1,
-                    area_id="A1",
-                    lat=30.0,
-                    lon=120.0,
-                    customer_grade="ordinary",
-                    created=created,
-                    deadline=created + dt.timedelta(hours=24),
-                    status="completed",
-                    technician_id=tech_id,
-                    complaint=i == 5,
-                )
-            )
-            session.flush()
-            for status, hours in (("dispatched", 0.2), ("started", 1), ("completed", 2)):
-                session.add(
-                    t.OrderEventRow(
-                        order_id=f"WO-{i}",
-                        status=status,
-                        at=created + dt.timedelta(hours=hours),
-                        technician_id=tech_id,
-                    )
-                )
+            add_completed_order(session, f"WO-{i}", "T-001" if i < 4 else "T-002", created, complaint=i == 5)
 
 
 def _wait(api_client: Any, location: str) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from payroll_factories import add_completed_order, seed_branch_rows
 
-from fieldcrew import tables as t
 from fieldcrew.db import session_scope
 from payroll.domain import DayStatus
 from payroll.jobs import inputs_and_sources_from_db, run_month
@@ -89,48 +89,8 @@ def _policy(**overrides: Any) -> PayPolicy:
 
 
 def _seed(session: Any) -> None:
-    session.add(t.BranchRow(id="B1", name="Branch"))
-    session.add(t.DistrictRow(id="D1", branch_id="B1", name="District"))
-    session.add(t.RegionGroupRow(id="G1", branch_id="B1", district_id="D1", name="Group"))
-    session.add(
-        t.SmallAreaRow(id="A1", region_group_id="G1", name="Area", area_type="urban", lat=30.0, lon=120.0)
-    )
-    session.flush()
-    session.add(
-        t.TechnicianRow(
-            id="T-001",
-            name="T-001",
-            branch_id="B1",
-            region_group_id="G1",
-            post_grade="T2",
-            start_date=dt.date(2020, 1, 1),
-            skills=["broadband"],
-        )
-    )
-    session.flush()
-    created = dt.datetime(2026, 3, 7, 8, 0)  # Saturday: a rest day worked
-    session.add(
-        t.WorkOrderRow(
-            id="WO-1",
-            order_type="install",
-            difficulty=1,
-            area_id="A1",
-            lat=30.0,
-            lon=120.0,
-            customer_grade="ordinary",
-            created=created,
-            deadline=created + dt.timedelta(hours=24),
-            status="completed",
-            technician_id="T-001",
-        )
-    )
-    session.flush()
-    for status, hours in (("dispatched", 0.2), ("started", 1), ("completed", 2)):
-        session.add(
-            t.OrderEventRow(
-                order_id="WO-1", status=status, at=created + dt.timedelta(hours=hours), technician_id="T-001"
-            )
-        )
+    seed_branch_rows(session)
+    add_completed_order(session, "WO-1", "T-001", dt.datetime(2026, 3, 7, 8, 0), "install")  # a Saturday
 
 
 def _publish_week(session: Any, row: list[str | None]) -> None:
