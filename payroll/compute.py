@@ -13,6 +13,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
@@ -48,6 +49,7 @@ from payroll.rules import (
     repeat_fault_handling,
     standard_minutes_done,
 )
+from payroll.tables import AttendanceTable, OrderTable
 from payroll.vectorised import (
     MonthAttendance,
     MonthOrders,
@@ -111,8 +113,12 @@ def _check_inputs(
             problems.append(
                 Problem("grade", f"grade must be one of {list(policy.grades)}", record.grade, index, "kpi")
             )
-    tech_of_day = set(map(attrgetter("technician_id"), inputs.attendance))
-    minutes = set(map(attrgetter("worked_minutes"), inputs.attendance))
+    if isinstance(inputs.attendance, AttendanceTable):
+        tech_of_day = set(inputs.attendance.technician_ids)
+        minutes = set(inputs.attendance.worked_minutes.tolist())
+    else:
+        tech_of_day = set(map(attrgetter("technician_id"), inputs.attendance))
+        minutes = set(map(attrgetter("worked_minutes"), inputs.attendance))
     if not tech_of_day <= techs.keys() or (minutes and not 0 <= min(minutes) <= max(minutes) <= 24 * 60):
         for index, day in enumerate(inputs.attendance, start=1):
             if day.technician_id not in techs:
@@ -314,9 +320,12 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectori
         # the order-level and attendance-level work for the whole month at once
         if not check or len(tech_index) != len(inputs.technicians):
             # orders of technicians not employed in the month (or unknown: unchecked) are on no payslip
-            columns = OrderColumns(
-                [o for o in inputs.orders if o.technician_id in tech_index], calendar.first
-            )
+            orders = inputs.orders
+            if isinstance(orders, OrderTable):
+                keep = map(tech_index.__contains__, orders.technician_ids)
+                columns = OrderColumns(orders.take(compress(range(len(orders)), keep)), calendar.first)
+            else:
+                columns = OrderColumns([o for o in orders if o.technician_id in tech_index], calendar.first)
         month_orders = sort_orders(columns, tech_index, policy, calendar.ordinary_end)
         contexts = [
             TechMonth(

@@ -63,13 +63,13 @@ from payroll.domain import (
     DayStatus,
     LossDeduction,
     PayInputs,
-    PayOrder,
     Payslip,
     PayTechnician,
     QualityRecord,
 )
 from payroll.errors import PayInputError
 from payroll.policy import PayPolicy
+from payroll.tables import AttendanceTable, OrderTable, OrderTableBuilder
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import Problem
 from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
@@ -309,7 +309,12 @@ def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInpu
     if reader.problems:
         raise PayInputError(reader.problems)
     return PayInputs(
-        month, tuple(technicians.values()), tuple(orders), tuple(attendance), tuple(quality), tuple(losses)
+        month,
+        tuple(technicians.values()),
+        orders,
+        AttendanceTable.from_days(attendance),
+        tuple(quality),
+        tuple(losses),
     )
 
 
@@ -350,12 +355,13 @@ def _orders(
     month: str,
     first: dt.date,
     last: dt.date,
-) -> list[PayOrder]:
-    out: list[PayOrder] = []
+) -> OrderTable:
+    """The valid rows of the orders file as a columnar table (invalid rows: problems, skipped)."""
+    out = OrderTableBuilder()
     if not _check_columns(
         reader, rows, "orders", ("order_id", "technician_id", "order_type", "completed_at")
     ):
-        return out
+        return out.build()
     seen: dict[str, int] = {}
     types = {t.value for t in OrderType}
     for row in rows:
@@ -410,22 +416,20 @@ def _orders(
         assert (
             order_id is not None and tech_id is not None and type_text is not None and completed is not None
         )
-        out.append(
-            PayOrder(
-                id=order_id,
-                technician_id=tech_id,
-                order_type=OrderType(type_text),
-                difficulty=difficulty or 1,
-                completed_at=completed,
-                standard_minutes=minutes,
-                repeat_fault_within_days=repeat_days,
-                repeat_of=repeat_of,
-                complaint=bool(complaint),
-                praise=bool(praise),
-                appointment_kept=kept,
-            )
+        out.add(
+            order_id,
+            tech_id,
+            OrderType(type_text),
+            difficulty or 1,
+            completed,
+            standard_minutes=minutes,
+            repeat_fault_within_days=repeat_days,
+            repeat_of=repeat_of,
+            complaint=bool(complaint),
+            praise=bool(praise),
+            appointment_kept=kept,
         )
-    return out
+    return out.build()
 
 
 def _scorer() -> tuple[tuple[str, ...], Callable[..., Any]]:

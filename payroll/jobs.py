@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from payroll.compute import assert_no_float, compute_month
-from payroll.domain import PayInputs, PayOrder, PayTechnician, QualityRecord
+from payroll.domain import PayInputs, PayTechnician, QualityRecord
 from payroll.errors import NoPolicyInForce
 from payroll.io import load_inputs
 from payroll.policy import PayPolicy, load_policies, policy_for_month
 from payroll.store import input_digest, save_run, stored_policies
+from payroll.tables import AttendanceTable, OrderTableBuilder
 from payroll.upstream import attendance_from_roster, rosters_from_db, standard_minutes_from_timepool
 from payroll.validate import check_payslips
 from vocabulary.calendar import month_bounds
@@ -72,7 +73,7 @@ def inputs_and_sources_from_db(
         rosters, first, last, {t.id: (t.start_date, t.end_date) for t in technicians}
     )
     work_orders = read_orders(session, start, end)
-    orders = []
+    orders = OrderTableBuilder()
     for wo in work_orders:
         done = wo.last_time_of(OrderStatus.COMPLETED)
         if wo.status is not OrderStatus.COMPLETED or done is None or wo.technician_id not in known:
@@ -80,23 +81,21 @@ def inputs_and_sources_from_db(
         if not first <= done.date() <= last:
             continue
         outcome = wo.outcome
-        orders.append(
-            PayOrder(
-                wo.id,
-                wo.technician_id,
-                wo.order_type,
-                wo.difficulty,
-                done,
-                standards.minutes(
-                    branch_of[wo.technician_id], wo.order_type, wo.difficulty, area_type[wo.area_id]
-                )
-                if wo.area_id in area_type
-                else None,
-                repeat_fault_within_days=outcome.repeat_fault_within_days if outcome else None,
-                complaint=bool(outcome and outcome.complaint),
-                praise=bool(outcome and outcome.praise),
-                appointment_kept=outcome.appointment_kept if outcome else None,
+        orders.add(
+            wo.id,
+            wo.technician_id,
+            wo.order_type,
+            wo.difficulty,
+            done,
+            standards.minutes(
+                branch_of[wo.technician_id], wo.order_type, wo.difficulty, area_type[wo.area_id]
             )
+            if wo.area_id in area_type
+            else None,
+            repeat_fault_within_days=outcome.repeat_fault_within_days if outcome else None,
+            complaint=bool(outcome and outcome.complaint),
+            praise=bool(outcome and outcome.praise),
+            appointment_kept=outcome.appointment_kept if outcome else None,
         )
     quality: list[QualityRecord] = []
     try:
@@ -121,7 +120,10 @@ def inputs_and_sources_from_db(
         "standard_minutes_notes": sorted(standards.notes),
         "attendance": f"{len(rosters)} published roster(s), {len(attendance)} technician-days",
     }
-    return PayInputs(month, technicians, tuple(orders), tuple(attendance), tuple(quality)), sources
+    inputs = PayInputs(
+        month, technicians, orders.build(), AttendanceTable.from_days(attendance), tuple(quality)
+    )
+    return inputs, sources
 
 
 def resolve_policy(session: Session, month: str, policy_file: str | None) -> PayPolicy:

@@ -41,6 +41,14 @@ import numpy.typing as npt
 from payroll.domain import AttendanceDay, DayStatus, PayLine, PayOrder
 from payroll.policy import PayPolicy, RepeatFaultMode, WorkingTimeSystem
 from payroll.rules import OvertimeClass, OvertimeDays
+from payroll.tables import (
+    EPOCH,
+    OPTIONAL_DEFAULTS,
+    OPTIONAL_FIELDS,
+    AttendanceTable,
+    OrderTable,
+    leave_positions,
+)
 from vocabulary.orders import OrderType
 
 #: Overtime classes in the sorted order of their values (the order the per-order code sorts groups in)
@@ -59,26 +67,33 @@ _DAY = 86_400_000_000  # microseconds
 
 
 #: The optional fields of an order and their defaults (see :meth:`OrderColumns.optional`)
-_OPTIONAL_NAMES = (
-    "standard_minutes",
-    "repeat_fault_within_days",
-    "repeat_of",
-    "complaint",
-    "praise",
-    "appointment_kept",
-)
-_DEFAULTS = (None, None, None, False, False, None)
+_OPTIONAL_NAMES = OPTIONAL_FIELDS
+_DEFAULTS = OPTIONAL_DEFAULTS
 _OPTIONAL = attrgetter(*_OPTIONAL_NAMES)
 
 
 class OrderColumns:
-    """The orders' fields as lists, each read once on first use (shared by the checks and the sort)."""
+    """The orders' fields as lists, each read once on first use (shared by the checks and the sort).
+
+    Given an :class:`~payroll.tables.OrderTable` (what the readers produce) the columns are the
+    table's own and nothing is read from order objects.
+    """
 
     def __init__(self, orders: Sequence[PayOrder], first: dt.date) -> None:
         self.orders = orders
         #: midnight starting the month: completion times are counted from it
         self.start = dt.datetime.combine(first, dt.time())
         self._codes: tuple[dict[str, int], IntArray] | None = None
+        if isinstance(orders, OrderTable):  # the columns are there already: no pass over objects
+            start_us = (self.start - EPOCH) // _MICROSECOND
+            self.__dict__.update(
+                ids=orders.ids,
+                technician_ids=orders.technician_ids,
+                order_types=orders.order_types,
+                difficulties=orders.difficulties,
+                completed_us=orders.completed_us - start_us,
+                _unusual=(orders.unusual_at, orders.unusual),
+            )
 
     def technician_codes(self, index: dict[str, int]) -> IntArray:
         """Each order's technician numbered by ``index`` (−1: not in it); computed once per index."""
@@ -372,7 +387,7 @@ def sort_orders(
         cumulative,
         done,
         excluded_at.tolist(),
-        list(map(orders.__getitem__, perm[excluded_at].tolist())),
+        _records(orders, perm[excluded_at].tolist()),
         item_ids,
         types[perm],
         difficulty[perm],
@@ -380,6 +395,13 @@ def sort_orders(
         after_end[perm],
         tech_sorted,
     )
+
+
+def _records(orders: Sequence[PayOrder], positions: list[int]) -> list[PayOrder]:
+    """The order objects at ``positions`` (a table builds them column by column)."""
+    if isinstance(orders, OrderTable):
+        return orders.records(positions)
+    return list(map(orders.__getitem__, positions))
 
 
 def _ids_in_order(ids: list[str], perm: IntArray) -> list[str]:
@@ -435,20 +457,21 @@ def month_attendance(
 ) -> MonthAttendance | None:
     """Minutes worked and time off in lieu per (technician, day) from the records inside the month.
 
-    Returns None when a record of the month belongs to a technician outside ``tech_index`` or
-    repeats a (technician, day): the record-by-record grouping then reports or ignores it.
+    ``records`` may be an :class:`~payroll.tables.AttendanceTable` (read column by column) or
+    record objects (made into one first). Returns None when a record of the month belongs to a
+    technician outside ``tech_index`` or repeats a (technician, day): the record-by-record grouping
+    then reports or ignores it.
     """
-    # the days as ordinals (one C-level pass); numpy compares them and makes the day columns
+    table = AttendanceTable.from_days(records)
     low, high = first.toordinal(), last.toordinal()
-    ordinals = np.fromiter(map(dt.date.toordinal, map(attrgetter("day"), records)), np.int64, len(records))
+    ordinals = table.days
     if ordinals.size and not (low <= ordinals.min() and ordinals.max() <= high):
-        inside = np.flatnonzero((ordinals >= low) & (ordinals <= high))
-        records = list(map(records.__getitem__, inside.tolist()))
-        ordinals = ordinals[inside]
-    rows_of = list(map(tech_index.get, map(attrgetter("technician_id"), records)))
+        table = table.take(np.flatnonzero((ordinals >= low) & (ordinals <= high)).tolist())
+        ordinals = table.days
+    rows_of = list(map(tech_index.get, table.technician_ids))
     if None in rows_of:
         return None
-    n = len(records)
+    n = len(table)
     rows = np.fromiter(rows_of, np.int64, n)
     cols = ordinals - (low - 1)
     if n and np.bincount(rows * 32 + cols).max() > 1:
@@ -456,11 +479,11 @@ def month_attendance(
     technicians = len(tech_index)
     worked = np.zeros((technicians, 32), dtype=np.int64)
     comp = np.zeros((technicians, 32), dtype=np.bool_)
-    worked[rows, cols] = np.fromiter(map(attrgetter("worked_minutes"), records), np.int64, n)
-    comp[rows, cols] = np.fromiter(map(attrgetter("comp_time_off"), records), np.bool_, n)
+    worked[rows, cols] = table.worked_minutes
+    comp[rows, cols] = table.comp_time_off
     leave: list[list[AttendanceDay]] = [[] for _ in range(technicians)]
-    for i in compress(range(n), map(_LEAVE.__contains__, map(attrgetter("status"), records))):
-        leave[rows_of[i]].append(records[i])  # type: ignore[index]
+    for i in leave_positions(table, _LEAVE):
+        leave[rows_of[i]].append(table[i])  # type: ignore[index]
     return MonthAttendance(worked, comp, leave)
 
 

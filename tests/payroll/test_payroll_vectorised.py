@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -28,6 +29,7 @@ from payroll.domain import (
 )
 from payroll.errors import PayInputError
 from payroll.policy import PayPolicy
+from payroll.tables import AttendanceTable, OrderTable
 from payroll.validate import check_payslips
 from vocabulary.calendar import month_bounds
 from vocabulary.orders import OrderType
@@ -54,14 +56,26 @@ def both_ways(inputs: PayInputs, pol: PayPolicy) -> list[dict[str, Any]]:
         fast = compute_month(inputs, pol)
     assert spy.called  # the month-wide path ran (not the record-by-record fallback)
     reference = compute_month(inputs, pol, vectorised=False)
+    # the columnar tables the readers produce: the same payslips as from record objects
+    tabled = compute_month(as_tables(inputs), pol)
     fast_json = [p.to_dict() for p in fast]
     reference_json = [p.to_dict() for p in reference]
     assert fast_json == reference_json
     # the same JSON text: keys of every sources dict in the same order too
     assert json.dumps(fast_json) == json.dumps(reference_json)
+    assert json.dumps([p.to_dict() for p in tabled]) == json.dumps(reference_json)
     assert_no_float(fast)
     assert check_payslips(fast) == []
     return fast_json
+
+
+def as_tables(inputs: PayInputs) -> PayInputs:
+    """The same month with orders and attendance as columnar tables."""
+    return dataclasses.replace(
+        inputs,
+        orders=OrderTable.from_orders(inputs.orders),
+        attendance=AttendanceTable.from_days(inputs.attendance),
+    )
 
 
 def random_month(rng: random.Random, month: str, technicians: int, orders: int) -> PayInputs:

@@ -1,0 +1,394 @@
+"""A month's orders and attendance days as columns: the form the readers hand to the computation.
+
+A month of 10,000 technicians has 300,000 completed orders and 270,000 attendance days. As
+:class:`~payroll.domain.PayOrder` / :class:`~payroll.domain.AttendanceDay` objects they cost the
+computation a pass over every object per field it reads (~0.5 s of attribute look-ups and date
+arithmetic at that size, a third of the month). The file reader (:mod:`payroll.io`) and the
+database loader (:mod:`payroll.jobs`) therefore collect each field into a column as they validate
+the rows, and :func:`payroll.compute.compute_month` reads the columns directly.
+
+Both tables are read-only :class:`~collections.abc.Sequence` s of the record objects, so every
+caller that iterates, indexes or compares orders keeps working unchanged: a record is built on
+access (the few the computation needs as objects — repeat-fault orders, leave days — are built
+that way), two tables or a table and a tuple of the same records compare equal, and ``repr`` is
+that of the tuple (a run's input digest does not depend on the form its inputs came in).
+
+Times are integer microseconds and days are proleptic ordinals (``date.toordinal()``), naive local
+time as on the orders; nothing here is money.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress, repeat
+from operator import attrgetter, floordiv, itemgetter, sub
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from payroll.domain import AttendanceDay, DayStatus, PayOrder
+from vocabulary.orders import OrderType
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Completion times are counted in microseconds from this instant (naive, as the orders' times)
+EPOCH = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+#: The optional fields of an order and their defaults: most orders have none of them set, so a
+#: table keeps them only for the orders that do ("unusual" orders)
+OPTIONAL_FIELDS: tuple[str, ...] = (
+    "standard_minutes",
+    "repeat_fault_within_days",
+    "repeat_of",
+    "complaint",
+    "praise",
+    "appointment_kept",
+)
+OPTIONAL_DEFAULTS: tuple[Any, ...] = (None, None, None, False, False, None)
+_OPTIONAL = attrgetter(*OPTIONAL_FIELDS)
+
+
+def microseconds(times: Iterable[dt.datetime], count: int) -> IntArray:
+    """Naive datetimes as integer microseconds since :data:`EPOCH` (C-level passes)."""
+    deltas = map(sub, times, repeat(EPOCH))
+    return np.fromiter(map(floordiv, deltas, repeat(_MICROSECOND)), np.int64, count)
+
+
+def _positions(flags: Iterable[bool], count: int) -> list[int]:
+    return list(compress(range(count), flags))
+
+
+class OrderTable(Sequence[PayOrder]):
+    """Completed orders as columns; a read-only sequence of :class:`~payroll.domain.PayOrder`.
+
+    Attributes
+    ----------
+    ids, technician_ids, order_types, difficulties:
+        One entry per order.
+    completed_us:
+        Completion times, integer microseconds since :data:`EPOCH`.
+    unusual_at:
+        Ascending positions of the orders with an optional field set (see :data:`OPTIONAL_FIELDS`).
+    unusual:
+        The optional fields of those orders, in :data:`OPTIONAL_FIELDS` order; every other order has
+        :data:`OPTIONAL_DEFAULTS`.
+    """
+
+    __slots__ = (
+        "ids",
+        "technician_ids",
+        "order_types",
+        "difficulties",
+        "completed_us",
+        "unusual_at",
+        "unusual",
+        "_extras",
+    )
+
+    def __init__(
+        self,
+        ids: list[str],
+        technician_ids: list[str],
+        order_types: list[OrderType],
+        difficulties: list[int],
+        completed_us: IntArray,
+        unusual_at: list[int] | None = None,
+        unusual: list[tuple[Any, ...]] | None = None,
+    ) -> None:
+        count = len(ids)
+        unusual_at = [] if unusual_at is None else unusual_at
+        unusual = [] if unusual is None else unusual
+        if not (
+            len(technician_ids) == len(order_types) == len(difficulties) == len(completed_us) == count
+            and len(unusual_at) == len(unusual)
+        ):
+            raise ValueError("the columns of an order table differ in length")
+        if any(len(row) != len(OPTIONAL_FIELDS) for row in unusual):
+            raise ValueError(f"an unusual order's optional fields are {OPTIONAL_FIELDS}")
+        if unusual_at and (
+            unusual_at[0] < 0 or unusual_at[-1] >= count or unusual_at != sorted(set(unusual_at))
+        ):
+            raise ValueError("unusual_at must be distinct ascending positions of the table")
+        self.ids = ids
+        self.technician_ids = technician_ids
+        self.order_types = order_types
+        self.difficulties = difficulties
+        self.completed_us = np.asarray(completed_us, dtype=np.int64)
+        self.unusual_at = unusual_at
+        self.unusual = unusual
+        self._extras: dict[int, tuple[Any, ...]] | None = None
+
+    @classmethod
+    def from_orders(cls, orders: Sequence[PayOrder]) -> OrderTable:
+        """The table of some order objects (the same orders, in the same order)."""
+        if isinstance(orders, OrderTable):
+            return orders
+        builder = OrderTableBuilder()
+        for order in orders:
+            builder.add_order(order)
+        return builder.build()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> PayOrder: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> OrderTable: ...
+
+    def __getitem__(self, index: int | slice) -> PayOrder | OrderTable:
+        if isinstance(index, slice):
+            return self.take(range(len(self))[index])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("order table index out of range")
+        if self._extras is None:
+            self._extras = dict(zip(self.unusual_at, self.unusual, strict=True))
+        return PayOrder(
+            self.ids[index],
+            self.technician_ids[index],
+            self.order_types[index],
+            self.difficulties[index],
+            EPOCH + dt.timedelta(microseconds=int(self.completed_us[index])),
+            *self._extras.get(index, OPTIONAL_DEFAULTS),
+        )
+
+    def __iter__(self) -> Iterator[PayOrder]:
+        return iter(self.records(range(len(self))))
+
+    def records(self, positions: Iterable[int]) -> list[PayOrder]:
+        """The order objects at ``positions``, built column by column (C-level passes)."""
+        at = list(positions)
+        if self._extras is None:
+            self._extras = dict(zip(self.unusual_at, self.unusual, strict=True))
+        optional = list(map(self._extras.get, at, repeat(OPTIONAL_DEFAULTS)))
+        micros = self.completed_us[np.asarray(at, dtype=np.int64)].tolist()
+        times = map(EPOCH.__add__, map(dt.timedelta, repeat(0), repeat(0), micros))
+        return list(
+            map(
+                PayOrder,
+                map(self.ids.__getitem__, at),
+                map(self.technician_ids.__getitem__, at),
+                map(self.order_types.__getitem__, at),
+                map(self.difficulties.__getitem__, at),
+                times,
+                *(map(itemgetter(i), optional) for i in range(len(OPTIONAL_FIELDS))),
+            )
+        )
+
+    def take(self, positions: Iterable[int]) -> OrderTable:
+        """The orders at ``positions`` (ascending), as a new table."""
+        at = list(positions)
+        index = np.asarray(at, dtype=np.int64)
+        keep = np.zeros(len(self), dtype=np.bool_)
+        keep[index] = True
+        new_position = np.cumsum(keep) - 1
+        flags: Iterable[bool] = keep[np.asarray(self.unusual_at, dtype=np.int64)] if self.unusual_at else []
+        return OrderTable(
+            list(map(self.ids.__getitem__, at)),
+            list(map(self.technician_ids.__getitem__, at)),
+            list(map(self.order_types.__getitem__, at)),
+            list(map(self.difficulties.__getitem__, at)),
+            self.completed_us[index],
+            [int(new_position[p]) for p in compress(self.unusual_at, flags)],
+            list(compress(self.unusual, flags)),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OrderTable):
+            return (
+                self.ids == other.ids
+                and self.technician_ids == other.technician_ids
+                and self.order_types == other.order_types
+                and self.difficulties == other.difficulties
+                and bool(np.array_equal(self.completed_us, other.completed_us))
+                and self.unusual_at == other.unusual_at
+                and self.unusual == other.unusual
+            )
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+class OrderTableBuilder:
+    """Collects orders field by field (a reader's rows) into an :class:`OrderTable`."""
+
+    __slots__ = ("_ids", "_techs", "_types", "_levels", "_times", "_unusual_at", "_unusual")
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._techs: list[str] = []
+        self._types: list[OrderType] = []
+        self._levels: list[int] = []
+        self._times: list[dt.datetime] = []
+        self._unusual_at: list[int] = []
+        self._unusual: list[tuple[Any, ...]] = []
+
+    def add(
+        self,
+        order_id: str,
+        technician_id: str,
+        order_type: OrderType,
+        difficulty: int,
+        completed_at: dt.datetime,
+        standard_minutes: int | None = None,
+        repeat_fault_within_days: int | None = None,
+        repeat_of: str | None = None,
+        complaint: bool = False,
+        praise: bool = False,
+        appointment_kept: bool | None = None,
+    ) -> None:
+        """Append one order (the fields of :class:`~payroll.domain.PayOrder`, in its order)."""
+        optional = (
+            standard_minutes,
+            repeat_fault_within_days,
+            repeat_of,
+            complaint,
+            praise,
+            appointment_kept,
+        )
+        if optional != OPTIONAL_DEFAULTS:
+            self._unusual_at.append(len(self._ids))
+            self._unusual.append(optional)
+        self._ids.append(order_id)
+        self._techs.append(technician_id)
+        self._types.append(order_type)
+        self._levels.append(difficulty)
+        self._times.append(completed_at)
+
+    def add_order(self, order: PayOrder) -> None:
+        """Append an order object."""
+        self.add(
+            order.id,
+            order.technician_id,
+            order.order_type,
+            order.difficulty,
+            order.completed_at,
+            *_OPTIONAL(order),
+        )
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def build(self) -> OrderTable:
+        """The table of every order added so far."""
+        return OrderTable(
+            self._ids,
+            self._techs,
+            self._types,
+            self._levels,
+            microseconds(self._times, len(self._times)),
+            self._unusual_at,
+            self._unusual,
+        )
+
+
+class AttendanceTable(Sequence[AttendanceDay]):
+    """Attendance days as columns; a read-only sequence of :class:`~payroll.domain.AttendanceDay`.
+
+    Attributes
+    ----------
+    technician_ids, statuses:
+        One entry per technician-day.
+    days:
+        The days as proleptic ordinals (``date.toordinal()``).
+    worked_minutes, comp_time_off:
+        Minutes worked and whether rest-day work was given time off in lieu.
+    """
+
+    __slots__ = ("technician_ids", "days", "statuses", "worked_minutes", "comp_time_off")
+
+    def __init__(
+        self,
+        technician_ids: list[str],
+        days: IntArray,
+        statuses: list[DayStatus],
+        worked_minutes: IntArray,
+        comp_time_off: BoolArray,
+    ) -> None:
+        if not len(technician_ids) == len(days) == len(statuses) == len(worked_minutes) == len(comp_time_off):
+            raise ValueError("the columns of an attendance table differ in length")
+        self.technician_ids = technician_ids
+        self.days = np.asarray(days, dtype=np.int64)
+        self.statuses = statuses
+        self.worked_minutes = np.asarray(worked_minutes, dtype=np.int64)
+        self.comp_time_off = np.asarray(comp_time_off, dtype=np.bool_)
+
+    @classmethod
+    def from_days(cls, records: Sequence[AttendanceDay]) -> AttendanceTable:
+        """The table of some attendance objects (the same days, in the same order)."""
+        if isinstance(records, AttendanceTable):
+            return records
+        count = len(records)
+        return cls(
+            list(map(attrgetter("technician_id"), records)),
+            np.fromiter(map(dt.date.toordinal, map(attrgetter("day"), records)), np.int64, count),
+            list(map(attrgetter("status"), records)),
+            np.fromiter(map(attrgetter("worked_minutes"), records), np.int64, count),
+            np.fromiter(map(attrgetter("comp_time_off"), records), np.bool_, count),
+        )
+
+    def __len__(self) -> int:
+        return len(self.technician_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> AttendanceDay: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> AttendanceTable: ...
+
+    def __getitem__(self, index: int | slice) -> AttendanceDay | AttendanceTable:
+        if isinstance(index, slice):
+            return self.take(range(len(self))[index])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("attendance table index out of range")
+        return AttendanceDay(
+            self.technician_ids[index],
+            dt.date.fromordinal(int(self.days[index])),
+            self.statuses[index],
+            int(self.worked_minutes[index]),
+            bool(self.comp_time_off[index]),
+        )
+
+    def __iter__(self) -> Iterator[AttendanceDay]:
+        return map(self.__getitem__, range(len(self)))
+
+    def take(self, positions: Iterable[int]) -> AttendanceTable:
+        """The days at ``positions``, as a new table."""
+        at = list(positions)
+        index = np.asarray(at, dtype=np.int64)
+        return AttendanceTable(
+            list(map(self.technician_ids.__getitem__, at)),
+            self.days[index],
+            list(map(self.statuses.__getitem__, at)),
+            self.worked_minutes[index],
+            self.comp_time_off[index],
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+def leave_positions(table: AttendanceTable, leave: frozenset[DayStatus]) -> list[int]:
+    """Positions of the days whose status is in ``leave``."""
+    return _positions(map(leave.__contains__, table.statuses), len(table))
