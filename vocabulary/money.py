@@ -6,9 +6,14 @@ One rounding rule is named here and used everywhere a computed amount becomes fe
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import repeat
+from operator import mul
 from typing import Annotated
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import AfterValidator, BeforeValidator
 
 #: The one rounding rule: each pay line to 0.01 CNY, half-up.
@@ -49,6 +54,80 @@ def to_fen(amount_yuan: Decimal) -> int:
     if not isinstance(amount_yuan, Decimal):
         raise TypeError(f"expected Decimal, got {type(amount_yuan).__name__}")
     return int(amount_yuan.quantize(_FEN, rounding=ROUNDING) * FEN_PER_YUAN)
+
+
+def to_fen_many(amounts: Iterable[Decimal]) -> list[int]:
+    """:func:`to_fen` of every amount of a column (equal to it element by element).
+
+    The same operations as :func:`to_fen`, in C-level ``map`` passes instead of a Python call per
+    amount: the month-wide pricing rounds some 150,000 amounts a month. The unbound
+    ``Decimal.quantize`` refuses anything but a :class:`~decimal.Decimal` (``TypeError``).
+    """
+    quantized = map(Decimal.quantize, amounts, repeat(_FEN), repeat(ROUNDING))
+    return list(map(int, map(mul, quantized, repeat(FEN_PER_YUAN))))
+
+
+def decimal_units(values: Sequence[Decimal]) -> tuple[list[int], int]:
+    """Exact integer form of a column of decimals: ``values[i] == units[i] × 10**exponent``.
+
+    ``exponent`` is the smallest exponent of the values (at most 0), so every unit is an integer;
+    this is how :class:`~decimal.Decimal` itself holds a value (coefficient and exponent).
+
+    Raises
+    ------
+    ValueError
+        If a value is not finite (NaN or infinity has no integer form).
+    """
+    exponents: list[int] = []
+    for value in values:
+        places = value.as_tuple().exponent
+        if not isinstance(places, int):  # 'n', 'N' or 'F': NaN or infinity
+            raise ValueError(f"not a finite amount: {value!r}")
+        exponents.append(places)
+    exponent = min(0, min(exponents, default=0))
+    scale = 10**-exponent
+    # exact: value × scale is an integer, and as_integer_ratio is value's exact fraction
+    units = [
+        numerator * scale // denominator for numerator, denominator in map(Decimal.as_integer_ratio, values)
+    ]
+    return units, exponent
+
+
+#: np.int64's largest value: integer fen columns stay within it
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def to_fen_scaled(units: NDArray[np.int64], exponent: int) -> NDArray[np.int64]:
+    """:func:`to_fen` of the amounts ``units × 10**exponent`` yuan, in exact integer arithmetic.
+
+    Equal element by element to ``to_fen(Decimal(u).scaleb(exponent))``: both round the exact
+    value ``u × 10**(exponent + 2)`` fen to a whole fen with :data:`ROUNDING` (half-up: ties away
+    from zero). For a column of amounts given as integers (quantity and factors in
+    :func:`decimal_units` form) this is a few numpy passes instead of ~1 µs of Decimal work per
+    amount.
+
+    Raises
+    ------
+    OverflowError
+        If a result or an intermediate value would not fit in int64 (use :func:`to_fen_many`).
+    """
+    if ROUNDING != ROUND_HALF_UP:  # the integer form below is half-up's; another rule needs its own
+        raise NotImplementedError(f"integer rounding for {ROUNDING}")
+    largest = max(-int(units.min()), int(units.max())) if units.size else 0
+    shift = exponent + 2  # u × 10**exponent yuan = u × 10**shift fen
+    if largest > _INT64_MAX:  # -int64.min has no int64 magnitude
+        raise OverflowError("amount units beyond int64")
+    if shift >= 0:
+        if largest * 10**shift > _INT64_MAX:
+            raise OverflowError("amount in fen beyond int64")
+        return units * 10**shift
+    divisor = 10**-shift
+    if divisor > _INT64_MAX:
+        raise OverflowError(f"amounts of 10**{exponent} yuan: divisor beyond int64")
+    whole, rest = np.divmod(np.abs(units), divisor)
+    # half-up: up when the rest is at least half the divisor (rest >= divisor - rest: no overflow)
+    rounded = whole + (rest >= divisor - rest)
+    return np.where(units < 0, -rounded, rounded)
 
 
 def fen_to_yuan(fen: int) -> Decimal:
