@@ -19,7 +19,9 @@ time as on the orders; nothing here is money.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress, repeat
 from operator import attrgetter, floordiv, itemgetter, sub
@@ -50,6 +52,11 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
 )
 OPTIONAL_DEFAULTS: tuple[Any, ...] = (None, None, None, False, False, None)
 _OPTIONAL = attrgetter(*OPTIONAL_FIELDS)
+
+
+_NEW = object.__new__
+#: the slot setters of PayOrder's fields, in field order (see :meth:`OrderTable.records`)
+_ORDER_SETTERS = tuple(PayOrder.__dict__[f.name].__set__ for f in dataclasses.fields(PayOrder))
 
 
 def microseconds(times: Iterable[dt.datetime], count: int) -> IntArray:
@@ -168,19 +175,22 @@ class OrderTable(Sequence[PayOrder]):
         if self._extras is None:
             self._extras = dict(zip(self.unusual_at, self.unusual, strict=True))
         optional = list(map(self._extras.get, at, repeat(OPTIONAL_DEFAULTS)))
-        micros = self.completed_us[np.asarray(at, dtype=np.int64)].tolist()
-        times = map(EPOCH.__add__, map(dt.timedelta, repeat(0), repeat(0), micros))
-        return list(
-            map(
-                PayOrder,
-                map(self.ids.__getitem__, at),
-                map(self.technician_ids.__getitem__, at),
-                map(self.order_types.__getitem__, at),
-                map(self.difficulties.__getitem__, at),
-                times,
-                *(map(itemgetter(i), optional) for i in range(len(OPTIONAL_FIELDS))),
-            )
+        # numpy makes the datetimes (7× faster than EPOCH + timedelta per order)
+        micros = self.completed_us[np.asarray(at, dtype=np.int64)].astype("datetime64[us]").tolist()
+        columns = (
+            map(self.ids.__getitem__, at),
+            map(self.technician_ids.__getitem__, at),
+            map(self.order_types.__getitem__, at),
+            map(self.difficulties.__getitem__, at),
+            iter(micros),
+            *(map(itemgetter(i), optional) for i in range(len(OPTIONAL_FIELDS))),
         )
+        # the frozen dataclass's own __init__ sets each field through object.__setattr__ (~3 µs an
+        # order); allocating the objects and setting one slot of all of them per pass is ~4× less
+        orders = list(map(_NEW, repeat(PayOrder, len(at))))
+        for setter, column in zip(_ORDER_SETTERS, columns, strict=True):
+            deque(map(setter, orders, column), maxlen=0)
+        return orders
 
     def take(self, positions: Iterable[int]) -> OrderTable:
         """The orders at ``positions`` (ascending), as a new table."""
