@@ -15,6 +15,10 @@ integer arithmetic, and the same month is computed again order by order (``vecto
 reference path, timed too) and its payslips compared with the fast ones (and with those from
 objects), field by field.
 
+A last row runs the last variant again from CSV files written with the README's columns, as HR
+runs ``fieldcrew payroll compute --input DIR``: ``read_files_s`` is the file reader
+(:func:`payroll.io.load_inputs`, every cell checked), ``seconds`` the computation of what it read.
+
 The machine is shared: CPU seconds are reported beside wall seconds, and ``calibration_loop_s`` (a
 fixed pure-Python loop, ~0.4 s on an idle current desktop core, ~0.5 s on this machine at its
 usual speed; the faster of a run just before and just after each variant's timings) says how
@@ -25,24 +29,30 @@ Run: ``python -m benchmarks.payroll`` (``--quick`` for 1,000 technicians / 30,00
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import random
 import resource
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from payroll.compute import compute_month
 from payroll.domain import AttendanceDay, DayStatus, PayInputs, PayTechnician, QualityRecord
+from payroll.io import load_inputs
 from payroll.policy import (
     PayPolicy,
     default_policy_path,
     load_policies,
     policy_for_month,
 )
+from payroll.rules import ENUM_VALUES
 from payroll.tables import AttendanceTable, OrderTableBuilder
 from payroll.validate import check_payslip
 from vocabulary.orders import OrderType
@@ -177,6 +187,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                     "cpu_per_calibration": round(cpu / calibration, 2),
                 }
             )
+    rows.append(from_files(inputs, policy, payslips, f"{technicians} techs / {orders} orders"))
     # peak memory: Python allocations during one computation (tracemalloc slows it, so timed apart)
     tracemalloc.start()
     compute_month(inputs, policy)
@@ -186,6 +197,64 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         row["peak_mb_compute"] = round(peak / 2**20, 1)
         row["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return rows
+
+
+def write_files(inputs: PayInputs, directory: Path) -> None:
+    """The month as the CSV files ``fieldcrew payroll compute --input DIR`` reads (README columns)."""
+
+    def write(name: str, header: list[str], rows: Iterable[list[Any]]) -> None:
+        with (directory / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
+            out = csv.writer(handle)
+            out.writerow(header)
+            out.writerows(rows)
+
+    def flag(value: bool | None) -> str:
+        return "" if value is None else str(value).lower()
+
+    write(
+        "technicians",
+        ["technician_id", "post_grade", "start_date"],
+        ([t.id, t.post_grade, t.start_date.isoformat()] for t in inputs.technicians),
+    )
+    write(
+        "orders",
+        ["order_id", "technician_id", "order_type", "difficulty", "completed_at"]
+        + ["repeat_fault_within_days", "complaint", "praise", "appointment_kept"],
+        (
+            [o.id, o.technician_id, o.order_type.value, o.difficulty, f"{o.completed_at:%Y-%m-%d %H:%M}"]
+            + [o.repeat_fault_within_days or "", flag(o.complaint), flag(o.praise), flag(o.appointment_kept)]
+            for o in inputs.orders
+        ),
+    )
+    write(
+        "attendance",
+        ["technician_id", "date", "status", "worked_minutes"],
+        ([a.technician_id, a.day.isoformat(), a.status.value, a.worked_minutes] for a in inputs.attendance),
+    )
+    write("kpi", ["technician_id", "grade"], ([q.technician_id, q.grade] for q in inputs.quality))
+
+
+def from_files(inputs: PayInputs, policy: PayPolicy, expected: list[Any], instance: str) -> dict[str, Any]:
+    """The last variant again from CSV files, as HR runs it: reading (timed apart) + computing."""
+    with tempfile.TemporaryDirectory() as folder:
+        directory = Path(folder)
+        write_files(inputs, directory)
+        start = time.perf_counter()
+        loaded = load_inputs(directory, inputs.month, policy)
+        read_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    payslips = compute_month(loaded, policy)
+    seconds = time.perf_counter() - start
+    return {
+        "instance": f"{instance}, from CSV files",
+        "system": ENUM_VALUES[policy.working_time_system],
+        "base_deduction": ENUM_VALUES[policy.base_deduction],
+        "seconds": round(seconds, 3),
+        "read_files_s": round(read_seconds, 3),
+        "goal_s": GOAL_SECONDS,
+        "same_as_reference": [p.to_dict() for p in payslips] == [p.to_dict() for p in expected],
+        "payslips": len(payslips),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
