@@ -8,6 +8,7 @@ enforces that no float ever reached a payslip.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 from collections import defaultdict
@@ -113,14 +114,11 @@ def _check_inputs(
             problems.append(
                 Problem("grade", f"grade must be one of {list(policy.grades)}", record.grade, index, "kpi")
             )
-    if isinstance(inputs.attendance, AttendanceTable):
-        tech_of_day = set(inputs.attendance.technician_ids)
-        minutes = set(inputs.attendance.worked_minutes.tolist())
-    else:
-        tech_of_day = set(map(attrgetter("technician_id"), inputs.attendance))
-        minutes = set(map(attrgetter("worked_minutes"), inputs.attendance))
+    attendance = AttendanceTable.from_days(inputs.attendance)  # the columns (a table is kept as it is)
+    tech_of_day = set(attendance.technician_ids)
+    minutes = set(attendance.worked_minutes.tolist())
     if not tech_of_day <= techs.keys() or (minutes and not 0 <= min(minutes) <= max(minutes) <= 24 * 60):
-        for index, day in enumerate(inputs.attendance, start=1):
+        for index, day in enumerate(attendance, start=1):
             if day.technician_id not in techs:
                 problems.append(
                     Problem(
@@ -302,6 +300,8 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectori
         key=attrgetter("id"),
     )
     tech_index = {tech.id: index for index, tech in enumerate(technicians)}
+    if vectorised:  # attendance read as columns once, by the checks and the month-wide work
+        inputs = dataclasses.replace(inputs, attendance=AttendanceTable.from_days(inputs.attendance))
     columns = OrderColumns(inputs.orders, first)
     if check:
         problems = _check_inputs(inputs, policy, columns, tech_index)

@@ -55,8 +55,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from itertools import compress, repeat
-from operator import ne
+from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,7 +72,7 @@ from payroll.domain import (
 )
 from payroll.errors import PayInputError
 from payroll.policy import PayPolicy
-from payroll.tables import EPOCH, OPTIONAL_DEFAULTS, AttendanceTable, OrderTable, OrderTableBuilder
+from payroll.tables import AttendanceTable, OrderTable, OrderTableBuilder, microsecond_of
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import Problem
 from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
@@ -86,7 +85,6 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
 _T = TypeVar("_T")
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def kpi_range(name: str) -> tuple[Decimal, Decimal]:
@@ -594,7 +592,7 @@ def _attendance(
             )
             continue
         seen[tech_id, day] = row.row
-        status = DayStatus(status_text) if status_text else (DayStatus.WORK if worked else DayStatus.REST)
+        status = _status_of(DayStatus(status_text) if status_text else None, worked)
         if status is not DayStatus.WORK and worked:
             reader.problem(row, "worked_minutes", worked, f"no minutes can be worked on a {status.value} day")
             continue
@@ -750,13 +748,19 @@ def _known(values: list[str], technicians: dict[str, PayTechnician]) -> None:
         raise _Slow
 
 
-def _day_status(stated: DayStatus | None, worked: int) -> DayStatus:
-    """The status of a day as `_attendance` gives it; `_Slow` where it reports a conflict."""
+def _status_of(stated: DayStatus | None, worked: int | None) -> DayStatus:
+    """A day's status: the one stated, else work when minutes were worked, else rest."""
     if stated is None:
         return DayStatus.WORK if worked else DayStatus.REST
-    if stated is not DayStatus.WORK and worked:
-        raise _Slow
     return stated
+
+
+def _day_status(stated: DayStatus | None, worked: int) -> DayStatus:
+    """The status of a day as `_attendance` gives it; `_Slow` where it reports a conflict."""
+    status = _status_of(stated, worked)
+    if status is not DayStatus.WORK and worked:
+        raise _Slow
+    return status
 
 
 def _orders_by_column(
@@ -787,7 +791,7 @@ def _orders_by_column(
         at = _cell(_Reader.datetime, "completed_at", raw)
         if at is None or not first <= at.date() <= last:
             raise _Slow
-        return (at - EPOCH) // _MICROSECOND  # as `payroll.tables.microseconds`
+        return microsecond_of(at)
 
     def standard_minutes(raw: str | None) -> int | None:
         minutes = _cell(_Reader.integer, "standard_minutes", raw)
@@ -798,35 +802,20 @@ def _orders_by_column(
     def flag(name: str) -> Callable[[str | None], bool]:
         return lambda raw: bool(_cell(_Reader.boolean, name, raw))
 
-    times = table.convert("completed_at", completed_us)
-    optional: dict[str, list[Any]] = {  # the columns of `payroll.tables.OPTIONAL_FIELDS`, in order
-        "standard_minutes": table.convert("standard_minutes", standard_minutes),
-        "repeat_fault_within_days": table.read(_Reader.integer, "repeat_fault_within_days", low=0),
-        "repeat_of": table.read(_Reader.ident, "repeat_of", required=False),
-        "complaint": table.convert("complaint", flag("complaint")),
-        "praise": table.convert("praise", flag("praise")),
-        "appointment_kept": table.read(_Reader.boolean, "appointment_kept"),
-    }
-    # the orders with an optional field set (an absent column sets none); as the builder's
-    # `optional != OPTIONAL_DEFAULTS`, without a tuple per order
-    unusual_at = sorted(
-        set().union(
-            *(
-                compress(range(table.count), map(ne, values, repeat(default)))
-                for (name, values), default in zip(optional.items(), OPTIONAL_DEFAULTS, strict=True)
-                if name in table.columns
-            )
-        )
-    )
-    unusual = zip(*(list(map(values.__getitem__, unusual_at)) for values in optional.values()), strict=True)
-    return OrderTable(
+    return OrderTable.from_columns(
         ids,
         technician_ids,
         table.convert("order_type", order_type),
         table.convert("difficulty", difficulty),
-        np.array(times, dtype=np.int64),
-        unusual_at,
-        list(unusual),
+        np.array(table.convert("completed_at", completed_us), dtype=np.int64),
+        [  # the columns of `payroll.tables.OPTIONAL_FIELDS`, in order
+            table.convert("standard_minutes", standard_minutes),
+            table.read(_Reader.integer, "repeat_fault_within_days", low=0),
+            table.read(_Reader.ident, "repeat_of", required=False),
+            table.convert("complaint", flag("complaint")),
+            table.convert("praise", flag("praise")),
+            table.read(_Reader.boolean, "appointment_kept"),
+        ],
     )
 
 

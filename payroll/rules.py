@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, getcontext
 from enum import StrEnum
 from itertools import pairwise, repeat
 from operator import attrgetter, mul, setitem
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from vocabulary.orders import OrderType
 if TYPE_CHECKING:
     from payroll.vectorised import IntArray, PieceGroups, TechOrders
 
+_T = TypeVar("_T")
 _WORKED = attrgetter("worked_minutes")
 #: ``member.value`` of the policy's enums, for the per-technician paths: a dict lookup instead of
 #: the enum's Python-level ``value`` property (~1 µs, 40,000 times a month)
@@ -188,6 +189,17 @@ class TechMonth:
         return self.full_month or self.tech.employed_on(day)
 
 
+def _per_run(ctx: TechMonth, key: Hashable, make: Callable[[], _T]) -> _T:
+    """``make()`` once per run for ``key`` (kept in ``ctx.shared``): figures that every technician
+    with the same inputs shares — priced lines, shares, fractions, wording — are worked out for the
+    first of them only."""
+    shared = ctx.shared
+    if key in shared:
+        return cast(_T, shared[key])
+    value = shared[key] = make()
+    return value
+
+
 # --------------------------------------------------------------------------- preparation rules
 
 
@@ -224,14 +236,14 @@ def prorate_for_days_employed_and_leave(ctx: TechMonth) -> None:
     ctx.paid_work_days, ctx.paid_leave_days = paid, paid_leave
     ctx.month_share = ONE if paid == total else quantity(Decimal(paid) / Decimal(total)) if total else ZERO
     if total:
-        # the same for every technician with as many working days: computed once per run each
-        base = ctx.shared.get(("base_minutes", paid - paid_leave))
-        if not isinstance(base, int):
-            scaled = Decimal(ctx.policy.base_workload_minutes * (paid - paid_leave)) / Decimal(total)
-            base = ctx.shared["base_minutes", paid - paid_leave] = int(
-                scaled.quantize(ONE, rounding=ROUND_HALF_UP)
-            )
-        ctx.base_minutes = base
+        days = paid - paid_leave
+
+        def base() -> int:
+            scaled = Decimal(ctx.policy.base_workload_minutes * days) / Decimal(total)
+            return int(scaled.quantize(ONE, rounding=ROUND_HALF_UP))
+
+        # the same for every technician with as many days: computed once per run for each
+        ctx.base_minutes = _per_run(ctx, ("base_minutes", days), base)
 
 
 def standard_minutes_done(ctx: TechMonth) -> None:
@@ -275,9 +287,7 @@ def repeat_fault_handling(ctx: TechMonth) -> None:
         return
     window = policy.window_days
     # the reason depends only on the days and the window: worded once per run for each
-    reasons = ctx.shared.get(("claw_back_reasons", window))
-    if not isinstance(reasons, dict):
-        reasons = ctx.shared["claw_back_reasons", window] = {}
+    reasons: dict[int, str] = _per_run(ctx, ("claw_back_reasons", window), dict)
     for order in orders:
         days = order.repeat_fault_within_days
         if days is not None and days <= window:
@@ -301,10 +311,9 @@ def deduct_base_pro_rata(ctx: TechMonth) -> None:
         ctx.paid_share = ZERO
         return
     # technicians with the same minutes done and base have the same share: divided once per run
-    share = ctx.shared.get(("paid_share", done, base))
-    if not isinstance(share, Decimal):
-        share = ctx.shared["paid_share", done, base] = quantity(Decimal(done - base) / Decimal(done))
-    ctx.paid_share = share
+    ctx.paid_share = _per_run(
+        ctx, ("paid_share", done, base), lambda: quantity(Decimal(done - base) / Decimal(done))
+    )
 
 
 def deduct_base_chronological(ctx: TechMonth) -> None:
@@ -319,13 +328,12 @@ def deduct_base_chronological(ctx: TechMonth) -> None:
         if ctx.fast.crossing is not None:
             # the same minutes beyond the base of an order as long give the same fraction: divided
             # once per run for each
-            fraction = ctx.shared.get(("crossing_fraction", ctx.fast.crossing))
-            if not isinstance(fraction, Decimal):
-                beyond, minutes = ctx.fast.crossing
-                fraction = ctx.shared["crossing_fraction", ctx.fast.crossing] = quantity(
-                    Decimal(beyond) / Decimal(minutes)
-                )
-            ctx.crossing_fraction = fraction
+            beyond, minutes = ctx.fast.crossing
+
+            def fraction() -> Decimal:
+                return quantity(Decimal(beyond) / Decimal(minutes))
+
+            ctx.crossing_fraction = _per_run(ctx, ("crossing_fraction", beyond, minutes), fraction)
         return
     remaining = ctx.base_minutes
     index = 0
@@ -350,14 +358,13 @@ BASE_DEDUCTIONS: dict[BaseDeduction, Callable[[TechMonth], None]] = {
 def period_standard_minutes(ctx: TechMonth) -> int:
     """Standard minutes of the comprehensive period for this technician (20.83 × 480 × month share)."""
     # the same for every technician with the same share of the month: computed once per run each
-    minutes = ctx.shared.get(("period_standard_minutes", ctx.month_share))
-    if not isinstance(minutes, int):
-        profile = ctx.policy.profile
+    profile = ctx.policy.profile
+
+    def minutes() -> int:
         value = profile.work_days_per_month * profile.standard_day_minutes * ctx.month_share
-        minutes = ctx.shared["period_standard_minutes", ctx.month_share] = int(
-            value.quantize(ONE, rounding=ROUND_HALF_UP)
-        )
-    return minutes
+        return int(value.quantize(ONE, rounding=ROUND_HALF_UP))
+
+    return _per_run(ctx, ("period_standard_minutes", ctx.month_share), minutes)
 
 
 def comprehensive_period_crossing(ctx: TechMonth) -> None:
@@ -465,15 +472,17 @@ def post_wage(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     grade's monthly wage.
     """
     grade = ctx.tech.post_grade
-    priced = ctx.shared.get(("post_wage", grade, ctx.month_share))
-    if not isinstance(priced, PayLine):
-        priced = ctx.shared["post_wage", grade, ctx.month_share] = PayLine.priced(
+    priced = _per_run(
+        ctx,
+        ("post_wage", grade, ctx.month_share),
+        lambda: PayLine.priced(
             "post_wage",
             "post_wage",
             f"post wage of grade {grade} × share of the month worked",
             ctx.month_share,
             ctx.policy.post_wages[grade],
-        )
+        ),
+    )
     sources: dict[str, object] = {
         "post_grade": grade,
         "paid_work_days": ctx.paid_work_days,
@@ -504,15 +513,17 @@ def base_workload(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
             ctx.fast.covering_ids if ctx.fast is not None else [o.id for o in ctx.orders[:covering]]
         )
     # the line's figures depend only on the base minutes: priced once per run for each value
-    priced = ctx.shared.get(("base_workload", ctx.base_minutes))
-    if not isinstance(priced, PayLine):
-        priced = ctx.shared["base_workload", ctx.base_minutes] = PayLine.priced(
+    priced = _per_run(
+        ctx,
+        ("base_workload", ctx.base_minutes),
+        lambda: PayLine.priced(
             "base_workload",
             "base_workload",
             f"base workload covered by the post wage ({mode.value} deduction)",
             Decimal(ctx.base_minutes),
             ZERO,
-        )
+        ),
+    )
     return [_with_sources(priced, sources)]
 
 
@@ -526,21 +537,28 @@ def repeat_fault_unpaid(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLin
             groups.setdefault((order.order_type, order.difficulty), []).append(order.id)
     out = []
     for (order_type, difficulty), ids in sorted(groups.items()):
-        # the line's figures depend only on type, difficulty and count: priced once per run each
-        priced = ctx.shared.get(("repeat_fault_unpaid", order_type, difficulty, len(ids)))
-        if not isinstance(priced, PayLine):
-            priced = ctx.shared["repeat_fault_unpaid", order_type, difficulty, len(ids)] = PayLine.priced(
-                "repeat_fault_unpaid",
-                f"repeat_fault_unpaid:{order_type.value}:{difficulty}",
-                f"{order_type.value} orders (difficulty {difficulty}) not paid: repeat fault "
-                f"({ctx.policy.repeat_fault.mode.value})",
-                Decimal(len(ids)),
-                ctx.policy.unit_prices[order_type],
-                ctx.policy.difficulty_coefficients[difficulty],
-                ZERO,
-            )
+        priced = _repeat_fault_priced(ctx, order_type, difficulty, len(ids))
         out.append(_with_sources(priced, {"order_ids": ids, "reasons": {i: ctx.excluded[i] for i in ids}}))
     return out
+
+
+def _repeat_fault_priced(ctx: TechMonth, order_type: OrderType, difficulty: int, count: int) -> PayLine:
+    """The figures of a repeat-fault line: they depend only on type, difficulty and count (once per run)."""
+    policy = ctx.policy
+    return _per_run(
+        ctx,
+        ("repeat_fault_unpaid", order_type, difficulty, count),
+        lambda: PayLine.priced(
+            "repeat_fault_unpaid",
+            f"repeat_fault_unpaid:{order_type.value}:{difficulty}",
+            f"{order_type.value} orders (difficulty {difficulty}) not paid: repeat fault "
+            f"({policy.repeat_fault.mode.value})",
+            Decimal(count),
+            policy.unit_prices[order_type],
+            policy.difficulty_coefficients[difficulty],
+            ZERO,
+        ),
+    )
 
 
 def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
@@ -563,13 +581,8 @@ def piece_pay(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
     kpi_values = dict(ctx.quality.kpi_values) if ctx.quality is not None and ctx.quality.kpi_values else None
     share_text = str(share)
     out = []
-    by_key = ctx.shared.get(("piece_terms", ctx.grade))
-    if not isinstance(by_key, dict):
-        by_key = ctx.shared["piece_terms", ctx.grade] = {}
     for key, ids in groups:
-        terms = by_key.get(key)
-        if terms is None:
-            terms = by_key[key] = _piece_terms(ctx, key)
+        terms = _piece_terms(ctx, key)
         sources = {**terms.sources, "order_ids": ids}
         if share is not None:
             qty = Decimal(len(ids)) * share
@@ -691,7 +704,6 @@ def piece_pay_month(contexts: Sequence[TechMonth], groups: PieceGroups) -> None:
         ctx.fast.piece_lines = lines[first:last]
 
 
-_T = TypeVar("_T")
 
 
 def _spread(values: Sequence[_T], index: IntArray) -> list[_T]:
@@ -796,10 +808,11 @@ _POST_GRADE = attrgetter("tech.post_grade")
 
 
 def _piece_terms(ctx: TechMonth, group: tuple[OrderType, int, OvertimeClass]) -> _PieceTerms:
-    cache_key = ("piece", *group, ctx.grade)
-    cached = ctx.shared.get(cache_key)
-    if isinstance(cached, _PieceTerms):
-        return cached
+    """What every piece line of ``group`` and the technician's grade shares (once per run)."""
+    return _per_run(ctx, ("piece", *group, ctx.grade), lambda: _price_piece_terms(ctx, group))
+
+
+def _price_piece_terms(ctx: TechMonth, group: tuple[OrderType, int, OvertimeClass]) -> _PieceTerms:
     order_type, difficulty, klass = group
     policy = ctx.policy
     ot = overtime_multiplier(ctx, klass)
@@ -810,7 +823,7 @@ def _piece_terms(ctx: TechMonth, group: tuple[OrderType, int, OvertimeClass]) ->
     rate = policy.unit_prices[order_type]
     coefficient = policy.difficulty_coefficients[difficulty]
     multiplier = ctx.grade_multiplier * ot
-    terms = _PieceTerms(
+    return _PieceTerms(
         rule,
         f"{rule}:{order_type.value}:{difficulty}:{klass.value}",
         label,
@@ -825,8 +838,6 @@ def _piece_terms(ctx: TechMonth, group: tuple[OrderType, int, OvertimeClass]) ->
             "overtime_multiplier": str(ot),
         },
     )
-    ctx.shared[cache_key] = terms
-    return terms
 
 
 def hourly_base(ctx: TechMonth) -> Decimal:
@@ -888,27 +899,21 @@ def _overtime_priced(ctx: TechMonth, klass: OvertimeClass, minutes: int) -> PayL
     Priced once per run for each (the sources are the technician's own).
     """
     grade = ctx.tech.post_grade
-    cache: dict[tuple[OvertimeClass, int], PayLine]
-    cached = ctx.shared.get(("overtime_hours", grade))
-    if isinstance(cached, tuple):
-        rate, cache = cached
-    else:
-        rate, cache = hourly_base(ctx), {}
-        ctx.shared["overtime_hours", grade] = (rate, cache)
-    priced = cache.get((klass, minutes))
-    if priced is None:
+
+    def price() -> PayLine:
         profile = ctx.policy.profile
-        priced = cache[klass, minutes] = PayLine.priced(
+        return PayLine.priced(
             "overtime_hours",
             f"overtime_hours:{klass.value}",
             f"overtime hours ({klass.value}) at the hourly base (post wage ÷ "
             f"{profile.pay_days_per_month} ÷ {profile.standard_day_minutes // 60})",
             quantity(Decimal(minutes) / _MINUTES_PER_HOUR),
-            rate,
+            _per_run(ctx, ("hourly_base", grade), lambda: hourly_base(ctx)),
             ONE,
             overtime_multiplier(ctx, klass),
         )
-    return priced
+
+    return _per_run(ctx, ("overtime_hours", grade, klass, minutes), price)
 
 
 #: per overtime class: the technicians (indexes) with overtime of it, their minutes and their
@@ -1064,20 +1069,18 @@ def bonus_and_penalty_items(ctx: TechMonth, lines: Sequence[PayLine]) -> list[Pa
 
 def _item_priced(ctx: TechMonth, name: str, count: int) -> PayLine:
     """The figures of an item line: the same count of an item prices the same line (once per run)."""
-    cache = ctx.shared.get("items")
-    if not isinstance(cache, dict):
-        cache = ctx.shared["items"] = {}
-    priced = cache.get((name, count))
-    if not isinstance(priced, PayLine):
-        item = ctx.policy.items[name]
-        priced = cache[name, count] = PayLine.priced(
+    item = ctx.policy.items[name]
+    return _per_run(
+        ctx,
+        ("item", name, count),
+        lambda: PayLine.priced(
             "bonus_item" if item.amount >= 0 else "penalty_item",
             f"item:{name}",
             item.label or name.replace("_", " "),
             Decimal(count),
             item.amount,
-        )
-    return priced
+        ),
+    )
 
 
 def bonus_and_penalty_items_month(
@@ -1161,14 +1164,15 @@ def bonus_and_penalty_caps(ctx: TechMonth, lines: Sequence[PayLine]) -> list[Pay
 
 def _item_caps_fen(ctx: TechMonth) -> tuple[int | None, int | None]:
     """The bonus and penalty caps in fen (None: no cap), converted once per run."""
-    caps = ctx.shared.get("item_caps_fen")
-    if not isinstance(caps, tuple):
-        policy = ctx.policy
-        caps = ctx.shared["item_caps_fen"] = tuple(
-            None if cap is None else to_fen(cap) for cap in (policy.bonus_cap, policy.penalty_cap)
-        )
-    bonus, penalty = caps
-    return bonus, penalty
+    policy = ctx.policy
+    return _per_run(
+        ctx,
+        "item_caps_fen",
+        lambda: (
+            None if policy.bonus_cap is None else to_fen(policy.bonus_cap),
+            None if policy.penalty_cap is None else to_fen(policy.penalty_cap),
+        ),
+    )
 
 
 def loss_deductions(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLine]:
@@ -1228,9 +1232,9 @@ def minimum_wage_top_up(ctx: TechMonth, lines: Sequence[PayLine]) -> list[PayLin
     for li in lines:
         if li.rule not in _OVERTIME_RULES:
             basis += li.amount_fen
-    due = ctx.shared.get(("minimum_wage", ctx.month_share))
-    if not isinstance(due, int):
-        due = ctx.shared["minimum_wage", ctx.month_share] = to_fen(ctx.policy.minimum_wage * ctx.month_share)
+    due = _per_run(
+        ctx, ("minimum_wage", ctx.month_share), lambda: to_fen(ctx.policy.minimum_wage * ctx.month_share)
+    )
     if basis >= due:
         return []
     return [

@@ -24,8 +24,8 @@ import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress, repeat
-from operator import attrgetter, floordiv, itemgetter, sub
-from typing import Any, overload
+from operator import attrgetter, eq, floordiv, itemgetter, ne, sub
+from typing import Any, Self, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -51,7 +51,7 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
     "appointment_kept",
 )
 OPTIONAL_DEFAULTS: tuple[Any, ...] = (None, None, None, False, False, None)
-_OPTIONAL = attrgetter(*OPTIONAL_FIELDS)
+_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(PayOrder)))
 
 
 _NEW = object.__new__
@@ -59,17 +59,63 @@ _NEW = object.__new__
 _ORDER_SETTERS = tuple(PayOrder.__dict__[f.name].__set__ for f in dataclasses.fields(PayOrder))
 
 
+def microsecond_of(at: dt.datetime) -> int:
+    """A naive datetime as integer microseconds since :data:`EPOCH`."""
+    return (at - EPOCH) // _MICROSECOND
+
+
 def microseconds(times: Iterable[dt.datetime], count: int) -> IntArray:
-    """Naive datetimes as integer microseconds since :data:`EPOCH` (C-level passes)."""
+    """:func:`microsecond_of` of many datetimes (C-level passes)."""
     deltas = map(sub, times, repeat(EPOCH))
     return np.fromiter(map(floordiv, deltas, repeat(_MICROSECOND)), np.int64, count)
 
 
-def _positions(flags: Iterable[bool], count: int) -> list[int]:
-    return list(compress(range(count), flags))
+_R = TypeVar("_R")
 
 
-class OrderTable(Sequence[PayOrder]):
+class _Table(Sequence[_R]):
+    """What both tables share: a read-only sequence whose records are built from its columns on
+    access (:meth:`records`), equal to any sequence of the same records, shown as their tuple."""
+
+    __slots__ = ()
+
+    def records(self, positions: Iterable[int]) -> list[_R]:
+        """The record objects at ``positions``, built column by column."""
+        raise NotImplementedError
+
+    def take(self, positions: Iterable[int]) -> Self:
+        """The records at ``positions`` (ascending), as a new table."""
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> _R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Self: ...
+
+    def __getitem__(self, index: int | slice) -> _R | Self:
+        count = len(self)
+        if isinstance(index, slice):
+            return self.take(range(count)[index])
+        if not -count <= index < count:
+            raise IndexError(f"{type(self).__name__} index out of range")
+        return self.records([index % count])[0]
+
+    def __iter__(self) -> Iterator[_R]:
+        return iter(self.records(range(len(self))))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and all(map(eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+class OrderTable(_Table[PayOrder]):
     """Completed orders as columns; a read-only sequence of :class:`~payroll.domain.PayOrder`.
 
     Attributes
@@ -130,6 +176,32 @@ class OrderTable(Sequence[PayOrder]):
         self._extras: dict[int, tuple[Any, ...]] | None = None
 
     @classmethod
+    def from_columns(
+        cls,
+        ids: list[str],
+        technician_ids: list[str],
+        order_types: list[OrderType],
+        difficulties: list[int],
+        completed_us: IntArray,
+        optional: Sequence[Sequence[Any]],
+    ) -> OrderTable:
+        """A table from whole columns; ``optional`` holds one column per :data:`OPTIONAL_FIELDS`
+        (the default where an order has none), of which only the unusual orders' rows are kept."""
+        count = len(ids)
+        if len(optional) != len(OPTIONAL_FIELDS) or any(len(column) != count for column in optional):
+            raise ValueError(f"give one column of {count} values for each of {OPTIONAL_FIELDS}")
+        unusual_at = sorted(
+            set().union(
+                *(
+                    compress(range(count), map(ne, column, repeat(default)))
+                    for column, default in zip(optional, OPTIONAL_DEFAULTS, strict=True)
+                )
+            )
+        )
+        unusual = zip(*(list(map(column.__getitem__, unusual_at)) for column in optional), strict=True)
+        return cls(ids, technician_ids, order_types, difficulties, completed_us, unusual_at, list(unusual))
+
+    @classmethod
     def from_orders(cls, orders: Sequence[PayOrder]) -> OrderTable:
         """The table of some order objects (the same orders, in the same order)."""
         if isinstance(orders, OrderTable):
@@ -141,33 +213,6 @@ class OrderTable(Sequence[PayOrder]):
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    @overload
-    def __getitem__(self, index: int) -> PayOrder: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> OrderTable: ...
-
-    def __getitem__(self, index: int | slice) -> PayOrder | OrderTable:
-        if isinstance(index, slice):
-            return self.take(range(len(self))[index])
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("order table index out of range")
-        if self._extras is None:
-            self._extras = dict(zip(self.unusual_at, self.unusual, strict=True))
-        return PayOrder(
-            self.ids[index],
-            self.technician_ids[index],
-            self.order_types[index],
-            self.difficulties[index],
-            EPOCH + dt.timedelta(microseconds=int(self.completed_us[index])),
-            *self._extras.get(index, OPTIONAL_DEFAULTS),
-        )
-
-    def __iter__(self) -> Iterator[PayOrder]:
-        return iter(self.records(range(len(self))))
 
     def records(self, positions: Iterable[int]) -> list[PayOrder]:
         """The order objects at ``positions``, built column by column (C-level passes)."""
@@ -210,40 +255,15 @@ class OrderTable(Sequence[PayOrder]):
             list(compress(self.unusual, flags)),
         )
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, OrderTable):
-            return (
-                self.ids == other.ids
-                and self.technician_ids == other.technician_ids
-                and self.order_types == other.order_types
-                and self.difficulties == other.difficulties
-                and bool(np.array_equal(self.completed_us, other.completed_us))
-                and self.unusual_at == other.unusual_at
-                and self.unusual == other.unusual
-            )
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
-
 
 class OrderTableBuilder:
     """Collects orders field by field (a reader's rows) into an :class:`OrderTable`."""
 
-    __slots__ = ("_ids", "_techs", "_types", "_levels", "_times", "_unusual_at", "_unusual")
+    __slots__ = ("_columns",)
 
     def __init__(self) -> None:
-        self._ids: list[str] = []
-        self._techs: list[str] = []
-        self._types: list[OrderType] = []
-        self._levels: list[int] = []
-        self._times: list[dt.datetime] = []
-        self._unusual_at: list[int] = []
-        self._unusual: list[tuple[Any, ...]] = []
+        #: one list per field of :class:`~payroll.domain.PayOrder`, in its order
+        self._columns: tuple[list[Any], ...] = tuple([] for _ in _ORDER_SETTERS)
 
     def add(
         self,
@@ -260,7 +280,12 @@ class OrderTableBuilder:
         appointment_kept: bool | None = None,
     ) -> None:
         """Append one order (the fields of :class:`~payroll.domain.PayOrder`, in its order)."""
-        optional = (
+        values = (
+            order_id,
+            technician_id,
+            order_type,
+            difficulty,
+            completed_at,
             standard_minutes,
             repeat_fault_within_days,
             repeat_of,
@@ -268,43 +293,22 @@ class OrderTableBuilder:
             praise,
             appointment_kept,
         )
-        if optional != OPTIONAL_DEFAULTS:
-            self._unusual_at.append(len(self._ids))
-            self._unusual.append(optional)
-        self._ids.append(order_id)
-        self._techs.append(technician_id)
-        self._types.append(order_type)
-        self._levels.append(difficulty)
-        self._times.append(completed_at)
+        deque(map(list.append, self._columns, values), maxlen=0)
 
     def add_order(self, order: PayOrder) -> None:
         """Append an order object."""
-        self.add(
-            order.id,
-            order.technician_id,
-            order.order_type,
-            order.difficulty,
-            order.completed_at,
-            *_OPTIONAL(order),
-        )
+        deque(map(list.append, self._columns, _FIELDS(order)), maxlen=0)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._columns[0])
 
     def build(self) -> OrderTable:
         """The table of every order added so far."""
-        return OrderTable(
-            self._ids,
-            self._techs,
-            self._types,
-            self._levels,
-            microseconds(self._times, len(self._times)),
-            self._unusual_at,
-            self._unusual,
-        )
+        ids, techs, types, levels, times, *optional = self._columns
+        return OrderTable.from_columns(ids, techs, types, levels, microseconds(times, len(times)), optional)
 
 
-class AttendanceTable(Sequence[AttendanceDay]):
+class AttendanceTable(_Table[AttendanceDay]):
     """Attendance days as columns; a read-only sequence of :class:`~payroll.domain.AttendanceDay`.
 
     Attributes
@@ -352,29 +356,20 @@ class AttendanceTable(Sequence[AttendanceDay]):
     def __len__(self) -> int:
         return len(self.technician_ids)
 
-    @overload
-    def __getitem__(self, index: int) -> AttendanceDay: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> AttendanceTable: ...
-
-    def __getitem__(self, index: int | slice) -> AttendanceDay | AttendanceTable:
-        if isinstance(index, slice):
-            return self.take(range(len(self))[index])
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("attendance table index out of range")
-        return AttendanceDay(
-            self.technician_ids[index],
-            dt.date.fromordinal(int(self.days[index])),
-            self.statuses[index],
-            int(self.worked_minutes[index]),
-            bool(self.comp_time_off[index]),
+    def records(self, positions: Iterable[int]) -> list[AttendanceDay]:
+        """The attendance objects at ``positions``."""
+        at = list(positions)
+        index = np.asarray(at, dtype=np.int64)
+        return list(
+            map(
+                AttendanceDay,
+                map(self.technician_ids.__getitem__, at),
+                map(dt.date.fromordinal, self.days[index].tolist()),
+                map(self.statuses.__getitem__, at),
+                self.worked_minutes[index].tolist(),
+                self.comp_time_off[index].tolist(),
+            )
         )
-
-    def __iter__(self) -> Iterator[AttendanceDay]:
-        return map(self.__getitem__, range(len(self)))
 
     def take(self, positions: Iterable[int]) -> AttendanceTable:
         """The days at ``positions``, as a new table."""
@@ -388,17 +383,7 @@ class AttendanceTable(Sequence[AttendanceDay]):
             self.comp_time_off[index],
         )
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
-
 
 def leave_positions(table: AttendanceTable, leave: frozenset[DayStatus]) -> list[int]:
     """Positions of the days whose status is in ``leave``."""
-    return _positions(map(leave.__contains__, table.statuses), len(table))
+    return list(compress(range(len(table)), map(leave.__contains__, table.statuses)))

@@ -39,15 +39,15 @@ import numpy as np
 import numpy.typing as npt
 
 from payroll.domain import AttendanceDay, DayStatus, PayLine, PayOrder
-from payroll.policy import PayPolicy, RepeatFaultMode, WorkingTimeSystem
+from payroll.policy import ITEM_NAMES, PayPolicy, RepeatFaultMode, WorkingTimeSystem
 from payroll.rules import OvertimeClass, OvertimeDays
 from payroll.tables import (
-    EPOCH,
     OPTIONAL_DEFAULTS,
     OPTIONAL_FIELDS,
     AttendanceTable,
     OrderTable,
     leave_positions,
+    microsecond_of,
 )
 from vocabulary.orders import OrderType
 
@@ -57,8 +57,6 @@ _EXTENDED, _HOLIDAY, _NORMAL, _REST_DAY = range(4)
 #: Order types in the sorted order of their values
 _TYPES: tuple[OrderType, ...] = tuple(sorted(OrderType, key=lambda t: t.value))
 _TYPE_CODE: dict[OrderType, int] = {t: i for i, t in enumerate(_TYPES)}
-#: The bonus/penalty items counted per order, in the order :func:`payroll.rules._count_items` lists them
-ITEM_NAMES = ("praise", "complaint", "repeat_fault", "missed_appointment")
 
 IntArray = npt.NDArray[np.int64]
 _T = TypeVar("_T")
@@ -66,10 +64,8 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _DAY = 86_400_000_000  # microseconds
 
 
-#: The optional fields of an order and their defaults (see :meth:`OrderColumns.optional`)
-_OPTIONAL_NAMES = OPTIONAL_FIELDS
-_DEFAULTS = OPTIONAL_DEFAULTS
-_OPTIONAL = attrgetter(*_OPTIONAL_NAMES)
+#: An order's optional fields (:data:`payroll.tables.OPTIONAL_FIELDS`) in one call
+_OPTIONAL = attrgetter(*OPTIONAL_FIELDS)
 
 
 class OrderColumns:
@@ -85,7 +81,7 @@ class OrderColumns:
         self.start = dt.datetime.combine(first, dt.time())
         self._codes: tuple[dict[str, int], IntArray] | None = None
         if isinstance(orders, OrderTable):  # the columns are there already: no pass over objects
-            start_us = (self.start - EPOCH) // _MICROSECOND
+            start_us = microsecond_of(self.start)
             self.__dict__.update(
                 ids=orders.ids,
                 technician_ids=orders.technician_ids,
@@ -134,13 +130,13 @@ class OrderColumns:
         the defaults, then passes over the unusual orders only, beat six passes over all of them.
         """
         orders = self.orders
-        at = _where(map(_DEFAULTS.__ne__, map(_OPTIONAL, orders)), len(orders))
+        at = _where(map(OPTIONAL_DEFAULTS.__ne__, map(_OPTIONAL, orders)), len(orders))
         return at, list(map(_OPTIONAL, map(orders.__getitem__, at)))
 
     def optional(self, name: str) -> tuple[list[int], list[Any]]:
         """The orders whose optional field ``name`` may be set (elsewhere its default): positions, values."""
         at, rows = self._unusual
-        return at, list(map(itemgetter(_OPTIONAL_NAMES.index(name)), rows))
+        return at, list(map(itemgetter(OPTIONAL_FIELDS.index(name)), rows))
 
     def given(self, name: str) -> tuple[list[int], list[Any]]:
         """Positions and values of the orders whose optional field ``name`` is not None."""
