@@ -1,9 +1,9 @@
 """The FastAPI application factory.
 
 ``create_app(settings)`` wires the one error format, the per-request database session, the job
-executor and every router found in :data:`ROUTE_MODULES` (``api/routes/<name>.py`` exposing
-``router``). A router module that does not exist yet is skipped; one that exists but fails to
-import raises, so a broken instrument is never silently missing from the service.
+executor and the router of every instrument, each imported here by name (:data:`ROUTERS`): the
+app factory is the composition root of the service, and a missing or broken instrument is an
+import error at start-up, never a silently smaller service.
 
 Run it with ``fieldcrew serve`` (migrates, recovers interrupted jobs, starts uvicorn) or
 ``uvicorn --factory api.app:create_app``.
@@ -11,52 +11,50 @@ Run it with ``fieldcrew serve`` (migrates, recovers interrupted jobs, starts uvi
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import ModuleType
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import fieldcrew
 from api.errors import install_error_handlers
+from api.routes import audit as audit_routes
+from api.routes import data as data_routes
+from api.routes import dispatch as dispatch_routes
+from api.routes import health as health_routes
+from api.routes import jobs as jobs_routes
+from api.routes import payroll as payroll_routes
+from api.routes import quality as quality_routes
+from api.routes import reference as reference_routes
+from api.routes import roster as roster_routes
+from api.routes import timepool as timepool_routes
+from api.routes import users as users_routes
 from fieldcrew import jobs
 from fieldcrew.db import session_factory, session_scope, upgrade
 from fieldcrew.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-#: Router modules under ``api/routes/``, mounted in this order when they exist.
-ROUTE_MODULES: tuple[str, ...] = (
-    "health",
-    "jobs",
-    "users",
-    "reference",
-    "audit",
-    "data",
-    "timepool",
-    "roster",
-    "dispatch",
-    "quality",
-    "payroll",
+#: Every router of the service, mounted in this order: the platform's, then the data flow's.
+ROUTERS: tuple[tuple[str, APIRouter], ...] = (
+    ("health", health_routes.router),
+    ("jobs", jobs_routes.router),
+    ("users", users_routes.router),
+    ("reference", reference_routes.router),
+    ("audit", audit_routes.router),
+    ("data", data_routes.router),
+    ("timepool", timepool_routes.router),
+    ("roster", roster_routes.router),
+    ("dispatch", dispatch_routes.router),
+    ("quality", quality_routes.router),
+    ("payroll", payroll_routes.router),
 )
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-
-def import_route_module(name: str) -> ModuleType | None:
-    """Import ``api.routes.<name>``; ``None`` only when that module itself does not exist."""
-    module_name = f"api.routes.{name}"
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise  # the module exists but imports something missing: a real error
 
 
 def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAPI:
@@ -108,14 +106,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.session_factory = session_factory(url)
     install_error_handlers(app)
 
-    mounted = []
-    for name in ROUTE_MODULES:
-        module = import_route_module(name)
-        if module is None:
-            continue
-        app.include_router(module.router)
-        mounted.append(name)
-    app.state.route_modules = tuple(mounted)
+    for _, router in ROUTERS:
+        app.include_router(router)
+    app.state.route_modules = tuple(name for name, _ in ROUTERS)
 
     if (STATIC_DIR / "index.html").is_file():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

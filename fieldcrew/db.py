@@ -6,7 +6,6 @@ back on any exception, so a failed import or computation leaves the database as 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,26 +91,6 @@ def dispose_engine(url: str) -> None:
     engine = _engines.pop(url, None)
     if engine is not None:
         engine.dispose()
-
-
-def import_table_modules() -> list[str]:
-    """Import every module of :data:`fieldcrew.tables.TABLE_MODULES` that exists; return their names.
-
-    A module that does not exist (an instrument not built yet) is skipped; one that exists but
-    fails to import raises, so a broken table module is never silently missing from migrations.
-    """
-    from fieldcrew.tables import TABLE_MODULES
-
-    loaded = []
-    for name in TABLE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue
-            raise
-        loaded.append(name)
-    return loaded
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -40,11 +40,12 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, SecretStr
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import MetaData, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from fieldcrew import tables
-from fieldcrew.db import Base, import_table_modules
+from fieldcrew import records, tables
+from fieldcrew.db import Base
+from vocabulary.calendar import DayKind, day_kind, working_days
 from vocabulary.errors import Conflict
 from vocabulary.orders import (
     CustomerGrade,
@@ -342,7 +343,6 @@ def _technician(
 
 def _day_weights(order_kind: str) -> np.ndarray:
     """Relative volume of each day of the month for ``repair`` or ``install`` orders."""
-    from vocabulary.calendar import DayKind, day_kind
 
     weights = []
     for d in range(MONTH_DAYS):
@@ -672,7 +672,6 @@ def _outcome(
 
 def _observations(rng: np.random.Generator, org: _Org) -> list[Observation]:
     """About 1,100 timed jobs: every order type × difficulty × area type, in May 2026."""
-    from vocabulary.calendar import working_days
 
     study_days = working_days(dt.date(2026, 5, 6), dt.date(2026, 5, 29))
     area_type = {a.id: a.area_type for a in org.areas}
@@ -772,12 +771,17 @@ DOMAIN_TABLES: tuple[str, ...] = tuple(row.__tablename__ for row in (
 ))
 
 
-def _dependent_tables() -> list[Table]:
-    """Every table holding domain data: the platform's and any table that references them, children first."""
-    import_table_modules()
+def _dependent_tables(session: Session) -> list[Table]:
+    """Every table holding domain data: the platform's and any table that references them, children first.
+
+    The tables are read from the database itself (reflection), so every instrument's tables are
+    found without the platform naming any instrument.
+    """
+    schema = MetaData()
+    schema.reflect(bind=session.connection())
     names = set(DOMAIN_TABLES)
     changed = True
-    tables = Base.metadata.sorted_tables
+    tables = schema.sorted_tables
     while changed:
         changed = False
         for table in tables:
@@ -801,14 +805,12 @@ def clear_domain_data(session: Session) -> None:
 
     Users, API keys, the audit log and jobs are kept.
     """
-    for table in _dependent_tables():
+    for table in _dependent_tables(session):
         session.execute(delete(table))
 
 
 def city_rows(city: DemoCity) -> dict[str, list[dict[str, Any]]]:
     """The rows of every platform table for ``city`` (via :mod:`fieldcrew.records`)."""
-    from fieldcrew import records
-
     rows: dict[str, list[dict[str, Any]]] = {
         "branches": [records.branch_row(city.branch)],
         "districts": [records.district_row(d) for d in city.districts],

@@ -1,8 +1,8 @@
 """The platform's tables: organisation, technicians, work orders, observations, users, audit, jobs.
 
 Instrument-specific tables (published rosters, dispatch plans, payroll runs, quota versions) live
-in each instrument's ``store.py`` on the same :class:`~fieldcrew.db.Base`; :data:`TABLE_MODULES`
-lists every module that defines tables so migrations and ``create_all`` see all of them.
+in each instrument's ``store.py`` on the same :class:`~fieldcrew.db.Base`; the platform names no
+instrument: the composition root (:mod:`cli.schema`) imports every table module explicitly.
 Money columns are integer fen; times are timezone-naive local time (Asia/Shanghai).
 """
 
@@ -27,15 +27,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldcrew.db import Base
 
-#: Every module that defines tables on Base (imported by migrations/env.py and by tests).
-TABLE_MODULES: tuple[str, ...] = (
-    "fieldcrew.tables",
-    "timepool.store",
-    "scheduler.roster.store",
-    "scheduler.dispatch.store",
-    "quality.store",
-    "payroll.store",
-)
 
 def utcnow() -> dt.datetime:
     """Current UTC time, naive (stored uniformly on SQLite and PostgreSQL)."""

@@ -1,4 +1,9 @@
-"""Alembic environment: every table module in ``fieldcrew.tables.TABLE_MODULES`` that exists."""
+"""Alembic environment.
+
+The migration scripts in ``versions/`` (one branch per instrument) are self-contained. The metadata
+that autogenerate compares against is the caller's: ``config.attributes["target_metadata"]``, or
+the tables registered on :class:`fieldcrew.db.Base` so far (``cli.schema.metadata()`` registers all).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,11 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from fieldcrew.db import Base, import_table_modules
+from fieldcrew.db import Base
 from fieldcrew.settings import get_settings
 
 config = context.config
-import_table_modules()
-target_metadata = Base.metadata
+target_metadata = config.attributes.get("target_metadata", Base.metadata)
 
 
 def _url() -> str:

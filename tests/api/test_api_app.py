@@ -1,9 +1,8 @@
-"""The application factory: routers are found or skipped correctly; the real server answers over HTTP."""
+"""The application factory: every router is mounted explicitly; the real server answers over HTTP."""
 
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,41 +13,30 @@ import pytest
 import uvicorn
 from factories import ApiHarness, make_api
 
-import api.routes
-from api.app import ROUTE_MODULES, create_app, import_route_module
+import api.app
+from api.app import ROUTERS, create_app
 from fieldcrew.settings import Settings
 
 
-@pytest.fixture
-def extra_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A directory searched as part of ``api.routes`` for the test's fake router modules."""
-    monkeypatch.setattr(api.routes, "__path__", [*api.routes.__path__, str(tmp_path)])
-    yield tmp_path
-    for name in ("zz_broken", "zz_ok"):
-        sys.modules.pop(f"api.routes.{name}", None)
-
-
-def test_missing_router_module_is_skipped() -> None:
-    """A router module that does not exist (an instrument not built yet) is skipped."""
-    assert import_route_module("zz_does_not_exist") is None
-
-
-def test_broken_router_module_raises(extra_routes: Path) -> None:
-    """A router module that exists but fails to import raises instead of being hidden."""
-    (extra_routes / "zz_broken.py").write_text("import zz_no_such_dependency\nrouter = None\n")
-    with pytest.raises(ModuleNotFoundError, match="zz_no_such_dependency"):
-        import_route_module("zz_broken")
-    (extra_routes / "zz_ok.py").write_text("from fastapi import APIRouter\nrouter = APIRouter()\n")
-    assert import_route_module("zz_ok") is not None
-
-
-def test_platform_routers_are_mounted(db_url: str, tmp_path: Path) -> None:
-    """health, jobs, users and reference are always mounted; the order of ROUTE_MODULES is kept."""
+def test_every_router_is_mounted_in_order(db_url: str, tmp_path: Path) -> None:
+    """Every router the composition root names is mounted, in the order of ROUTERS, and each one's
+    routes are in the OpenAPI document."""
     settings, _ = make_api(db_url, "thread", tmp_path)
     app = create_app(settings, migrate=False)
-    mounted = app.state.route_modules
-    assert {"health", "jobs", "users", "reference"} <= set(mounted)
-    assert list(mounted) == [m for m in ROUTE_MODULES if m in mounted]
+    assert list(app.state.route_modules) == [name for name, _ in ROUTERS]
+    assert {"health", "jobs", "users", "reference", "timepool", "roster", "dispatch", "quality",
+            "payroll"} <= set(app.state.route_modules)
+    paths = set(app.openapi()["paths"])
+    for _, router in ROUTERS:
+        for route in router.routes:
+            if getattr(route, "include_in_schema", True):
+                assert getattr(route, "path", None) in paths
+
+
+def test_app_factory_finds_no_module_by_a_string() -> None:
+    """The app factory imports its routers explicitly: no importlib lookup that could skip one."""
+    source = Path(api.app.__file__).read_text()
+    assert "importlib" not in source and "import_module" not in source
 
 
 def _free_port() -> int:

@@ -222,7 +222,7 @@ def test_cli_demo_loads_refuses_twice_and_replaces_with_force(
     db_url: str, monkeypatch: pytest.MonkeyPatch, city: DemoCity
 ) -> None:
     """`fieldcrew demo` fills the tables in one go, refuses a second load, and --force replaces."""
-    from fieldcrew import cli_data
+    from cli import data as cli_data
     from fieldcrew.settings import get_settings
 
     # generation is tested above; here seed 3 is the module's city and seed 4 a 100-order cut of it

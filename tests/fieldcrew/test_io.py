@@ -370,7 +370,7 @@ def cli(loaded: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., 
     import typer
     from typer.testing import CliRunner
 
-    from fieldcrew import cli_data
+    from cli import data as cli_data
     from fieldcrew.settings import get_settings
 
     monkeypatch.setenv("FIELDCREW_DATABASE_URL", loaded)

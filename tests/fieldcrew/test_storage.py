@@ -16,8 +16,9 @@ from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
+from cli.schema import metadata
 from fieldcrew import records, tables
-from fieldcrew.db import Base, alembic_config, current_revisions, import_table_modules, session_scope, upgrade
+from fieldcrew.db import Base, alembic_config, current_revisions, session_scope, upgrade
 from fieldcrew.tables import AuditRow, TechnicianRow, WorkOrderRow
 from vocabulary.orders import OrderStatus, Outcome, StatusEvent, TimeWindow
 from vocabulary.staff import ContactData, Employment, Skill
@@ -34,13 +35,13 @@ def test_upgrade_reaches_every_head(any_db_url: str) -> None:
 
 def test_migrations_create_every_mapped_table(any_db_url: str) -> None:
     """Every table mapped on Base (platform and instruments) exists after migrating to heads."""
-    import_table_modules()
+    schema = metadata()
     engine = create_engine(any_db_url, poolclass=NullPool)
     try:
         existing = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    missing = set(Base.metadata.tables) - existing
+    missing = set(schema.tables) - existing
     assert not missing, f"tables without a migration: {sorted(missing)}"
 
 

@@ -146,7 +146,7 @@ def test_cli_compute_json_contract() -> None:
     """`fieldcrew payroll compute --month --input --policy --json` prints the payslips as JSON."""
     import json
 
-    from fieldcrew.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(
         app,
@@ -170,7 +170,7 @@ def test_cli_compute_json_contract() -> None:
 
 def test_cli_bad_input_exits_2_and_stores_no_run(example: Path, db_url: str) -> None:
     """`payroll run` on bad input names the problem and creates no run."""
-    from fieldcrew.cli import app
+    from cli.main import app
     from fieldcrew.db import session_scope
     from payroll.store import list_runs
 
@@ -295,7 +295,7 @@ def test_cli_run_twice_then_diff(example: Path, db_url: str) -> None:
     """`payroll run` stores version 1, a corrected input stores version 2, `payroll diff` shows the line."""
     import json
 
-    from fieldcrew.cli import app
+    from cli.main import app
 
     args = ["payroll", "run", "--month", "2026-03", "--input", str(example), "--policy", str(POLICY_YAML)]
     first = CliRunner().invoke(app, [*args, "--db", db_url])

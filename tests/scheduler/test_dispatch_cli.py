@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from typer.testing import CliRunner
 
-from fieldcrew.cli import app
+from cli.main import app
 from scheduler.dispatch.demo_day import day_from_city, on_duty_from_roster
 from scheduler.dispatch.io import state_from_json
 from scheduler.dispatch.synthetic import make_order

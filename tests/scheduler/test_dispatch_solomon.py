@@ -119,7 +119,7 @@ def test_engines_return_valid_routes(tiny: SolomonInstance, engine: str) -> None
 
 def test_bench_cli_json_contract(tiny: SolomonInstance) -> None:
     """`fieldcrew bench vrptw FILE --seconds S --seed N --json` prints the agreed keys, feasible."""
-    from fieldcrew.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(
         app, ["bench", "vrptw", str(DATA / "R101_25.txt"), "--seconds", "0.5", "--seed", "2", "--json"]

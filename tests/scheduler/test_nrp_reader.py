@@ -68,7 +68,7 @@ def test_instance1_solves_to_the_best_known() -> None:
 
 def test_bench_nrp_cli_contract() -> None:
     """`fieldcrew bench nrp FILE --json` prints the contract's keys; objective = validator's."""
-    from fieldcrew.cli import app
+    from cli.main import app
 
     out = CliRunner().invoke(
         app, ["bench", "nrp", str(INSTANCE1), "--seconds", "5", "--workers", "2", "--seed", "1", "--json"]

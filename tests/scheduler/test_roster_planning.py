@@ -129,7 +129,7 @@ def test_cli_reroster_prints_the_diff(tmp_path: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from fieldcrew.cli import app
+    from cli.main import app
     from scheduler.roster import io as rio
 
     p = problem(n=3, horizon=7, quota=2, over=1)

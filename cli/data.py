@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from fieldcrew import audit
 from fieldcrew import io as data_io
@@ -107,8 +108,6 @@ def import_(
 
 def _safe_url(url: str) -> str:
     """The database URL without its password (for output)."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 

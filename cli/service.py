@@ -1,12 +1,12 @@
-"""Platform commands: ``serve``, ``db upgrade|current``, ``user add|list|deactivate``, ``jobs list|show``.
+"""Service commands: ``serve``, ``db upgrade|current``, ``user add|list|deactivate``, ``jobs list|show``.
 
-The data commands (``demo``, ``import``, ``export``) live in :mod:`fieldcrew.cli_data` and are
-mounted from here when that module exists.
+Part of the composition root: ``serve`` builds the app with :func:`api.app.create_app`, which
+mounts every instrument's routes. The data commands (``demo``, ``import``, ``export``) live in
+:mod:`cli.data`; :mod:`cli.main` mounts both.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Annotated
 
@@ -14,8 +14,10 @@ import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.app import create_app
 from fieldcrew import auth, jobs
 from fieldcrew.db import current_revisions, session_scope, upgrade
+from fieldcrew.demo import load_demo
 from fieldcrew.settings import get_settings
 from fieldcrew.tables import TechnicianRow, UserRow
 
@@ -32,9 +34,7 @@ def serve(
     ] = False,
 ) -> None:
     """Migrate the database, optionally load the demo city, and start the service (docs at /docs)."""
-    import uvicorn
-
-    from api.app import create_app
+    import uvicorn  # the ASGI server: imported only when serving (a CLI call stays quick)
 
     settings = get_settings()
     url = settings.resolved_database_url()
@@ -55,18 +55,9 @@ def _load_demo_if_empty(url: str) -> None:
     if count:
         typer.echo(f"database has {count} technicians: not loading the demo city")
         return
-    try:
-        demo = importlib.import_module("fieldcrew.demo")
-    except ModuleNotFoundError:
-        typer.echo("the demo city generator is not available; starting with an empty database", err=True)
-        return
-    load = getattr(demo, "load_demo", None)
-    if load is None:
-        typer.echo("fieldcrew.demo has no load_demo(); starting with an empty database", err=True)
-        return
     typer.echo("loading the demo city (first start) …")
     with session_scope(url) as session:
-        counts = load(session)
+        counts = load_demo(session)
         keys = _demo_users(session)
     typer.echo(f"demo city loaded: {counts}")
     if keys:
@@ -181,17 +172,8 @@ def jobs_show(job_id: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Mount the platform commands (and the data commands of ``fieldcrew.cli_data``) on ``app``."""
+    """Mount the service commands on ``app``."""
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
     app.add_typer(jobs_app, name="jobs")
-    try:
-        cli_data = importlib.import_module("fieldcrew.cli_data")
-    except ModuleNotFoundError as exc:
-        if exc.name != "fieldcrew.cli_data":
-            raise
-        return
-    register_data = getattr(cli_data, "register", None)
-    if register_data is not None:
-        register_data(app)

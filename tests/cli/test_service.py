@@ -11,8 +11,9 @@ from factories import seed_org
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from fieldcrew import auth, cli_platform
-from fieldcrew.cli import app
+from cli import service as cli_platform
+from cli.main import app
+from fieldcrew import auth
 from fieldcrew.db import session_scope
 from fieldcrew.settings import get_settings
 from fieldcrew.tables import JobRow, TechnicianRow, utcnow
@@ -96,8 +97,6 @@ def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
     monkeypatch.setenv("FIELDCREW_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
 
-    import fieldcrew.demo
-
     calls: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app_, **kw: calls.append(("uvicorn", app_, kw)))
 
@@ -105,7 +104,7 @@ def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
         calls.append("demo")
         return {"technicians": len(seed_org(session).technicians)}
 
-    monkeypatch.setattr(fieldcrew.demo, "load_demo", fake_load_demo)
+    monkeypatch.setattr(cli_platform, "load_demo", fake_load_demo)
     result = runner.invoke(app, ["serve", "--load-demo-if-empty", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert calls[0] == "demo"

@@ -1,14 +1,15 @@
-"""The ``fieldcrew`` command: one entry point, one sub-command group per instrument.
+"""The ``fieldcrew`` command: the composition root of the command line.
 
-Each instrument owns its commands in its own ``cli.py``; this module only mounts them, in the
-order the data flows: pool → roster → dispatch → kpi → payroll.
+It names every instrument explicitly and mounts each one's own commands, in the order the data
+flows: observations → standard hours → pool → quotas (``pool``) → roster → dispatch → KPIs
+(``kpi``) → pay (``payroll``). A missing or broken instrument is an import error here, at start-up.
 """
 
 from __future__ import annotations
 
 import typer
 
-from fieldcrew import cli_platform
+from cli import data, service
 from payroll import cli as payroll_cli
 from quality import cli as quality_cli
 from scheduler.dispatch import cli as dispatch_cli
@@ -22,7 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-cli_platform.register(app)  # serve, demo, db, user, import, export, jobs
+service.register(app)  # serve, db, user, jobs
+data.register(app)  # demo, import, export
 app.add_typer(timepool_cli.app, name="pool", help="Work-hour pool: standards, forecasts, quotas, headcount.")
 app.add_typer(timepool_cli.size_app, name="size", help="Team sizing (Erlang C / Erlang A).")
 app.add_typer(roster_cli.app, name="roster", help="Rest rosters (CP-SAT).")

@@ -1,0 +1,1 @@
+"""The composition root of the command line: the `fieldcrew` command."""
