@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
+from typing import Any
 
 from benchmarks import shared_data_dir
 from scheduler.dispatch.io import read_solomon
@@ -32,7 +33,7 @@ def best_known(folder: Path) -> dict[str, float]:
 
 def run(
     quick: bool = False, seconds: float | None = None, engine: Engine = "pyvrp", seed: int = 1
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """One row per instance plus a ``MEAN`` row: distance, best-known, gap %, vehicles, seconds, feasible."""
     folder = solomon_dir()
     if folder is None:
@@ -40,7 +41,7 @@ def run(
     bk = best_known(folder)
     names = QUICK_INSTANCES if quick else tuple(sorted(bk))
     limit = seconds if seconds is not None else (1.0 if quick else 5.0)
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for name in names:
         inst = read_solomon(folder / f"{name}.txt")
         res = solve_vrptw(inst, limit, seed, engine)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import repeat
 from operator import mul
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,14 +120,16 @@ def to_fen_scaled(units: NDArray[np.int64], exponent: int) -> NDArray[np.int64]:
     if shift >= 0:
         if largest * 10**shift > _INT64_MAX:
             raise OverflowError("amount in fen beyond int64")
-        return units * 10**shift
+        scaled: np.ndarray[Any, np.dtype[np.int64]] = units * 10**shift
+        return scaled
     divisor = 10**-shift
     if divisor > _INT64_MAX:
         raise OverflowError(f"amounts of 10**{exponent} yuan: divisor beyond int64")
     whole, rest = np.divmod(np.abs(units), divisor)
     # half-up: up when the rest is at least half the divisor (rest >= divisor - rest: no overflow)
     rounded = whole + (rest >= divisor - rest)
-    return np.where(units < 0, -rounded, rounded)
+    signed: np.ndarray[Any, np.dtype[np.int64]] = np.where(units < 0, -rounded, rounded)
+    return signed
 
 
 def fen_to_yuan(fen: int) -> Decimal:
