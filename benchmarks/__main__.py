@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dispatch_speed, nrp, payroll, quality, roster_demo, timepool, vrptw
+from benchmarks import dispatch_speed, format_table, nrp, payroll, quality, roster_demo, timepool, vrptw
 
 #: Every benchmark module by name, in the order the data flows: pool → roster → dispatch → KPIs → pay.
 BENCHMARKS: dict[str, Callable[..., list[dict[str, Any]]]] = {
@@ -28,29 +28,6 @@ BENCHMARKS: dict[str, Callable[..., list[dict[str, Any]]]] = {
     "payroll": payroll.run,
 }
 MODULES: tuple[str, ...] = tuple(BENCHMARKS)
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """A plain fixed-width table of the rows (columns in first-seen order)."""
-    if not rows:
-        return "(no rows)"
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join([line, rule, *body])
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
-    return str(value)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from benchmarks import shared_data_dir
+from benchmarks import format_table, shared_data_dir
 from scheduler.dispatch.io import read_solomon
 from scheduler.dispatch.validate import validate_solomon
 from scheduler.dispatch.vrptw import Engine, solve_vrptw
@@ -76,8 +76,6 @@ def run(
 
 def main() -> None:
     """Command-line entry: print the table."""
-    from benchmarks.__main__ import format_table
-
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seconds", type=float, default=None)

@@ -18,10 +18,12 @@ from typing import Annotated
 
 import typer
 
+from fieldcrew.db import session_scope
 from payroll.compute import assert_no_float, compute_month, payslips_json
 from payroll.domain import PayInputs, Payslip
 from payroll.io import load_inputs, payslips_csv, write_payslips_xlsx
 from payroll.policy import PayPolicy, load_policies, policy_for_month
+from payroll.store import diff_versions, input_digest, list_runs, save_run
 from payroll.validate import check_payslips
 from vocabulary.errors import FieldcrewError, InputErrors
 from vocabulary.money import format_yuan
@@ -98,9 +100,6 @@ def run(
     database_url: Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")] = None,
 ) -> None:
     """Compute MONTH and store it as a new immutable run version; print the diff to the previous one."""
-    from fieldcrew.db import session_scope
-    from payroll.store import input_digest, save_run
-
     try:
         policy, inputs, payslips = _compute(month, input_dir, policy_file)
     except FieldcrewError as exc:
@@ -117,9 +116,6 @@ def runs(
     database_url: Annotated[str | None, typer.Option("--db")] = None,
 ) -> None:
     """List stored payroll runs (newest version first)."""
-    from fieldcrew.db import session_scope
-    from payroll.store import list_runs
-
     with session_scope(database_url) as session:
         typer.echo(json.dumps(list_runs(session, month), ensure_ascii=False, indent=2))
 
@@ -132,9 +128,6 @@ def diff(
     database_url: Annotated[str | None, typer.Option("--db")] = None,
 ) -> None:
     """Per-line differences and retro corrections between two versions of a month's run."""
-    from fieldcrew.db import session_scope
-    from payroll.store import diff_versions
-
     try:
         with session_scope(database_url) as session:
             typer.echo(json.dumps(diff_versions(session, month, old, new), ensure_ascii=False, indent=2))

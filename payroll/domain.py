@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from vocabulary.money import format_yuan, to_fen
@@ -239,6 +240,13 @@ _SETTERS = tuple(
     _SET_AMOUNT,
     _SET_SOURCES,
 ) = _SETTERS
+
+
+#: every field of a line but its sources, in field order (one C-level call); with
+#: :func:`make_line` or :func:`make_lines` it copies priced figures onto other sources
+LINE_FIGURES = attrgetter(
+    "rule", "key", "label", "quantity", "rate", "coefficient", "multiplier", "amount_fen"
+)
 
 
 def make_line(

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
+from fieldcrew.audit import record
 from fieldcrew.db import Base
 from fieldcrew.tables import utcnow
 from payroll.domain import PayInputs, Payslip
@@ -90,10 +91,6 @@ for _table in (PayrollRunRow, PayrollPayslipRow):
 
 
 def _audit(session: Session, actor: str, action: str, entity: str, entity_id: str, after: Any) -> None:
-    try:
-        from fieldcrew.audit import record
-    except ImportError:  # the platform's audit module is not there (tests of payroll alone)
-        return
     record(session, actor, action, entity, entity_id, None, after)
 
 

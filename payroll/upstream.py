@@ -18,7 +18,8 @@ that are not orders:
   of the order's small area, with the pool's documented fallbacks), rounded half-up to whole
   minutes; with no stored table the policy's own table applies (and the run says so).
 
-Both are pure functions of plain data, plus one loader each that reads the database.
+Both are pure functions of plain data, plus one loader each that reads the upstream instrument
+through its store's public functions (never its tables or stored JSON).
 """
 
 from __future__ import annotations
@@ -27,15 +28,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from timepool.domain import StandardTable
-
 from payroll.domain import AttendanceDay, DayStatus
+from scheduler.roster.store import PublishedRoster, published_rosters
+from timepool.domain import StandardTable
+from timepool.pool import standard_minutes
+from timepool.store import list_standard_versions, load_standard_table
 from vocabulary.calendar import DayKind, day_kind
 from vocabulary.orders import OrderType
 
@@ -45,30 +45,8 @@ _WORKING_KINDS = frozenset({DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY})
 DEFAULT_SHIFT_MINUTES = 480
 
 
-@dataclass(frozen=True)
-class RosterDays:
-    """One published roster, as payroll needs it.
-
-    Attributes
-    ----------
-    start:
-        Date of day 0 of the roster.
-    assignment:
-        Technician id → shift id (or None: rest) per day of the roster.
-    shift_minutes:
-        Minutes of each shift id.
-    unavailable:
-        Technician id → days (indexes) of leave or unavailability.
-    """
-
-    start: dt.date
-    assignment: Mapping[str, Sequence[str | None]]
-    shift_minutes: Mapping[str, int] = field(default_factory=dict)
-    unavailable: Mapping[str, Iterable[int]] = field(default_factory=dict)
-
-
 def attendance_from_roster(
-    rosters: Sequence[RosterDays],
+    rosters: Sequence[PublishedRoster],
     first: dt.date,
     last: dt.date,
     employment: Mapping[str, tuple[dt.date, dt.date | None]],
@@ -76,26 +54,25 @@ def attendance_from_roster(
     """Attendance days of ``first .. last`` from published rosters (later rosters win on overlaps).
 
     Only technicians in ``employment`` (id → start, end) and days inside their employment count.
-    Work on a calendar rest day is marked ``comp_time_off`` when :func:`time_off_in_lieu` finds a
-    rostered rest on a working day of the same week for it.
+    A rostered shift is work for the shift's minutes; a day without one is paid leave when it is
+    one of the technician's leave days in the roster, else rest. Work on a calendar rest day is
+    marked ``comp_time_off`` when :func:`time_off_in_lieu` finds a rostered rest on a working day
+    of the same week for it.
     """
     cells: dict[tuple[str, dt.date], tuple[DayStatus, int]] = {}
     for roster in rosters:
-        for tech_id, row in roster.assignment.items():
-            if tech_id not in employment:
+        for cell in roster.technician_days():
+            day = cell.day
+            if cell.technician_id not in employment or not first <= day <= last:
                 continue
-            away = set(roster.unavailable.get(tech_id, ()))
-            for index, shift in enumerate(row):
-                day = roster.start + dt.timedelta(days=index)
-                if not first <= day <= last:
-                    continue
-                if shift is not None:
-                    minutes = roster.shift_minutes.get(shift, DEFAULT_SHIFT_MINUTES)
-                    cells[tech_id, day] = (DayStatus.WORK, minutes)
-                elif index in away:
-                    cells[tech_id, day] = (DayStatus.PAID_LEAVE, 0)
-                else:
-                    cells[tech_id, day] = (DayStatus.REST, 0)
+            key = (cell.technician_id, day)
+            if cell.shift_id is not None:
+                minutes = DEFAULT_SHIFT_MINUTES if cell.minutes is None else cell.minutes
+                cells[key] = (DayStatus.WORK, minutes)
+            elif cell.leave:
+                cells[key] = (DayStatus.PAID_LEAVE, 0)
+            else:
+                cells[key] = (DayStatus.REST, 0)
     employed = {key: value for key, value in cells.items() if _employed(employment[key[0]], key[1])}
     in_lieu = time_off_in_lieu(employed)
     return [
@@ -132,36 +109,13 @@ def time_off_in_lieu(cells: Mapping[tuple[str, dt.date], tuple[DayStatus, int]])
     return out
 
 
-def rosters_from_db(session: Session, first: dt.date, last: dt.date) -> list[RosterDays]:
+def rosters_from_db(session: Session, first: dt.date, last: dt.date) -> list[PublishedRoster]:
     """The newest published version of every roster period overlapping ``first .. last``.
 
-    Ordered by period start, then publication, so that a later roster wins where two overlap.
+    Read through :func:`scheduler.roster.store.published_rosters`: ordered by period start, then
+    publication, so that a later roster wins where two overlap.
     """
-    from scheduler.roster.store import PUBLISHED, RosterVersionRow
-
-    rows = session.scalars(
-        select(RosterVersionRow)
-        .where(RosterVersionRow.status == PUBLISHED, RosterVersionRow.period_start <= last)
-        .order_by(RosterVersionRow.period_start, RosterVersionRow.version)
-    )
-    newest: dict[tuple[str, dt.date], RosterVersionRow] = {}
-    for row in rows:
-        if row.period_start + dt.timedelta(days=row.days - 1) < first:
-            continue
-        newest[row.branch_id, row.period_start] = row  # versions ascending: the last is the newest
-    out = []
-    for row in sorted(newest.values(), key=lambda r: (r.period_start, r.published_at or dt.datetime.min)):
-        problem = row.problem or {}
-        start_iso = problem.get("start_date")
-        out.append(
-            RosterDays(
-                start=dt.date.fromisoformat(start_iso) if start_iso else row.period_start,
-                assignment=(row.result or {}).get("assignment", {}),
-                shift_minutes={s["id"]: int(s["minutes"]) for s in problem.get("shifts", ())},
-                unavailable={k: list(v) for k, v in (problem.get("days_off") or {}).items()},
-            )
-        )
-    return out
+    return published_rosters(session, first, last)
 
 
 def whole_minutes(value: float) -> int:
@@ -187,8 +141,6 @@ class StandardMinutes:
         """Whole standard minutes of one order, or None when no table (or cell) covers it."""
         key = (branch_id, order_type, difficulty, area_type)
         if key not in self._cache:
-            from timepool.pool import standard_minutes
-
             table = self.tables.get(branch_id)
             value = (
                 None
@@ -200,22 +152,27 @@ class StandardMinutes:
 
 
 def standard_minutes_from_timepool(session: Session, branch_ids: Iterable[str]) -> StandardMinutes:
-    """The newest stored standard-hour table of each branch (or the ``all-branches`` one)."""
-    from timepool.store import StandardVersionRow, load_standard_table
+    """The newest stored standard-hour table of each branch (or the ``all-branches`` one).
 
-    scopes = set(session.scalars(select(StandardVersionRow.scope)))
-    fallback = load_standard_table(session, "all-branches") if "all-branches" in scopes else None
+    Read through the work-hour pool's store (:func:`timepool.store.list_standard_versions`,
+    :func:`timepool.store.load_standard_table`).
+    """
+    newest: dict[str, int] = {}
+    for stored in list_standard_versions(session):
+        scope, version = stored["scope"], stored["version"]
+        newest[scope] = max(version, newest.get(scope, version))
+    loaded: dict[str, StandardTable] = {}
+
+    def table_of(scope: str) -> StandardTable:
+        if scope not in loaded:
+            loaded[scope] = load_standard_table(session, scope, newest[scope])
+        return loaded[scope]
+
     tables: dict[str, StandardTable] = {}
     sources: dict[str, str] = {}
     for branch_id in sorted(set(branch_ids)):
-        table = load_standard_table(session, branch_id) if branch_id in scopes else fallback
-        if table is not None:
-            tables[branch_id] = table
-            version = session.scalar(
-                select(StandardVersionRow.version)
-                .where(StandardVersionRow.scope == table.scope)
-                .order_by(StandardVersionRow.version.desc())
-                .limit(1)
-            )
-            sources[branch_id] = f"{table.scope} v{version}"
+        scope = branch_id if branch_id in newest else "all-branches"
+        if scope in newest:
+            tables[branch_id] = table_of(scope)
+            sources[branch_id] = f"{scope} v{newest[scope]}"
     return StandardMinutes(tables, sources)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
+from fieldcrew.db import session_scope
 from quality import io, service
 from quality.domain import KpiSettings, PeriodKind, UnitKind
 from quality.periods import month_window, previous_month, window_for
@@ -37,8 +38,6 @@ RepeatOpt = Annotated[int, typer.Option("--repeat-days", help="N of the repeat-r
 def _session(orders: Path | None, db: str | None) -> AbstractContextManager[Session | None]:
     if orders is not None and db is None:
         return nullcontext(None)
-    from fieldcrew.db import session_scope
-
     return session_scope(db)
 
 

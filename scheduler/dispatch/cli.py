@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 
-from scheduler.dispatch.io import read_solomon
+from fieldcrew.demo import generate_city
+from scheduler.dispatch.demo_day import day_from_city
+from scheduler.dispatch.domain import DayInput, DayPlan
+from scheduler.dispatch.engine import SolveParams
+from scheduler.dispatch.events import DispatchState, Event, apply_event, start_day
+from scheduler.dispatch.io import plan_to_csv, plan_to_excel, read_solomon, state_from_json, state_to_json
+from scheduler.dispatch.synthetic import synthetic_day
 from scheduler.dispatch.validate import validate_solomon
 from scheduler.dispatch.vrptw import solve_vrptw
+from vocabulary.errors import FieldcrewError
 
 app = typer.Typer(no_args_is_help=True, help="Rolling dispatch of work orders to on-duty technicians.")
 
@@ -63,8 +72,6 @@ def synthetic_cmd(
     orders: Annotated[int, typer.Option("--orders")] = 800,
 ) -> None:
     """Write a synthetic demo-like day input (JSON)."""
-    from scheduler.dispatch.synthetic import synthetic_day
-
     inp = synthetic_day(seed=seed, groups=groups, orders=orders)
     out.write_text(inp.model_dump_json(indent=1), encoding="utf-8")
     print(f"{out}: {len(inp.orders)} orders, {len(inp.technicians)} technicians")
@@ -77,11 +84,6 @@ def demo_day_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 20260401,
 ) -> None:
     """Write the day input of one demo-city day (rest rotation: one technician per group rests)."""
-    import datetime as dt
-
-    from fieldcrew.demo import generate_city
-    from scheduler.dispatch.demo_day import day_from_city
-
     inp = day_from_city(generate_city(seed), dt.date.fromisoformat(day))
     out.write_text(inp.model_dump_json(indent=1), encoding="utf-8")
     print(f"{out}: {len(inp.orders)} orders, {len(inp.technicians)} technicians")
@@ -96,13 +98,6 @@ def plan_cmd(
     xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="also export the plan as Excel")] = None,
 ) -> None:
     """Make the morning plan of a day input and write the dispatch state."""
-    from pydantic import ValidationError
-
-    from scheduler.dispatch.domain import DayInput
-    from scheduler.dispatch.engine import SolveParams
-    from scheduler.dispatch.events import start_day
-    from vocabulary.errors import FieldcrewError
-
     try:
         inp = DayInput.model_validate_json(input_file.read_text(encoding="utf-8"))
         state = start_day(inp, SolveParams(time_limit_s=seconds))
@@ -121,12 +116,6 @@ def event_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="state to write (default: overwrite)")] = None,
 ) -> None:
     """Apply one rolling event; on bad input the state file is left unchanged."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from scheduler.dispatch.events import DispatchState, Event, apply_event
-    from scheduler.dispatch.io import state_from_json
-    from vocabulary.errors import FieldcrewError
-
     text = Path(event_json[1:]).read_text(encoding="utf-8") if event_json.startswith("@") else event_json
     try:
         inp, plan = state_from_json(state_file.read_text(encoding="utf-8"), str(state_file))
@@ -144,8 +133,6 @@ def board_cmd(
     technician: Annotated[str | None, typer.Option("--technician", help="only this technician")] = None,
 ) -> None:
     """Print the dispatch board: per-technician timelines with ETAs, unassigned orders, warnings."""
-    from scheduler.dispatch.io import state_from_json
-
     _, plan = state_from_json(state_file.read_text(encoding="utf-8"), str(state_file))
     for r in plan.routes:
         if technician and r.technician_id != technician:
@@ -171,8 +158,6 @@ def export_cmd(
     xlsx_out: Annotated[Path | None, typer.Option("--xlsx")] = None,
 ) -> None:
     """Export the day's plan (one row per stop, then unassigned orders) as CSV and/or Excel."""
-    from scheduler.dispatch.io import plan_to_csv, plan_to_excel, state_from_json
-
     _, plan = state_from_json(state_file.read_text(encoding="utf-8"), str(state_file))
     if csv_out:
         csv_out.write_text(plan_to_csv(plan), encoding="utf-8")
@@ -181,11 +166,9 @@ def export_cmd(
     print(f"exported plan version {plan.version}")
 
 
-def _write_state(path: Path, inp: object, plan: object, csv_out: Path | None, xlsx_out: Path | None) -> None:
-    from scheduler.dispatch.domain import DayInput, DayPlan
-    from scheduler.dispatch.io import plan_to_csv, plan_to_excel, state_to_json
-
-    assert isinstance(inp, DayInput) and isinstance(plan, DayPlan)
+def _write_state(
+    path: Path, inp: DayInput, plan: DayPlan, csv_out: Path | None, xlsx_out: Path | None
+) -> None:
     path.write_text(state_to_json(inp, plan), encoding="utf-8")
     if csv_out:
         csv_out.write_text(plan_to_csv(plan), encoding="utf-8")
@@ -193,10 +176,7 @@ def _write_state(path: Path, inp: object, plan: object, csv_out: Path | None, xl
         plan_to_excel(plan, xlsx_out)
 
 
-def _summary(plan: object) -> None:
-    from scheduler.dispatch.domain import DayPlan
-
-    assert isinstance(plan, DayPlan)
+def _summary(plan: DayPlan) -> None:
     planned = sum(len(r.stops) for r in plan.routes)
     print(
         f"plan v{plan.version}: {planned} stops on {sum(1 for r in plan.routes if r.stops)} technicians, "

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from fieldcrew.tables import BranchRow, RegionGroupRow, SmallAreaRow, TechnicianRow, WorkOrderRow
 from scheduler.dispatch.demo_day import DEFAULT_MINUTES
 from scheduler.dispatch.domain import Area, DayInput, DispatchOrder, OnDutyTechnician
+from timepool.store import load_standard_table
 from vocabulary.errors import NotFound
 from vocabulary.orders import CustomerGrade, OrderStatus, OrderType, TimeWindow
 from vocabulary.organisation import AreaType, Location
@@ -135,10 +136,6 @@ def branch_standard_minutes(
 ) -> dict[tuple[OrderType, int, AreaType], int] | None:
     """Standard on-site minutes per (order type, difficulty, area type) from the branch's latest
     standard-hour table (work-hour pool), or None when the pool has none stored."""
-    try:
-        from timepool.store import load_standard_table
-    except ImportError:  # the pool package is optional for dispatch
-        return None
     try:
         table = load_standard_table(session, branch_id)
     except NotFound:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
 
+from fieldcrew.demo import DemoCity
 from scheduler.dispatch.domain import Area, DayInput, DispatchOrder, OnDutyTechnician
+from vocabulary.errors import NotFound
 from vocabulary.orders import OrderStatus, OrderType
+from vocabulary.organisation import Location
+from vocabulary.staff import Technician
 
 #: On-site minutes by order type and difficulty, when no standard hours are given.
 DEFAULT_MINUTES: dict[OrderType, dict[int, int]] = {
@@ -24,7 +27,7 @@ DEFAULT_MINUTES: dict[OrderType, dict[int, int]] = {
 
 
 def day_from_city(
-    city: Any,
+    city: DemoCity,
     day: dt.date,
     minutes: Mapping[OrderType, Mapping[int, int]] | None = None,
     on_duty: set[str] | None = None,
@@ -35,7 +38,7 @@ def day_from_city(
     day) as open orders, and the technicians on duty (``on_duty`` ids, or the rest rotation)."""
     minutes = minutes or DEFAULT_MINUTES
     areas = {a.id: a for a in city.areas}
-    groups: dict[str, list[Any]] = {}
+    groups: dict[str, list[Technician]] = {}
     for t in city.technicians:
         if t.region_group_id and not t.support_team:
             groups.setdefault(t.region_group_id, []).append(t)
@@ -78,9 +81,11 @@ def day_from_city(
     )
 
 
-def _branch_centre(city: Any) -> Any:
-    from vocabulary.organisation import Location
-
+def _branch_centre(city: DemoCity) -> Location:
+    if city.branch.bbox is None:
+        raise NotFound(
+            f"branch {city.branch.id}: no bbox and a technician without a home area; rule: a start location"
+        )
     south, west, north, east = city.branch.bbox
     return Location(lat=(south + north) / 2, lon=(west + east) / 2)
 

@@ -29,7 +29,7 @@ from scheduler.dispatch.errors import (
     UnknownOrder,
     UnknownTechnician,
 )
-from scheduler.dispatch.model import DispatchContext
+from scheduler.dispatch.model import DispatchContext, schedule_route
 from vocabulary.orders import CustomerGrade, IllegalTransition, OrderStatus, check_transition
 
 _frozen = ConfigDict(frozen=True)
@@ -300,12 +300,12 @@ def replan_minimal(
             and not any(ctx.orders[o].depends_on for o in seq)
         ):
             continue  # unchanged start and sequence: still feasible
-        timing = engine.schedule_route(ctx, tid, seq, ends)
+        timing = schedule_route(ctx, tid, seq, ends)
         while not timing.feasible and seq:
             victim = timing.broken_by or seq[-1]
             seq.remove(victim)
             to_place.append(victim)
-            timing = engine.schedule_route(ctx, tid, seq, ends)
+            timing = schedule_route(ctx, tid, seq, ends)
     planned = {o for seq in routes.values() for o in seq}
     pending = [o.id for o in ctx.open_orders() if o.id not in planned and o.id not in to_place]
     unassigned: dict[str, tuple[str, str]] = {}
@@ -363,7 +363,7 @@ def _assign_by_hand(ctx: DispatchContext, routes: engine.Routes, oid: str, tech_
         )
     ins = engine.best_insertion(ctx, routes, oid, only=[tech_id])
     if ins is None:
-        timing = engine.schedule_route(ctx, tech_id, [*routes.get(tech_id, []), oid], ctx.fixed_ends())
+        timing = schedule_route(ctx, tech_id, [*routes.get(tech_id, []), oid], ctx.fixed_ends())
         rule = timing.broken_rule or "shift_end"
         raise Conflict(
             f"order {oid} does not fit technician {tech_id}'s day; rule: {rule} "

@@ -193,7 +193,8 @@ class DispatchContext:
         """Travel minutes among ``indices`` (vectorised; for building a group's routing model)."""
         if self._matrix is not None:
             return [[self._matrix[a][b] for b in indices] for a in indices]
-        return travel_matrix([self.points[i] for i in indices], self.inp.travel).tolist()
+        block: list[list[int]] = travel_matrix([self.points[i] for i in indices], self.inp.travel).tolist()
+        return block
 
     def tt(self, a: int, b: int) -> int:
         """Travel minutes between two place indices (computed on first use, then cached: a rolling

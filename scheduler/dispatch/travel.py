@@ -7,6 +7,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from scheduler.dispatch.domain import TravelModel
 from scheduler.dispatch.errors import InputErrors, Problem
@@ -44,7 +45,7 @@ def travel_minutes(a: Location, b: Location, area_type: AreaType, model: TravelM
     return math.ceil(km / model.speed_kmh[area_type] * 60 - 1e-9)
 
 
-def travel_matrix(points: list[Point], model: TravelModel) -> np.ndarray:
+def travel_matrix(points: list[Point], model: TravelModel) -> npt.NDArray[np.int64]:
     """Square integer-minute matrix between ``points`` (row = from, column = to).
 
     With a supplied ``model.matrix`` every pair must be present; a missing key is an input error
@@ -79,6 +80,6 @@ def travel_matrix(points: list[Point], model: TravelModel) -> np.ndarray:
     h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
     km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h))) * model.road_factor
     speed = np.array([model.speed_kmh[p.area_type] for p in points])
-    minutes = np.ceil(km / speed[None, :] * 60 - 1e-9).astype(np.int64)
+    minutes: npt.NDArray[np.int64] = np.ceil(km / speed[None, :] * 60 - 1e-9).astype(np.int64)
     np.fill_diagonal(minutes, 0)
     return minutes

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from scheduler.dispatch.domain import DayPlan, PlanWarning, StopStatus, WarningKind
+from scheduler.dispatch.model import DispatchContext
 from vocabulary.orders import CustomerGrade, OrderStatus
-
-if TYPE_CHECKING:
-    from scheduler.dispatch.model import DispatchContext
 
 
 def compute_warnings(

@@ -5,17 +5,24 @@ draft freezes it: a published row can no longer be updated or deleted (the ORM r
 :class:`~vocabulary.errors.Conflict`); a change after publication is a re-roster, i.e. a new
 version whose ``parent_id`` names the published one. Nothing published changes unless a user
 publishes a new version.
+
+Other instruments read published rosters through :func:`published_rosters`, which returns
+:class:`PublishedRoster` objects, never the table row or its stored JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, UniqueConstraint, event, func, select
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import JSON, Date, DateTime, Integer, String, UniqueConstraint, event, func, inspect, select
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
+from fieldcrew.audit import record
 from fieldcrew.db import Base
 from fieldcrew.tables import utcnow
 from scheduler.roster.domain import RosterProblem, RosterResult
@@ -50,8 +57,6 @@ class RosterVersionRow(Base):
 
 def _published_immutable(mapper: Mapper[Any], connection: Any, target: RosterVersionRow) -> None:
     # publishing itself is the one allowed update: draft -> published
-    from sqlalchemy import inspect
-
     hist = inspect(target).attrs.status.history
     was = hist.deleted[0] if hist.deleted else target.status
     if was == PUBLISHED:
@@ -224,9 +229,102 @@ def summary(row: RosterVersionRow) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# What other instruments read: published rosters as domain objects
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RosterDay:
+    """One technician's day in a published roster (a plain record: a month reads ~10⁵ of them)."""
+
+    technician_id: str
+    #: index of the day in the roster (0 = its start date)
+    index: int
+    day: dt.date
+    #: the shift worked; None: not working (rest or leave)
+    shift_id: str | None
+    #: minutes of that shift; None when not working or the roster defines no such shift
+    minutes: int | None
+    #: the day is one of the technician's leave or unavailable days in the roster's problem
+    leave: bool
+
+
+class PublishedRoster(BaseModel):
+    """A published roster version: who works which shift on which day, and who is on leave.
+
+    Attributes
+    ----------
+    assignment:
+        Technician id → shift id (None: not working) for each day from ``start_date``.
+    shift_minutes:
+        Minutes of each shift id of the roster.
+    leave:
+        Technician id → indexes of his leave or unavailable days.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    branch_id: str
+    period_start: dt.date
+    #: date of day 0 of the assignment (the period start unless the problem says otherwise)
+    start_date: dt.date
+    days: int
+    version: int
+    published_at: dt.datetime | None
+    assignment: Mapping[str, tuple[str | None, ...]]
+    shift_minutes: Mapping[str, int] = Field(default_factory=dict)
+    leave: Mapping[str, frozenset[int]] = Field(default_factory=dict)
+
+    def technician_days(self) -> Iterator[RosterDay]:
+        """Every (technician, day) of the assignment, technicians in stored order, days in order."""
+        start = self.start_date
+        for tech_id, row in self.assignment.items():
+            away = self.leave.get(tech_id, frozenset())
+            for index, shift in enumerate(row):
+                minutes = None if shift is None else self.shift_minutes.get(shift)
+                yield RosterDay(
+                    tech_id, index, start + dt.timedelta(days=index), shift, minutes, index in away
+                )
+
+
+def _published(row: RosterVersionRow) -> PublishedRoster:
+    """The domain view of a stored roster row (its problem and result read through their models)."""
+    problem, result = load(row)
+    return PublishedRoster(
+        id=row.id,
+        branch_id=row.branch_id,
+        period_start=row.period_start,
+        start_date=dt.date.fromisoformat(problem.start_date) if problem.start_date else row.period_start,
+        days=row.days,
+        version=row.version,
+        published_at=row.published_at,
+        assignment={tech_id: tuple(cells) for tech_id, cells in result.assignment.items()},
+        shift_minutes={shift.id: shift.minutes for shift in problem.shifts},
+        leave=dict(problem.days_off),
+    )
+
+
+def published_rosters(session: Session, first: dt.date, last: dt.date) -> list[PublishedRoster]:
+    """The newest published version of every (branch, period start) whose days overlap ``first .. last``.
+
+    Ordered by period start, then publication time, so that where two rosters cover the same
+    day the later one comes last (and wins for a reader that lets later rosters override).
+    """
+    rows = session.scalars(
+        select(RosterVersionRow)
+        .where(RosterVersionRow.status == PUBLISHED, RosterVersionRow.period_start <= last)
+        .order_by(RosterVersionRow.period_start, RosterVersionRow.version)
+    )
+    newest: dict[tuple[str, dt.date], RosterVersionRow] = {}
+    for row in rows:
+        if row.period_start + dt.timedelta(days=row.days - 1) < first:
+            continue
+        newest[row.branch_id, row.period_start] = row  # versions ascending: the last is the newest
+    ordered = sorted(newest.values(), key=lambda r: (r.period_start, r.published_at or dt.datetime.min))
+    return [_published(row) for row in ordered]
+
+
 def _audit(session: Session, actor: str, action: str, entity_id: str, after: Any) -> None:
-    try:
-        from fieldcrew.audit import record
-    except ImportError:  # platform audit not present (engine tests alone)
-        return
     record(session, actor, action, "roster", entity_id, None, after)

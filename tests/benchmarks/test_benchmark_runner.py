@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import shared_data_dir
-from benchmarks.__main__ import format_table, main
+from benchmarks import format_table, shared_data_dir
+from benchmarks.__main__ import main
 
 
 def test_format_table_aligns_columns_in_first_seen_order() -> None:

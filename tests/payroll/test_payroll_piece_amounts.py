@@ -15,7 +15,8 @@ from payroll_factories import policy
 
 from payroll.compute import compute_month
 from payroll.domain import PayInputs, PayOrder, PayTechnician, QualityRecord
-from payroll.rules import _pro_rata_amounts, quantity
+from payroll.rules import quantity
+from payroll.vectorised import _pro_rata_amounts
 from vocabulary.money import to_fen
 from vocabulary.orders import OrderType
 
@@ -26,7 +27,7 @@ SHARES = st.one_of(
     ),
     st.sampled_from([Decimal(0), Decimal(1), Decimal("0.5"), Decimal("0.50")]),
 )
-#: unit price × difficulty coefficient × quality multiplier × overtime multiplier, as _piece_terms
+#: unit price × difficulty coefficient × quality multiplier × overtime multiplier, as piece_terms
 FACTORS = st.builds(
     lambda rate, coefficient, grade, overtime: rate * coefficient * grade * overtime,
     st.decimals(min_value=0, max_value=1000, places=2),
@@ -84,7 +85,7 @@ def test_fast_path_priced_with_decimal_equals_reference() -> None:
     inputs = _month(7)
     pol = policy(base_deduction="pro_rata", base_workload_minutes=900)
     reference = json.dumps([p.to_dict() for p in compute_month(inputs, pol, vectorised=False)])
-    with mock.patch("payroll.rules._pro_rata_amounts", return_value=None) as declined:
+    with mock.patch("payroll.vectorised._pro_rata_amounts", return_value=None) as declined:
         fast = json.dumps([p.to_dict() for p in compute_month(inputs, pol)])
     assert declined.called
     assert fast == reference

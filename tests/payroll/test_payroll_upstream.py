@@ -13,13 +13,13 @@ from payroll_factories import add_completed_order, seed_branch_rows
 
 from fieldcrew.db import session_scope
 from payroll.domain import DayStatus
-from payroll.jobs import inputs_and_sources_from_db, run_month
+from payroll.jobs import PayrollRunParams, inputs_and_sources_from_db, run_month
 from payroll.policy import PayPolicy, default_policy_path, load_policies, policy_for_month
 from payroll.store import get_payslip
-from payroll.upstream import RosterDays, attendance_from_roster, time_off_in_lieu, whole_minutes
-from scheduler.roster.domain import Employee, RosterProblem, RosterResult
+from payroll.upstream import attendance_from_roster, rosters_from_db, time_off_in_lieu, whole_minutes
+from scheduler.roster.domain import Employee, RosterProblem, RosterResult, ShiftType
 from scheduler.roster.planning import DAY_SHIFT
-from scheduler.roster.store import publish, save_draft
+from scheduler.roster.store import PublishedRoster, RosterDay, publish, published_rosters, save_draft
 from timepool.standards import standards
 from timepool.store import save_standard_table
 from vocabulary.orders import OrderType
@@ -35,9 +35,30 @@ def _days(attendance: list[Any]) -> dict[tuple[str, int], Any]:
     return {(a.technician_id, a.day.day): a for a in attendance}
 
 
+def _roster(
+    start: dt.date,
+    assignment: dict[str, list[str | None]],
+    shift_minutes: dict[str, int] | None = None,
+    leave: dict[str, frozenset[int]] | None = None,
+) -> PublishedRoster:
+    """A published roster as the roster store hands it out, built by hand."""
+    return PublishedRoster(
+        id=f"R-{start}",
+        branch_id="B1",
+        period_start=start,
+        start_date=start,
+        days=max(map(len, assignment.values())),
+        version=1,
+        published_at=None,
+        assignment={tech: tuple(row) for tech, row in assignment.items()},
+        shift_minutes=shift_minutes or {},
+        leave=leave or {},
+    )
+
+
 def test_roster_days_become_attendance_with_time_off_in_lieu() -> None:
     """Work = the shift's minutes; a weekday rest compensates one weekend shift of the same week."""
-    roster = RosterDays(
+    roster = _roster(
         MONDAY,
         {
             # T1: rests Wednesday, works Saturday and Sunday → Saturday in lieu, Sunday at 200 %
@@ -47,7 +68,7 @@ def test_roster_days_become_attendance_with_time_off_in_lieu() -> None:
             "X9": ["D"] * 7,  # not employed: ignored
         },
         {"D": 480},
-        {"T2": [1]},
+        {"T2": frozenset({1})},
     )
     days = _days(attendance_from_roster([roster], dt.date(2026, 3, 1), dt.date(2026, 3, 31), EMPLOYED))
     assert days["T1", 2].status is DayStatus.WORK and days["T1", 2].worked_minutes == 480
@@ -60,8 +81,8 @@ def test_roster_days_become_attendance_with_time_off_in_lieu() -> None:
 
 
 def test_a_later_roster_wins_and_days_outside_the_month_are_left_out() -> None:
-    first = RosterDays(dt.date(2026, 2, 23), {"T1": ["D"] * 7 + [None] + ["D"] * 6})
-    second = RosterDays(dt.date(2026, 3, 2), {"T1": [None] + ["D"] * 6})
+    first = _roster(dt.date(2026, 2, 23), {"T1": ["D"] * 7 + [None] + ["D"] * 6})
+    second = _roster(dt.date(2026, 3, 2), {"T1": [None] + ["D"] * 6})
     days = _days(attendance_from_roster([first, second], dt.date(2026, 3, 1), dt.date(2026, 3, 31), EMPLOYED))
     assert sorted(d for _, d in days) == list(range(1, 9))
     assert days["T1", 1].status is DayStatus.WORK  # from the first roster (its day 6)
@@ -93,22 +114,64 @@ def _seed(session: Any) -> None:
     add_completed_order(session, "WO-1", "T-001", dt.datetime(2026, 3, 7, 8, 0), "install")  # a Saturday
 
 
-def _publish_week(session: Any, row: list[str | None]) -> None:
+def _publish_week(
+    session: Any,
+    row: list[str | None],
+    *,
+    start: dt.date = MONDAY,
+    shifts: tuple[ShiftType, ...] = (DAY_SHIFT,),
+    leave: frozenset[int] = frozenset(),
+    publish_it: bool = True,
+) -> str:
     problem = RosterProblem(
         name="B1",
         horizon=7,
-        start_date=MONDAY.isoformat(),
-        shifts=(DAY_SHIFT,),
+        start_date=start.isoformat(),
+        shifts=shifts,
         employees=(Employee(id="T-001", group_id="G1"),),
+        days_off={"T-001": leave} if leave else {},
     )
     result = RosterResult(
         name="B1", status="OPTIMAL", objective=0, bound=0, seconds=0.0, assignment={"T-001": row}
     )
-    publish(
-        session,
-        save_draft(session, "B1", MONDAY, "urban_dense", problem, result, "dispatcher").id,
-        "dispatcher",
+    roster_id = save_draft(session, "B1", start, "urban_dense", problem, result, "dispatcher").id
+    if publish_it:
+        publish(session, roster_id, "dispatcher")
+    return roster_id
+
+
+def test_published_rosters_reach_payroll_through_the_roster_store(db_url: str) -> None:
+    """The roster store's published_rosters gives payroll typed days (shift, minutes, leave) of the
+    newest published version of each period overlapping the month, and payroll's attendance is
+    made from them alone: drafts, superseded versions and periods outside the month are left out."""
+    late = ShiftType(id="L", minutes=420, start_minute=12 * 60)
+    with session_scope(db_url) as session:
+        _publish_week(session, ["D"] * 7, start=dt.date(2026, 2, 9))  # ends before March: left out
+        _publish_week(session, ["D"] * 7)  # version 1, superseded by version 2
+        newest = _publish_week(
+            session, ["D", "L", None, "D", "D", None, None], shifts=(DAY_SHIFT, late), leave=frozenset({2})
+        )
+        _publish_week(session, ["L"] * 7, shifts=(DAY_SHIFT, late), publish_it=False)  # a draft
+        rosters = published_rosters(session, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+        assert rosters_from_db(session, dt.date(2026, 3, 1), dt.date(2026, 3, 31)) == rosters
+    assert [(r.id, r.version, r.start_date) for r in rosters] == [(newest, 2, MONDAY)]
+    roster = rosters[0]
+    assert roster.shift_minutes == {"D": 480, "L": 420}
+    days = list(roster.technician_days())
+    assert days[1] == RosterDay("T-001", 1, dt.date(2026, 3, 3), "L", 420, False)
+    assert days[2] == RosterDay("T-001", 2, dt.date(2026, 3, 4), None, None, True)
+    attendance = attendance_from_roster(
+        rosters, dt.date(2026, 3, 1), dt.date(2026, 3, 31), {"T-001": (dt.date(2020, 1, 1), None)}
     )
+    assert [(a.day.day, a.status, a.worked_minutes) for a in attendance] == [
+        (2, DayStatus.WORK, 480),
+        (3, DayStatus.WORK, 420),
+        (4, DayStatus.PAID_LEAVE, 0),
+        (5, DayStatus.WORK, 480),
+        (6, DayStatus.WORK, 480),
+        (7, DayStatus.REST, 0),
+        (8, DayStatus.REST, 0),
+    ]
 
 
 def test_a_database_run_reads_the_published_roster_and_the_stored_standards(db_url: str) -> None:
@@ -154,9 +217,9 @@ def test_a_rest_day_shift_from_the_roster_is_paid_at_200_percent_unless_compensa
     with session_scope(db_url) as session:
         _seed(session)
         _publish_week(session, ["D", "D", "D", "D", "D", "D", None])
-        first = run_month(session, {"month": "2026-03", "policy_file": str(policy_file)})
+        first = run_month(session, PayrollRunParams(month="2026-03", policy_file=str(policy_file)))
         _publish_week(session, ["D", "D", None, "D", "D", "D", None])  # a re-roster: Wednesday off
-        second = run_month(session, {"month": "2026-03", "policy_file": str(policy_file)})
+        second = run_month(session, PayrollRunParams(month="2026-03", policy_file=str(policy_file)))
         before = get_payslip(session, first["id"], "T-001")["lines"]
         after = get_payslip(session, second["id"], "T-001")["lines"]
     rest_day = [li for li in before if li["key"] == "overtime_hours:rest_day_200"]
