@@ -9,27 +9,27 @@
   (``admin`` is always allowed).
 - ``ensure_self_or_roles(user, technician_id, *roles)``: a technician may only see their own
   records; other roles need to be listed.
-- ``job_accepted(job_id)``: the ``202 Accepted`` + ``Location: /jobs/{id}`` answer of a route that
-  started a job with :func:`fieldcrew.jobs.submit_job`.
+- ``job_accepted(response, job_id)``: the :class:`JobAccepted` answer of a route that started a job
+  with :func:`fieldcrew.jobs.submit_job` (declare it with ``**ACCEPTED``: status ``202``, the
+  model, the ``Location: /jobs/{id}`` header).
+- ``attachment(...)`` and ``file_responses(...)``: a file download and its OpenAPI description.
 
 Example::
 
-    @router.post("/rosters", status_code=202)
-    def solve(body: RosterRequest, session: DbSession,
-              user: Annotated[AuthUser, Depends(require_roles("planner"))]) -> JSONResponse:
-        params = body.model_dump(mode="json")
-        job_id = submit_job(session, "roster.solve", "scheduler.roster.jobs:solve", params, user.username)
-        return job_accepted(job_id)
+    @router.post("/jobs/selftest", **ACCEPTED)
+    def start_selftest(params: SelftestParams, session: DbSession, response: Response,
+                       user: Annotated[AuthUser, Depends(require_roles("admin"))]) -> JobAccepted:
+        return job_accepted(response, submit_job(session, SELFTEST, params, user.username))
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Request, Security, status
-from fastapi.responses import JSONResponse
+from fastapi import Depends, HTTPException, Request, Response, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from fieldcrew.auth import ROLES, AuthUser, authenticate
@@ -37,10 +37,15 @@ from fieldcrew.db import transaction
 from fieldcrew.settings import Settings
 
 __all__ = [
+    "ACCEPTED",
+    "MEDIA_TYPES",
     "AppSettings",
     "CurrentUser",
     "DbSession",
+    "JobAccepted",
+    "attachment",
     "ensure_self_or_roles",
+    "file_responses",
     "get_current_user",
     "get_session",
     "job_accepted",
@@ -141,11 +146,60 @@ def ensure_self_or_roles(user: AuthUser, technician_id: str | None, *roles: str)
     )
 
 
-def job_accepted(job_id: str) -> JSONResponse:
-    """The ``202 Accepted`` answer to a request that started a job: ``Location: /jobs/{id}``."""
+# --------------------------------------------------------------------------------------------------
+# answers shared by the routes
+# --------------------------------------------------------------------------------------------------
+
+
+class JobAccepted(BaseModel):
+    """A started job: poll ``location`` (``GET /jobs/{id}``) for its progress and result."""
+
+    id: str = Field(description="the job id")
+    status: Literal["queued"] = "queued"
+    location: str = Field(description="/jobs/{id}, also sent as the Location header")
+
+
+#: Route options of a job-starting route: ``@router.post("/…", **ACCEPTED)``.
+ACCEPTED: dict[str, Any] = {
+    "status_code": status.HTTP_202_ACCEPTED,
+    "response_model": JobAccepted,
+    "responses": {
+        status.HTTP_202_ACCEPTED: {
+            "description": "accepted; poll the Location",
+            "headers": {"Location": {"description": "/jobs/{id}", "schema": {"type": "string"}}},
+        }
+    },
+}
+
+
+def job_accepted(response: Response, job_id: str) -> JobAccepted:
+    """The answer to a request that started a job: :class:`JobAccepted` and ``Location: /jobs/{id}``."""
     location = f"/jobs/{job_id}"
-    return JSONResponse(
-        {"id": job_id, "status": "queued", "location": location},
-        status_code=status.HTTP_202_ACCEPTED,
-        headers={"Location": location},
+    response.headers["Location"] = location
+    return JobAccepted(id=job_id, location=location)
+
+
+#: Media types of file downloads, by format.
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "png": "image/png",
+}
+
+
+def file_responses(*formats: str, description: str = "") -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route that (also) answers with files of ``formats`` (OpenAPI content)."""
+    media = {MEDIA_TYPES[f]: {"schema": {"type": "string", "format": "binary"}} for f in formats}
+    answer: dict[str, Any] = {"content": media}
+    if description:
+        answer["description"] = description
+    return {status.HTTP_200_OK: answer}
+
+
+def attachment(content: bytes, fmt: str, filename: str) -> Response:
+    """A download of ``content`` in format ``fmt`` (a key of :data:`MEDIA_TYPES`) named ``filename``."""
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -1,12 +1,19 @@
 """Long work as job resources: submitted, recorded in the database, run outside the event loop.
 
-A job is a row in ``jobs`` plus a call of a top-level function ``fn(params: dict, ctx: JobContext)
--> dict`` named by ``target = "module:function"``. :func:`submit_job` records the job as
-``queued`` in the caller's transaction and hands it to the executor only **after that transaction
-commits** (a rolled-back request leaves neither a row nor a running job). The executor is a process
-pool by default (``FIELDCREW_JOB_EXECUTOR=process``; ``thread`` for tests and small machines); the
-worker opens its own connection to ``ctx.database_url`` and records progress, the best result so
-far and the final state there, so any process can read a job's state from the database.
+A job is a row in ``jobs`` plus a :class:`JobKind`: its name (``"roster.solve"``), its parameter
+model (a pydantic model) and a top-level function ``run(params, ctx: JobContext) -> result``.
+Each instrument defines its kinds next to their functions and submits them with
+:func:`submit_job`; nothing is looked up by a string. The job records its parameters as JSON
+(``params.model_dump(mode="json")``) and the worker validates that record into the model again
+before it calls ``run``, so a job is reproducible from its record alone.
+
+:func:`submit_job` records the job as ``queued`` in the caller's transaction and hands it to the
+executor only **after that transaction commits** (a rolled-back request leaves neither a row nor
+a running job). The executor is a process pool by default (``FIELDCREW_JOB_EXECUTOR=process``;
+``thread`` for tests and small machines); the kind travels to the worker by reference (its
+function and model are importable top-level names), the worker opens its own connection to
+``ctx.database_url`` and records progress, the best result so far and the final state there, so
+any process can read a job's state from the database.
 
 Life cycle: ``queued → running → succeeded | failed | cancelled``. Cancelling a queued job
 cancels it at once; cancelling a running job sets ``cancel_requested``, which the function polls
@@ -18,18 +25,21 @@ therefore runs as **one** process per database (uvicorn ``--workers 1``).
 
 from __future__ import annotations
 
-import importlib
+import datetime as dt
 import json
 import logging
 import multiprocessing
+import os
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
 
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -42,22 +52,89 @@ from vocabulary.errors import FieldcrewError, NotFound
 
 log = logging.getLogger(__name__)
 
-__all__ = ["JobContext", "NotFound", "cancel_job", "get_job", "job_view", "recover_interrupted", "submit_job"]
+__all__ = [
+    "SELFTEST",
+    "InvalidJob",
+    "JobContext",
+    "JobKind",
+    "JobView",
+    "NotFound",
+    "SelftestParams",
+    "cancel_job",
+    "get_job",
+    "job_view",
+    "pending_params",
+    "recover_interrupted",
+    "submit_job",
+]
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 #: States a job never leaves.
 TERMINAL: frozenset[str] = frozenset({SUCCEEDED, FAILED, CANCELLED})
 INTERRUPTED_MESSAGE = "interrupted by a restart"
 
-JobFunction = Callable[[dict[str, Any], "JobContext"], Any]
 ExecutorKind = Literal["process", "thread"]
 
+P = TypeVar("P", bound=BaseModel)
 
-class InvalidJobTarget(FieldcrewError):
-    """A job target that is not ``"module:function"`` naming an importable top-level function."""
+
+class InvalidJob(FieldcrewError):
+    """A job that cannot be submitted: parameters of another model, or not recordable as JSON."""
 
     status_code = 500
-    title = "Invalid job target"
+    title = "Invalid job"
+
+
+@dataclass(frozen=True)
+class JobKind(Generic[P]):
+    """One kind of job: its name, its parameter model and the function that runs it.
+
+    Parameters
+    ----------
+    name
+        Short name of the work, recorded with every job (``"roster.solve"``, ``"payroll.run"``).
+    params
+        The pydantic model of the job's parameters, shared by the route that submits the job and
+        the function that runs it.
+    run
+        A **top-level** function ``run(params, ctx) -> result`` (JSON-able, or ``None`` to keep
+        the best result so far): it travels to a worker process by reference.
+
+    Examples
+    --------
+    Next to the function, in the instrument::
+
+        SOLVE = JobKind("roster.solve", SolveRosterParams, solve_job)
+
+    and in the route: ``submit_job(session, SOLVE, SolveRosterParams(...), user.username)``.
+    """
+
+    name: str
+    params: type[P]
+    run: Callable[[P, JobContext], Any]
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("a job kind needs a name, got an empty one")
+        if not (isinstance(self.params, type) and issubclass(self.params, BaseModel)):
+            raise TypeError(
+                f"job kind {self.name!r}: params must be a pydantic model class, got {self.params!r}"
+            )
+        qualname = getattr(self.run, "__qualname__", "")
+        if not callable(self.run) or not qualname or "." in qualname or "<" in qualname:
+            raise TypeError(
+                f"job kind {self.name!r}: run must be a top-level function (it is pickled by reference "
+                f"into the worker process), got {qualname or self.run!r}"
+            )
+
+    @property
+    def target(self) -> str:
+        """``module.function`` of :attr:`run` (recorded with the job, for people reading the table)."""
+        return f"{self.run.__module__}.{self.run.__qualname__}"
+
+    def parse(self, recorded: Mapping[str, Any] | None) -> P:
+        """The parameters recorded with a job (JSON), validated into :attr:`params` again."""
+        return self.params.model_validate(dict(recorded or {}))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -287,26 +364,11 @@ def _get_executor() -> Executor:
 # --------------------------------------------------------------------------------------------------
 
 
-def resolve_target(target: str) -> JobFunction:
-    """The function named by ``"module:function"``; :class:`InvalidJobTarget` if there is none."""
-    module_name, sep, func_name = target.partition(":")
-    if not sep or not module_name or not func_name or "." in func_name:
-        raise InvalidJobTarget(f"job target {target!r} must be 'module:function' (a top-level function)")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InvalidJobTarget(f"job target {target!r}: cannot import {module_name!r}: {exc}") from exc
-    fn = getattr(module, func_name, None)
-    if not callable(fn):
-        raise InvalidJobTarget(f"job target {target!r}: {module_name} has no function {func_name!r}")
-    return fn
-
-
 def _url_of(session: Session) -> str:
     return session.get_bind().engine.url.render_as_string(hide_password=False)
 
 
-def submit_job(session: Session, kind: str, target: str, params: dict[str, Any], owner: str) -> str:
+def submit_job(session: Session, kind: JobKind[P], params: P, owner: str) -> str:
     """Record a job as ``queued`` in ``session`` and run it once the session's transaction commits.
 
     Parameters
@@ -314,11 +376,10 @@ def submit_job(session: Session, kind: str, target: str, params: dict[str, Any],
     session
         The caller's session (the API request's ``DbSession``); nothing runs if it rolls back.
     kind
-        Short name of the work, e.g. ``"roster.solve"``, ``"payroll.run"``.
-    target
-        ``"module:function"`` of a top-level ``fn(params: dict, ctx: JobContext) -> dict``.
+        What to run (:class:`JobKind`), e.g. ``scheduler.roster.jobs.SOLVE``.
     params
-        JSON-able parameters passed to the function (recorded with the job).
+        An instance of ``kind.params``: recorded with the job as JSON and validated into the
+        model again by the worker.
     owner
         Username of the submitter.
 
@@ -326,24 +387,35 @@ def submit_job(session: Session, kind: str, target: str, params: dict[str, Any],
     -------
     str
         The job id (``GET /jobs/{id}``). The submission is audited (actor ``owner``).
+
+    Raises
+    ------
+    InvalidJob
+        ``params`` is not an instance of ``kind.params``, or its JSON does not validate back into
+        the model (a job must be reproducible from its record).
     """
-    resolve_target(target)
+    if not isinstance(params, kind.params):
+        raise InvalidJob(
+            f"job {kind.name!r} takes {kind.params.__name__} parameters, got {type(params).__name__}"
+        )
     try:
-        json.dumps(params)
-    except (TypeError, ValueError) as exc:
-        raise InvalidJobTarget(f"job {kind!r}: params are not JSON-serialisable: {exc}") from exc
+        recorded = params.model_dump(mode="json")
+        json.dumps(recorded)
+        kind.parse(recorded)
+    except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise InvalidJob(f"job {kind.name!r}: parameters do not survive their JSON record: {exc}") from exc
     job_id = uuid.uuid4().hex
     session.add(
         JobRow(
-            id=job_id, kind=kind, target=target, owner=owner, status=QUEUED, progress=0.0,
-            message="queued", params=params, cancel_requested=False, created_at=utcnow(),
+            id=job_id, kind=kind.name, target=kind.target, owner=owner, status=QUEUED, progress=0.0,
+            message="queued", params=recorded, cancel_requested=False, created_at=utcnow(),
         )
     )
     session.flush()
-    submitted = {"kind": kind, "target": target, "params": params}
+    submitted = {"kind": kind.name, "target": kind.target, "params": recorded}
     audit.record(session, owner, "submit", "job", job_id, None, submitted)
-    pending: list[tuple[str, str, str]] = session.info.setdefault("fieldcrew_pending_jobs", [])
-    pending.append((job_id, target, _url_of(session)))
+    pending: list[tuple[str, JobKind[Any], str]] = session.info.setdefault("fieldcrew_pending_jobs", [])
+    pending.append((job_id, kind, _url_of(session)))
     if not session.info.get("fieldcrew_job_hooks"):
         session.info["fieldcrew_job_hooks"] = True
         event.listen(session, "after_commit", _dispatch_pending)
@@ -353,17 +425,17 @@ def submit_job(session: Session, kind: str, target: str, params: dict[str, Any],
 
 def _dispatch_pending(session: Session) -> None:
     pending = session.info.pop("fieldcrew_pending_jobs", [])
-    for job_id, target, url in pending:
-        _dispatch(job_id, target, url)
+    for job_id, kind, url in pending:
+        _dispatch(job_id, kind, url)
 
 
 def _forget_pending(session: Session) -> None:
     session.info.pop("fieldcrew_pending_jobs", None)
 
 
-def _dispatch(job_id: str, target: str, url: str) -> None:
+def _dispatch(job_id: str, kind: JobKind[Any], url: str) -> None:
     try:
-        future = _get_executor().submit(_run_job, job_id, target, url)
+        future = _get_executor().submit(_run_job, job_id, kind, url)
     except Exception as exc:  # e.g. executor shut down: record it rather than lose the job
         log.exception("job %s could not be started", job_id)
         _mark_failed(job_id, url, f"could not start: {type(exc).__name__}: {exc}")
@@ -408,6 +480,24 @@ def list_jobs(session: Session, owner: str | None = None, limit: int = 100) -> l
     return list(session.scalars(query))
 
 
+def pending_params(session: Session, kind: JobKind[P]) -> list[P]:
+    """The parameters of every ``queued`` or ``running`` job of ``kind`` (validated into its model).
+
+    For a route that starts a job only when no equal one is under way. A record that no longer
+    validates (written by an older version of the model) is skipped.
+    """
+    recorded = session.scalars(
+        select(JobRow.params).where(JobRow.kind == kind.name, JobRow.status.in_((QUEUED, RUNNING)))
+    )
+    out: list[P] = []
+    for params in recorded:
+        try:
+            out.append(kind.parse(params))
+        except ValidationError:
+            log.warning("a %s job's recorded parameters no longer validate; ignored", kind.name)
+    return out
+
+
 def cancel_job(session: Session, job_id: str) -> JobRow:
     """Cancel a job: a queued one at once, a running one by request (it stops at its next poll).
 
@@ -425,24 +515,48 @@ def cancel_job(session: Session, job_id: str) -> JobRow:
     return row
 
 
-def job_view(row: JobRow) -> dict[str, Any]:
+class JobView(BaseModel):
     """The public representation of a job (``GET /jobs/{id}``)."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "owner": row.owner,
-        "status": row.status,
-        "progress": row.progress,
-        "message": row.message,
-        "cancel_requested": row.cancel_requested,
-        "params": row.params,
-        "result": row.result,
-        "error": row.error,
-        "created_at": row.created_at,
-        "started_at": row.started_at,
-        "finished_at": row.finished_at,
-        "location": f"/jobs/{row.id}",
-    }
+
+    id: str
+    kind: str
+    owner: str
+    status: str = Field(description="queued, running, succeeded, failed or cancelled")
+    progress: float = Field(ge=0, le=1)
+    message: str
+    cancel_requested: bool
+    params: dict[str, Any] | None = Field(default=None, description="the parameters recorded with the job")
+    result: Any = Field(default=None, description="the result, or the best result so far")
+    error: str | None = None
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    location: str = Field(description="where to poll the job: /jobs/{id}")
+
+    @classmethod
+    def of(cls, row: JobRow) -> JobView:
+        """The view of a job row."""
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            owner=row.owner,
+            status=row.status,
+            progress=row.progress,
+            message=row.message,
+            cancel_requested=row.cancel_requested,
+            params=row.params,
+            result=row.result,
+            error=row.error,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            location=f"/jobs/{row.id}",
+        )
+
+
+def job_view(row: JobRow) -> dict[str, Any]:
+    """:class:`JobView` of a job as a plain dict (datetimes kept as such), for the CLI."""
+    return JobView.of(row).model_dump()
 
 
 def recover_interrupted(session: Session) -> int:
@@ -492,7 +606,7 @@ def wait_for(job_id: str, database_url: str, timeout: float = 60.0, interval: fl
 # --------------------------------------------------------------------------------------------------
 
 
-def _run_job(job_id: str, target: str, database_url: str) -> None:
+def _run_job(job_id: str, kind: JobKind[Any], database_url: str) -> None:
     """Run one job in a worker (process or thread) and record its outcome in the database."""
     with session_scope(database_url) as session:
         row = session.get(JobRow, job_id)
@@ -502,14 +616,13 @@ def _run_job(job_id: str, target: str, database_url: str) -> None:
             row.status, row.finished_at, row.message = CANCELLED, utcnow(), "cancelled before it started"
             return
         row.status, row.started_at, row.message = RUNNING, utcnow(), "running"
-        params = dict(row.params or {})
+        recorded = dict(row.params or {})
     ctx = JobContext(job_id, database_url)
     final: dict[str, Any]
     try:
-        fn = resolve_target(target)
-        result = fn(params, ctx)
+        result = kind.run(kind.parse(recorded), ctx)
     except Exception as exc:
-        log.exception("job %s (%s) failed", job_id, target)
+        log.exception("job %s (%s) failed", job_id, kind.name)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         final = {"status": FAILED, "error": detail, "message": f"failed: {detail}"[:500], "result": ctx.best}
     else:
@@ -523,24 +636,37 @@ def _run_job(job_id: str, target: str, database_url: str) -> None:
         session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == RUNNING).values(**final))
 
 
-def selftest_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+# --------------------------------------------------------------------------------------------------
+# the self-test job
+# --------------------------------------------------------------------------------------------------
+
+
+class SelftestParams(BaseModel):
+    """Parameters of the self-test job (counts steps, sleeping between them)."""
+
+    steps: int = Field(default=10, ge=1, le=10_000)
+    sleep_s: float = Field(default=0.05, ge=0, le=5)
+    fail_at: int | None = Field(default=None, ge=0, description="raise at this step (tests failure)")
+
+
+def selftest_job(params: SelftestParams, ctx: JobContext) -> dict[str, Any]:
     """A job that counts ``steps`` steps, sleeping ``sleep_s`` between them (checks the executor).
 
     It behaves like a solver: it keeps the best (largest) count so far, stops at a cancel
     request returning that count, and raises at step ``fail_at`` if given.
     """
-    import os
-
-    steps, sleep_s = int(params.get("steps", 10)), float(params.get("sleep_s", 0.05))
-    fail_at = params.get("fail_at")
     done = 0
-    for i in range(steps):
+    for i in range(params.steps):
         if ctx.cancelled():
             break
-        if fail_at is not None and i == int(fail_at):
+        if params.fail_at is not None and i == params.fail_at:
             raise RuntimeError(f"self-test failure requested at step {i}")
-        time.sleep(sleep_s)
+        time.sleep(params.sleep_s)
         done = i + 1
         ctx.keep_best({"count": done, "pid": os.getpid()})
-        ctx.progress(done / steps, f"step {done}/{steps}")
-    return {"count": done, "pid": os.getpid(), "steps": steps}
+        ctx.progress(done / params.steps, f"step {done}/{params.steps}")
+    return {"count": done, "pid": os.getpid(), "steps": params.steps}
+
+
+#: The self-test job (``POST /jobs/selftest``).
+SELFTEST = JobKind("selftest", SelftestParams, selftest_job)

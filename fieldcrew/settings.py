@@ -20,8 +20,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     job_workers: int = Field(default=2, ge=1, description="processes running long jobs")
     job_executor: str = Field(default="process", pattern="^(process|thread)$")
-    solver_workers: int = Field(default=2, ge=1, description="CP-SAT search workers per solve")
-    solver_seed: int = 0
+    solver_workers: int = Field(
+        default=2, ge=1, description="CP-SAT search workers of a roster solve whose request names none "
+        "(recorded in the job's parameters)"
+    )
+    solver_seed: int = Field(
+        default=0, description="CP-SAT random seed of a roster solve whose request names none "
+        "(recorded in the job's parameters)"
+    )
     log_level: str = "INFO"
     demo_seed: int = 20260401
     dispatch_reoptimise_minutes: int = Field(

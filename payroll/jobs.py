@@ -1,22 +1,27 @@
 """Payroll as a background job, and the month's inputs read from the platform's database.
 
-``run_month_job(params, ctx)`` is the job target ``payroll.jobs:run_month_job`` the API submits.
-Params: ``month`` (``YYYY-MM``), ``actor``, and either ``input_dir`` (HR's files, see
-:mod:`payroll.io`) or nothing (the database: technicians, completed work orders and their outcomes,
-quality grades from :func:`quality.scorecard.monthly_grades`); the policy is ``policy_file`` (TOML or
-YAML) or, by default, the stored policy versions (``payroll_policies``). Bad input fails the job with
-every problem listed; no run is created.
+:data:`RUN` (``payroll.run``) runs :func:`run_month_job` with :class:`PayrollRunParams`: the month
+(``YYYY-MM``), the actor, and either ``input_dir`` (HR's files, see :mod:`payroll.io`) or nothing
+(the database: technicians, completed work orders and their outcomes, quality grades from
+:func:`quality.scorecard.monthly_grades`); the policy is ``policy_file`` (TOML or YAML) or, by
+default, the stored policy versions (``payroll_policies``). Bad input fails the job with every
+problem listed; no run is created.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
+from fieldcrew.db import session_scope
+from fieldcrew.jobs import JobContext, JobKind
+from fieldcrew.records import read_areas, read_orders, read_technicians
 from payroll.compute import assert_no_float, compute_month
 from payroll.domain import PayInputs, PayTechnician, QualityRecord
 from payroll.errors import NoPolicyInForce
@@ -26,12 +31,40 @@ from payroll.store import input_digest, save_run, stored_policies
 from payroll.tables import AttendanceTable, OrderTableBuilder
 from payroll.upstream import attendance_from_roster, rosters_from_db, standard_minutes_from_timepool
 from payroll.validate import check_payslips
+from quality.scorecard import monthly_grades
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import Problem
 from vocabulary.orders import OrderStatus
 
 #: How far before the month an order may have been created and still be completed in it.
 LOOKBACK_DAYS = 62
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class PayrollRunRequest(BaseModel):
+    """Run a month's payroll (a new immutable version of the month): the body of ``POST /payroll/runs``."""
+
+    month: str = Field(description="YYYY-MM", examples=["2026-03"])
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        if not _MONTH.match(value):
+            raise ValueError("month must be YYYY-MM")
+        return value
+
+
+class PayrollRunParams(PayrollRunRequest):
+    """Parameters of a ``payroll.run`` job (and of :func:`run_month`).
+
+    ``input_dir`` and ``policy_file`` name files on the server (the CLI's inputs); the API never
+    sets them, so its runs read the database and the stored policy versions.
+    """
+
+    actor: str = "hr"
+    input_dir: str | None = Field(default=None, description="HR's input files instead of the database")
+    policy_file: str | None = Field(default=None, description="a policy file instead of the stored versions")
 
 
 def inputs_from_db(session: Session, month: str, policy: PayPolicy) -> PayInputs:
@@ -51,10 +84,8 @@ def inputs_and_sources_from_db(
     (:func:`payroll.upstream.attendance_from_roster`; days no published roster covers have no
     attendance record: no overtime hours and no leave for them); their work orders completed in the
     month (completion time = the last ``completed`` status event); quality grades from the quality
-    instrument (falling back to the policy's default grade when it is not installed).
+    instrument (a technician the policy has no multiplier for gets the policy's default grade).
     """
-    from fieldcrew.records import read_areas, read_orders, read_technicians
-
     first, last = month_bounds(month)
     start = dt.datetime.combine(first - dt.timedelta(days=LOOKBACK_DAYS), dt.time())
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
@@ -98,11 +129,7 @@ def inputs_and_sources_from_db(
             appointment_kept=outcome.appointment_kept if outcome else None,
         )
     quality: list[QualityRecord] = []
-    try:
-        from quality.scorecard import monthly_grades
-    except ImportError:  # quality instrument not installed: every technician gets the default grade
-        monthly_grades = None  # type: ignore[assignment]
-    if monthly_grades is not None and technicians:
+    if technicians:
         grades = monthly_grades(work_orders, month, [t.id for t in technicians], technicians=staff)
         for tech_id, scored in sorted(grades.items()):
             if scored.grade in policy.grade_multipliers:
@@ -138,33 +165,33 @@ def resolve_policy(session: Session, month: str, policy_file: str | None) -> Pay
     return policy_for_month(versions, month)
 
 
-def run_month(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+def run_month(session: Session, params: PayrollRunParams) -> dict[str, Any]:
     """Compute and store one month (a new run version); return the run and its diff to the previous."""
-    month = str(params["month"])
-    actor = str(params.get("actor") or "hr")
-    policy = resolve_policy(session, month, params.get("policy_file"))
-    input_dir = params.get("input_dir")
-    if input_dir:
-        inputs, sources = load_inputs(Path(input_dir), month, policy), {"files": str(input_dir)}
+    policy = resolve_policy(session, params.month, params.policy_file)
+    if params.input_dir:
+        inputs = load_inputs(Path(params.input_dir), params.month, policy)
+        sources: dict[str, Any] = {"files": params.input_dir}
     else:
-        inputs, sources = inputs_and_sources_from_db(session, month, policy)
+        inputs, sources = inputs_and_sources_from_db(session, params.month, policy)
     payslips = compute_month(inputs, policy)
     for slip in payslips:
         assert_no_float(slip)
     problems = check_payslips(payslips, deduction_cap_share=policy.profile.loss_deduction_cap_share)
     if problems:
         raise RuntimeError("payslip self-check failed:\n" + "\n".join(problems[:20]))
-    run = save_run(session, month, payslips, policy, actor, input_digest(inputs, policy))
+    run = save_run(session, params.month, payslips, policy, params.actor, input_digest(inputs, policy))
     run["sources"] = sources
     return run
 
 
-def run_month_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Job target ``payroll.jobs:run_month_job``: compute and store a month in one transaction."""
-    from fieldcrew.db import session_scope
-
-    ctx.progress(0.05, f"computing payroll {params.get('month')}")
+def run_month_job(params: PayrollRunParams, ctx: JobContext) -> dict[str, Any]:
+    """Compute and store a month in one transaction (the ``payroll.run`` job)."""
+    ctx.progress(0.05, f"computing payroll {params.month}")
     with session_scope(ctx.database_url) as session:
         result = run_month(session, params)
     ctx.progress(1.0, f"stored payroll run {result['month']} version {result['version']}")
     return result
+
+
+#: A month's payroll as a job (``POST /payroll/runs``).
+RUN = JobKind("payroll.run", PayrollRunParams, run_month_job)

@@ -12,8 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
+from fieldcrew.audit import record
+from fieldcrew.db import session_scope
+from fieldcrew.jobs import JobContext, JobKind
 from quality import io, store
 from quality.domain import Escalation, KpiSettings, KpiWarning, PeriodKind, ScoredGrade, UnitKind
 from quality.periods import month_window, previous_month, window_for
@@ -202,18 +206,28 @@ def save_month(
     return {"snapshot_rows": written, "grades": store.save_grades(session, month, grades, scheme.name)}
 
 
-def save_month_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+class SaveMonthParams(BaseModel):
+    """Parameters of a ``quality.save_month`` job: the month, the repeat-fault window, who asked."""
+
+    month: str = Field(description="YYYY-MM")
+    repeat_days: int = Field(default=30, ge=1, le=365, description="days within which a fault repeats")
+    actor: str = "system"
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        month_window(value)  # ValueError naming the month when it is not YYYY-MM
+        return value
+
+
+def save_month_job(params: SaveMonthParams, ctx: JobContext) -> dict[str, Any]:
     """Job ``quality.save_month``: compute and store a month's KPI snapshot and grades.
 
-    ``params``: ``{"month": "YYYY-MM", "actor": username, "repeat_days": N}``. Writes one audit
-    entry with the grade counts. Checks for cancellation before writing.
+    Writes one audit entry with the grade counts. Checks for cancellation before writing.
     """
-    from fieldcrew.audit import record
-    from fieldcrew.db import session_scope
-
-    month = str(params["month"])
+    month = params.month
     window = month_window(month)
-    settings = KpiSettings(repeat_days=int(params.get("repeat_days", 30)))
+    settings = KpiSettings(repeat_days=params.repeat_days)
     ctx.progress(0.1, "loading orders")
     with session_scope(ctx.database_url) as session:
         source = Source.from_db(session, window.start, window.end)
@@ -223,8 +237,12 @@ def save_month_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         before = {t: g.grade for t, g in store.load_grades(session, month).items()}
         counts = save_month(session, source, month, settings=settings)
         after = {t: g.grade for t, g in store.load_grades(session, month).items()}
-        record(session, str(params.get("actor", "system")), "compute", "quality_month", month,
+        record(session, params.actor, "compute", "quality_month", month,
                {"grades": before} if before else None, {"grades": after, **counts})
     ctx.progress(1.0, "saved")
     return {"month": month, **counts, "problems": len(source.data.problems),
             "excluded_by_rule": source.data.excluded_counts()}
+
+
+#: Compute and store a month's KPI snapshot and grades, which payroll reads (``POST /quality/months/{m}``).
+SAVE_MONTH = JobKind("quality.save_month", SaveMonthParams, save_month_job)

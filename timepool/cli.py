@@ -25,6 +25,7 @@ from timepool.domain import (
     Forecast,
     OutlierRule,
     OverflowRates,
+    Quotas,
     Scenario,
     ShrinkagePolicy,
     StandardParams,
@@ -509,7 +510,7 @@ def quotas_cmd(
     """Daily staffing quota per region group: heads from the work-hour pool, with a coverage minimum."""
     params = _params(allowance, convention, outlier_rule)
 
-    def compute() -> tuple[Any, dict[str, dict[dt.date, int]]]:
+    def compute() -> tuple[Any, Quotas]:
         table, fc, area_list, _ = _inputs(
             observations, areas, forecast, history, branch, start, days, uplift, params, db_url
         )
@@ -550,7 +551,7 @@ def quotas_cmd(
             "work_min": round(d.work_min, 1),
             "travel_min": round(d.travel_min, 1),
             "pool_min": round(d.total_min, 1),
-            "heads": quotas[d.region_group_id][d.day],
+            "heads": quotas.heads(d.region_group_id, d.day),
         }
         for d in pool.days
     ]

@@ -13,10 +13,15 @@ in computation and integer fen when stored.
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import core_schema
 
 from vocabulary.orders import OrderType
 from vocabulary.organisation import AreaType, Identifier
@@ -409,3 +414,251 @@ class Scenario(BaseModel):
     name: str
     uplifts: list[Uplift] = Field(default_factory=list)
     rest_days_per_week: int | None = Field(default=None, ge=1, le=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotas: what crosses from the pool to the roster
+# ---------------------------------------------------------------------------------------------
+
+
+def _heads(value: Any, where: str) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{where}: heads must be an integer, got {value!r}") from None
+
+
+def _per_day(per_day: Mapping[dt.date, int], where: str) -> Mapping[dt.date, int]:
+    cells: dict[dt.date, int] = {}
+    for day, heads in sorted(per_day.items()):
+        if not isinstance(day, dt.date):
+            raise TypeError(f"{where}: days must be dates, got {day!r}")
+        cells[day] = _heads(heads, f"{where}[{day}]")
+    return MappingProxyType(cells)
+
+
+def _plain_schema(
+    cls: type[Quotas | SkillQuotas],
+    plain: type[Any],
+    to_plain: Callable[[Any], Any],
+    handler: GetCoreSchemaHandler,
+) -> core_schema.CoreSchema:
+    """Validate from the plain JSON mapping (ISO dates as keys), serialise back to it."""
+    plain_schema = handler.generate_schema(plain)
+    from_plain = core_schema.no_info_after_validator_function(cls, plain_schema)
+    return core_schema.json_or_python_schema(
+        json_schema=from_plain,
+        python_schema=core_schema.no_info_wrap_validator_function(
+            lambda value, validate: value if isinstance(value, cls) else validate(value), from_plain
+        ),
+        serialization=core_schema.plain_serializer_function_ser_schema(to_plain, return_schema=plain_schema),
+    )
+
+
+class Quotas(Mapping[str, Mapping[dt.date, int]]):
+    """Heads each region group needs on duty each day: the pool's answer and the roster's coverage input.
+
+    An immutable value: region group id → date → heads, read through :meth:`heads`, :attr:`groups`,
+    :attr:`days` and :meth:`cells` (or as a read-only mapping). A group-day without a quota is
+    *absent*, which is not the same as a quota of 0 heads (that still prices over-staffing).
+    Heads are integers; their range is the consumer's rule (the roster reports negative heads
+    with the field they came from).
+
+    As a pydantic field it reads and writes the plain JSON form ``{group: {"YYYY-MM-DD": heads}}``
+    (see :meth:`from_json` and :meth:`to_json` outside pydantic).
+
+    Examples
+    --------
+    >>> q = Quotas({"G1": {dt.date(2026, 3, 2): 3}})
+    >>> q.heads("G1", dt.date(2026, 3, 2)), q.groups, q.to_json()
+    (3, ('G1',), {'G1': {'2026-03-02': 3}})
+    """
+
+    __slots__ = ("_cells",)
+
+    def __init__(self, cells: Mapping[str, Mapping[dt.date, int]] | None = None) -> None:
+        self._cells: Mapping[str, Mapping[dt.date, int]] = MappingProxyType(
+            {str(g): _per_day(per_day, f"quotas[{g}]") for g, per_day in sorted((cells or {}).items())}
+        )
+
+    @classmethod
+    def of(cls, value: Quotas | Mapping[str, Mapping[dt.date, int]]) -> Quotas:
+        """``value`` itself when it is a :class:`Quotas`, else the quotas of the plain mapping."""
+        return value if isinstance(value, Quotas) else cls(value)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Mapping[str, int]]) -> Quotas:
+        """The quotas of ``{group: {"YYYY-MM-DD": heads}}``; ``ValueError`` naming a bad date."""
+        cells: dict[str, dict[dt.date, int]] = {}
+        for g, per_day in data.items():
+            for day, heads in per_day.items():
+                try:
+                    date = dt.date.fromisoformat(str(day))
+                except ValueError:
+                    raise ValueError(f"quotas[{g}]: {day!r} is not a YYYY-MM-DD date") from None
+                cells.setdefault(g, {})[date] = heads
+        return cls(cells)
+
+    def to_dict(self) -> dict[str, dict[dt.date, int]]:
+        """A plain (mutable) copy: group → date → heads."""
+        return {g: dict(per_day) for g, per_day in self._cells.items()}
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        """The JSON form: ``{group: {"YYYY-MM-DD": heads}}``, days in order."""
+        return {g: {d.isoformat(): h for d, h in per_day.items()} for g, per_day in self._cells.items()}
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Region groups with a quota, in order."""
+        return tuple(self._cells)
+
+    @property
+    def days(self) -> tuple[dt.date, ...]:
+        """Every date some group has a quota on, in order."""
+        return tuple(sorted({d for per_day in self._cells.values() for d in per_day}))
+
+    def has(self, group: str, day: dt.date) -> bool:
+        """Whether ``group`` has a quota on ``day`` (possibly of 0 heads)."""
+        return day in self._cells.get(group, {})
+
+    def heads(self, group: str, day: dt.date) -> int:
+        """Heads ``group`` needs on ``day``; ``KeyError`` naming both when there is no such quota."""
+        try:
+            return self._cells[group][day]
+        except KeyError:
+            raise KeyError(f"no quota for group {group!r} on {day}") from None
+
+    def cells(self) -> Iterator[tuple[str, dt.date, int]]:
+        """Every quota as ``(group, day, heads)``, by group then day."""
+        for g, per_day in self._cells.items():
+            for d, h in per_day.items():
+                yield g, d, h
+
+    def __getitem__(self, group: str) -> Mapping[dt.date, int]:
+        return self._cells[group]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cells)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.cells()))
+
+    def __repr__(self) -> str:
+        return f"Quotas({self.to_dict()!r})"
+
+    def __reduce__(self) -> tuple[type[Quotas], tuple[dict[str, dict[dt.date, int]]]]:
+        return (Quotas, (self.to_dict(),))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return _plain_schema(cls, dict[str, dict[dt.date, int]], Quotas.to_dict, handler)
+
+
+class SkillQuotas(Mapping[str, Mapping[str, Mapping[dt.date, int]]]):
+    """Heads with a skill each region group needs each day (group → skill → date → heads).
+
+    A subset of the group's :class:`Quotas` (e.g. fibre splicers among the heads on duty), so
+    the roster prices only missing skilled heads. Immutable; read through :meth:`heads`,
+    :attr:`groups`, :meth:`skills` and :meth:`cells`; as a pydantic field it reads and writes
+    ``{group: {skill: {"YYYY-MM-DD": heads}}}``.
+    """
+
+    __slots__ = ("_cells",)
+
+    def __init__(self, cells: Mapping[str, Mapping[str, Mapping[dt.date, int]]] | None = None) -> None:
+        self._cells: Mapping[str, Mapping[str, Mapping[dt.date, int]]] = MappingProxyType(
+            {
+                str(g): MappingProxyType(
+                    {
+                        str(s): _per_day(per_day, f"skill_quotas[{g}][{s}]")
+                        for s, per_day in sorted(by.items())
+                    }
+                )
+                for g, by in sorted((cells or {}).items())
+            }
+        )
+
+    @classmethod
+    def of(cls, value: SkillQuotas | Mapping[str, Mapping[str, Mapping[dt.date, int]]] | None) -> SkillQuotas:
+        """``value`` itself when it is a :class:`SkillQuotas`, else those of the plain mapping."""
+        return value if isinstance(value, SkillQuotas) else cls(value)
+
+    def to_dict(self) -> dict[str, dict[str, dict[dt.date, int]]]:
+        """A plain (mutable) copy: group → skill → date → heads."""
+        return {g: {s: dict(per_day) for s, per_day in by.items()} for g, by in self._cells.items()}
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Region groups with a skill quota, in order."""
+        return tuple(self._cells)
+
+    def skills(self, group: str) -> tuple[str, ...]:
+        """Skills asked of ``group``, in order (none for a group without skill quotas)."""
+        return tuple(self._cells.get(group, {}))
+
+    def heads(self, group: str, skill: str, day: dt.date) -> int:
+        """Heads with ``skill`` ``group`` needs on ``day``; ``KeyError`` when there is no such quota."""
+        try:
+            return self._cells[group][skill][day]
+        except KeyError:
+            raise KeyError(f"no {skill!r} quota for group {group!r} on {day}") from None
+
+    def cells(self) -> Iterator[tuple[str, str, dt.date, int]]:
+        """Every skill quota as ``(group, skill, day, heads)``, in order."""
+        for g, by in self._cells.items():
+            for s, per_day in by.items():
+                for d, h in per_day.items():
+                    yield g, s, d, h
+
+    def __getitem__(self, group: str) -> Mapping[str, Mapping[dt.date, int]]:
+        return self._cells[group]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cells)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.cells()))
+
+    def __repr__(self) -> str:
+        return f"SkillQuotas({self.to_dict()!r})"
+
+    def __reduce__(self) -> tuple[type[SkillQuotas], tuple[dict[str, dict[str, dict[dt.date, int]]]]]:
+        return (SkillQuotas, (self.to_dict(),))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return _plain_schema(cls, dict[str, dict[str, dict[dt.date, int]]], SkillQuotas.to_dict, handler)
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests of a branch's pool (shared by the API and the quota job)
+# ---------------------------------------------------------------------------------------------
+
+
+class BranchRequest(BaseModel):
+    """Which branch and period, and the knobs shared by quotas, headcount and what-if."""
+
+    branch_id: str
+    start: dt.date
+    days: int = Field(default=7, ge=1, le=366)
+    productive_minutes_per_shift: int = Field(default=420, ge=1, le=24 * 60)
+    min_heads: int = Field(default=1, ge=0)
+    standard_params: StandardParams = Field(default_factory=StandardParams)
+    uplifts: list[Uplift] = Field(default_factory=list)
+    remote_resolution_share: float = Field(default=0.0, ge=0, lt=1)
+
+
+class QuotaRequest(BranchRequest):
+    """A branch's daily quotas, stored as a new version when ``save``."""
+
+    save: bool = False

@@ -1,56 +1,56 @@
-"""Long-running work of the pool as platform jobs (``fieldcrew.jobs.submit_job`` targets)."""
+"""Long-running work of the pool as platform jobs: :data:`QUOTAS` (``timepool.quotas``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from timepool.domain import StandardParams, Uplift
+from fieldcrew.db import session_scope
+from fieldcrew.jobs import JobContext, JobKind
+from timepool.domain import QuotaRequest
+from timepool.quotas import branch_pool, daily_quotas
+from timepool.store import save_quotas
 
 
-def quota_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Compute (and optionally store) a branch's daily quotas from the database.
+class QuotaJobParams(QuotaRequest):
+    """Parameters of a quota job: the request of ``POST /timepool/quotas/jobs`` and who made it."""
 
-    ``params``: branch_id, start (ISO date), days, productive_minutes_per_shift, min_heads,
-    standard_params, uplifts, remote_resolution_share, save, actor.
-    """
-    from fieldcrew.db import session_scope
-    from timepool.quotas import branch_pool, daily_quotas
-    from timepool.store import save_quotas
+    actor: str = "job"
 
+
+def quota_job(params: QuotaJobParams, ctx: JobContext) -> dict[str, Any]:
+    """Compute (and, when ``params.save``, store) a branch's daily quotas from the database."""
     ctx.progress(0.05, "reading observations and order history")
-    start = dt.date.fromisoformat(params["start"])
-    std_params = StandardParams.model_validate(params.get("standard_params") or {})
-    uplifts = [Uplift.model_validate(u) for u in params.get("uplifts") or []]
     with session_scope(ctx.database_url) as session:
         pool = branch_pool(
             session,
-            params["branch_id"],
-            start,
-            int(params["days"]),
-            std_params,
-            uplifts,
-            float(params.get("remote_resolution_share", 0.0)),
+            params.branch_id,
+            params.start,
+            params.days,
+            params.standard_params,
+            params.uplifts,
+            params.remote_resolution_share,
         )
         ctx.progress(0.7, "pool built; computing quotas")
-        quotas = daily_quotas(
-            pool, int(params["productive_minutes_per_shift"]), int(params.get("min_heads", 1))
-        )
+        quotas = daily_quotas(pool, params.productive_minutes_per_shift, params.min_heads)
         version = None
-        if params.get("save") and not ctx.cancelled():
+        if params.save and not ctx.cancelled():
             version = save_quotas(
                 session,
-                params["branch_id"],
+                params.branch_id,
                 pool,
                 quotas,
-                int(params["productive_minutes_per_shift"]),
-                params.get("actor", "job"),
-                {k: v for k, v in params.items() if k not in ("actor",)},
+                params.productive_minutes_per_shift,
+                params.actor,
+                params.model_dump(mode="json", exclude={"actor"}),
             ).version
     ctx.progress(1.0, "done")
     return {
-        "branch_id": params["branch_id"],
+        "branch_id": params.branch_id,
         "saved_version": version,
         "notes": pool.notes,
-        "quotas": {g: {d.isoformat(): h for d, h in days.items()} for g, days in quotas.items()},
+        "quotas": quotas.to_json(),
     }
+
+
+#: Daily quotas of a branch as a background job (``POST /timepool/quotas/jobs``).
+QUOTAS = JobKind("timepool.quotas", QuotaJobParams, quota_job)

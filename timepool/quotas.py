@@ -4,7 +4,7 @@
 
 :func:`daily_quotas` is the one function the roster engine calls; :func:`quotas_for_branch` builds
 everything it needs from the database (observations → standards, work-order history →
-forecast, small areas → groups).
+forecast, small areas → groups). Both answer a :class:`~timepool.domain.Quotas` value.
 """
 
 from __future__ import annotations
@@ -16,7 +16,16 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from timepool.domain import AreaInfo, HistoricOrder, Observation, Pool, StandardParams, StandardTable, Uplift
+from timepool.domain import (
+    AreaInfo,
+    HistoricOrder,
+    Observation,
+    Pool,
+    Quotas,
+    StandardParams,
+    StandardTable,
+    Uplift,
+)
 from timepool.forecast import forecast_from_history
 from timepool.pool import build_pool
 from timepool.standards import standards
@@ -41,7 +50,7 @@ def daily_quotas(
     pool: Pool,
     productive_minutes_per_shift: int,
     min_heads: int | Mapping[str, int] = 1,
-) -> dict[str, dict[dt.date, int]]:
+) -> Quotas:
     """Heads each region group needs each day (group → date → heads).
 
     Parameters
@@ -52,6 +61,11 @@ def daily_quotas(
         Minutes of a shift spent on orders (shift length minus breaks, briefings, …).
     min_heads : int or mapping group → int
         Minimum heads on duty for response coverage, even on a quiet day.
+
+    Returns
+    -------
+    Quotas
+        Every group-day of the pool with its heads.
     """
     quotas: dict[str, dict[dt.date, int]] = {}
     for d in pool.days:
@@ -60,7 +74,7 @@ def daily_quotas(
             raise ValueError(f"min_heads must be >= 0, got {floor} for {d.region_group_id}")
         heads = max(floor, heads_for_minutes(d.total_min, productive_minutes_per_shift))
         quotas.setdefault(d.region_group_id, {})[d.day] = heads
-    return quotas
+    return Quotas(quotas)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +207,7 @@ def quotas_for_branch(
     uplifts: Sequence[Uplift] = (),
     remote_resolution_share: float = 0.0,
     history_days: int | None = None,
-) -> dict[str, dict[dt.date, int]]:
+) -> Quotas:
     """Daily quotas of every region group of a branch, from the stored observations and order history.
 
     Standards come from the ``observations`` table, the forecast from the ``work_orders``

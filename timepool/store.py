@@ -31,7 +31,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fieldcrew.db import Base
 from fieldcrew.tables import utcnow
-from timepool.domain import Pool, SetAsideGroup, StandardCell, StandardParams, StandardTable, TravelCell
+from timepool.domain import (
+    Pool,
+    Quotas,
+    SetAsideGroup,
+    StandardCell,
+    StandardParams,
+    StandardTable,
+    TravelCell,
+)
 from vocabulary.errors import NotFound
 
 
@@ -267,7 +275,7 @@ def save_quotas(
     session: Session,
     branch_id: str,
     pool: Pool,
-    quotas: Mapping[str, Mapping[dt.date, int]],
+    quotas: Quotas,
     productive_minutes_per_shift: int,
     actor: str,
     params: Mapping[str, Any] | None = None,
@@ -298,9 +306,9 @@ def save_quotas(
     session.add(row)
     session.flush()
     for d in pool.days:
-        heads = quotas.get(d.region_group_id, {}).get(d.day)
-        if heads is None:
+        if not quotas.has(d.region_group_id, d.day):
             continue
+        heads = quotas.heads(d.region_group_id, d.day)
         session.add(
             QuotaCellRow(
                 version_id=row.id,
@@ -332,7 +340,7 @@ def save_quotas(
 
 def load_quotas(
     session: Session, branch_id: str, version: int | None = None
-) -> dict[str, dict[dt.date, int]]:
+) -> Quotas:
     """Stored quotas of a branch (group → date → heads); the latest version when ``version`` is None."""
     stmt = select(QuotaVersionRow).where(QuotaVersionRow.branch_id == branch_id)
     if version is None:
@@ -345,4 +353,4 @@ def load_quotas(
     out: dict[str, dict[dt.date, int]] = {}
     for c in session.scalars(select(QuotaCellRow).where(QuotaCellRow.version_id == row.id)):
         out.setdefault(c.region_group_id, {})[c.day] = c.heads
-    return out
+    return Quotas(out)

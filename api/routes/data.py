@@ -16,12 +16,13 @@ import, dispatchers and planners export; observations (work study) — planners.
 # No `from __future__ import annotations`: FastAPI reads the endpoint annotations at runtime.
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import DbSession, require_roles
+from api.deps import DbSession, attachment, file_responses, require_roles
 from fieldcrew import audit
 from fieldcrew import io as data_io
 from fieldcrew.auth import AuthUser
@@ -36,23 +37,43 @@ ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "observations": (("planner",), ("planner",)),
 }
 
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
 ExportFormat = Literal["csv", "xlsx"]
 
 
-@router.get("/kinds", summary="Importable kinds, their columns and roles")
+class DataKind(BaseModel):
+    """An importable kind: its file columns (in order), the required ones, who may import/export it."""
+
+    kind: str
+    columns: list[str]
+    required: list[str]
+    import_roles: list[str]
+    export_roles: list[str]
+
+
+class ImportResult(BaseModel):
+    """What an import wrote: rows inserted and updated, plus a count per table written."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": {"type": "integer"}})
+
+    kind: str
+    file: str
+    inserted: int = Field(ge=0)
+    updated: int = Field(ge=0)
+
+
+@router.get("/kinds", response_model=list[DataKind], summary="Importable kinds, their columns and roles")
 def kinds(
     _: Annotated[AuthUser, Depends(require_roles("dispatcher", "hr", "planner"))],
-) -> list[dict[str, Any]]:
+) -> list[DataKind]:
     """Every kind with its file columns (in order) and the roles allowed to import and export it."""
     return [
-        {"kind": kind, "columns": data_io.columns(kind),
-         "required": [c.name for c in data_io.SCHEMAS[kind] if c.required],
-         "import_roles": ["admin", *ROLES[kind][0]], "export_roles": ["admin", *ROLES[kind][1]]}
+        DataKind(
+            kind=kind,
+            columns=data_io.columns(kind),
+            required=[c.name for c in data_io.SCHEMAS[kind] if c.required],
+            import_roles=["admin", *ROLES[kind][0]],
+            export_roles=["admin", *ROLES[kind][1]],
+        )
         for kind in data_io.KINDS
     ]
 
@@ -63,29 +84,24 @@ def _export_endpoint(kind: str) -> Callable[..., Response]:
         _: Annotated[AuthUser, Depends(require_roles(*ROLES[kind][1]))],
         format: Annotated[ExportFormat, Query(description="csv or xlsx")] = "csv",
     ) -> Response:
-        content = data_io.export_bytes(session, kind, format)
-        return Response(
-            content,
-            media_type=MEDIA_TYPES[format],
-            headers={"Content-Disposition": f'attachment; filename="{kind}.{format}"'},
-        )
+        return attachment(data_io.export_bytes(session, kind, format), format, f"{kind}.{format}")
 
     export.__name__ = f"export_{kind}"
     export.__doc__ = f"Download every stored {kind} row as CSV or Excel (an import template)."
     return export
 
 
-def _import_endpoint(kind: str) -> Callable[..., dict[str, Any]]:
+def _import_endpoint(kind: str) -> Callable[..., ImportResult]:
     def import_(
         session: DbSession,
         user: Annotated[AuthUser, Depends(require_roles(*ROLES[kind][0]))],
         file: Annotated[UploadFile, File(description=".csv or .xlsx file with the export's columns")],
-    ) -> dict[str, Any]:
+    ) -> ImportResult:
         name = file.filename or f"{kind}.csv"
         data = file.file.read()
         result = data_io.import_file(session, kind, data, name=name)
         audit.record(session, user, "import", kind, name, None, result.as_dict())
-        return result.as_dict()
+        return ImportResult.model_validate(result.as_dict())
 
     import_.__name__ = f"import_{kind}"
     import_.__doc__ = (
@@ -98,6 +114,6 @@ def _import_endpoint(kind: str) -> Callable[..., dict[str, Any]]:
 for _kind in data_io.KINDS:
     router.add_api_route(f"/{_kind}/export", _export_endpoint(_kind), methods=["GET"],
                          summary=f"Export {_kind}", response_class=Response,
-                         responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})
+                         responses=file_responses("csv", "xlsx", description=f"every stored {_kind} row"))
     router.add_api_route(f"/{_kind}/import", _import_endpoint(_kind), methods=["POST"],
-                         summary=f"Import {_kind}")
+                         summary=f"Import {_kind}", response_model=ImportResult)

@@ -10,43 +10,40 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import AppSettings, CurrentUser, DbSession, ensure_self_or_roles, job_accepted, require_roles
+from api.deps import (
+    ACCEPTED,
+    AppSettings,
+    CurrentUser,
+    DbSession,
+    JobAccepted,
+    attachment,
+    ensure_self_or_roles,
+    file_responses,
+    job_accepted,
+    require_roles,
+)
+from fieldcrew import audit
 from fieldcrew.auth import AuthUser
+from fieldcrew.jobs import pending_params, submit_job
 from fieldcrew.settings import Settings
+from fieldcrew.tables import utcnow
 from scheduler.dispatch import store
-from scheduler.dispatch.domain import DayInput
+from scheduler.dispatch.db_day import day_from_db
+from scheduler.dispatch.domain import DayPlan
 from scheduler.dispatch.events import DispatchState, Event, apply_event
 from scheduler.dispatch.io import plan_to_csv, plan_to_excel
+from scheduler.dispatch.jobs import PLAN, REOPTIMISE, PlanDayParams, PlanRequest, ReoptimiseParams
+from scheduler.dispatch.model import validate_input
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"])
 
 Dispatcher = Annotated[AuthUser, Depends(require_roles("dispatcher"))]
-
-
-class PlanRequest(BaseModel):
-    """A day to plan: the day input (technicians on duty, orders, areas, policy) and a time budget."""
-
-    input: DayInput
-    seconds: float = Field(default=6.0, gt=0, le=120)
-
-
-@router.post("/plans", status_code=202)
-def plan_day(body: PlanRequest, session: DbSession, user: Dispatcher) -> JSONResponse:
-    """Plan a day as a job: 202 + ``Location: /jobs/{id}``; the result is stored as a new version."""
-    from fieldcrew.jobs import submit_job
-
-    params = {"input": body.input.model_dump(mode="json"), "seconds": body.seconds, "actor": user.username}
-    return job_accepted(
-        submit_job(session, "dispatch.plan", "scheduler.dispatch.jobs:plan_day_job", params, user.username)
-    )
 
 
 class PlanFromDbRequest(BaseModel):
@@ -56,44 +53,55 @@ class PlanFromDbRequest(BaseModel):
     seconds: float = Field(default=6.0, gt=0, le=120)
 
 
-@router.post("/plans/{branch_id}/{day}", status_code=202)
-def plan_day_from_db(
-    branch_id: str, day: dt.date, body: PlanFromDbRequest, session: DbSession, user: Dispatcher
-) -> JSONResponse:
-    """Plan a day from the stored work orders and technicians (a job, as ``POST /dispatch/plans``)."""
-    from fieldcrew.jobs import submit_job
-    from scheduler.dispatch.db_day import day_from_db
-    from scheduler.dispatch.model import validate_input
+class EventApplied(BaseModel):
+    """The re-plan an event caused: its version, the orders that moved, what is left over."""
 
+    version: int
+    moved: dict[str, list[str | None]] = Field(description="order id → [technician before, technician after]")
+    unassigned: int = Field(description="orders without a technician after the event")
+    warnings: int
+    reoptimise_job: str | None = Field(description="location of a background re-optimisation it started")
+
+
+@router.post("/plans", **ACCEPTED)
+def plan_day(body: PlanRequest, session: DbSession, response: Response, user: Dispatcher) -> JobAccepted:
+    """Plan a day as a job: 202 + ``Location: /jobs/{id}``; the result is stored as a new version."""
+    params = PlanDayParams(input=body.input, seconds=body.seconds, actor=user.username)
+    return job_accepted(response, submit_job(session, PLAN, params, user.username))
+
+
+@router.post("/plans/{branch_id}/{day}", **ACCEPTED)
+def plan_day_from_db(
+    branch_id: str,
+    day: dt.date,
+    body: PlanFromDbRequest,
+    session: DbSession,
+    response: Response,
+    user: Dispatcher,
+) -> JobAccepted:
+    """Plan a day from the stored work orders and technicians (a job, as ``POST /dispatch/plans``)."""
     inp = day_from_db(session, branch_id, day, body.on_duty)
     validate_input(inp)  # 422 now, naming the records, rather than a failed job
-    params = {"input": inp.model_dump(mode="json"), "seconds": body.seconds, "actor": user.username}
-    return job_accepted(
-        submit_job(session, "dispatch.plan", "scheduler.dispatch.jobs:plan_day_job", params, user.username)
-    )
+    params = PlanDayParams(input=inp, seconds=body.seconds, actor=user.username)
+    return job_accepted(response, submit_job(session, PLAN, params, user.username))
 
 
-@router.post("/plans/{branch_id}/{day}/reoptimise", status_code=202)
+@router.post("/plans/{branch_id}/{day}/reoptimise", **ACCEPTED)
 def reoptimise(
     branch_id: str,
     day: dt.date,
     session: DbSession,
+    response: Response,
     user: Dispatcher,
     seconds: float = Query(default=6.0, gt=0, le=120),
-) -> JSONResponse:
+) -> JobAccepted:
     """Background re-optimisation of the plan in force (a job)."""
-    from fieldcrew.jobs import submit_job
-
     store.load_state(session, branch_id, day)  # 404 now rather than in the job
-    params = {"branch_id": branch_id, "day": day.isoformat(), "seconds": seconds, "actor": user.username}
-    return job_accepted(
-        submit_job(
-            session, "dispatch.reoptimise", "scheduler.dispatch.jobs:reoptimise_job", params, user.username
-        )
-    )
+    params = ReoptimiseParams(branch_id=branch_id, day=day, seconds=seconds, actor=user.username)
+    return job_accepted(response, submit_job(session, REOPTIMISE, params, user.username))
 
 
-@router.post("/plans/{branch_id}/{day}/events")
+@router.post("/plans/{branch_id}/{day}/events", response_model=EventApplied)
 def post_event(
     branch_id: str,
     day: dt.date,
@@ -101,11 +109,9 @@ def post_event(
     session: DbSession,
     user: Dispatcher,
     settings: AppSettings,
-) -> dict[str, Any]:
+) -> EventApplied:
     """Apply one rolling event (new order, started, completed, suspended, cancelled, technician
     unavailable) and store the re-plan; a refused event changes nothing."""
-    from fieldcrew import audit
-
     inp, plan = store.load_state(session, branch_id, day)
     new = apply_event(DispatchState(inp, plan), event)
     version = store.save_state(session, new.inp, new.plan, user.username, event.kind)
@@ -128,13 +134,13 @@ def post_event(
         {"version": plan.version},
         {"version": version, "moved": moved},
     )
-    return {
-        "version": version,
-        "moved": moved,
-        "unassigned": len(new.plan.unassigned),
-        "warnings": len(new.plan.warnings),
-        "reoptimise_job": _periodic_reoptimise(session, settings, branch_id, day, user.username),
-    }
+    return EventApplied(
+        version=version,
+        moved=moved,
+        unassigned=len(new.plan.unassigned),
+        warnings=len(new.plan.warnings),
+        reoptimise_job=_periodic_reoptimise(session, settings, branch_id, day, user.username),
+    )
 
 
 def _periodic_reoptimise(
@@ -146,27 +152,17 @@ def _periodic_reoptimise(
     Events re-plan by cheap insertion; this keeps the day close to what a full solve would give
     without the dispatcher asking. Returns the job's location, or None when none was started.
     """
-    from fieldcrew.jobs import submit_job
-    from fieldcrew.tables import JobRow, utcnow
-
     every = settings.dispatch_reoptimise_minutes
     last = store.last_solved_at(session, branch_id, day)
     if every <= 0 or last is None or utcnow() - last < dt.timedelta(minutes=every):
         return None
-    pending = session.scalars(
-        select(JobRow.params).where(
-            JobRow.kind == "dispatch.reoptimise", JobRow.status.in_(("queued", "running"))
-        )
-    )
-    if any(p and p.get("branch_id") == branch_id and p.get("day") == day.isoformat() for p in pending):
+    if any(p.branch_id == branch_id and p.day == day for p in pending_params(session, REOPTIMISE)):
         return None
-    params = {"branch_id": branch_id, "day": day.isoformat(), "seconds": 6.0, "actor": actor}
-    target = "scheduler.dispatch.jobs:reoptimise_job"
-    job_id = submit_job(session, "dispatch.reoptimise", target, params, actor)
-    return f"/jobs/{job_id}"
+    params = ReoptimiseParams(branch_id=branch_id, day=day, seconds=6.0, actor=actor)
+    return f"/jobs/{submit_job(session, REOPTIMISE, params, actor)}"
 
 
-@router.get("/plans/{branch_id}/{day}/board")
+@router.get("/plans/{branch_id}/{day}/board", response_model=DayPlan)
 def board(
     branch_id: str,
     day: dt.date,
@@ -174,7 +170,7 @@ def board(
     user: CurrentUser,
     technician_id: str | None = None,
     version: int | None = None,
-) -> dict[str, Any]:
+) -> DayPlan:
     """The dispatch board: per-technician timelines with ETAs, warnings, unassigned orders with
     reasons. A technician gets only his own timeline and warnings."""
     if user.role == "technician":
@@ -183,17 +179,20 @@ def board(
     else:
         ensure_self_or_roles(user, None, "dispatcher", "planner")
     _, plan = store.load_state(session, branch_id, day, version)
-    data = plan.model_dump(mode="json")
-    if technician_id is not None:
-        data["routes"] = [r for r in data["routes"] if r["technician_id"] == technician_id]
-        data["warnings"] = [w for w in data["warnings"] if w.get("technician_id") == technician_id]
-        if user.role == "technician":
-            data["unassigned"] = []
-            data["score"] = {}
-    return data
+    if technician_id is None:
+        return plan
+    mine: dict[str, object] = {
+        "routes": tuple(r for r in plan.routes if r.technician_id == technician_id),
+        "warnings": tuple(w for w in plan.warnings if w.technician_id == technician_id),
+    }
+    if user.role == "technician":  # a technician sees neither the orders left over nor the score
+        mine.update(unassigned=(), score={})
+    return plan.model_copy(update=mine)
 
 
-@router.get("/plans/{branch_id}/{day}/export")
+@router.get(
+    "/plans/{branch_id}/{day}/export", response_class=Response, responses=file_responses("csv", "xlsx")
+)
 def export(
     branch_id: str, day: dt.date, session: DbSession, user: Dispatcher, format: Literal["csv", "xlsx"] = "csv"
 ) -> Response:  # noqa: A002
@@ -202,9 +201,7 @@ def export(
     name = f"dispatch_{branch_id}_{day}_v{plan.version}.{format}"
     if format == "csv":
         body = plan_to_csv(plan).encode("utf-8")
-        media = "text/csv; charset=utf-8"
     else:
         with tempfile.TemporaryDirectory() as tmp:
             body = plan_to_excel(plan, Path(tmp) / name).read_bytes()
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(body, format, name)

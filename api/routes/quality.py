@@ -11,16 +11,27 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile, status
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, DbSession, ensure_self_or_roles, job_accepted, require_roles
+from api.deps import (
+    ACCEPTED,
+    CurrentUser,
+    DbSession,
+    JobAccepted,
+    attachment,
+    ensure_self_or_roles,
+    file_responses,
+    job_accepted,
+    require_roles,
+)
 from fieldcrew.auth import AuthUser
 from fieldcrew.jobs import submit_job
 from quality import io, service, store
 from quality.domain import KpiSettings, PeriodKind, UnitKind
 from quality.periods import month_window, previous_month, window_for
+from quality.service import SAVE_MONTH, SaveMonthParams
 from vocabulary.errors import FieldcrewError
 
 router = APIRouter(prefix="/quality", tags=["quality"])
@@ -29,20 +40,144 @@ READERS = ("dispatcher", "planner", "hr")
 #: about 150,000 order rows as CSV
 MAX_UPLOAD_BYTES = 50_000_000
 Format = Literal["json", "csv", "xlsx"]
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+#: ``responses=`` of a report route: JSON by default, CSV or Excel with ``?format=``
+REPORT_FILES = file_responses("csv", "xlsx", description="the report (rows as CSV or Excel with ?format=)")
 
 
-def _out(report: dict[str, Any], fmt: Format, name: str) -> Response:
+# --------------------------------------------------------------------------------------------------
+# answers: flat rows (CSV/Excel-ready), exact numbers as decimal strings
+# --------------------------------------------------------------------------------------------------
+
+
+class InputProblem(BaseModel):
+    """A record of the input that was left out, and why."""
+
+    file: str | None = None
+    row: int | None = None
+    field: str
+    value: str | int | float | bool | None = None
+    rule: str
+
+
+class Validation(BaseModel):
+    """How many records were read and used, and what was left out by which rule."""
+
+    records_read: int
+    orders_used: int
+    excluded_by_rule: dict[str, int]
+    problems: list[InputProblem]
+
+
+class KpiCell(BaseModel):
+    """One cell of the KPI table: numerator, denominator, value with its interval, traffic light."""
+
+    unit_kind: str
+    unit_id: str
+    period: str
+    breakdown: str
+    kpi: str
+    numerator: str
+    denominator: int
+    value: str | None
+    ci_low: str | None
+    ci_high: str | None
+    target: str | None
+    light: str = Field(description="green, yellow, red or grey")
+    excluded_total: int
+    excluded: str = Field(description="rule=count; … of the records this cell left out")
+    order_ids: list[str] | None = Field(default=None, description="with ?ids=true only")
+    numerator_ids: list[str] | None = Field(default=None, description="with ?ids=true only")
+
+
+class KpiTable(Validation):
+    """A KPI table for a unit level and periods."""
+
+    unit: str
+    period: str
+    rows: list[KpiCell]
+
+
+class GradeRow(BaseModel):
+    """One technician's scorecard: score, grade, and per KPI ``<kpi>``, ``<kpi>_n``,
+    ``<kpi>_points``, ``<kpi>_light`` and ``<kpi>_ci``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    technician_id: str
+    score: str
+    grade: str
+    flags: str
+
+
+class GradesReport(BaseModel):
+    """Grades of a month: computed from the orders, or as stored (``stored``: what payroll used)."""
+
+    month: str
+    stored: bool | None = Field(default=None, description="present (true) for the stored grades")
+    scheme: str | None = None
+    rule: str | None = Field(default=None, description="the small-sample rule")
+    rows: list[GradeRow]
+    records_read: int | None = None
+    orders_used: int | None = None
+    excluded_by_rule: dict[str, int] | None = None
+    problems: list[InputProblem] | None = None
+
+
+class GradeCard(GradeRow):
+    """One technician's scorecard for a month, with the small-sample rule."""
+
+    month: str
+    rule: str
+
+
+class WarningRow(BaseModel):
+    """A red or yellow KPI; ``trigger`` when it missed its target two months running."""
+
+    unit_kind: str
+    unit_id: str
+    period: str
+    kpi: str
+    light: str
+    value: str | None
+    target: str
+    trigger: bool
+    months_missed: int
+    message: str
+
+
+class WarningsReport(Validation):
+    """Warnings of a month."""
+
+    month: str
+    unit: str
+    triggers: int
+    rows: list[WarningRow]
+
+
+class EscalationRow(BaseModel):
+    """An order to escalate and why (``reasons``: comma-separated)."""
+
+    order_id: str
+    technician_id: str | None
+    reasons: str
+    detail: str
+
+
+class EscalationsReport(Validation):
+    """Orders to escalate in a period."""
+
+    period: str
+    rows: list[EscalationRow]
+
+
+def _out(report: dict[str, Any], fmt: Format, name: str) -> dict[str, Any] | Response:
+    """The report itself (JSON through the route's model) or its rows as a CSV/Excel download."""
     if fmt == "json":
-        return JSONResponse(report)
+        return report
     with tempfile.TemporaryDirectory() as tmp:
         path = io.write_rows(report["rows"], Path(tmp) / f"{name}.{fmt}")
         body = path.read_bytes()
-    return Response(body, media_type=MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return attachment(body, fmt, f"{name}.{fmt}")
 
 
 def _period_source(session: Session, period: PeriodKind, labels: list[str]) -> service.Source:
@@ -71,7 +206,13 @@ def _restrict(user: AuthUser, unit: UnitKind, unit_ids: list[str] | None) -> lis
     return [user.technician_id]
 
 
-@router.get("/kpis", summary="KPI table for a unit level and periods (numerator, denominator, value, light)")
+@router.get(
+    "/kpis",
+    response_model=KpiTable,
+    response_model_exclude_unset=True,
+    responses=REPORT_FILES,
+    summary="KPI table for a unit level and periods (numerator, denominator, value, light)",
+)
 def kpis(
     session: DbSession,
     user: CurrentUser,
@@ -84,7 +225,7 @@ def kpis(
     repeat_days: Annotated[int, Query(ge=1, le=365)] = 30,
     ids: bool = False,
     format: Format = "json",
-) -> Response:
+) -> dict[str, Any] | Response:
     units = _restrict(user, unit, unit_id)
     source = _period_source(session, period, label)
     try:
@@ -97,7 +238,13 @@ def kpis(
     return _out(report, format, f"kpis-{unit.value}-{'_'.join(label)}")
 
 
-@router.post("/kpis/upload", summary="KPI table of orders given directly as a CSV/Excel file")
+@router.post(
+    "/kpis/upload",
+    response_model=KpiTable,
+    response_model_exclude_unset=True,
+    responses=REPORT_FILES,
+    summary="KPI table of orders given directly as a CSV/Excel file",
+)
 async def kpis_upload(
     user: Annotated[AuthUser, Depends(require_roles(*READERS))],
     orders: Annotated[UploadFile, File(description="orders .csv or .xlsx")],
@@ -107,7 +254,7 @@ async def kpis_upload(
     by: Annotated[str | None, Query()] = None,
     repeat_days: Annotated[int, Query(ge=1, le=365)] = 30,
     format: Format = "json",
-) -> Response:
+) -> dict[str, Any] | Response:
     suffix = Path(orders.filename or "orders.csv").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise FieldcrewError(f"upload a .csv or .xlsx file, not {orders.filename!r}")
@@ -127,14 +274,20 @@ async def kpis_upload(
     return _out(report, format, "kpis-upload")
 
 
-@router.get("/grades/{month}", summary="Scorecard and quality grade per technician for a month")
+@router.get(
+    "/grades/{month}",
+    response_model=GradesReport,
+    response_model_exclude_unset=True,
+    responses=REPORT_FILES,
+    summary="Scorecard and quality grade per technician for a month",
+)
 def grades(
     session: DbSession,
     user: CurrentUser,
     month: str,
     stored: Annotated[bool, Query(description="read the stored grades (what payroll used)")] = False,
     format: Format = "json",
-) -> Response:
+) -> dict[str, Any] | Response:
     _month(month)
     if stored:
         found = store.load_grades(session, month)
@@ -153,7 +306,11 @@ def grades(
     return _out(report, format, f"grades-{month}")
 
 
-@router.get("/grades/{month}/{technician_id}", summary="One technician's scorecard for a month")
+@router.get(
+    "/grades/{month}/{technician_id}",
+    response_model=GradeCard,
+    summary="One technician's scorecard for a month",
+)
 def grade_of(session: DbSession, user: CurrentUser, month: str, technician_id: str) -> dict[str, Any]:
     ensure_self_or_roles(user, technician_id, *READERS)
     _month(month)
@@ -165,41 +322,51 @@ def grade_of(session: DbSession, user: CurrentUser, month: str, technician_id: s
     return {"month": month, "rule": report["rule"], **report["rows"][0]}
 
 
-@router.post("/months/{month}", status_code=202, summary="Compute and store a month's KPIs and grades (job)")
+@router.post("/months/{month}", summary="Compute and store a month's KPIs and grades (job)", **ACCEPTED)
 def save_month(
     session: DbSession,
+    response: Response,
     user: Annotated[AuthUser, Depends(require_roles("hr", "planner"))],
     month: str,
     repeat_days: Annotated[int, Query(ge=1, le=365)] = 30,
-) -> JSONResponse:
+) -> JobAccepted:
     _month(month)
-    job_id = submit_job(session, "quality.save_month", "quality.service:save_month_job",
-                        {"month": month, "actor": user.username, "repeat_days": repeat_days}, user.username)
-    return job_accepted(job_id)
+    params = SaveMonthParams(month=month, repeat_days=repeat_days, actor=user.username)
+    return job_accepted(response, submit_job(session, SAVE_MONTH, params, user.username))
 
 
-@router.get("/warnings/{month}", summary="Red/yellow KPIs and two-months-running triggers")
+@router.get(
+    "/warnings/{month}",
+    response_model=WarningsReport,
+    responses=REPORT_FILES,
+    summary="Red/yellow KPIs and two-months-running triggers",
+)
 def warnings(
     session: DbSession,
     user: Annotated[AuthUser, Depends(require_roles(*READERS))],
     month: str,
     unit: UnitKind = UnitKind.TECHNICIAN,
     format: Format = "json",
-) -> Response:
+) -> dict[str, Any] | Response:
     _month(month)
     source = _period_source(session, PeriodKind.MONTH, [previous_month(month), month])
     report = service.warnings_report(source, month, unit, session=session)
     return _out(report, format, f"warnings-{unit.value}-{month}")
 
 
-@router.get("/escalations", summary="Orders to escalate: overdue, dissatisfied, repeat fault, complaint")
+@router.get(
+    "/escalations",
+    response_model=EscalationsReport,
+    responses=REPORT_FILES,
+    summary="Orders to escalate: overdue, dissatisfied, repeat fault, complaint",
+)
 def escalations(
     session: DbSession,
     user: Annotated[AuthUser, Depends(require_roles(*READERS))],
     label: str,
     period: PeriodKind = PeriodKind.MONTH,
     format: Format = "json",
-) -> Response:
+) -> dict[str, Any] | Response:
     source = _period_source(session, period, [label])
     report = service.escalations_report(source, period, label)
     return _out(report, format, f"escalations-{label}")

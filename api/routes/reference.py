@@ -87,10 +87,6 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
-def _public(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")
-
-
 def _get_row(session: Session, kind: Kind, item_id: str) -> Any:
     row = session.get(kind.row, item_id)
     if row is None:
@@ -125,41 +121,41 @@ def _register(kind: Kind) -> None:
         user: Annotated[AuthUser, Depends(reader)],
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> list[dict[str, Any]]:
+    ) -> list[BaseModel]:
         query = select(kind.row)
         if _own_technician_only(kind, user):
             query = query.where(TechnicianRow.id == user.technician_id)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.order_by(kind.row.id).limit(limit).offset(offset))  # type: ignore[attr-defined]
         response.headers["X-Total-Count"] = str(total)
-        return [_public(kind.from_row(r)) for r in rows]
+        return [kind.from_row(r) for r in rows]
 
     def get_item(
         item_id: str, session: DbSession, user: Annotated[AuthUser, Depends(reader)]
-    ) -> dict[str, Any]:
+    ) -> BaseModel:
         if _own_technician_only(kind, user):
             ensure_self_or_roles(user, item_id)
-        return _public(kind.from_row(_get_row(session, kind, item_id)))
+        return kind.from_row(_get_row(session, kind, item_id))
 
     def create_item(
         body: BaseModel,  # replaced by the kind's model below
         session: DbSession,
         user: Annotated[AuthUser, Depends(writer)],
-    ) -> dict[str, Any]:
+    ) -> BaseModel:
         if session.get(kind.row, _id(body)) is not None:
             raise Conflict(f"{kind.entity} {_id(body)!r} already exists")
         row = kind.row(**kind.to_row(body))
         session.add(row)
         session.flush()
         audit.record(session, user, "create", kind.entity, _id(body), None, audit.snapshot(row))
-        return _public(body)
+        return body
 
     def replace_item(
         item_id: str,
         body: BaseModel,  # replaced by the kind's model below
         session: DbSession,
         user: Annotated[AuthUser, Depends(writer)],
-    ) -> dict[str, Any]:
+    ) -> BaseModel:
         _check_id(item_id, _id(body))
         row = _get_row(session, kind, item_id)
         before = audit.snapshot(row)
@@ -167,7 +163,7 @@ def _register(kind: Kind) -> None:
             setattr(row, key, value)
         session.flush()
         audit.record(session, user, "update", kind.entity, item_id, before, audit.snapshot(row))
-        return _public(body)
+        return body
 
     def delete_item(
         item_id: str, session: DbSession, user: Annotated[AuthUser, Depends(writer)]
@@ -181,13 +177,21 @@ def _register(kind: Kind) -> None:
 
     create_item.__annotations__["body"] = model  # FastAPI validates the body as the vocabulary model
     replace_item.__annotations__["body"] = model
-    router.add_api_route(kind.path, list_items, methods=["GET"], summary=f"List {plural}")
-    router.add_api_route(f"{kind.path}/{{item_id}}", get_item, methods=["GET"], summary=f"One {kind.entity}")
     router.add_api_route(
-        kind.path, create_item, methods=["POST"], status_code=201, summary=f"Create a {kind.entity}"
+        kind.path, list_items, methods=["GET"], response_model=list[model],  # type: ignore[valid-type]
+        summary=f"List {plural}",
     )
     router.add_api_route(
-        f"{kind.path}/{{item_id}}", replace_item, methods=["PUT"], summary=f"Replace a {kind.entity}"
+        f"{kind.path}/{{item_id}}", get_item, methods=["GET"], response_model=model,
+        summary=f"One {kind.entity}",
+    )
+    router.add_api_route(
+        kind.path, create_item, methods=["POST"], status_code=201, response_model=model,
+        summary=f"Create a {kind.entity}",
+    )
+    router.add_api_route(
+        f"{kind.path}/{{item_id}}", replace_item, methods=["PUT"], response_model=model,
+        summary=f"Replace a {kind.entity}",
     )
     router.add_api_route(
         f"{kind.path}/{{item_id}}", delete_item, methods=["DELETE"], status_code=204,
@@ -238,7 +242,10 @@ def _write_events(session: Session, order: WorkOrder) -> None:
     session.flush()
 
 
-@router.get("/orders", summary="List work orders (a technician sees only orders assigned to them)")
+@router.get(
+    "/orders", response_model=list[WorkOrder],
+    summary="List work orders (a technician sees only orders assigned to them)",
+)
 def list_orders(
     session: DbSession,
     response: Response,
@@ -249,7 +256,7 @@ def list_orders(
     technician_id: str | None = None,
     created_from: dt.datetime | None = None,
     created_to: dt.datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> list[WorkOrder]:
     query = select(WorkOrderRow)
     if user.role == "technician":
         query = query.where(WorkOrderRow.technician_id == user.technician_id)
@@ -271,19 +278,19 @@ def list_orders(
         ):
             events[e.order_id].append(e)
     response.headers["X-Total-Count"] = str(total)
-    return [_public(records.order_from_row(r, events[r.id])) for r in rows]
+    return [records.order_from_row(r, events[r.id]) for r in rows]
 
 
-@router.get("/orders/{order_id}", summary="One work order with its status history")
-def get_order(order_id: str, session: DbSession, user: OrderReader) -> dict[str, Any]:
+@router.get("/orders/{order_id}", response_model=WorkOrder, summary="One work order with its status history")
+def get_order(order_id: str, session: DbSession, user: OrderReader) -> WorkOrder:
     row = _order_row(session, order_id)
     if user.role == "technician":
         ensure_self_or_roles(user, row.technician_id)
-    return _public(records.order_from_row(row, _events(session, order_id)))
+    return records.order_from_row(row, _events(session, order_id))
 
 
-@router.post("/orders", status_code=201, summary="Create a work order")
-def create_order(body: WorkOrder, session: DbSession, user: OrderWriter) -> dict[str, Any]:
+@router.post("/orders", status_code=201, response_model=WorkOrder, summary="Create a work order")
+def create_order(body: WorkOrder, session: DbSession, user: OrderWriter) -> WorkOrder:
     if session.get(WorkOrderRow, body.id) is not None:
         raise Conflict(f"work order {body.id!r} already exists")
     row = WorkOrderRow(**records.order_row(body))
@@ -291,11 +298,11 @@ def create_order(body: WorkOrder, session: DbSession, user: OrderWriter) -> dict
     session.flush()
     _write_events(session, body)
     audit.record(session, user, "create", "work_order", body.id, None, _order_image(session, row))
-    return _public(body)
+    return body
 
 
-@router.put("/orders/{order_id}", summary="Replace a work order (and its history)")
-def replace_order(order_id: str, body: WorkOrder, session: DbSession, user: OrderWriter) -> dict[str, Any]:
+@router.put("/orders/{order_id}", response_model=WorkOrder, summary="Replace a work order (and its history)")
+def replace_order(order_id: str, body: WorkOrder, session: DbSession, user: OrderWriter) -> WorkOrder:
     _check_id(order_id, body.id)
     row = _order_row(session, order_id)
     before = _order_image(session, row)
@@ -304,7 +311,7 @@ def replace_order(order_id: str, body: WorkOrder, session: DbSession, user: Orde
     session.flush()
     _write_events(session, body)
     audit.record(session, user, "update", "work_order", order_id, before, _order_image(session, row))
-    return _public(body)
+    return body
 
 
 @router.delete("/orders/{order_id}", status_code=204, response_class=Response, summary="Delete a work order")
@@ -327,10 +334,13 @@ class StatusChange(BaseModel):
     technician_id: str | None = Field(default=None, description="who (default: the order's technician)")
 
 
-@router.post("/orders/{order_id}/status", summary="Move a work order one step along its life cycle")
+@router.post(
+    "/orders/{order_id}/status", response_model=WorkOrder,
+    summary="Move a work order one step along its life cycle",
+)
 def change_order_status(
     order_id: str, body: StatusChange, session: DbSession, user: OrderReader
-) -> dict[str, Any]:
+) -> WorkOrder:
     row = _order_row(session, order_id)
     if user.role != "dispatcher":
         ensure_self_or_roles(user, row.technician_id)
@@ -358,4 +368,4 @@ def change_order_status(
     )
     session.flush()
     audit.record(session, user, "status", "work_order", order_id, before, _order_image(session, row))
-    return _public(records.order_from_row(row, _events(session, order_id)))
+    return records.order_from_row(row, _events(session, order_id))

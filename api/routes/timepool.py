@@ -9,33 +9,42 @@ CSV/Excel with ``?format=csv|xlsx``.
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import DbSession, job_accepted, require_roles
+from api.deps import ACCEPTED, DbSession, JobAccepted, attachment, file_responses, job_accepted, require_roles
 from fieldcrew.auth import AuthUser
+from fieldcrew.jobs import submit_job
 from timepool import io as tio
 from timepool import quotas as tq
 from timepool import store
 from timepool.domain import (
     AllowanceConvention,
+    BranchRequest,
+    HeadcountRow,
     Observation,
     OutlierRule,
     OverflowRates,
+    Pool,
+    QuotaRequest,
+    Quotas,
     Scenario,
+    SetAside,
     ShrinkagePolicy,
+    StandardCell,
     StandardParams,
     StandardTable,
-    Uplift,
+    TravelCell,
+    WhatIfRow,
 )
-from timepool.erlang import SizingError, size_erlang_a, size_erlang_c
+from timepool.erlang import SizingError, SizingResult, size_erlang_a, size_erlang_c
+from timepool.forecast import forecast_from_history
 from timepool.headcount import headcount
+from timepool.jobs import QUOTAS, QuotaJobParams
 from timepool.standards import aggregate_province, standards_by_branch
 from timepool.whatif import what_if
 from vocabulary.errors import FieldcrewError
@@ -44,10 +53,8 @@ router = APIRouter(prefix="/timepool", tags=["work-hour pool"])
 
 Planner = Annotated[AuthUser, Depends(require_roles("planner"))]
 Format = Literal["json", "csv", "xlsx"]
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+#: ``responses=`` of a route whose rows come as JSON, or as CSV or Excel with ``?format=``
+ROW_FILES = file_responses("csv", "xlsx", description="the rows (as CSV or Excel with ?format=)")
 
 
 class Unprocessable(FieldcrewError):
@@ -57,14 +64,95 @@ class Unprocessable(FieldcrewError):
     title = "Unprocessable parameters"
 
 
-def _rows_out(payload: dict[str, Any], rows: list[dict[str, Any]], fmt: Format, name: str) -> Response:
+# --- answers --------------------------------------------------------------------------------------
+
+
+class StandardTableView(BaseModel):
+    """A standard-hour table with its provenance and the observations its outlier rule set aside."""
+
+    scope: str = Field(description="a branch id or 'province:<name>'")
+    method_version: str
+    params: StandardParams
+    observation_count: int
+    observations_sha256: str
+    cells: list[StandardCell]
+    travel: list[TravelCell]
+    sources: list[str]
+    set_aside: list[SetAside]
+    observation_ids: list[str] | None = Field(default=None, description="with ?include_ids=true only")
+    saved_version: int | None = Field(description="the version stored (null when not saved)")
+
+
+class StandardTables(BaseModel):
+    """Standard-hour tables per branch (and province)."""
+
+    tables: list[StandardTableView]
+
+
+class StandardVersion(BaseModel):
+    """A stored standard-hour table version (without its cells)."""
+
+    id: int
+    scope: str
+    version: int
+    created_at: str
+    created_by: str
+    method_version: str
+    observation_count: int
+    observations_sha256: str
+    note: str | None = None
+
+
+class QuotaRow(BaseModel):
+    """The pool of one region group on one day and the heads it needs."""
+
+    region_group_id: str
+    day: str = Field(description="YYYY-MM-DD")
+    orders: float
+    visits: float
+    pool_min: float
+    heads: int
+
+
+class QuotaTable(BaseModel):
+    """Daily quotas of a branch, row by row, with the provenance of the pool."""
+
+    branch_id: str
+    saved_version: int | None
+    notes: list[str]
+    standards_sha256: str
+    rows: list[QuotaRow]
+
+
+class StoredQuotas(BaseModel):
+    """Stored quotas of a branch."""
+
+    branch_id: str
+    quotas: Quotas = Field(description="region group → YYYY-MM-DD → heads")
+
+
+class HeadcountTable(BaseModel):
+    """FTE and heads per group and branch over a period."""
+
+    start: str = Field(description="YYYY-MM-DD")
+    days: int
+    rows: list[HeadcountRow]
+
+
+class WhatIfTable(BaseModel):
+    """Technicians per group and branch: baseline vs. scenario."""
+
+    scenario: str
+    rows: list[WhatIfRow]
+
+
+def _rows_out(payload: dict[str, Any], rows: list[Any], fmt: Format, name: str) -> dict[str, Any] | Response:
+    """The payload with its rows (JSON through the route's model), or the rows as a CSV/Excel download."""
     if fmt == "json":
-        return JSONResponse(payload | {"rows": rows})
+        return payload | {"rows": rows}
     with tempfile.TemporaryDirectory() as tmp:
         body = tio.write_rows(Path(tmp) / f"{name}.{fmt}", rows).read_bytes()
-    return Response(
-        body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
-    )
+    return attachment(body, fmt, f"{name}.{fmt}")
 
 
 def _table_view(tab: StandardTable, version: int | None = None, include_ids: bool = False) -> dict[str, Any]:
@@ -110,7 +198,7 @@ def _save(session: Any, tables: list[StandardTable], user: AuthUser, note: str, 
     return {"tables": [_table_view(t, versions.get(t.scope)) for t in tables]}
 
 
-@router.post("/standards")
+@router.post("/standards", response_model=StandardTables, response_model_exclude_unset=True)
 def post_standards(body: StandardsRequest, session: DbSession, user: Planner) -> dict[str, Any]:
     """Standard-hour tables per branch (and province) from given or stored observations."""
     if body.observations is not None:
@@ -124,7 +212,7 @@ def post_standards(body: StandardsRequest, session: DbSession, user: Planner) ->
     return _save(session, tables, user, body.note, body.save)
 
 
-@router.post("/standards/upload")
+@router.post("/standards/upload", response_model=StandardTables, response_model_exclude_unset=True)
 async def upload_standards(
     session: DbSession,
     user: Planner,
@@ -145,13 +233,13 @@ async def upload_standards(
     return _save(session, _compute_tables(obs, params, province), user, f"upload {file.filename}", save)
 
 
-@router.get("/standards")
+@router.get("/standards", response_model=list[StandardVersion])
 def list_standards(session: DbSession, _: Planner, scope: str | None = None) -> list[dict[str, Any]]:
     """Stored standard versions, newest first."""
     return store.list_standard_versions(session, scope)
 
 
-@router.get("/standards/{scope}")
+@router.get("/standards/{scope}", response_model=StandardTableView, response_model_exclude_unset=True)
 def get_standards(
     session: DbSession, _: Planner, scope: str, version: int | None = None, include_ids: bool = False
 ) -> dict[str, Any]:
@@ -163,24 +251,7 @@ def get_standards(
 # --- quotas, headcount, what-if -------------------------------------------------------------------
 
 
-class BranchRequest(BaseModel):
-    """Which branch and period, and the knobs shared by quotas, headcount and what-if."""
-
-    branch_id: str
-    start: dt.date
-    days: int = Field(default=7, ge=1, le=366)
-    productive_minutes_per_shift: int = Field(default=420, ge=1, le=24 * 60)
-    min_heads: int = Field(default=1, ge=0)
-    standard_params: StandardParams = Field(default_factory=StandardParams)
-    uplifts: list[Uplift] = Field(default_factory=list)
-    remote_resolution_share: float = Field(default=0.0, ge=0, lt=1)
-
-
-class QuotaRequest(BranchRequest):
-    save: bool = False
-
-
-def _pool(session: Any, body: BranchRequest) -> Any:
+def _pool(session: Any, body: BranchRequest) -> Pool:
     try:
         return tq.branch_pool(
             session,
@@ -195,8 +266,10 @@ def _pool(session: Any, body: BranchRequest) -> Any:
         raise Unprocessable(str(exc)) from exc
 
 
-@router.post("/quotas")
-def post_quotas(body: QuotaRequest, session: DbSession, user: Planner, format: Format = "json") -> Response:
+@router.post("/quotas", response_model=QuotaTable, responses=ROW_FILES)
+def post_quotas(
+    body: QuotaRequest, session: DbSession, user: Planner, format: Format = "json"
+) -> dict[str, Any] | Response:
     """Daily staffing quota per region group (heads) from the stored observations and order history."""
     pool = _pool(session, body)
     quotas = tq.daily_quotas(pool, body.productive_minutes_per_shift, body.min_heads)
@@ -218,7 +291,7 @@ def post_quotas(body: QuotaRequest, session: DbSession, user: Planner, format: F
             "orders": round(d.orders, 3),
             "visits": round(d.visits, 3),
             "pool_min": round(d.total_min, 1),
-            "heads": quotas[d.region_group_id][d.day],
+            "heads": quotas.heads(d.region_group_id, d.day),
         }
         for d in pool.days
     ]
@@ -235,25 +308,17 @@ def post_quotas(body: QuotaRequest, session: DbSession, user: Planner, format: F
     )
 
 
-@router.post("/quotas/jobs", status_code=202)
-def post_quota_job(body: QuotaRequest, session: DbSession, user: Planner) -> JSONResponse:
+@router.post("/quotas/jobs", **ACCEPTED)
+def post_quota_job(body: QuotaRequest, session: DbSession, response: Response, user: Planner) -> JobAccepted:
     """The same as ``POST /timepool/quotas`` as a background job (202, poll ``/jobs/{id}``)."""
-    from fieldcrew.jobs import submit_job
-
-    params = body.model_dump(mode="json") | {"actor": user.username}
-    return job_accepted(
-        submit_job(session, "timepool.quotas", "timepool.jobs:quota_job", params, user.username)
-    )
+    params = QuotaJobParams(**body.model_dump(), actor=user.username)
+    return job_accepted(response, submit_job(session, QUOTAS, params, user.username))
 
 
-@router.get("/quotas/{branch_id}")
-def get_quotas(branch_id: str, session: DbSession, _: Planner, version: int | None = None) -> dict[str, Any]:
+@router.get("/quotas/{branch_id}", response_model=StoredQuotas)
+def get_quotas(branch_id: str, session: DbSession, _: Planner, version: int | None = None) -> StoredQuotas:
     """Stored quotas of a branch: group → date → heads."""
-    quotas = store.load_quotas(session, branch_id, version)
-    return {
-        "branch_id": branch_id,
-        "quotas": {g: {d.isoformat(): h for d, h in sorted(days.items())} for g, days in quotas.items()},
-    }
+    return StoredQuotas(branch_id=branch_id, quotas=store.load_quotas(session, branch_id, version))
 
 
 class HeadcountRequest(BranchRequest):
@@ -263,10 +328,10 @@ class HeadcountRequest(BranchRequest):
     rates: OverflowRates = Field(default_factory=OverflowRates)
 
 
-@router.post("/headcount")
+@router.post("/headcount", response_model=HeadcountTable, responses=ROW_FILES)
 def post_headcount(
     body: HeadcountRequest, session: DbSession, _: Planner, format: Format = "json"
-) -> Response:
+) -> dict[str, Any] | Response:
     """FTE and heads per group and branch, the overflow hours and their cost (fen)."""
     pool = _pool(session, body)
     employed = tq.load_employed(session, body.branch_id, body.start)
@@ -283,11 +348,11 @@ class WhatIfRequest(HeadcountRequest):
     scenario: Scenario
 
 
-@router.post("/whatif")
-def post_whatif(body: WhatIfRequest, session: DbSession, _: Planner, format: Format = "json") -> Response:
+@router.post("/whatif", response_model=WhatIfTable, responses=ROW_FILES)
+def post_whatif(
+    body: WhatIfRequest, session: DbSession, _: Planner, format: Format = "json"
+) -> dict[str, Any] | Response:
     """Technicians per group and branch: baseline vs. scenario (uplifts, rest days per week)."""
-    from timepool.forecast import forecast_from_history
-
     areas = tq.load_areas(session, body.branch_id)
     if not areas:
         raise Unprocessable(f"branch {body.branch_id!r} has no small areas")
@@ -328,8 +393,8 @@ class ErlangRequest(BaseModel):
     patience_minutes: float | None = Field(default=None, gt=0, description="Erlang A only")
 
 
-@router.post("/size/{model}")
-def post_size(model: Literal["erlang-c", "erlang-a"], body: ErlangRequest, _: Planner) -> dict[str, Any]:
+@router.post("/size/{model}", response_model=SizingResult)
+def post_size(model: Literal["erlang-c", "erlang-a"], body: ErlangRequest, _: Planner) -> SizingResult:
     """Smallest agent count meeting the target (Erlang C, or Erlang A with patience) and positions."""
     try:
         if model == "erlang-c":
@@ -341,7 +406,7 @@ def post_size(model: Literal["erlang-c", "erlang-a"], body: ErlangRequest, _: Pl
                 body.target_minutes,
                 body.max_occupancy,
                 body.shrinkage,
-            ).as_dict()
+            )
         if body.patience_minutes is None:
             raise Unprocessable("erlang-a needs patience_minutes")
         return size_erlang_a(
@@ -353,6 +418,6 @@ def post_size(model: Literal["erlang-c", "erlang-a"], body: ErlangRequest, _: Pl
             body.target_minutes,
             body.max_occupancy,
             body.shrinkage,
-        ).as_dict()
+        )
     except SizingError as exc:
         raise Unprocessable(str(exc)) from exc

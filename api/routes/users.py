@@ -43,6 +43,13 @@ class UserCreated(UserOut):
     api_key: str
 
 
+class IssuedKey(BaseModel):
+    """A further API key of a user, shown this once."""
+
+    username: str
+    api_key: str
+
+
 @router.get("/me", response_model=UserOut, summary="The caller")
 def me(user: CurrentUser, session: DbSession) -> dict[str, Any]:
     return auth.user_view(auth.get_user(session, user.username))
@@ -63,12 +70,14 @@ def create_user(body: UserIn, session: DbSession, user: Admin) -> dict[str, Any]
     return {**auth.user_view(created), "api_key": key}
 
 
-@router.post("/{username}/keys", summary="Issue a further API key for a user (admin)")
-def issue_key(username: str, session: DbSession, user: Admin) -> dict[str, str]:
+@router.post(
+    "/{username}/keys", response_model=IssuedKey, summary="Issue a further API key for a user (admin)"
+)
+def issue_key(username: str, session: DbSession, user: Admin) -> IssuedKey:
     target = auth.get_user(session, username)
     key = auth.issue_key(session, target)
     audit.record(session, user, "issue_key", "user", username, None, {"key_prefix": key.split("_")[1]})
-    return {"username": username, "api_key": key}
+    return IssuedKey(username=username, api_key=key)
 
 
 @router.delete(

@@ -1,55 +1,74 @@
-"""Long-running dispatch work as platform jobs (``fieldcrew.jobs.submit_job`` targets)."""
+"""Long-running dispatch work as platform jobs: :data:`PLAN` and :data:`REOPTIMISE`.
+
+OR-Tools routing is single-threaded and deterministic for a given model, so the parameters carry
+a time budget but no solver seed or worker count.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel, Field
 
-def plan_day_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Morning plan of a day input; stores it as a new plan version of the branch-day.
+from fieldcrew.db import session_scope
+from fieldcrew.jobs import JobContext, JobKind
+from scheduler.dispatch.domain import DayInput, DayPlan
+from scheduler.dispatch.engine import SolveParams
+from scheduler.dispatch.events import DispatchState, reoptimise, start_day
+from scheduler.dispatch.store import load_state, save_state
 
-    ``params``: ``input`` (a :class:`~scheduler.dispatch.domain.DayInput` as JSON), ``seconds``, ``actor``.
-    """
-    from fieldcrew.db import session_scope
-    from scheduler.dispatch.domain import DayInput
-    from scheduler.dispatch.engine import SolveParams
-    from scheduler.dispatch.events import start_day
-    from scheduler.dispatch.store import save_state
 
-    inp = DayInput.model_validate(params["input"])
+class PlanRequest(BaseModel):
+    """A day to plan: the day input (technicians on duty, orders, areas, policy) and a time budget."""
+
+    input: DayInput
+    seconds: float = Field(default=6.0, gt=0, le=120)
+
+
+class PlanDayParams(PlanRequest):
+    """Parameters of a ``dispatch.plan`` job: the day to plan and who asked."""
+
+    actor: str = "system"
+
+
+class ReoptimiseParams(BaseModel):
+    """Parameters of a ``dispatch.reoptimise`` job: the branch-day whose plan in force to improve."""
+
+    branch_id: str
+    day: dt.date
+    seconds: float = Field(default=6.0, gt=0, le=120)
+    actor: str = "system"
+
+
+def plan_day_job(params: PlanDayParams, ctx: JobContext) -> dict[str, Any]:
+    """Morning plan of a day input; stores it as a new plan version of the branch-day."""
+    inp = params.input
     ctx.progress(0.05, f"planning {len(inp.orders)} orders for {len(inp.technicians)} technicians")
-    state = start_day(inp, SolveParams(time_limit_s=float(params.get("seconds", 6.0))))
+    state = start_day(inp, SolveParams(time_limit_s=params.seconds))
     with session_scope(ctx.database_url) as session:
-        version = save_state(session, state.inp, state.plan, params.get("actor", "system"), "morning_plan")
+        version = save_state(session, state.inp, state.plan, params.actor, "morning_plan")
     return _summary(state.plan, version)
 
 
-def reoptimise_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+def reoptimise_job(params: ReoptimiseParams, ctx: JobContext) -> dict[str, Any]:
     """Background re-optimisation of the plan in force (started/completed work fixed, few moves).
 
     The result is stored only if no event arrived meanwhile (else it would overwrite newer facts).
     """
-    import datetime as dt
-
-    from fieldcrew.db import session_scope
-    from scheduler.dispatch.engine import SolveParams
-    from scheduler.dispatch.events import DispatchState, reoptimise
-    from scheduler.dispatch.store import load_state, save_state
-
-    day = dt.date.fromisoformat(params["day"])
     with session_scope(ctx.database_url) as session:
-        inp, plan = load_state(session, params["branch_id"], day)
+        inp, plan = load_state(session, params.branch_id, params.day)
     ctx.progress(0.1, f"re-optimising plan version {plan.version}")
-    new = reoptimise(DispatchState(inp, plan), SolveParams(time_limit_s=float(params.get("seconds", 6.0))))
+    new = reoptimise(DispatchState(inp, plan), SolveParams(time_limit_s=params.seconds))
     with session_scope(ctx.database_url) as session:
-        _, latest = load_state(session, params["branch_id"], day)
+        _, latest = load_state(session, params.branch_id, params.day)
         if latest.version != plan.version:
             return {"stored": False, "reason": f"plan moved on to version {latest.version} meanwhile"}
-        version = save_state(session, new.inp, new.plan, params.get("actor", "system"), "reoptimise")
+        version = save_state(session, new.inp, new.plan, params.actor, "reoptimise")
     return _summary(new.plan, version) | {"stored": True}
 
 
-def _summary(plan: Any, version: int) -> dict[str, Any]:
+def _summary(plan: DayPlan, version: int) -> dict[str, Any]:
     return {
         "branch_id": plan.branch_id,
         "day": plan.day.isoformat(),
@@ -59,3 +78,9 @@ def _summary(plan: Any, version: int) -> dict[str, Any]:
         "warnings": len(plan.warnings),
         "score": plan.score,
     }
+
+
+#: Plan a day from scratch and store it as the branch-day's next version (``POST /dispatch/plans``).
+PLAN = JobKind("dispatch.plan", PlanDayParams, plan_day_job)
+#: Re-optimise the plan in force of a branch-day (``POST /dispatch/plans/{branch}/{day}/reoptimise``).
+REOPTIMISE = JobKind("dispatch.reoptimise", ReoptimiseParams, reoptimise_job)

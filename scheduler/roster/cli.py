@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from scheduler.roster.domain import RosterResult
+from timepool.domain import Quotas
 from vocabulary.staff import Technician
 
 app = typer.Typer(no_args_is_help=True, help="Rest rosters (CP-SAT): solve, check, explain, export.")
@@ -58,9 +59,7 @@ def bench_nrp(
         raise typer.Exit(1)
 
 
-def demo_branch(
-    seed: int, start: dt.date, days: int
-) -> tuple[list[Technician], dict[str, dict[dt.date, int]]]:
+def demo_branch(seed: int, start: dt.date, days: int) -> tuple[list[Technician], Quotas]:
     """Technicians of the demo city (synthetic if it is not available) and quotas for them.
 
     Quotas come from ``synthetic_quotas`` here; the API and jobs take them from the work-hour pool.

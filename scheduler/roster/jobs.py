@@ -1,8 +1,9 @@
-"""Roster jobs run by the platform's job runner (``fieldcrew.jobs.submit_job``).
+"""Roster jobs run by the platform's job runner: :data:`SOLVE` and :data:`REROSTER`.
 
-Targets: ``scheduler.roster.jobs:solve_job`` and ``scheduler.roster.jobs:reroster_job``. Each
-reads its inputs from the database, solves, stores a *draft* version and returns its summary;
-nothing is published by a job.
+Each reads its inputs from the database, solves, stores a *draft* version and returns its summary;
+nothing is published by a job. Their parameter models are the requests of ``POST /rosters`` and
+``POST /rosters/{id}/reroster`` plus what the route decides (the solver's workers and seed, from
+the settings when the request names none, and the actor), so a job's record reproduces it.
 """
 
 from __future__ import annotations
@@ -10,61 +11,96 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
 from fieldcrew.db import session_scope
-from fieldcrew.jobs import JobContext
+from fieldcrew.jobs import JobContext, JobKind
+from fieldcrew.records import read_technicians
 from scheduler.roster import store
-from scheduler.roster.planning import Leave, build_problem, history_from, reroster_problem
+from scheduler.roster.planning import Leave, build_problem, diff, history_from, reroster_problem
 from scheduler.roster.solver import SolveParams, solve, solve_roster
 from scheduler.roster.validate import check_roster
+from timepool.domain import Quotas, SkillQuotas
+from timepool.quotas import quotas_for_branch
 from vocabulary.errors import InputErrors, Problem
 
-
-def _quotas(
-    params: dict[str, Any], session: Any, branch_id: str, start: dt.date, days: int
-) -> dict[str, dict[dt.date, int]]:
-    given = params.get("quotas")
-    if given:
-        try:
-            return {g: {dt.date.fromisoformat(d): int(n) for d, n in per.items()} for g, per in given.items()}
-        except (ValueError, AttributeError) as exc:
-            raise InputErrors([Problem("quotas", "group -> {YYYY-MM-DD: heads}", str(exc))]) from exc
-    from timepool.quotas import quotas_for_branch
-
-    return quotas_for_branch(session, branch_id, start, days)
+# --------------------------------------------------------------------------------------------------
+# parameters
+# --------------------------------------------------------------------------------------------------
 
 
-def _skill_quotas(params: dict[str, Any]) -> dict[str, dict[str, dict[dt.date, int]]]:
-    given = params.get("skill_quotas") or {}
-    try:
-        return {
-            g: {
-                skill: {dt.date.fromisoformat(d): int(n) for d, n in per.items()}
-                for skill, per in by_skill.items()
-            }
-            for g, by_skill in given.items()
-        }
-    except (ValueError, AttributeError) as exc:
-        raise InputErrors(
-            [Problem("skill_quotas", "group -> {skill: {YYYY-MM-DD: heads}}", str(exc))]
-        ) from exc
+class SearchRequest(BaseModel):
+    """How long and how to search (workers and seed: the service's settings when omitted)."""
+
+    seconds: float = Field(default=10.0, gt=0, le=600)
+    workers: int | None = Field(
+        default=None, ge=1, le=64, description="CP-SAT search workers (default: FIELDCREW_SOLVER_WORKERS)"
+    )
+    seed: int | None = Field(default=None, description="CP-SAT random seed (default: FIELDCREW_SOLVER_SEED)")
 
 
-def solve_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+class SolveRosterRequest(SearchRequest):
+    """Solve the roster of a branch for a period (the body of ``POST /rosters``)."""
+
+    branch_id: str
+    start: dt.date
+    days: int = Field(default=28, ge=1, le=62)
+    preset: str = "urban_dense"
+    quotas: Quotas | None = Field(
+        default=None,
+        description="heads per group and date, given directly; from the work-hour pool when omitted",
+    )
+    skill_quotas: SkillQuotas = Field(
+        default_factory=SkillQuotas, description="heads with a skill per group and date, within the quotas"
+    )
+    leave: list[Leave] = Field(default_factory=list)
+
+
+class RerosterRequest(SearchRequest):
+    """Absences to re-roster around (sick calls, leave), keeping days before ``from_day``."""
+
+    absences: list[Leave] = Field(min_length=1)
+    from_day: int = Field(default=0, ge=0)
+
+
+class SolveRosterParams(SolveRosterRequest):
+    """Parameters of a ``roster.solve`` job: the request with its search settings decided."""
+
+    workers: int = Field(ge=1, le=64)
+    seed: int
+    actor: str = "system"
+
+
+class RerosterParams(RerosterRequest):
+    """Parameters of a ``roster.reroster`` job: the roster, the request, its search settings decided."""
+
+    roster_id: str
+    workers: int = Field(ge=1, le=64)
+    seed: int
+    actor: str = "system"
+
+
+# --------------------------------------------------------------------------------------------------
+# jobs
+# --------------------------------------------------------------------------------------------------
+
+
+def _quotas(params: SolveRosterParams, session: Session) -> Quotas:
+    """The quotas given with the request, else the work-hour pool's for the branch and period."""
+    if params.quotas:
+        return params.quotas
+    return quotas_for_branch(session, params.branch_id, params.start, params.days)
+
+
+def solve_job(params: SolveRosterParams, ctx: JobContext) -> dict[str, Any]:
     """Solve the roster of a branch and period and store it as a draft version."""
-    from fieldcrew.records import read_technicians
-
-    branch_id = str(params["branch_id"])
-    start = dt.date.fromisoformat(str(params["start"]))
-    days = int(params.get("days", 28))
-    preset = str(params.get("preset", "urban_dense"))
-    actor = str(params.get("actor", "system"))
-    seconds = float(params.get("seconds", 10.0))
+    branch_id, start, days = params.branch_id, params.start, params.days
     with session_scope(ctx.database_url) as session:
         techs = [t for t in read_technicians(session) if t.branch_id == branch_id]
         if not techs:
             raise InputErrors([Problem("branch_id", "branch has no technicians", branch_id)])
-        quotas = _quotas(params, session, branch_id, start, days)
-        leave = [Leave.model_validate(x) for x in params.get("leave", [])]
+        quotas = _quotas(params, session)
         history = None
         prev = store.latest_published(session, branch_id, start - dt.timedelta(days=7))
         if prev is not None and (prev.period_start + dt.timedelta(days=prev.days)) >= start:
@@ -80,22 +116,22 @@ def solve_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
             quotas,
             start,
             days,
-            preset,
-            leave=leave,
+            params.preset,
+            leave=params.leave,
             history=history,
             name=f"{branch_id}/{start}",
-            skill_quotas=_skill_quotas(params),
+            skill_quotas=params.skill_quotas,
         )
     ctx.progress(0.05, f"solving {len(problem.employees)} technicians × {days} days")
     result = solve_roster(
         problem,
-        SolveParams(seconds=seconds, workers=int(params.get("workers", 2)), seed=int(params.get("seed", 0))),
-        on_solution=lambda obj, t: ctx.progress(min(0.95, t / seconds), f"objective {obj}"),
+        SolveParams(seconds=params.seconds, workers=params.workers, seed=params.seed),
+        on_solution=lambda obj, t: ctx.progress(min(0.95, t / params.seconds), f"objective {obj}"),
         stop=ctx.cancelled,
     )
     report = check_roster(problem, result.assignment, result.support_groups) if result.feasible else None
     with session_scope(ctx.database_url) as session:
-        row = store.save_draft(session, branch_id, start, preset, problem, result, actor)
+        row = store.save_draft(session, branch_id, start, params.preset, problem, result, params.actor)
         out = {
             "roster_id": row.id,
             "version": row.version,
@@ -108,35 +144,32 @@ def solve_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     return out
 
 
-def reroster_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+def reroster_job(params: RerosterParams, ctx: JobContext) -> dict[str, Any]:
     """Re-roster a published roster after absences (minimal change) into a new draft version."""
-    roster_id = str(params["roster_id"])
-    actor = str(params.get("actor", "system"))
     with session_scope(ctx.database_url) as session:
-        row = store.get_version(session, roster_id)
+        row = store.get_version(session, params.roster_id)
         problem, published = store.load(row)
-        meta = (row.branch_id, row.period_start, row.preset, row.id)
-    first = dt.date.fromisoformat(problem.start_date) if problem.start_date else meta[1]
+        branch_id, period_start, preset, parent_id = row.branch_id, row.period_start, row.preset, row.id
+    first = dt.date.fromisoformat(problem.start_date) if problem.start_date else period_start
     absences: dict[str, list[int]] = {}
-    for item in params.get("absences", []):
-        lv = Leave.model_validate(item)
+    for lv in params.absences:
         days = [(lv.start - first).days + k for k in range((lv.end - lv.start).days + 1)]
         absences.setdefault(lv.technician_id, []).extend(d for d in days if 0 <= d < problem.horizon)
-    from_day = int(params.get("from_day", 0))
-    new_problem = reroster_problem(problem, published.assignment, absences, from_day)
+    new_problem = reroster_problem(problem, published.assignment, absences, params.from_day)
     hint = {
         e: [None if d in absences.get(e, ()) else s for d, s in enumerate(r)]
         for e, r in published.assignment.items()
     }
     result = solve(
-        new_problem, SolveParams(seconds=float(params.get("seconds", 10.0))), hint=hint, stop=ctx.cancelled
+        new_problem,
+        SolveParams(seconds=params.seconds, workers=params.workers, seed=params.seed),
+        hint=hint,
+        stop=ctx.cancelled,
     )
-    from scheduler.roster.planning import diff
-
     changes = diff(published.assignment, result.assignment) if result.feasible else []
     with session_scope(ctx.database_url) as session:
         new = store.save_draft(
-            session, meta[0], meta[1], meta[2], new_problem, result, actor, parent_id=meta[3]
+            session, branch_id, period_start, preset, new_problem, result, params.actor, parent_id=parent_id
         )
         out = {
             "roster_id": new.id,
@@ -146,3 +179,9 @@ def reroster_job(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
             "changes": changes,
         }
     return out
+
+
+#: Solve a branch's roster for a period into a draft version (``POST /rosters``).
+SOLVE = JobKind("roster.solve", SolveRosterParams, solve_job)
+#: Re-roster a stored roster around absences into a new draft version (``POST /rosters/{id}/reroster``).
+REROSTER = JobKind("roster.reroster", RerosterParams, reroster_job)

@@ -1,6 +1,7 @@
 """From the operator's world (technicians, dated quotas, leave) to a :class:`RosterProblem`, and back.
 
-- :func:`build_problem`: technicians + ``quotas[group][date]`` + an operating model → problem,
+- :func:`build_problem`: technicians + :class:`~timepool.domain.Quotas` (heads per group and date,
+  from the work-hour pool) + an operating model → problem,
   with every bad input reported at once (unknown technicians, quotas for groups that do not
   exist, overlapping leave, requests outside the period);
 - :func:`history_from`: the last days of a roster as the history of the next one (rolling horizon);
@@ -27,6 +28,7 @@ from scheduler.roster.domain import (
     ShiftType,
 )
 from scheduler.roster.presets import Preset, get_preset
+from timepool.domain import Quotas, SkillQuotas
 from vocabulary.errors import InputErrors, Problem
 from vocabulary.staff import Technician
 
@@ -58,7 +60,7 @@ class DayRequest(BaseModel):
 
 def build_problem(
     technicians: Sequence[Technician],
-    quotas: Mapping[str, Mapping[dt.date, int]],
+    quotas: Quotas,
     start: dt.date,
     days: int,
     preset: str | Preset = "urban_dense",
@@ -68,7 +70,7 @@ def build_problem(
     fixed: Mapping[str, Mapping[int, str | None]] | None = None,
     name: str = "roster",
     shifts: Sequence[ShiftType] = (DAY_SHIFT,),
-    skill_quotas: Mapping[str, Mapping[str, Mapping[dt.date, int]]] | None = None,
+    skill_quotas: SkillQuotas | None = None,
 ) -> RosterProblem:
     """Build the roster problem of one branch and period.
 
@@ -77,13 +79,15 @@ def build_problem(
     technicians
         The branch's technicians; support-team members (``support_team=True``) serve any group.
     quotas
-        Heads needed per region group per date (e.g. from ``timepool.quotas.daily_quotas``).
+        Heads needed per region group per date (e.g. ``timepool.quotas.quotas_for_branch``; a plain
+        ``{group: {date: heads}}`` mapping is converted with :meth:`Quotas.of <timepool.domain.Quotas.of>`).
     start, days
         First date and length of the period.
     preset
         Operating model (name in ``presets.yaml`` or a :class:`Preset`).
     skill_quotas
-        Heads with a skill needed per region group per date (``group -> skill -> date -> heads``),
+        Heads with a skill needed per region group per date (:class:`~timepool.domain.SkillQuotas`,
+        ``group -> skill -> date -> heads``),
         e.g. fibre splicers: a subset of the group's heads, so only under-cover costs. Members of
         the group and of the support team who hold the skill count.
 
@@ -93,6 +97,7 @@ def build_problem(
         Every bad input, each naming the field, value and rule.
     """
     p = get_preset(preset) if isinstance(preset, str) else preset
+    quotas, skills = Quotas.of(quotas), SkillQuotas.of(skill_quotas)
     problems: list[Problem] = []
     if days <= 0:
         problems.append(Problem("days", "the period needs at least one day", days))
@@ -101,15 +106,15 @@ def build_problem(
     if len(by_id) != len(technicians):
         problems.append(Problem("technicians", "technician ids must be unique"))
     groups = {t.region_group_id for t in technicians if not t.support_team and t.region_group_id}
-    for g, per_day in quotas.items():
+    for g in quotas.groups:
         if g not in groups:
             problems.append(Problem("quotas", "quota for a group that has no technicians", g))
-        for day, heads in per_day.items():
+        for day, heads in quotas[g].items():
             if not start <= day <= end:
                 problems.append(Problem(f"quotas[{g}]", f"date outside the period {start}..{end}", str(day)))
             if heads < 0:
                 problems.append(Problem(f"quotas[{g}][{day}]", "heads must be >= 0", heads))
-    problems.extend(_skill_quota_problems(technicians, groups, skill_quotas or {}, start, end))
+    problems.extend(_skill_quota_problems(technicians, groups, skills, start, end))
     days_off: dict[str, set[int]] = {}
     spans: dict[str, list[Leave]] = {}
     for i, lv in enumerate(leave):
@@ -188,8 +193,7 @@ def build_problem(
             weight_under=p.cover.weight_under,
             weight_over=p.cover.weight_over,
         )
-        for g, per_day in quotas.items()
-        for day, heads in sorted(per_day.items())
+        for g, day, heads in quotas.cells()
     ]
     covers += [
         Cover(
@@ -200,9 +204,7 @@ def build_problem(
             weight_under=p.cover.weight_under,
             weight_over=0,
         )
-        for g, per_skill in (skill_quotas or {}).items()
-        for skill, per_day in sorted(per_skill.items())
-        for day, heads in sorted(per_day.items())
+        for g, skill, day, heads in skills.cells()
     ]
     return RosterProblem(
         name=name,
@@ -223,7 +225,7 @@ def build_problem(
 def _skill_quota_problems(
     technicians: Sequence[Technician],
     groups: set[str],
-    skill_quotas: Mapping[str, Mapping[str, Mapping[dt.date, int]]],
+    skill_quotas: SkillQuotas,
     start: dt.date,
     end: dt.date,
 ) -> list[Problem]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from timepool.domain import Quotas
 from vocabulary.staff import Technician
 
 
@@ -19,8 +20,8 @@ def synthetic_branch(
     support: int = 4,
     start: dt.date = dt.date(2025, 3, 3),
     days: int = 28,
-) -> tuple[list[Technician], dict[str, dict[dt.date, int]]]:
-    """Technicians and ``quotas[group][date]`` of a synthetic branch (deterministic per seed)."""
+) -> tuple[list[Technician], Quotas]:
+    """Technicians and the daily quotas of their groups in a synthetic branch (deterministic per seed)."""
     rng = random.Random(seed)
     techs: list[Technician] = []
     sizes: list[int] = []
@@ -64,12 +65,10 @@ def synthetic_branch(
                 start_date=dt.date(2020, 1, 1),
             )
         )
-    return techs, quotas
+    return techs, Quotas(quotas)
 
 
-def synthetic_quotas(
-    technicians: list[Technician], start: dt.date, days: int, seed: int = 0
-) -> dict[str, dict[dt.date, int]]:
+def synthetic_quotas(technicians: list[Technician], start: dt.date, days: int, seed: int = 0) -> Quotas:
     """Quotas for real technicians (e.g. the demo city's) when the work-hour pool is not at hand:
     group size − 1 on weekdays, − 2 at weekends, one more on about 15% of days."""
     rng = random.Random(seed)
@@ -84,4 +83,4 @@ def synthetic_quotas(
             day = start + dt.timedelta(days=d)
             base = size - 1 if day.weekday() < 5 else size - 2
             quotas[g][day] = max(1, base + (1 if rng.random() < 0.15 else 0))
-    return quotas
+    return Quotas(quotas)

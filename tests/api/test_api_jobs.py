@@ -82,7 +82,7 @@ def test_restart_marks_running_jobs_failed(db_url: str, tmp_path: Path) -> None:
             JobRow(
                 id="old",
                 kind="roster.solve",
-                target="fieldcrew.jobs:selftest_job",
+                target="fieldcrew.jobs.selftest_job",
                 owner="admin",
                 status="running",
                 progress=0.4,

@@ -7,13 +7,16 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from fieldcrew import jobs
 from fieldcrew.db import session_scope
+from fieldcrew.jobs import SELFTEST, JobKind, SelftestParams
 from fieldcrew.tables import JobRow, utcnow
 
-SELFTEST = "fieldcrew.jobs:selftest_job"
+#: the informative target recorded with a self-test job
+TARGET = SELFTEST.target
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def thread_jobs() -> Iterator[None]:
 
 def _submit(url: str, **params: object) -> str:
     with session_scope(url) as session:
-        return jobs.submit_job(session, "selftest", SELFTEST, dict(params), "tester")
+        return jobs.submit_job(session, SELFTEST, SelftestParams.model_validate(params), "tester")
 
 
 def _wait_until(url: str, job_id: str, predicate: object, timeout: float = 30) -> JobRow:
@@ -92,7 +95,7 @@ def test_cancel_queued_job_never_runs(db_url: str) -> None:
 def test_rolled_back_submission_neither_records_nor_runs(db_url: str, thread_jobs: None) -> None:
     """A job submitted in a transaction that rolls back is neither stored nor started."""
     with pytest.raises(RuntimeError), session_scope(db_url) as session:
-        jobs.submit_job(session, "selftest", SELFTEST, {"steps": 1}, "tester")
+        jobs.submit_job(session, SELFTEST, SelftestParams(steps=1), "tester")
         raise RuntimeError("request failed")
     jobs.shutdown(wait=True)
     with session_scope(db_url) as session:
@@ -107,7 +110,7 @@ def test_restart_marks_interrupted_jobs_failed(any_db_url: str) -> None:
                 JobRow(
                     id=job_id,
                     kind="k",
-                    target=SELFTEST,
+                    target=TARGET,
                     owner="o",
                     status=state,
                     progress=0.5,
@@ -139,19 +142,65 @@ def test_process_pool_runs_job_in_another_process(db_url: str) -> None:
     assert row.result["count"] == 3 and row.result["pid"] != os.getpid()
 
 
+class _OtherParams(BaseModel):
+    steps: int = 1
+
+
+class _Unrecordable(BaseModel):
+    tags: object = None
+
+
+def _run_other(params: BaseModel, ctx: jobs.JobContext) -> None:
+    return None
+
+
 @pytest.mark.parametrize(
-    ("target", "params"),
+    ("kind", "params"),
     [
-        ("fieldcrew.jobs", {}),
-        ("fieldcrew.nope:run", {}),
-        ("fieldcrew.jobs:nope", {}),
-        (SELFTEST, {"x": {1, 2}}),
+        (SELFTEST, _OtherParams()),  # a model of another job
+        (SELFTEST, {"steps": 1}),  # a plain dict is no parameter model
+        (JobKind("other", _Unrecordable, _run_other), _Unrecordable(tags=object())),  # no JSON record
     ],
 )
-def test_bad_submissions_are_refused(db_url: str, target: str, params: dict[str, object]) -> None:
-    """A target that is not an importable 'module:function', or non-JSON params, is refused up front."""
-    with pytest.raises(jobs.InvalidJobTarget), session_scope(db_url) as session:
-        jobs.submit_job(session, "k", target, params, "o")
+def test_bad_submissions_are_refused(db_url: str, kind: JobKind[BaseModel], params: object) -> None:
+    """Parameters of another model than the kind's, or that do not survive their JSON record, are
+    refused up front: nothing is recorded."""
+    with pytest.raises(jobs.InvalidJob), session_scope(db_url) as session:
+        jobs.submit_job(session, kind, params, "o")  # type: ignore[arg-type]
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(JobRow)) == 0
+
+
+def test_a_job_kind_needs_a_top_level_function_and_a_model() -> None:
+    """A kind's function travels to the worker by reference: a nested function or lambda is refused,
+    and so are parameters that are not a pydantic model."""
+
+    def nested(params: SelftestParams, ctx: jobs.JobContext) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="top-level function"):
+        JobKind("nested", SelftestParams, nested)
+    with pytest.raises(TypeError, match="top-level function"):
+        JobKind("lambda", SelftestParams, lambda p, c: None)
+    with pytest.raises(TypeError, match="pydantic model"):
+        JobKind("dict", dict, _run_other)  # type: ignore[type-var]
+    assert SELFTEST.target == "fieldcrew.jobs.selftest_job"
+
+
+def test_recorded_params_validate_into_the_kind_model(db_url: str) -> None:
+    """A job records its parameters as JSON; the record validates back into an equal model, which is
+    what the worker runs (so a job is reproducible from its record)."""
+    params = SelftestParams(steps=3, sleep_s=0.25, fail_at=2)
+    with session_scope(db_url) as session:
+        job_id = jobs.submit_job(session, SELFTEST, params, "tester")
+        row = jobs.get_job(session, job_id)
+        recorded = dict(row.params)
+        assert (row.kind, row.target) == ("selftest", TARGET)
+        jobs.cancel_job(session, job_id)  # queued: never runs
+    assert recorded == {"steps": 3, "sleep_s": 0.25, "fail_at": 2}
+    assert SELFTEST.parse(recorded) == params
+    with session_scope(db_url) as session:
+        assert jobs.JobView.of(jobs.get_job(session, job_id)).params == recorded
 
 
 def test_unknown_job_is_not_found(db_url: str) -> None:
@@ -167,7 +216,7 @@ def test_progress_is_clamped_and_recorded(db_url: str) -> None:
             JobRow(
                 id="j1",
                 kind="k",
-                target=SELFTEST,
+                target=TARGET,
                 owner="o",
                 status="running",
                 progress=0.0,
@@ -189,10 +238,10 @@ def test_progress_is_clamped_and_recorded(db_url: str) -> None:
 def test_detached_context_runs_a_job_function_in_memory() -> None:
     """A detached context lets a job function run without a database and honours cancel requests."""
     ctx = jobs.JobContext.detached()
-    assert jobs.selftest_job({"steps": 3, "sleep_s": 0.0}, ctx)["count"] == 3
+    assert jobs.selftest_job(SelftestParams(steps=3, sleep_s=0.0), ctx)["count"] == 3
     assert ctx.fraction == 1.0 and ctx.best["count"] == 3
     ctx.request_cancel()
-    assert jobs.selftest_job({"steps": 3, "sleep_s": 0.0}, ctx)["count"] == 0
+    assert jobs.selftest_job(SelftestParams(steps=3, sleep_s=0.0), ctx)["count"] == 0
 
 
 def test_submission_is_audited(db_url: str) -> None:
@@ -227,7 +276,7 @@ def test_orphaned_worker_stops_when_its_job_was_recovered(db_url: str) -> None:
             JobRow(
                 id="j2",
                 kind="k",
-                target=SELFTEST,
+                target=TARGET,
                 owner="o",
                 status="running",
                 progress=0.0,

@@ -107,3 +107,31 @@ def test_http_solve_publish_reroster_score_diagnosis(api_client: Any) -> None:
     mine = api_client.client.get("/rosters", headers=api_client.headers("technician")).json()
     assert [r["status"] for r in mine] == ["published"]
     assert api_client.client.get("/rosters/does-not-exist", headers=h).status_code == 404
+
+
+def test_solve_records_its_search_settings(api_client: Any) -> None:
+    """A solve request without workers and seed gets the service's settings, recorded with the job
+    (so the job is reproducible from its record); given ones are recorded as given."""
+    from factories import seed_org
+
+    from scheduler.roster.jobs import SOLVE, SolveRosterParams
+    from timepool.domain import Quotas
+
+    with session_scope(api_client.db_url) as s:
+        seed_org(s)
+    app = api_client.client.app
+    app.state.settings = app.state.settings.model_copy(update={"solver_workers": 1, "solver_seed": 7})
+    h = api_client.headers("dispatcher")
+    quotas = {"G1": {(START + dt.timedelta(days=d)).isoformat(): 2 for d in range(7)}}
+    body = {"branch_id": "B1", "start": START.isoformat(), "days": 7, "seconds": 1, "quotas": quotas}
+    recorded = []
+    for extra in ({}, {"workers": 3, "seed": 11}):
+        res = api_client.client.post("/rosters", json=body | extra, headers=h)
+        assert res.status_code == 202, res.text
+        job = _wait(api_client, res.headers["Location"], h)
+        assert job["status"] == "succeeded", job
+        recorded.append(job["params"])
+    assert [(p["workers"], p["seed"]) for p in recorded] == [(1, 7), (3, 11)]
+    params = SOLVE.parse(recorded[0])
+    assert isinstance(params, SolveRosterParams) and params.actor == "dispatcher"
+    assert params.quotas == Quotas.from_json(quotas) and params.seconds == 1

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 from timepool_factories import areas, forecast, obs
 
-from timepool.domain import Forecast, ForecastCell, Pool, PoolDay, StandardParams
+from timepool.domain import Forecast, ForecastCell, Pool, PoolDay, Quotas, SkillQuotas, StandardParams
 from timepool.pool import build_pool
 from timepool.quotas import daily_quotas, heads_for_minutes
 from timepool.standards import compute_standards
@@ -74,6 +75,8 @@ def test_unknown_area_and_unobserved_type_are_errors() -> None:
 def test_quota_is_ceiling_of_pool_over_productive_minutes() -> None:
     """1500 min / 420 → 4 heads; 1000 → 3; exactly 840 → 2 (not 3)."""
     quotas = daily_quotas(build_pool(forecast(10.0, days=2), _table(), areas()), 420, 1)
+    assert isinstance(quotas, Quotas) and quotas.groups == ("G1", "G2")
+    assert quotas.heads("G1", START) == 4 and quotas.days == (START, START + dt.timedelta(days=1))
     assert quotas["G1"] == {START: 4, START + dt.timedelta(days=1): 4}
     assert quotas["G2"][START] == 3
     assert heads_for_minutes(840.0000000001, 420) == 2
@@ -124,3 +127,50 @@ def test_daily_quotas_on_hand_built_pool() -> None:
         ]
     )
     assert daily_quotas(pool, 420, 1) == {"G9": {START: 2}}
+
+
+class _Carrier(BaseModel):
+    quotas: Quotas | None = None
+    skills: SkillQuotas = SkillQuotas()
+
+
+def test_quotas_are_an_immutable_value_with_a_json_form() -> None:
+    """Quotas read by group and day, compare by content, cannot be changed through a view, and cross
+    JSON (and pydantic models) as {group: {YYYY-MM-DD: heads}} and back unchanged."""
+    day2 = START + dt.timedelta(days=1)
+    quotas = Quotas({"G2": {day2: 1, START: 0}, "G1": {START: 3}})
+    assert list(quotas.cells()) == [("G1", START, 3), ("G2", START, 0), ("G2", day2, 1)]
+    assert quotas.has("G2", START) and not quotas.has("G1", day2)  # 0 heads is a quota; absent is none
+    with pytest.raises(KeyError, match="G1"):
+        quotas.heads("G1", day2)
+    with pytest.raises(TypeError):
+        quotas["G1"][START] = 9  # type: ignore[index]
+    plain = quotas.to_dict()
+    plain["G1"][START] = 9
+    assert quotas.heads("G1", START) == 3 and Quotas(plain) != quotas
+    assert quotas.to_json() == {"G1": {"2026-06-01": 3}, "G2": {"2026-06-01": 0, "2026-06-02": 1}}
+    assert Quotas.from_json(quotas.to_json()) == quotas and hash(Quotas(quotas.to_dict())) == hash(quotas)
+    carried = _Carrier(quotas=quotas)
+    assert carried.model_dump(mode="json")["quotas"] == quotas.to_json()
+    assert _Carrier.model_validate_json(carried.model_dump_json()) == carried
+
+
+def test_bad_quotas_are_refused_naming_the_cell() -> None:
+    """A day that is not a date or heads that are not whole numbers are refused where they are."""
+    with pytest.raises(ValueError, match=r"quotas\[G1\].*'2026-13-01'"):
+        Quotas.from_json({"G1": {"2026-13-01": 2}})
+    with pytest.raises(TypeError, match=r"quotas\[G1\]\[2026-06-01\]"):
+        Quotas({"G1": {START: 2.5}})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError) as info:
+        _Carrier.model_validate({"quotas": {"G1": {"2026-06-01": "many"}}})
+    assert info.value.errors()[0]["loc"] == ("quotas", "G1", "2026-06-01")
+
+
+def test_skill_quotas_read_by_group_skill_and_day() -> None:
+    """Skill quotas: group → skill → day → heads, in order, through the same JSON form."""
+    skills = SkillQuotas({"G1": {"iptv": {START: 1}, "fibre_splicing": {START: 2}}})
+    assert skills.skills("G1") == ("fibre_splicing", "iptv") and skills.skills("G9") == ()
+    assert skills.heads("G1", "fibre_splicing", START) == 2
+    assert list(skills.cells()) == [("G1", "fibre_splicing", START, 2), ("G1", "iptv", START, 1)]
+    carried = _Carrier(skills={"G1": {"iptv": {"2026-06-01": 1}}})  # type: ignore[arg-type]
+    assert carried.skills == SkillQuotas({"G1": {"iptv": {START: 1}}})
