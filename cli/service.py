@@ -148,11 +148,11 @@ def jobs_list(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     """The most recent jobs."""
     url = get_settings().resolved_database_url()
     with session_scope(url) as session:
-        rows = [jobs.job_view(r) for r in jobs.list_jobs(session, limit=limit)]
+        rows = [jobs.JobView.of(r) for r in jobs.list_jobs(session, limit=limit)]
     for r in rows:
         typer.echo(
-            f"{r['id']}\t{r['kind']}\t{r['status']}\t{r['progress']:.0%}\t{r['owner']}\t"
-            f"{r['created_at']:%Y-%m-%d %H:%M:%S}\t{r['message']}"
+            f"{r.id}\t{r.kind}\t{r.status}\t{r.progress:.0%}\t{r.owner}\t"
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}\t{r.message}"
         )
     if not rows:
         typer.echo("no jobs")
@@ -164,11 +164,11 @@ def jobs_show(job_id: str) -> None:
     url = get_settings().resolved_database_url()
     try:
         with session_scope(url) as session:
-            view = jobs.job_view(jobs.get_job(session, job_id))
+            view = jobs.JobView.of(jobs.get_job(session, job_id))
     except jobs.NotFound as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(json.dumps(view, default=str, indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(view.model_dump(mode="json"), indent=2, ensure_ascii=False))
 
 
 def register(app: typer.Typer) -> None:

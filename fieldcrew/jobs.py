@@ -62,7 +62,6 @@ __all__ = [
     "SelftestParams",
     "cancel_job",
     "get_job",
-    "job_view",
     "pending_params",
     "recover_interrupted",
     "submit_job",
@@ -552,11 +551,6 @@ class JobView(BaseModel):
             finished_at=row.finished_at,
             location=f"/jobs/{row.id}",
         )
-
-
-def job_view(row: JobRow) -> dict[str, Any]:
-    """:class:`JobView` of a job as a plain dict (datetimes kept as such), for the CLI."""
-    return JobView.of(row).model_dump()
 
 
 def recover_interrupted(session: Session) -> int:

@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from fieldcrew.db import session_scope
 from timepool import io as tio
 from timepool.domain import (
     AllowanceConvention,
@@ -36,8 +37,9 @@ from timepool.erlang import SizingError, size_erlang_a, size_erlang_c
 from timepool.forecast import forecast_from_history
 from timepool.headcount import headcount
 from timepool.pool import build_pool
-from timepool.quotas import daily_quotas
+from timepool.quotas import branch_standards, daily_quotas, load_areas, load_employed, load_order_history
 from timepool.standards import aggregate_province, standards, standards_by_branch
+from timepool.store import save_quotas, save_standard_table
 from timepool.whatif import what_if
 from vocabulary.errors import FieldcrewError, InputErrors
 from vocabulary.orders import OrderType
@@ -254,8 +256,6 @@ def _inputs(
     ups = [parse_uplift(u) for u in uplifts or []]
     start_day = dt.date.fromisoformat(start) if start else None
     if branch:
-        from fieldcrew.db import session_scope
-        from timepool.quotas import branch_standards, load_areas, load_employed, load_order_history
 
         if start_day is None:
             raise ValueError("--start is required")
@@ -377,8 +377,6 @@ def standards_cmd(
     tables = _run(compute, as_json)
     versions: dict[str, int] = {}
     if save:
-        from fieldcrew.db import session_scope
-        from timepool.store import save_standard_table
 
         with session_scope(db_url) as session:
             for tab in tables:
@@ -523,8 +521,6 @@ def quotas_cmd(
         if not branch:
             typer.echo("error: --save needs --branch", err=True)
             raise typer.Exit(2)
-        from fieldcrew.db import session_scope
-        from timepool.store import save_quotas
 
         with session_scope(db_url) as session:
             saved = save_quotas(

@@ -69,7 +69,7 @@ def test_jobs_list_and_show(cli_db: str) -> None:
             JobRow(
                 id="job-1",
                 kind="payroll.run",
-                target="fieldcrew.jobs:selftest_job",
+                target="fieldcrew.jobs.selftest_job",
                 owner="hr",
                 status="succeeded",
                 progress=1.0,
