@@ -7,12 +7,14 @@ reports all problems together in one :class:`~vocabulary.errors.InputErrors` (fi
 value, rule); it writes only when there is none, inside the caller's transaction, so a bad file
 leaves the database as it was. Rows are upserted by id (new ids inserted, known ids updated).
 
-Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
-CSV files are read as UTF-8 (with or without BOM), falling back to GB18030 (Excel on Chinese
-Windows); exports are UTF-8 with BOM so Excel opens them correctly. Excel files: the first sheet.
-Lists (skills) are separated by ``;``. Booleans: ``true``/``false`` (also ``1/0``, ``yes/no``,
-``是/否``). Times are local (Asia/Shanghai), ``YYYY-MM-DDTHH:MM[:SS]`` or ``YYYY-MM-DD HH:MM``
-(also ``YYYY/M/D H:MM`` as Excel re-saves them); a time with a UTC offset is converted to local.
+Files are read by :mod:`fieldcrew.tabular`, the reader every instrument shares: rows are numbered
+as a spreadsheet shows them (the header is row 1, the first data row is row 2; blank rows are
+skipped), CSV files are UTF-8 (with or without BOM) or GB18030 (Excel on Chinese Windows), Excel
+files are read from their first sheet; exports are UTF-8 with BOM so Excel opens them correctly.
+Lists (skills) are separated by ``;``. Booleans: the words of :mod:`vocabulary.booleans`
+(``true``/``false``, ``1/0``, ``yes/no``, ``是/否`` …). Times are local (Asia/Shanghai),
+``YYYY-MM-DDTHH:MM[:SS]`` or ``YYYY-MM-DD HH:MM`` (also ``YYYY/M/D H:MM`` as Excel re-saves them);
+a time with a UTC offset is converted to local.
 
 Columns
 -------
@@ -115,7 +117,6 @@ import datetime as dt
 import io
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -130,6 +131,9 @@ from sqlalchemy.orm import Session
 from fieldcrew import records
 from fieldcrew import tables as t
 from fieldcrew.db import Base
+from fieldcrew.tabular import FORMATS as FORMATS
+from fieldcrew.tabular import Format, RawTable, read_table
+from vocabulary.booleans import BOOLEAN_RULE, parse_bool
 from vocabulary.errors import InputErrors, Problem
 from vocabulary.orders import (
     TRANSITIONS,
@@ -148,9 +152,7 @@ from vocabulary.staff import ContactData, Employment, Skill, Technician
 from vocabulary.workstudy import Observation
 
 Kind = Literal["technicians", "areas", "orders", "observations"]
-Format = Literal["csv", "xlsx"]
 KINDS: tuple[Kind, ...] = ("technicians", "areas", "orders", "observations")
-FORMATS: tuple[Format, ...] = ("csv", "xlsx")
 _CHUNK = 2000
 M = TypeVar("M", bound=BaseModel)
 
@@ -206,21 +208,11 @@ def _float(value: Any) -> float:
     return number
 
 
-_TRUE = {"true", "1", "yes", "y", "t", "是", "x"}
-_FALSE = {"false", "0", "no", "n", "f", "否"}
-
-
 def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    text = _text(value).lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise _CellError("must be true or false")
+    try:
+        return parse_bool(value)
+    except ValueError:
+        raise _CellError(BOOLEAN_RULE) from None
 
 
 #: What Excel makes of ISO dates when it re-saves a CSV (e.g. ``2026/6/1 8:05``), besides ISO itself.
@@ -242,10 +234,10 @@ def _loose(text: str) -> dt.datetime | None:
 
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        value = _to_second(value)
-        if value.time() != dt.time():
+        at = _to_second(value)
+        if at.time() != dt.time():
             raise _CellError("must be a date YYYY-MM-DD without a time")
-        return value.date()
+        return at.date()
     if isinstance(value, dt.date):
         return value
     text = _text(value)
@@ -444,69 +436,8 @@ def _schema(kind: str) -> tuple[Column, ...]:
 # reading and writing files
 
 
-@dataclass
-class RawTable:
-    """A file's header and its data rows (spreadsheet row number, cells by column name)."""
-
-    file: str
-    header: list[str]
-    rows: list[tuple[int, dict[str, Any]]]
-
-
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _detect_format(name: str, fmt: str | None) -> Format:
-    if fmt is not None:
-        if fmt not in FORMATS:
-            raise InputErrors([Problem(field="format", rule="csv or xlsx", value=fmt, file=name)])
-        return fmt
-    suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".xlsx", ".xlsm"):
-        return "xlsx"
-    raise InputErrors([Problem(field="file", rule="a .csv or .xlsx file", value=name, file=name)])
-
-
-def read_table(data: bytes, name: str, fmt: str | None = None) -> RawTable:
-    """Read a CSV or Excel file into a :class:`RawTable` (blank rows skipped)."""
-    fmt = _detect_format(name, fmt)
-    if fmt == "csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("gb18030", errors="replace")
-        all_rows: Iterable[Sequence[Any]] = csv.reader(io.StringIO(text, newline=""))
-    else:
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise InputErrors([Problem(field="file", rule=f"a readable .xlsx workbook ({exc})", value=name,
-                                       file=name)]) from exc
-        sheet = book.worksheets[0]
-        all_rows = sheet.iter_rows(values_only=True)
-    iterator = iter(all_rows)
-    header_cells = next(iterator, None)
-    if header_cells is None:
-        raise InputErrors([Problem(field="header", rule="a header row with the column names", row=1,
-                                   file=name)])
-    header = [_text(h) if h is not None else "" for h in header_cells]
-    while header and header[-1] == "":
-        header.pop()
-    rows = []
-    for number, cells in enumerate(iterator, start=2):
-        if all(_blank(c) for c in cells):
-            continue
-        row = {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(header) if h}
-        extra = [c for c in cells[len(header):] if not _blank(c)]
-        if extra:
-            row["\x00extra"] = extra
-        rows.append((number, row))
-    if fmt == "xlsx":
-        book.close()
-    return RawTable(file=name, header=header, rows=rows)
 
 
 def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Format, out: BinaryIO,
@@ -654,25 +585,22 @@ def _plain(value: Any) -> Any:
 
 
 def _parse_rows(table: RawTable, schema: Sequence[Column], check: _Checker) -> list[_Row]:
-    """Parse every cell of every row; unreadable cells are reported and read as ``None``."""
-    known = {c.name for c in schema}
-    for column in schema:
-        if column.required and column.name not in table.header:
-            check.add(1, column.name, None, "required column is missing from the header")
-    counts = Counter(h for h in table.header if h)
-    for name, n in counts.items():
-        if name not in known:
-            check.add(1, name, name, f"unknown column; columns are {', '.join(c.name for c in schema)}")
-        elif n > 1:
-            check.add(1, name, name, "column appears more than once in the header")
+    """Parse every cell of every row; unreadable cells are reported and read as ``None``.
+
+    An Excel cell is parsed from its typed value (a date cell is a date, not text), a CSV cell
+    from its text.
+    """
+    check.problems += table.header_problems(required=[c.name for c in schema if c.required],
+                                            known=[c.name for c in schema])
     check.raise_if_any(schema)  # without the right header no cell can be read
     parsed = []
-    for number, raw in table.rows:
-        row = _Row(number, {}, raw)
-        if "\x00extra" in raw:
-            check.cell(row, "(beyond the header)", "cells outside the header's columns", raw["\x00extra"])
+    for raw_row in table.rows:
+        row = _Row(raw_row.number, {}, table.record(raw_row, typed=True))
+        extra = table.beyond_header(raw_row)
+        if extra:
+            check.cell(row, "(beyond the header)", "cells outside the header's columns", extra)
         for column in schema:
-            value = raw.get(column.name)
+            value = row.raw.get(column.name)
             row.values[column.name] = None
             if _blank(value):
                 if column.required:
@@ -1092,9 +1020,7 @@ def import_file(session: Session, kind: str, data: bytes | Path, name: str | Non
     vocabulary.errors.InputErrors
         Every bad cell and reference of the file (file, row, column, value, rule).
     """
-    if isinstance(data, Path):
-        name = name or data.name
-        data = data.read_bytes()
-    name = name or f"{kind}.{fmt or 'csv'}"
-    table = read_table(data, name, fmt)
-    return import_table(session, kind, table)
+    _schema(kind)  # an unknown kind is named before the file is read
+    if isinstance(data, bytes):
+        name = name or f"{kind}.{fmt or 'csv'}"
+    return import_table(session, kind, read_table(data, name, fmt))

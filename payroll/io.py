@@ -1,10 +1,13 @@
 """Read a month's pay inputs from a directory of CSV or Excel files, and write payslips out.
 
 HR lives in spreadsheets, so `fieldcrew payroll compute --month YYYY-MM --input DIR --policy FILE`
-reads plain files. `DIR` holds one file per table, each either `<name>.csv` (UTF-8, header row)
-or `<name>.xlsx` (first sheet, header row). Row numbers in errors are the file's own (the header
-is row 1). Every problem names file, row, field, value and rule; all problems are reported
-together and nothing is computed or stored when there is any.
+reads plain files. `DIR` holds one file per table, each either `<name>.csv` (UTF-8 or GB18030,
+header row) or `<name>.xlsx` (first sheet, header row), read by `fieldcrew.tabular` as every
+instrument reads its files: row numbers in errors are the spreadsheet's (the header is row 1;
+blank rows are skipped), a file that cannot be read (bytes neither UTF-8 nor GB18030, no header
+row, a column name twice) fails before any is checked. Every problem names file, row, field,
+value and rule; all problems are reported together and nothing is computed or stored when there
+is any. Yes/no columns take the words of `vocabulary.booleans` (`true`/`false`, 1/0, yes/no, 是/否…).
 
 | file | column | required / default | meaning |
 | --- | --- | --- | --- |
@@ -21,7 +24,7 @@ together and nothing is computed or stored when there is any.
 | orders | `standard_minutes` | policy table | standard work minutes (work-hour pool), > 0 |
 | orders | `repeat_fault_within_days` | blank | the fault came back after this many days |
 | orders | `repeat_of` | blank | id of the earlier order this one repeats |
-| orders | `complaint` | false | customer complained (`true`/`false`/1/0) |
+| orders | `complaint` | false | customer complained (yes/no, see above) |
 | orders | `praise` | false | customer praised |
 | orders | `appointment_kept` | blank | `false` = missed the agreed appointment |
 | kpi | `technician_id` | required | must be in technicians; one row each |
@@ -53,6 +56,7 @@ import datetime as dt
 import io as _io
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
@@ -61,6 +65,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from fieldcrew import tabular
 from payroll.domain import (
     AttendanceDay,
     DayStatus,
@@ -73,16 +78,15 @@ from payroll.domain import (
 from payroll.errors import PayInputError
 from payroll.policy import PayPolicy
 from payroll.tables import AttendanceTable, OrderTable, OrderTableBuilder, microsecond_of
+from vocabulary.booleans import BOOLEAN_RULE, parse_bool
 from vocabulary.calendar import month_bounds
-from vocabulary.errors import Problem
+from vocabulary.errors import InputErrors, Problem
 from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
 
 TABLES: tuple[str, ...] = ("technicians", "orders", "kpi", "attendance", "deductions")
 REQUIRED_TABLES: frozenset[str] = frozenset({"technicians", "orders"})
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _ID_CHARACTERS = re.compile(r"[A-Za-z0-9_.\-]*")
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
 
 _T = TypeVar("_T")
 
@@ -98,9 +102,24 @@ def kpi_range(name: str) -> tuple[Decimal, Decimal]:
 
 @dataclass
 class _Row:
+    """A data row: its file, spreadsheet row number and cells by column name (CSV text, or an Excel
+    cell's typed value; ``None`` where the row is shorter than the header)."""
+
     file: str
     row: int
     cells: dict[str, Any]
+
+
+@dataclass
+class _Table:
+    """A file read row by row (:func:`fieldcrew.tabular.read_table`) as the row path's rows."""
+
+    raw: tabular.RawTable
+    rows: list[_Row]
+
+    @classmethod
+    def of(cls, raw: tabular.RawTable) -> _Table:
+        return cls(raw, [_Row(raw.file, number, cells) for number, cells in raw.records(typed=True)])
 
 
 class _Reader:
@@ -186,15 +205,11 @@ class _Reader:
         raw = row.cells.get(field)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
-        if isinstance(raw, bool):
-            return raw
-        text = str(int(raw) if isinstance(raw, float) and raw.is_integer() else raw).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        self.problem(row, field, raw, "must be true or false")
-        return None
+        try:
+            return parse_bool(raw)
+        except ValueError:
+            self.problem(row, field, raw, BOOLEAN_RULE)
+            return None
 
     def date(self, row: _Row, field: str, *, required: bool = False) -> dt.date | None:
         raw = row.cells.get(field)
@@ -234,63 +249,57 @@ def _find(directory: Path, name: str) -> Path | None:
     return None
 
 
-def _rows_csv(path: Path) -> Iterator[_Row]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for number, record in enumerate(reader, start=2):
-            yield _Row(path.name, number, {(k or "").strip(): v for k, v in record.items()})
+def read_table(path: Path) -> _Table:
+    """One CSV or Excel file, row by row (header row → column names; see `fieldcrew.tabular`).
+
+    Raises
+    ------
+    PayInputError
+        When the file cannot be read (naming the file, and the row where there is one).
+    """
+    with _readable():
+        return _Table.of(tabular.read_table(path))
 
 
-def _rows_xlsx(path: Path) -> Iterator[_Row]:
-    import openpyxl
-
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+@contextmanager
+def _readable() -> Iterator[None]:
+    """The shared reader's problems with a file, as a pay input error."""
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            return
-        names = [str(h).strip() if h is not None else "" for h in header]
-        for number, values in enumerate(rows, start=2):
-            if all(v is None for v in values):
-                continue
-            yield _Row(path.name, number, dict(zip(names, values, strict=False)))
-    finally:
-        book.close()
-
-
-def read_table(path: Path) -> list[_Row]:
-    """Rows of one CSV or Excel file (header row → column names)."""
-    return list(_rows_csv(path) if path.suffix == ".csv" else _rows_xlsx(path))
+        yield
+    except PayInputError:
+        raise
+    except InputErrors as error:
+        raise PayInputError(error.problems) from None
 
 
 #: The tables big enough to be worth the column path (see `_Columns`) when they are CSV files
 BY_COLUMN: frozenset[str] = frozenset({"orders", "attendance"})
 
 
-def _read(name: str, path: Path | None) -> list[_Row] | _Columns:
-    """The rows of table ``name`` — or its columns, for a large table in a CSV file of simple shape.
+def _read(name: str, path: Path | None) -> _Table | _Columns | None:
+    """The rows of table ``name`` — or its columns, for a large table in a CSV file of simple shape
+    (None when the optional file is absent).
 
     Every file is read before any is checked, so an unreadable file fails first, as it always has.
     """
     if path is None:
-        return []
+        return None
     if name in BY_COLUMN and path.suffix == ".csv":
-        columns = _read_columns(path)
-        if columns is not None:
-            return columns
+        with _readable():
+            text = tabular.decode_csv(path.read_bytes(), path.name)
+            columns = _split_columns(path, text)
+            return columns if columns is not None else _Table.of(tabular.parse_csv(text, path.name))
     return read_table(path)
 
 
-def _rows(table: list[_Row] | _Columns) -> list[_Row]:
+def _rows(table: _Table | _Columns | None) -> _Table | None:
     return read_table(table.path) if isinstance(table, _Columns) else table
 
 
 def _by_column_or_row(
-    table: list[_Row] | _Columns,
+    table: _Table | _Columns | None,
     by_column: Callable[[_Columns], _T],
-    by_row: Callable[[list[_Row]], _T],
+    by_row: Callable[[_Table | None], _T],
 ) -> _T:
     """A table read column by column when it is clean, else row by row (reporting its problems)."""
     if isinstance(table, _Columns):
@@ -301,15 +310,11 @@ def _by_column_or_row(
     return by_row(_rows(table))
 
 
-def _check_columns(reader: _Reader, rows: Sequence[_Row], file: str, required: Sequence[str]) -> bool:
-    if not rows:
-        return True
-    missing = [c for c in required if c not in rows[0].cells]
-    for column in missing:
-        reader.problems.append(
-            Problem(field=column, rule="required column is missing", value=None, row=1, file=file)
-        )
-    return not missing
+def _check_columns(reader: _Reader, table: _Table, required: Sequence[str]) -> bool:
+    """Whether the file has every column of ``required`` (each one missing: a problem on row 1)."""
+    problems = table.raw.header_problems(required)
+    reader.problems += problems
+    return not problems
 
 
 def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInputs:
@@ -347,13 +352,13 @@ def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInpu
     orders = _by_column_or_row(
         tables["orders"],
         lambda table: _orders_by_column(table, technicians, first, last),
-        lambda rows: _orders(reader, rows, technicians, policy, month, first, last),
+        lambda table: _orders(reader, table, technicians, policy, month, first, last),
     )
     quality = _quality(reader, _rows(tables["kpi"]), technicians, policy)
     attendance = _by_column_or_row(
         tables["attendance"],
         lambda table: _attendance_by_column(table, technicians, first, last),
-        lambda rows: _attendance(reader, rows, technicians, first, last),
+        lambda table: _attendance(reader, table, technicians, first, last),
     )
     losses = _losses(reader, _rows(tables["deductions"]), technicians)
     if reader.problems:
@@ -368,11 +373,11 @@ def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInpu
     )
 
 
-def _technicians(reader: _Reader, rows: list[_Row], policy: PayPolicy) -> dict[str, PayTechnician]:
+def _technicians(reader: _Reader, table: _Table | None, policy: PayPolicy) -> dict[str, PayTechnician]:
     out: dict[str, PayTechnician] = {}
-    if not _check_columns(reader, rows, "technicians", ("technician_id", "post_grade", "start_date")):
+    if table is None or not _check_columns(reader, table, ("technician_id", "post_grade", "start_date")):
         return out
-    for row in rows:
+    for row in table.rows:
         tech_id = reader.ident(row, "technician_id")
         grade = reader.text(row, "post_grade", required=True)
         start = reader.date(row, "start_date", required=True)
@@ -399,7 +404,7 @@ def _technicians(reader: _Reader, rows: list[_Row], policy: PayPolicy) -> dict[s
 
 def _orders(
     reader: _Reader,
-    rows: list[_Row],
+    table: _Table | None,
     technicians: dict[str, PayTechnician],
     policy: PayPolicy,
     month: str,
@@ -408,13 +413,12 @@ def _orders(
 ) -> OrderTable:
     """The valid rows of the orders file as a columnar table (invalid rows: problems, skipped)."""
     out = OrderTableBuilder()
-    if not _check_columns(
-        reader, rows, "orders", ("order_id", "technician_id", "order_type", "completed_at")
-    ):
+    required = ("order_id", "technician_id", "order_type", "completed_at")
+    if table is None or not _check_columns(reader, table, required):
         return out.build()
     seen: dict[str, int] = {}
     types = {t.value for t in OrderType}
-    for row in rows:
+    for row in table.rows:
         order_id = reader.ident(row, "order_id")
         tech_id = reader.ident(row, "technician_id")
         type_text = reader.text(row, "order_type", required=True)
@@ -489,14 +493,14 @@ def _scorer() -> tuple[tuple[str, ...], Callable[..., Any]]:
 
 
 def _quality(
-    reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnician], policy: PayPolicy
+    reader: _Reader, table: _Table | None, technicians: dict[str, PayTechnician], policy: PayPolicy
 ) -> list[QualityRecord]:
     out: list[QualityRecord] = []
-    if not rows or not _check_columns(reader, rows, "kpi", ("technician_id",)):
+    if table is None or not _check_columns(reader, table, ("technician_id",)):
         return out
     kpi_names, score_and_grade = _scorer()
     seen: set[str] = set()
-    for row in rows:
+    for row in table.rows:
         tech_id = reader.ident(row, "technician_id")
         grade = reader.text(row, "grade")
         values: dict[str, Decimal | None] = {}
@@ -557,14 +561,18 @@ def _quality(
 
 
 def _attendance(
-    reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnician], first: dt.date, last: dt.date
+    reader: _Reader,
+    table: _Table | None,
+    technicians: dict[str, PayTechnician],
+    first: dt.date,
+    last: dt.date,
 ) -> list[AttendanceDay]:
     out: list[AttendanceDay] = []
-    if not rows or not _check_columns(reader, rows, "attendance", ("technician_id", "date")):
+    if table is None or not _check_columns(reader, table, ("technician_id", "date")):
         return out
     seen: dict[tuple[str, dt.date], int] = {}
     statuses = {s.value for s in DayStatus}
-    for row in rows:
+    for row in table.rows:
         tech_id = reader.ident(row, "technician_id")
         day = reader.date(row, "date", required=True)
         status_text = reader.text(row, "status")
@@ -600,11 +608,13 @@ def _attendance(
     return out
 
 
-def _losses(reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnician]) -> list[LossDeduction]:
+def _losses(
+    reader: _Reader, table: _Table | None, technicians: dict[str, PayTechnician]
+) -> list[LossDeduction]:
     out: list[LossDeduction] = []
-    if not rows or not _check_columns(reader, rows, "deductions", ("technician_id", "amount", "reason")):
+    if table is None or not _check_columns(reader, table, ("technician_id", "amount", "reason")):
         return out
-    for row in rows:
+    for row in table.rows:
         tech_id = reader.ident(row, "technician_id")
         amount = reader.decimal(row, "amount", money=True)
         reason = reader.text(row, "reason", required=True)
@@ -629,8 +639,9 @@ def _losses(reader: _Reader, rows: list[_Row], technicians: dict[str, PayTechnic
 #
 # A month's orders and attendance files have some 300,000 rows each. Read row by row above, they
 # cost ~25 µs a row in Python-level calls (a dict per row, a `_Reader` call per cell); the column
-# path below reads a clean CSV file in C-level passes over whole columns instead: the file is split
-# into columns (`_read_columns`), ids are checked by one regex over the joined column and the
+# path below reads a clean CSV file in C-level passes over whole columns instead: the file's text
+# (decoded by `fieldcrew.tabular.decode_csv`, as the row path's) is split into columns
+# (`_split_columns`), ids are checked by one regex over the joined column and the
 # technicians' ids by a set, and every other cell is converted once per distinct value (a month
 # has a few ten thousand distinct times, 31 dates, a handful of minute counts and flags) by the row
 # path's own `_Reader` method, so a cell means exactly what it means there.
@@ -688,18 +699,24 @@ class _Columns:
 
 
 def _read_columns(path: Path) -> _Columns | None:
-    """The columns of a CSV file as `csv.DictReader` reads it, or None when the file needs the row
-    path: an undecodable file, an empty one, ragged rows or duplicate header names.
+    """The columns of a CSV file (see `_split_columns`).
+
+    Raises
+    ------
+    fieldcrew.tabular's InputErrors
+        For a file that is neither UTF-8 nor GB18030, as the row path.
+    """
+    return _split_columns(path, tabular.decode_csv(path.read_bytes(), path.name))
+
+
+def _split_columns(path: Path, text: str) -> _Columns | None:
+    """The columns of CSV text as the row path (`fieldcrew.tabular.parse_csv`) reads its cells, or
+    None when the file needs the row path: an empty file, ragged rows or duplicate header names.
 
     A file without quotes, lone carriage returns or NULs (what spreadsheets and scripts write) is
     split by `str.split` on its line ends and commas, which then is exactly what `csv` does, ~5×
     faster and without a list per row; any other file goes through `csv.reader`.
     """
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        return None  # the row path raises the error as it always has
     plain = text.replace("\r\n", "\n") if "\r" in text else text
     if '"' in plain or "\r" in plain or "\0" in plain:
         return _split_csv(path, text)
@@ -711,26 +728,41 @@ def _read_columns(path: Path) -> _Columns | None:
     if set(map(str.count, body, repeat(","))) != {width - 1}:
         return None
     cells = ",".join(body).split(",")
-    return _columns(path, header.split(","), [cells[at::width] for at in range(width)])
+    return _columns(path, header.split(","), _without_blank_rows([cells[at::width] for at in range(width)]))
+
+
+def _without_blank_rows(columns: list[list[str]]) -> list[list[str]]:
+    """The columns without the rows whose every cell is blank (the row path skips those rows)."""
+    first = columns[0]
+    if all(map(str.strip, first)):  # one C-level pass: no row has a blank first cell
+        return columns
+    blank = {
+        at for at, cell in enumerate(first) if not cell.strip() and not any(c[at].strip() for c in columns)
+    }
+    if not blank:
+        return columns
+    return [[cell for at, cell in enumerate(column) if at not in blank] for column in columns]
 
 
 def _split_csv(path: Path, text: str) -> _Columns | None:
     try:
         reader = csv.reader(_io.StringIO(text, newline=""))
         header = next(reader, None)
-        rows = list(filter(None, reader))  # csv.DictReader skips blank lines
+        rows = list(filter(tabular.filled, reader))  # the row path skips blank rows
     except csv.Error:
-        return None  # the row path raises the error as it always has
+        return None  # the row path reports the error
     if not header or not rows or set(map(len, rows)) != {len(header)}:
         return None
     return _columns(path, header, list(zip(*rows, strict=True)))
 
 
 def _columns(path: Path, header: list[str], columns: Sequence[Sequence[str]]) -> _Columns | None:
+    """The named columns (an unnamed one is not read, as in the row path)."""
     names = [name.strip() for name in header]
-    if len(set(names)) != len(names) or not columns:
+    named = [name for name in names if name]
+    if not named or len(set(named)) != len(named) or not columns or not columns[0]:
         return None
-    return _Columns(path, len(columns[0]), dict(zip(names, columns, strict=True)))
+    return _Columns(path, len(columns[0]), {n: c for n, c in zip(names, columns, strict=True) if n})
 
 
 def _cell(method: Callable[..., _T], field: str, raw: str | None, **options: Any) -> _T:

@@ -4,6 +4,8 @@ Orders given directly as files have one row per order with the columns of :data:
 (only ``id``, ``order_type`` and ``created`` are required; ``deadline`` defaults to the service
 deadline of the order type and customer grade; events come from ``dispatched_at``, ``started_at``,
 ``completed_at``, ``cancelled_at``). Every row goes through :func:`quality.validate.validate_records`.
+Files are read by :mod:`fieldcrew.tabular`, the reader every instrument shares (CSV in UTF-8 or
+GB18030, Excel's first sheet with its typed cells; blank rows skipped; header = row 1).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldcrew import tabular
 from quality.kpis import completed_at
 from quality.validate import ValidatedOrders, parse_datetime, validate_records
 from vocabulary.errors import InputErrors, Problem
@@ -36,54 +39,43 @@ TECHNICIAN_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _check_header(header: Sequence[str], required: Sequence[str], file: str) -> None:
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputErrors([Problem(field=c, rule="required column missing", value=None, row=1, file=file)
-                           for c in missing])
-
-
 def read_table(path: Path | str) -> list[dict[str, Any]]:
-    """Rows of a CSV (UTF-8, optional BOM) or Excel (.xlsx, first sheet) file, keyed by the header."""
-    path = Path(path)
-    if not path.exists():
-        raise InputErrors([Problem(field="path", rule="file not found", value=str(path))])
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+    """Rows of a CSV or Excel file keyed by the header (:func:`fieldcrew.tabular.read_table`; an
+    Excel cell keeps its type, a CSV cell is text, a cell the row lacks is None).
 
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            it = ws.iter_rows(values_only=True)
-            header = [str(h).strip() if h is not None else "" for h in next(it, ())]
-            rows = [dict(zip(header, r, strict=False)) for r in it if any(v is not None for v in r)]
-        finally:
-            wb.close()
-        return rows
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return [{k.strip(): v for k, v in row.items() if k is not None} for row in csv.DictReader(fh)]
-    raise InputErrors([Problem(field="path", rule="use a .csv or .xlsx file", value=str(path))])
+    Raises
+    ------
+    InputErrors
+        When the file is missing or cannot be read (naming file and row).
+    """
+    return [cells for _, cells in _read(path, ()).records(typed=True)]
+
+
+def _read(path: Path | str, required: Sequence[str]) -> tabular.RawTable:
+    """The file, checked to have the ``required`` columns."""
+    table = tabular.read_table(Path(path))
+    table.check_header(required)
+    return table
 
 
 def load_orders_file(path: Path | str, known_technicians: Collection[str] | None = None) -> ValidatedOrders:
     """Orders from a CSV/Excel file, validated (bad rows reported with row and rule, not raised)."""
-    rows = read_table(path)
-    _check_header(list(rows[0]) if rows else list(REQUIRED_ORDER_COLUMNS), REQUIRED_ORDER_COLUMNS,
-                  str(path))
-    return validate_records(rows, known_technicians, file=Path(path).name)
+    table = _read(path, REQUIRED_ORDER_COLUMNS)
+    # validate_records numbers the records from the first one on: right unless blank rows lie
+    # between data rows (they are skipped)
+    first_row = table.rows[0].number if table.rows else 2
+    return validate_records([cells for _, cells in table.records(typed=True)], known_technicians,
+                            file=table.file, first_row=first_row)
 
 
 def read_technicians_file(path: Path | str) -> list[Technician]:
     """Technicians from a CSV/Excel file (``id``, ``branch_id``, ``region_group_id`` required;
     an empty ``region_group_id`` means the support team). Raises :class:`InputErrors` listing every
     bad row."""
-    rows = read_table(path)
-    _check_header(list(rows[0]) if rows else ["id"], ("id", "branch_id", "region_group_id"), str(path))
+    table = _read(path, ("id", "branch_id", "region_group_id"))
     techs: list[Technician] = []
     problems: list[Problem] = []
-    for i, row in enumerate(rows, start=2):
+    for i, row in table.records(typed=True):
         group = (str(row.get("region_group_id") or "").strip()) or None
         try:
             start = parse_datetime(row.get("start_date"))
@@ -100,7 +92,7 @@ def read_technicians_file(path: Path | str) -> list[Technician]:
             )
         except ValueError as exc:
             problems.append(Problem(field="row", rule=str(exc).replace("\n", " ")[:300], value=row.get("id"),
-                                    row=i, file=Path(path).name))
+                                    row=i, file=table.file))
     if problems:
         raise InputErrors(problems)
     return techs

@@ -28,6 +28,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from quality.domain import Exclusion
+from vocabulary.booleans import BOOLEAN_RULE
+from vocabulary.booleans import parse_bool as parse_bool_cell
 from vocabulary.errors import Problem
 from vocabulary.orders import (
     CustomerGrade,
@@ -74,8 +76,6 @@ EVENT_COLUMNS: tuple[tuple[str, OrderStatus], ...] = (
     ("cancelled_at", OrderStatus.CANCELLED),
 )
 
-_TRUE = {"1", "true", "yes", "y", "t", "是", "满意"}
-_FALSE = {"0", "false", "no", "n", "f", "否", "不满意"}
 
 
 class ValidatedOrders(BaseModel):
@@ -133,19 +133,13 @@ def parse_datetime(value: Any) -> dt.datetime | None:
 
 
 def parse_bool(value: Any) -> bool | None:
-    """A yes/no answer from a bool, 0/1 or common words; blank → None."""
+    """A yes/no answer in the words every instrument reads (:mod:`vocabulary.booleans`); blank → None."""
     if _blank(value):
         return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float | Decimal) and value in (0, 1):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise _Bad("bad_value", "not a yes/no answer")
+    try:
+        return parse_bool_cell(value)
+    except ValueError as exc:
+        raise _Bad("bad_value", f"not a yes/no answer: {BOOLEAN_RULE}") from exc
 
 
 def parse_int(value: Any) -> int | None:

@@ -1,8 +1,10 @@
 """CSV/Excel readers and writers of the work-hour pool, with all-errors validation.
 
-Every reader checks every row and raises one :class:`~vocabulary.errors.InputErrors` listing
-each problem with its row (spreadsheet row number, header = row 1), column, value and rule; a
-file with any problem yields nothing.
+Files are read by :mod:`fieldcrew.tabular`, the reader every instrument shares (CSV in UTF-8 or
+GB18030, Excel's first sheet; blank rows skipped; cells as stripped text). Every reader checks
+every row and raises one :class:`~vocabulary.errors.InputErrors` listing each problem with its
+row (spreadsheet row number, header = row 1), column, value and rule; a file with any problem
+yields nothing.
 
 Observation elements (travel, on-site work, paperwork, waiting) are given either in minutes
 (``travel_min``) or as start/end timestamps (``travel_start``, ``travel_end``; ISO date-time, or a
@@ -13,13 +15,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from fieldcrew import tabular
 from timepool.domain import AreaInfo, Forecast, ForecastCell, HistoricOrder, Observation
 from vocabulary.errors import InputErrors, Problem
 from vocabulary.orders import OrderType
@@ -45,51 +47,30 @@ COLUMN_ALIASES: dict[str, str] = {
 # ---------------------------------------------------------------------------------------------
 
 
+#: Rows of a file: (spreadsheet row number, cells by column name as stripped text).
+Numbered = list[tuple[int, dict[str, str]]]
+
+
 def read_rows(path: Path | str) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, BOM allowed) or Excel (.xlsx, first sheet) file, cells as stripped text."""
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
+    """Rows of a CSV or Excel file as the shared reader reads them (:mod:`fieldcrew.tabular`),
+    cells as stripped text (a cell the row lacks is empty).
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        rows = list(ws.iter_rows(values_only=True))
-        wb.close()
-        if not rows:
-            return []
-        header = [str(h).strip() if h is not None else "" for h in rows[0]]
-        out = []
-        for r in rows[1:]:
-            if r is None or all(v is None or str(v).strip() == "" for v in r):
-                continue
-            out.append({h: _cell_text(v) for h, v in zip(header, r, strict=False) if h})
-        return out
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return parse_csv(fh.read())
+    Raises
+    ------
+    InputErrors
+        When the file cannot be read (naming file and row).
+    """
+    return [cells for _, cells in _stripped(tabular.read_table(Path(path)))]
 
 
-def parse_csv(text: str) -> list[dict[str, str]]:
-    """Rows of CSV text; blank lines are skipped."""
-    reader = csv.DictReader(io.StringIO(text))
-    return [
-        {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-        for row in reader
-        if any((v or "").strip() for v in row.values())
-    ]
+def _read_numbered(path: Path | str) -> tuple[set[str], Numbered]:
+    """The header and rows of a file, column names lower-cased and aliases resolved."""
+    table = tabular.read_table(Path(path))
+    return {_column(h) for h in table.header if h}, _normalise_header(_stripped(table))
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M:%S")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _stripped(table: tabular.RawTable) -> Numbered:
+    return [(number, {k: (v or "").strip() for k, v in cells.items()}) for number, cells in table.records()]
 
 
 def write_rows(path: Path | str, rows: Sequence[Mapping[str, Any]], sheet: str = "data") -> Path:
@@ -155,7 +136,8 @@ class _Row:
             return None
 
     def number(self, column: str, rule: str, required: bool = True) -> float | None:
-        return self.parsed(column, float, f"must be a number; {rule}", required)
+        value: float | None = self.parsed(column, float, f"must be a number; {rule}", required)
+        return value
 
 
 def _parse_datetime(value: str, day: dt.date | None) -> dt.datetime:
@@ -167,8 +149,12 @@ def _parse_datetime(value: str, day: dt.date | None) -> dt.datetime:
         return dt.datetime.combine(day, dt.time.fromisoformat(value))
 
 
-def _normalise_header(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [{COLUMN_ALIASES.get(k.lower(), k.lower()): v for k, v in r.items()} for r in rows]
+def _column(name: str) -> str:
+    return COLUMN_ALIASES.get(name.lower(), name.lower())
+
+
+def _normalise_header(rows: Numbered) -> Numbered:
+    return [(number, {_column(k): v for k, v in r.items()}) for number, r in rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,17 +165,25 @@ def _normalise_header(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 def validate_observations(
     rows: list[dict[str, str]], file: str | None = None, known_order_types: Iterable[str] | None = None
 ) -> list[Observation]:
-    """Observations from raw rows; raises :class:`InputErrors` naming every bad cell.
+    """Observations from raw rows (the first one on row 2); raises :class:`InputErrors` naming every
+    bad cell.
 
     Rules: required cells are not empty; dates are ISO dates; order types are known; difficulty
     is 1, 2 or 3; area types are known; element minutes are numbers ≥ 0 (on-site work > 0); a
     timestamp element's end is not before its start; rating is a number > 0 and ≤ 200;
     observation ids are unique.
     """
-    rows = _normalise_header(rows)
+    numbered = _normalise_header(list(enumerate(rows, start=2)))
+    header = set(numbered[0][1]) if numbered else set()
+    return _observations(header, numbered, file, known_order_types)
+
+
+def _observations(
+    header: set[str], rows: Numbered, file: str | None, known_order_types: Iterable[str] | None
+) -> list[Observation]:
+    """:func:`validate_observations` of rows numbered as their file shows them."""
     problems: list[Problem] = []
     allowed_types = sorted(known_order_types or [t.value for t in OrderType])
-    header = set(rows[0].keys()) if rows else set()
     if not rows:
         raise InputErrors([Problem(field="(file)", rule="no observation rows", value=None, file=file)])
     for element in ELEMENTS:
@@ -208,8 +202,7 @@ def validate_observations(
         raise InputErrors(problems)
     seen: dict[str, int] = {}
     result: list[Observation] = []
-    for index, raw in enumerate(rows):
-        line = index + 2
+    for line, raw in rows:
         r = _Row(raw, line, file, problems)
         before = len(problems)
         oid = r.text("observation_id")
@@ -302,18 +295,19 @@ def _element_minutes(r: _Row, element: str, header: set[str], day: dt.date | Non
             f"end before start ({r.raw.get(f'{element}_start')})",
         )
         return None
-    value = (end - start).total_seconds() / 60.0
-    if positive and value == 0:
+    elapsed: float = (end - start).total_seconds() / 60.0
+    if positive and elapsed == 0:
         r.problem(
             f"{element}_end", r.raw.get(f"{element}_end"), f"{element} duration must be > 0 (end = start)"
         )
         return None
-    return value
+    return elapsed
 
 
 def read_observations(path: Path | str) -> list[Observation]:
     """Observations from a CSV or Excel file (all-errors validation)."""
-    return validate_observations(read_rows(path), file=Path(path).name)
+    header, rows = _read_numbered(path)
+    return _observations(header, rows, Path(path).name, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,11 +317,11 @@ def read_observations(path: Path | str) -> list[Observation]:
 
 def read_areas(path: Path | str) -> list[AreaInfo]:
     """Small areas: ``area_id, region_group_id, branch_id, area_type``."""
-    rows, file = _normalise_header(read_rows(path)), Path(path).name
+    (_, rows), file = _read_numbered(path), Path(path).name
     problems: list[Problem] = []
     out: list[AreaInfo] = []
-    for i, raw in enumerate(rows):
-        r = _Row(raw, i + 2, file, problems)
+    for number, raw in rows:
+        r = _Row(raw, number, file, problems)
         before = len(problems)
         area, group, branch, atype = (
             r.text(c) for c in ("area_id", "region_group_id", "branch_id", "area_type")
@@ -350,11 +344,11 @@ def read_areas(path: Path | str) -> list[AreaInfo]:
 
 def read_order_history(path: Path | str) -> list[HistoricOrder]:
     """Past orders: ``area_id, order_type, difficulty (optional), created`` (date or date-time)."""
-    rows, file = _normalise_header(read_rows(path)), Path(path).name
+    (_, rows), file = _read_numbered(path), Path(path).name
     problems: list[Problem] = []
     out: list[HistoricOrder] = []
-    for i, raw in enumerate(rows):
-        r = _Row(raw, i + 2, file, problems)
+    for number, raw in rows:
+        r = _Row(raw, number, file, problems)
         before = len(problems)
         area = r.text("area_id")
         otype = r.text("order_type")
@@ -375,11 +369,11 @@ def read_order_history(path: Path | str) -> list[HistoricOrder]:
 
 def read_forecast(path: Path | str) -> Forecast:
     """A given forecast: ``area_id, date, order_type, difficulty (optional), orders``."""
-    rows, file = _normalise_header(read_rows(path)), Path(path).name
+    (_, rows), file = _read_numbered(path), Path(path).name
     problems: list[Problem] = []
     cells: list[ForecastCell] = []
-    for i, raw in enumerate(rows):
-        r = _Row(raw, i + 2, file, problems)
+    for number, raw in rows:
+        r = _Row(raw, number, file, problems)
         before = len(problems)
         area = r.text("area_id")
         day = r.parsed("date", dt.date.fromisoformat, "must be an ISO date")

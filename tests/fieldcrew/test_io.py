@@ -287,6 +287,24 @@ def test_gb18030_csv_from_chinese_excel_is_read(loaded: str) -> None:
         assert session.get(TechnicianRow, rows[1][0]).name == rows[1][1]  # type: ignore[union-attr]
 
 
+def test_undecodable_csv_names_file_row_and_column_and_writes_nothing(loaded: str) -> None:
+    """Bytes that are neither UTF-8 nor GB18030 are one problem (file, row, column, the bytes shown
+    escaped), never replaced characters: the import stops and the database is unchanged."""
+    rows = csv_rows(export_all(loaded, "csv")["technicians"])[:4]
+    before = snapshot(loaded)
+    text = "\r\n".join(",".join(r) for r in rows).encode("gb18030")
+    name_at = rows[0].index("name")
+    bad_row = ",".join(rows[2][:name_at]).encode("gb18030") + b"," + b"\xff\xff"
+    data = text.replace(",".join(rows[2][:name_at + 1]).encode("gb18030"), bad_row)
+    assert b"\xff" in data
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "technicians", data, name="staff.csv")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row, problem.field) == ("staff.csv", 3, "name")
+    assert problem.value == "\\xff" and "GB18030" in problem.rule  # the first bad byte, escaped
+    assert snapshot(loaded) == before
+
+
 def test_unknown_kind_and_format_are_input_errors(loaded: str) -> None:
     """Unknown kind or file type: a problem naming the rule, not a crash."""
     with session_scope(loaded) as session:

@@ -271,6 +271,74 @@ def test_excel_money_cell_must_not_be_a_float(tmp_path: Path) -> None:
     assert "float" in p.rule
 
 
+def test_gb18030_technicians_file_is_read(example: Path) -> None:
+    """A technicians.csv saved by Excel on Chinese Windows (GB18030) is read with its Chinese names
+    intact, as the UTF-8 file is (it used to crash with a UnicodeDecodeError)."""
+    path = example / "technicians.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(
+        text.replace("Wang Wei", "王伟").replace("Li Na", "李娜").replace("\n", "\r\n").encode("gb18030")
+    )
+    inputs = load_inputs(example, "2026-03", policy())
+    names = {t.id: t.name for t in inputs.technicians}
+    assert names["T001"] == "王伟" and names["T002"] == "李娜"
+    assert len(inputs.orders) == 9
+
+
+def test_undecodable_technicians_file_names_file_and_row(example: Path) -> None:
+    """Bytes neither UTF-8 nor GB18030 are one problem naming the file, row and column; nothing is read."""
+    (example / "technicians.csv").write_bytes(
+        b"technician_id,name,post_grade,start_date\nT001,W\xffang,T2,2021-04-01\n"
+    )
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field) == ("technicians.csv", 2, "name")
+    assert "GB18030" in p.rule
+
+
+def test_rows_are_numbered_as_the_spreadsheet_shows_them(example: Path) -> None:
+    """Blank rows (empty lines, rows of empty cells) are skipped but counted: a problem below them
+    names the row a spreadsheet shows."""
+    _append(example / "orders.csv", "")
+    _append(example / "orders.csv", ",,,,,,,,,,")
+    _append(example / "orders.csv", "WO-9,T999,repair,1,2026-03-02 10:00,,,,,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field) == ("orders.csv", 13, "technician_id")
+
+
+def test_header_problems_name_the_file(example: Path) -> None:
+    """A missing required column is a problem on row 1 of the file; a column name given twice makes
+    the file unreadable."""
+    path = example / "attendance.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([header.replace("technician_id", "tech"), *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field) == ("attendance.csv", 1, "technician_id") and "missing" in p.rule
+    path.write_text("\n".join([header + ",date", *(r + ",x" for r in rows)]) + "\n", encoding="utf-8")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field) == ("attendance.csv", 1, "date") and "more than once" in p.rule
+
+
+def test_yes_no_words_are_the_shared_ones(example: Path) -> None:
+    """Flags take the words every instrument reads (是/否, yes/no, 1/0 …); other words are named."""
+    _append(example / "orders.csv", "WO-9,T001,repair,1,2026-03-02 10:00,,,,是,否,Yes")
+    inputs = load_inputs(example, "2026-03", policy())
+    (order,) = [o for o in inputs.orders if o.id == "WO-9"]
+    assert (order.complaint, order.praise, order.appointment_kept) == (True, False, True)
+    _append(example / "orders.csv", "WO-10,T001,repair,1,2026-03-02 11:00,,,,maybe,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.row, p.field, p.value) == (12, "complaint", "maybe") and "是" in p.rule
+
+
 def test_payslips_export_to_csv_and_excel_without_floats(tmp_path: Path) -> None:
     """CSV and Excel exports carry one row per line and a total row; Excel amounts are text."""
     import openpyxl

@@ -170,15 +170,49 @@ def test_one_bad_cell_in_a_large_file_is_reported_as_by_the_row_path(tmp_path: P
     ]
 
 
-def test_undecodable_file_fails_as_before(tmp_path: Path) -> None:
-    """A file that is not UTF-8 raises the row path's own error, whichever path reads it."""
+def test_undecodable_file_is_a_problem_naming_file_row_and_column(tmp_path: Path) -> None:
+    """Bytes neither UTF-8 nor GB18030 are one input problem (file, row, column, the bytes), the
+    same whichever path reads the file, and nothing is computed."""
     write_month(tmp_path, 10, seed=3)
     (tmp_path / "attendance.csv").write_bytes(b"technician_id,date\nT1,2026-03-02\xff\n")
-    with pytest.raises(UnicodeDecodeError) as fast:
+    with pytest.raises(PayInputError) as fast:
         io.load_inputs(tmp_path, MONTH, POLICY)
-    with row_path_only(), pytest.raises(UnicodeDecodeError) as slow:
+    with row_path_only(), pytest.raises(PayInputError) as slow:
         io.load_inputs(tmp_path, MONTH, POLICY)
-    assert str(fast.value) == str(slow.value)
+    assert fast.value.problems == slow.value.problems
+    (p,) = fast.value.problems
+    assert (p.file, p.row, p.field, p.value) == ("attendance.csv", 2, "date", "2026-03-02\\xff")
+    assert "UTF-8" in p.rule and "GB18030" in p.rule
+
+
+def test_gb18030_file_takes_the_column_path(tmp_path: Path) -> None:
+    """A large table saved as GB18030 (Excel on Chinese Windows) is decoded by the shared reader
+    and still read column by column, to the row path's inputs."""
+    write_month(tmp_path, 500, seed=4)
+    path = tmp_path / "orders.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    lines = [header + ",note", *(f"{row},客户满意" for row in rows)]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
+    table = io._read_columns(path)
+    assert table is not None and set(table.columns["note"]) == {"客户满意"}
+    fast, slow, calls = both_paths(tmp_path)
+    assert calls == {"orders": 0, "attendance": 0}
+    assert fast == slow and fast[0] == "inputs"
+
+
+def test_blank_rows_are_skipped_on_both_paths(tmp_path: Path) -> None:
+    """Rows of empty cells (`,,,`) are skipped by the column path as by the row path."""
+    write_month(tmp_path, 50, seed=5)
+    path = tmp_path / "attendance.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    blank = "," * header.count(",")
+    path.write_text("\n".join([header, blank, *rows[:40], " " + blank, *rows[40:], blank]) + "\n",
+                    encoding="utf-8")
+    table = io._read_columns(path)
+    assert table is not None and table.count == len(rows)
+    fast, slow, calls = both_paths(tmp_path)
+    assert calls == {"orders": 0, "attendance": 0}
+    assert fast == slow and fast[0] == "inputs"
 
 
 # ----------------------------------------------------------------------------- the CSV shape
@@ -186,16 +220,17 @@ def test_undecodable_file_fails_as_before(tmp_path: Path) -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet='ab ,"\r\n\t\x00\ufeff', max_size=40), st.booleans())
-def test_columns_are_what_the_dict_reader_reads(text: str, bom: bool) -> None:
-    """Any text: the column reader gives the row reader's cells, or leaves the file to it."""
+def test_columns_are_what_the_row_reader_reads(text: str, bom: bool) -> None:
+    """Any text: the column reader gives the row reader's cells, or leaves the file to it (also
+    every file the row reader cannot read: no header row, a column name twice)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "t.csv"
         path.write_text(("\ufeff" if bom else "") + text, encoding="utf-8", newline="")
         try:
-            rows = io.read_table(path)
-        except csv.Error:
+            rows = io.read_table(path).rows
+        except PayInputError:
             assert io._read_columns(path) is None
-            event("csv.Error")
+            event("unreadable")
             return
         table = io._read_columns(path)
         event("row path" if table is None else "column path")

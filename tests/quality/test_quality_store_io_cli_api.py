@@ -97,6 +97,37 @@ def test_missing_column_and_file(tmp_path: Path) -> None:
         io.load_orders_file(tmp_path / "none.csv")
 
 
+def test_gb18030_technicians_file(tmp_path: Path) -> None:
+    """A staff list saved by Excel on Chinese Windows (GB18030) reads with its Chinese names intact;
+    a blank row is skipped and the rows below it keep their spreadsheet numbers."""
+    from vocabulary.errors import InputErrors
+
+    path = tmp_path / "staff.csv"
+    lines = ["id,name,branch_id,region_group_id,post_grade,start_date",
+             "T-001,张伟,B1,G1,T2,2020-01-01", "", "T-002,王芳,B1,,T1,2021-05-01"]
+    path.write_bytes("\r\n".join(lines).encode("gb18030"))
+    techs = io.read_technicians_file(path)
+    assert [(t.id, t.name, t.support_team) for t in techs] == [
+        ("T-001", "张伟", False),
+        ("T-002", "王芳", True),
+    ]
+    path.write_bytes("\r\n".join([*lines, "T-003,李娜,B1,G1,T2,someday"]).encode("gb18030"))
+    with pytest.raises(InputErrors) as info:
+        io.read_technicians_file(path)
+    assert [(p.file, p.row) for p in info.value.problems] == [("staff.csv", 5)]
+
+
+def test_undecodable_orders_file_names_file_and_row(tmp_path: Path) -> None:
+    from vocabulary.errors import InputErrors
+
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"id,order_type,created\nA1,repair,2026-03-02 08:00\nA2,rep\xffair,2026-03-02\n")
+    with pytest.raises(InputErrors) as info:
+        io.load_orders_file(path)
+    (p,) = info.value.problems
+    assert (p.file, p.row, p.field) == ("orders.csv", 3, "order_type")
+
+
 def test_table_export_excel(tmp_path: Path) -> None:
     """The KPI table exports to Excel with numbers as numbers and ids as text."""
     from openpyxl import load_workbook

@@ -106,3 +106,48 @@ def test_model_limits_reported_as_problems(tmp_path: Path) -> None:
         read_observations(_write(tmp_path, HEADER, bad))
     fields = {p.field for p in info.value.problems}
     assert {"onsite_min", "observation_id"} <= fields
+
+
+def test_gb18030_file_with_chinese_names(tmp_path: Path) -> None:
+    """An observation file saved by Excel on Chinese Windows (GB18030, CRLF) reads with its Chinese
+    observer and notes intact."""
+    path = tmp_path / "obs.csv"
+    row = GOOD.replace("Obs A", "张观察").removesuffix(",") + ",客户不在家"
+    path.write_bytes(f"{HEADER}\r\n{row}\r\n".encode("gb18030"))
+    (o,) = read_observations(path)
+    assert (o.observer, o.notes) == ("张观察", "客户不在家")
+
+
+def test_rows_are_numbered_as_the_spreadsheet_shows_them(tmp_path: Path) -> None:
+    """Blank rows are skipped, but a problem below them names the row a spreadsheet shows."""
+    path = _write(tmp_path, HEADER, GOOD, "", ",,,", GOOD.replace("OB1", "OB2").replace(",110,", ",0,"))
+    with pytest.raises(InputErrors) as info:
+        read_observations(path)
+    assert [(p.row, p.field) for p in info.value.problems] == [(5, "rating_pct")]
+
+
+def test_undecodable_file_names_file_and_row(tmp_path: Path) -> None:
+    path = tmp_path / "obs.csv"
+    path.write_bytes(f"{HEADER}\n{GOOD}\n".encode() + b"OB2,\xff\n")
+    with pytest.raises(InputErrors) as info:
+        read_observations(path)
+    (p,) = info.value.problems
+    assert (p.file, p.row, p.field) == ("obs.csv", 3, "date")
+
+
+def test_excel_date_cells(tmp_path: Path) -> None:
+    """Dates typed as Excel dates (midnight date-times) and clock times read like their text."""
+    import datetime as dt
+
+    import openpyxl
+
+    header = HEADER.split(",")
+    values: list[object] = list(GOOD.split(","))
+    values[header.index("date")] = dt.datetime(2026, 5, 6)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(header)
+    sheet.append(values)
+    book.save(tmp_path / "obs.xlsx")
+    assert read_observations(tmp_path / "obs.xlsx") == read_observations(_write(tmp_path, HEADER, GOOD))
