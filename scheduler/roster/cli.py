@@ -9,7 +9,20 @@ from typing import Annotated
 
 import typer
 
+from fieldcrew.db import session_scope
+from fieldcrew.demo import generate_city
+from scheduler.roster import io as rio
+from scheduler.roster import store
+from scheduler.roster.diagnose import diagnose
 from scheduler.roster.domain import RosterResult
+from scheduler.roster.io import heatmap_png, write_roster
+from scheduler.roster.nrp import read_nrp
+from scheduler.roster.planning import build_problem, reroster
+from scheduler.roster.presets import load_presets
+from scheduler.roster.rules import REGISTRY
+from scheduler.roster.solver import SolveParams, solve_nrp, solve_roster
+from scheduler.roster.synthetic import synthetic_quotas
+from scheduler.roster.validate import check_nrp, check_roster
 from timepool.domain import Quotas
 from vocabulary.staff import Technician
 
@@ -33,10 +46,6 @@ def bench_nrp(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Solve a Curtois–Qu instance; the objective is recomputed by the solver-independent validator."""
-    from scheduler.roster.nrp import read_nrp
-    from scheduler.roster.solver import solve_nrp
-    from scheduler.roster.validate import check_nrp
-
     inst = read_nrp(file)
     result = solve_nrp(inst, seconds=seconds, workers=workers, seed=seed)
     payload: dict[str, object] = {
@@ -60,18 +69,11 @@ def bench_nrp(
 
 
 def demo_branch(seed: int, start: dt.date, days: int) -> tuple[list[Technician], Quotas]:
-    """Technicians of the demo city (synthetic if it is not available) and quotas for them.
+    """Technicians of a small demo city (1 % of its staff) and quotas for them.
 
     Quotas come from ``synthetic_quotas`` here; the API and jobs take them from the work-hour pool.
     """
-    from scheduler.roster.synthetic import synthetic_branch, synthetic_quotas
-
-    try:
-        from fieldcrew.demo import generate_city
-
-        techs = list(generate_city(scale=0.01).technicians)
-    except ImportError:
-        techs, _ = synthetic_branch(seed, start=start, days=days)
+    techs = list(generate_city(scale=0.01).technicians)
     return techs, synthetic_quotas(techs, start, days, seed)
 
 
@@ -88,11 +90,6 @@ def solve_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Solve a roster for the demo branch (synthetic when the demo city is not available)."""
-    from scheduler.roster import io as rio
-    from scheduler.roster.planning import build_problem
-    from scheduler.roster.solver import SolveParams, solve_roster
-    from scheduler.roster.validate import check_roster
-
     first = dt.date.fromisoformat(start)
     technicians, quotas = demo_branch(seed, first, days)
     problem = build_problem(technicians, quotas, first, days, preset)
@@ -128,8 +125,6 @@ def _summary(result: RosterResult) -> dict[str, object]:
 @app.command("presets")
 def presets_cmd() -> None:
     """List the operating models and their rules."""
-    from scheduler.roster.presets import load_presets
-
     for name, p in load_presets().items():
         print(
             f"{name:20s} R={p.rules.min_rest_per_7} max_consec={p.staff.max_consecutive_work} "
@@ -141,8 +136,6 @@ def presets_cmd() -> None:
 @app.command("rules")
 def rules_cmd() -> None:
     """List the registered rules (hard or soft)."""
-    from scheduler.roster.rules import REGISTRY
-
     for spec in REGISTRY.values():
         sev = spec.severity.value if spec.severity else "configurable"
         print(f"{spec.name:24s} {sev:12s} {spec.sentence}")
@@ -154,9 +147,6 @@ def check_nrp_cmd(
     solution: Annotated[Path, typer.Argument(help="JSON printed by `fieldcrew bench nrp --json`")],
 ) -> None:
     """Recompute the benchmark objective of a solution and list broken hard rules."""
-    from scheduler.roster.nrp import read_nrp
-    from scheduler.roster.validate import check_nrp
-
     data = json.loads(solution.read_text())
     report = check_nrp(read_nrp(file), data["assignment"])
     print(json.dumps({"objective": report.objective, "violations": [str(v) for v in report.violations]}))
@@ -173,9 +163,6 @@ def diagnose_cmd(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Explain under-covered groups of the demo branch in plain words."""
-    from scheduler.roster.diagnose import diagnose
-    from scheduler.roster.planning import build_problem
-
     first = dt.date.fromisoformat(start)
     technicians, quotas = demo_branch(seed, first, days)
     problem = build_problem(technicians, quotas, first, days, preset)
@@ -192,9 +179,6 @@ def reroster_cmd(
     out: Annotated[Path | None, typer.Option(help="write the new roster (.json/.xlsx/.csv)")] = None,
 ) -> None:
     """Re-roster after sick calls or leave with as few changes as possible; prints the diff."""
-    from scheduler.roster import io as rio
-    from scheduler.roster.planning import reroster
-
     problem, published = rio.read_roster_json(roster)
     absences: dict[str, list[int]] = {}
     for item in absent:
@@ -212,9 +196,6 @@ def reroster_cmd(
 @app.command("show")
 def show_cmd(roster_id: Annotated[str, typer.Argument(help="stored roster id")]) -> None:
     """Print a stored roster version (JSON)."""
-    from fieldcrew.db import session_scope
-    from scheduler.roster import store
-
     with session_scope() as session:
         print(json.dumps(store.view(store.get_version(session, roster_id)), ensure_ascii=False))
 
@@ -225,10 +206,6 @@ def export_cmd(
     out: Annotated[Path, typer.Option("--out", help="file to write: .xlsx, .csv, .json or .png (heat map)")],
 ) -> None:
     """Export a stored roster: table (rest days marked, score sheet in Excel) or PNG heat map."""
-    from fieldcrew.db import session_scope
-    from scheduler.roster import store
-    from scheduler.roster.io import heatmap_png, write_roster
-
     with session_scope() as session:
         problem, result = store.load(store.get_version(session, roster_id))
     if out.suffix == ".png":
@@ -244,9 +221,6 @@ def publish_cmd(
     actor: Annotated[str, typer.Option(help="who publishes")] = "cli",
 ) -> None:
     """Publish a stored draft roster (immutable afterwards)."""
-    from fieldcrew.db import session_scope
-    from scheduler.roster import store
-
     with session_scope() as session:
         row = store.publish(session, roster_id, actor)
         print(f"published roster {row.id} version {row.version}")

@@ -8,16 +8,22 @@ that day. So:
 1. **Relaxation (the bound).** A Lagrangian relaxation of "each support head serves one group":
    every support head is given a price λ. Each group is solved alone with up to as many *virtual*
    support heads a day as the team has members, each costing λ and free of any rule of its own
-   (:func:`group_subproblem`); the support team is solved alone with each working day costing its
-   support-use weight w minus λ (:func:`support_alone_bound`). For any λ the sum of these optima
-   is at most the branch's optimum: in a branch roster the support heads the groups use are
-   exactly the days the team works, so the λ terms cancel. Two prices are tried, side by side:
-   λ = w (tight when support is plentiful: a head costs what it costs) and λ = the under-cover
-   weight (tight when the branch is short, as the demo city is: a head is worth a missing head);
-   the better bound is kept. Groups run in parallel, one CP-SAT worker each; a solve stopped by
-   its limit contributes its proven bound, so every sum stays valid. (The best λ per day — column
-   generation — proved 185 on the demo branch with synthetic quotas where λ = w gives 168, but
-   took some 30 rounds of all groups: far beyond 10 s.)
+   (:func:`relaxed_group_model`); the support team is solved alone with each working day costing
+   its support-use weight w minus λ (:func:`support_alone_bound`). For any λ the sum of these
+   optima is at most the branch's optimum: in a branch roster the support heads the groups use
+   are exactly the days the team works, so the λ terms cancel. Two prices are tried, side by
+   side: λ = w (tight when support is plentiful: a head costs what it costs) and λ = the
+   under-cover weight (tight when the branch is short, as the demo city is: a head is worth a
+   missing head); the better bound is kept. Groups run in parallel, one CP-SAT worker each; a
+   solve stopped by its limit contributes its proven bound, so every sum stays valid. (The best λ
+   per day — column generation — proved 185 on the demo branch with synthetic quotas where λ = w
+   gives 168, but took some 30 rounds of all groups: far beyond 10 s.)
+
+   The virtual heads belong to this strategy, not to the cover rule: a group's relaxed model runs
+   every business rule as registered, except that coverage is replaced
+   (``build_model(..., replace=...)``) by :func:`priced_support_cover`, which applies the same
+   quota rule (:func:`scheduler.roster.rules.cover_quota`) to a count that includes the virtual
+   heads.
 2. **Support step.** The group members keep the rows of the last group step; the full branch model
    is solved for the support team alone (who works which day, for which group): exact, and its
    objective is the branch's true objective (every term, recomputed from the solution).
@@ -48,13 +54,11 @@ from concurrent.futures import ThreadPoolExecutor
 from ortools.sat.python import cp_model
 
 from scheduler.roster.domain import RosterProblem, RosterResult
-from scheduler.roster.solver import (
-    SolutionCallback,
-    SolveParams,
-    group_subproblem,
-    groups_without_roster,
-    solve,
-)
+from scheduler.roster.groups import decomposable, group_subproblem, groups_without_roster
+from scheduler.roster.model import BuiltModel, build_model
+from scheduler.roster.rules import RuleFn, cover_count, cover_quota
+from scheduler.roster.single import SolutionCallback, SolveParams, make_solver, solve, solve_model
+from scheduler.roster.variables import Penalty, RosterVars
 
 #: deterministic-time limit of one group solve, per second of the budget (0.3 at 10 s). CP-SAT's
 #: deterministic time ran about 3× slower than the wall clock on the 2-core machine of the
@@ -69,6 +73,62 @@ MAX_ROUNDS = 4
 JOINT_STEPS_PER_SECOND = 0.3
 JOINT_GROUPS = 3
 JOINT_SLICE_PER_SECOND = 0.03
+#: the penalty term of the relaxation's virtual support heads (never in a branch roster's breakdown)
+VIRTUAL_SUPPORT = "virtual_support"
+
+
+def support_decomposable(problem: RosterProblem) -> bool:
+    """Whether :func:`solve_branch` applies: a :func:`~scheduler.roster.groups.decomposable` branch,
+    a support team, and group covers for any shift (the virtual support heads count towards those only)."""
+    return (
+        decomposable(problem)
+        and any(e.support for e in problem.employees)
+        and all(c.shift is None for c in problem.covers)
+    )
+
+
+def priced_support_cover(heads: int, price: int) -> RuleFn:
+    """The cover rule of a group's relaxed problem: up to ``heads`` virtual support heads a day.
+
+    Each any-shift group cover counts, besides the group's own heads, up to ``heads`` support heads
+    of its (group, day), free of any rule of their own and costing ``price`` each (one
+    :data:`VIRTUAL_SUPPORT` term per group-day); the quota itself is the business rule's,
+    :func:`scheduler.roster.rules.cover_quota`.
+    """
+
+    def cover_with_virtual_support(v: RosterVars, p: RosterProblem) -> list[Penalty]:
+        out: list[Penalty] = []
+        virtual: dict[tuple[str, int], cp_model.IntVar] = {}
+        for i, c in enumerate(p.covers):
+            count = cover_count(v, p, i)
+            if heads > 0 and c.group_id is not None and c.shift is None:
+                key = (c.group_id, c.day)
+                if key not in virtual:
+                    virtual[key] = v.model.new_int_var(0, heads, f"virtual_support[{c.group_id},{c.day}]")
+                    out.append(
+                        Penalty(
+                            VIRTUAL_SUPPORT,
+                            price,
+                            virtual[key],
+                            None,
+                            c.group_id,
+                            c.day,
+                            "virtual support heads",
+                        )
+                    )
+                count = cp_model.LinearExpr.sum([count, virtual[key]])
+            out.extend(cover_quota(v, p, i, count))
+        return out
+
+    return cover_with_virtual_support
+
+
+def relaxed_group_model(problem: RosterProblem, group_id: str, heads: int, price: int) -> BuiltModel:
+    """The model of one group's part of the relaxation: the group alone (:func:`group_subproblem`),
+    every rule as registered, the cover rule with :func:`priced_support_cover` heads."""
+    return build_model(
+        group_subproblem(problem, group_id), replace={"cover": priced_support_cover(heads, price)}
+    )
 
 
 def support_heads(result: RosterResult) -> dict[tuple[str, int], int]:
@@ -113,7 +173,7 @@ def _virtual_heads(relaxed: RosterResult, weight: int) -> dict[int, int] | None:
         return None
     out: dict[int, int] = {}
     for line in relaxed.breakdown:
-        if line.rule == "support_use" and line.employee is None and line.day is not None:
+        if line.rule == VIRTUAL_SUPPORT and line.day is not None:
             out[line.day] = out.get(line.day, 0) + line.cost // weight
     return out
 
@@ -144,12 +204,11 @@ def solve_branch(
     scarce_price = max([weight] + [c.weight_under for c in problem.covers])
 
     def relax(price: int) -> tuple[list[RosterResult], int | None]:
-        parts = parallel(
-            lambda g: solve(
-                group_subproblem(problem, g, virtual_support=len(support), price=price),
-                sub_params(group_slice),
-            )
-        )
+        def relaxed_part(g: str) -> RosterResult:
+            step = sub_params(group_slice)
+            return solve_model(relaxed_group_model(problem, g, len(support), price), step)
+
+        parts = parallel(relaxed_part)
         return parts, support_alone_bound(problem, price, sub_params(group_slice))
 
     relaxed, team = relax(weight)
@@ -258,9 +317,6 @@ def support_alone_bound(problem: RosterProblem, price: int, params: SolveParams)
     then works as much as its rules allow), every other term of its members at its weight.
     None when the team's own hard rules clash (then no branch roster exists).
     """
-    from scheduler.roster.model import build_model
-    from scheduler.roster.solver import make_solver
-
     members = tuple(e for e in problem.employees if e.support)
     if not members:
         return 0

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.roster.domain import RosterProblem, RosterResult
+from scheduler.roster.groups import group_subproblem
 from scheduler.roster.model import build_model
 from scheduler.roster.rules import REGISTRY, cover_count
-from scheduler.roster.solver import SolveParams, group_subproblem, solve_roster
+from scheduler.roster.solver import SolveParams, solve_roster
 
 _RULE_WORDS = {
     "rest_in_every_7_days": "each needs {r} rest day(s) in every 7 days",
@@ -59,7 +60,7 @@ def infeasibility_core(
             v.model.add(cover_count(v, problem, i) >= c.requirement).only_enforce_if(
                 v.guard("quota", None, c.group_id)
             )
-    v.model.clear_objective()
+    v.model.clear_objective()  # type: ignore[no-untyped-call]  # unannotated in ortools 9.15
     keys = list(v.guards)
     lits = [v.guards[k] for k in keys]
     v.model.add_assumptions(lits)

@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vocabulary.errors import InputErrors, Problem
+
 OFF = None  # the value of an assignment cell on a rest day
 
 
@@ -151,16 +153,9 @@ class RosterProblem(BaseModel):
     #: employee id -> reference roster (the published one) for the minimal-change rule
     reference: Mapping[str, tuple[str | None, ...]] = Field(default_factory=dict)
     rules: RuleSettings = Field(default_factory=RuleSettings)
-    #: bounding relaxation only: up to this many support heads per group-day without their own
-    #: rules, each costing ``support_use_weight`` (the solver uses it for lower bounds; 0 = off)
-    virtual_support: int = Field(default=0, ge=0)
-    #: price of one virtual support head (None: ``rules.support_use_weight``)
-    virtual_support_price: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _references(self) -> RosterProblem:
-        from vocabulary.errors import InputErrors, Problem
-
         problems: list[Problem] = []
         shift_ids = {s.id for s in self.shifts}
         emp_ids = [e.id for e in self.employees]

@@ -28,6 +28,7 @@ from scheduler.roster.domain import (
     ShiftType,
 )
 from scheduler.roster.presets import Preset, get_preset
+from scheduler.roster.solver import SolveParams, solve
 from timepool.domain import Quotas, SkillQuotas
 from vocabulary.errors import InputErrors, Problem
 from vocabulary.staff import Technician
@@ -339,8 +340,6 @@ def reroster(
     seed: int = 0,
 ) -> tuple[RosterResult, list[dict[str, object]]]:
     """Re-roster after absences with a minimal-change objective; returns the roster and the diff."""
-    from scheduler.roster.solver import SolveParams, solve
-
     new_problem = reroster_problem(problem, published.assignment, absences, from_day)
     # start from the published roster with the absentees taken off
     hint = {

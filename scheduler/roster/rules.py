@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from scheduler.roster.domain import RosterProblem, Severity
-from scheduler.roster.model import Known, Penalty, RosterVars
+from scheduler.roster.variables import Known, Penalty, RosterVars
 
 RuleFn = Callable[[RosterVars, RosterProblem], list[Penalty]]
 
@@ -301,52 +301,40 @@ def cover_count(v: RosterVars, p: RosterProblem, cover_index: int) -> cp_model.L
     return sum(terms)
 
 
+def cover_quota(
+    v: RosterVars, p: RosterProblem, cover_index: int, count: cp_model.LinearExprT
+) -> list[Penalty]:
+    """The quota of one cover line met by ``count`` heads: its under- and over-cover terms.
+
+    ``count`` is normally :func:`cover_count`; a solver strategy may count more heads (the
+    decomposition's relaxation adds priced virtual support heads) and reuse the same quota rule.
+    """
+    c = p.covers[cover_index]
+    where = (
+        f"day {c.day}" + (f" shift {c.shift}" if c.shift else "") + (f" skill {c.skill}" if c.skill else "")
+    )
+    under = v.model.new_int_var(0, c.requirement, f"under[{cover_index}]")
+    over = v.model.new_int_var(0, len(p.employees), f"over[{cover_index}]")
+    # one equality, no Boolean "short or over" and no big-M: the LP relaxation stays tight.
+    # A solution with both > 0 only costs more; :func:`scheduler.roster.model.tighten` lowers
+    # both before any solution is read, so every objective reported is the exact one.
+    v.model.add(cp_model.LinearExpr.sum([count, under, -over]) == c.requirement)
+    v.cover_slack.append((under, over))
+    if c.weight_under == 0 and c.weight_over == 0:
+        return []
+    out = [Penalty("cover_under", c.weight_under, under, None, c.group_id, c.day, where)]
+    if c.weight_over > 0:
+        out.append(Penalty("cover_over", c.weight_over, over, None, c.group_id, c.day, where))
+    return out
+
+
 @rule("cover", "Heads per group, day and shift meet the quota (under- and over-cover cost).", Severity.SOFT)
 def coverage(v: RosterVars, p: RosterProblem) -> list[Penalty]:
+    """Policy: "heads per group, day and shift meet the quota"; each missing head costs the cover
+    line's under-cover weight, each head too many its over-cover weight."""
     out: list[Penalty] = []
-    n = len(p.employees)
-    virtual: dict[tuple[str, int], cp_model.IntVar] = {}
-    for i, c in enumerate(p.covers):
-        count = cover_count(v, p, i)
-        if p.virtual_support > 0 and c.group_id is not None and c.shift is None:
-            # bounding relaxation: support heads without their own rules, priced per head-day
-            key = (c.group_id, c.day)
-            if key not in virtual:
-                virtual[key] = v.model.new_int_var(
-                    0, p.virtual_support, f"virtual_support[{c.group_id},{c.day}]"
-                )
-                price = (
-                    p.rules.support_use_weight if p.virtual_support_price is None else p.virtual_support_price
-                )
-                out.append(
-                    Penalty(
-                        "support_use",
-                        price,
-                        virtual[key],
-                        None,
-                        c.group_id,
-                        c.day,
-                        "virtual support heads",
-                    )
-                )
-            count = cp_model.LinearExpr.sum([count, virtual[key]])
-        where = (
-            f"day {c.day}"
-            + (f" shift {c.shift}" if c.shift else "")
-            + (f" skill {c.skill}" if c.skill else "")
-        )
-        under = v.model.new_int_var(0, c.requirement, f"under[{i}]")
-        over = v.model.new_int_var(0, n, f"over[{i}]")
-        # one equality, no Boolean "short or over" and no big-M: the LP relaxation stays tight.
-        # A solution with both > 0 only costs more; :func:`scheduler.roster.model.tighten` lowers
-        # both before any solution is read, so every objective reported is the exact one.
-        v.model.add(cp_model.LinearExpr.sum([count, under, -over]) == c.requirement)
-        v.cover_slack.append((under, over))
-        if c.weight_under == 0 and c.weight_over == 0:
-            continue
-        out.append(Penalty("cover_under", c.weight_under, under, None, c.group_id, c.day, where))
-        if c.weight_over > 0:
-            out.append(Penalty("cover_over", c.weight_over, over, None, c.group_id, c.day, where))
+    for i in range(len(p.covers)):
+        out.extend(cover_quota(v, p, i, cover_count(v, p, i)))
     return out
 
 

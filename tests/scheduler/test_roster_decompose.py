@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from roster_factories import employee
+from roster_factories import FAST, NO_RULES, employee, problem
 
-from scheduler.roster.decompose import group_given_support, solve_branch, support_heads
+from scheduler.roster.decompose import (
+    VIRTUAL_SUPPORT,
+    group_given_support,
+    relaxed_group_model,
+    solve_branch,
+    support_heads,
+)
 from scheduler.roster.domain import Cover, RosterProblem, RosterResult
+from scheduler.roster.groups import group_subproblem
+from scheduler.roster.model import build_model
 from scheduler.roster.planning import build_problem
 from scheduler.roster.presets import load_presets
-from scheduler.roster.solver import SolveParams, solve, solve_roster
+from scheduler.roster.single import SolveParams, solve, solve_model
+from scheduler.roster.solver import solve_roster
 from scheduler.roster.synthetic import synthetic_branch
 from scheduler.roster.validate import check_roster
 
@@ -53,6 +63,29 @@ def test_the_same_seed_and_budget_give_the_same_roster() -> None:
     first = solve_branch(p, SolveParams(seconds=6, workers=2, seed=0))
     second = solve_branch(p, SolveParams(seconds=6, workers=2, seed=0))
     assert first.assignment == second.assignment and first.objective == second.objective
+
+
+def test_the_relaxation_prices_virtual_support_heads_exactly() -> None:
+    """One technician, quota 2 on 2 days: with one virtual head a day at 7 the relaxed group costs
+    2 × 7 = 14 (the heads as ``virtual_support`` terms); at 150 a missing head (100) is cheaper: 200.
+    The group's own model, built from the business rules alone, has no virtual heads: 200."""
+    p = problem(n=1, horizon=2, quota=2, rules=NO_RULES)
+    cheap = solve_model(relaxed_group_model(p, "G1", heads=1, price=7), FAST)
+    assert cheap.objective == 14
+    assert [(line.rule, line.cost, line.day) for line in cheap.breakdown] == [
+        (VIRTUAL_SUPPORT, 7, 0),
+        (VIRTUAL_SUPPORT, 7, 1),
+    ]
+    assert solve_model(relaxed_group_model(p, "G1", heads=1, price=150), FAST).objective == 200
+    plain = build_model(group_subproblem(p, "G1"))
+    assert all(pen.rule != VIRTUAL_SUPPORT for pen in plain.penalties)
+    assert solve_model(plain, FAST).objective == 200
+
+
+def test_a_replacement_must_name_a_registered_rule() -> None:
+    """``build_model(replace=...)`` rejects a rule name the registry does not know."""
+    with pytest.raises(ValueError, match="no_such_rule"):
+        build_model(problem(n=1, horizon=2), replace={"no_such_rule": lambda v, p: []})
 
 
 def test_support_heads_are_taken_off_the_groups_quotas() -> None:

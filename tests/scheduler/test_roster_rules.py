@@ -5,6 +5,7 @@ from __future__ import annotations
 from roster_factories import FAST, NO_RULES, History, Request, employee, problem
 
 from scheduler.roster.domain import Cover, RosterProblem, RuleSettings, ShiftType
+from scheduler.roster.model import build_model
 from scheduler.roster.rules import REGISTRY
 from scheduler.roster.solver import solve
 from scheduler.roster.validate import check_roster
@@ -193,6 +194,34 @@ def test_cover_under_and_over_are_priced_apart() -> None:
         fixed={"E0": {0: None, 1: "D"}, "E1": {0: None, 1: "D"}},
     )
     assert solved(p).objective == 103
+
+
+def test_cover_rule_terms_are_exactly_the_quota_lines() -> None:
+    """The cover rule returns one under-cover term per priced cover line (and an over-cover term
+    where over-cover costs), each with the line's weight: no support heads, no other terms."""
+    p = problem(n=2, horizon=3, quota=[2, 1, 0], over=3, rules=NO_RULES)
+    built = build_model(p, rules=["cover"])
+    terms = [(pen.rule, pen.weight, pen.group_id, pen.day) for pen in built.penalties]
+    assert terms == [
+        (rule, weight, "G1", day)
+        for day in range(3)
+        for rule, weight in (("cover_under", 100), ("cover_over", 3))
+    ]
+
+
+def test_cover_rule_exact_penalty_on_a_fixed_roster() -> None:
+    """Quota 2, 1, 0 with E0 working every day and E1 resting: 1 short on day 0 (100), exact on
+    day 1, 1 over on day 2 (3): 103, whatever a caller adds to the problem's data."""
+    fixed = {"E0": {0: "D", 1: "D", 2: "D"}, "E1": {0: None, 1: None, 2: None}}
+    p = problem(n=2, horizon=3, quota=[2, 1, 0], over=3, rules=NO_RULES, fixed=fixed)
+    assert solved(p).objective == 103
+    # the relaxation's former fields of the problem are gone: extra keys are ignored, terms unchanged
+    assert not {"virtual_support", "virtual_support_price"} & set(RosterProblem.model_fields)
+    loose = RosterProblem.model_validate(p.model_dump() | {"virtual_support": 3, "virtual_support_price": 1})
+    assert solved(loose).objective == 103
+    assert [pen.rule for pen in build_model(loose, rules=["cover"]).penalties] == [
+        pen.rule for pen in build_model(p, rules=["cover"]).penalties
+    ]
 
 
 def test_rest_spread_prices_days_where_nobody_rests() -> None:

@@ -9,21 +9,21 @@ import pytest
 from ortools.sat.python import cp_model
 from roster_factories import FAST, problem
 
+from scheduler.roster.lns import LnsParams, employee_by_employee, solve_lns
 from scheduler.roster.model import build_model, tighten
 from scheduler.roster.planning import build_problem
-from scheduler.roster.solver import (
-    LnsParams,
+from scheduler.roster.single import (
     ObjectiveMismatch,
     SolveParams,
+    ValueReader,
     breakdown,
     check_objective,
     extract,
     make_solver,
     solution_objective,
     solve,
-    solve_lns,
-    solve_roster,
 )
+from scheduler.roster.solver import solve_roster
 from scheduler.roster.synthetic import synthetic_branch
 from scheduler.roster.validate import check_roster
 
@@ -101,8 +101,6 @@ def test_lns_gives_the_same_roster_for_the_same_seed_and_budget() -> None:
 
 def test_a_start_made_of_each_employees_own_row_is_a_feasible_roster() -> None:
     """Hard rules are per employee: rows found one by one form a roster the validator accepts."""
-    from scheduler.roster.solver import _ValueReader, employee_by_employee
-
     techs, q = synthetic_branch(seed=3, technicians=10, support=0, start=START, days=14)
     p = build_problem(techs, q, START, 14, "rural")  # runs of 3+ work days and 2+ rest days
     built = build_model(p)
@@ -110,7 +108,7 @@ def test_a_start_made_of_each_employees_own_row_is_a_feasible_roster() -> None:
         p, built, SolveParams(seconds=20, workers=2, seed=0), time.monotonic() + 20
     )
     assert start is not None and used > 0
-    assignment, _ = extract(built, _ValueReader(start))
+    assignment, _ = extract(built, ValueReader(start))
     rep = check_roster(p, assignment)
     assert rep.feasible, [str(v) for v in rep.violations]
     assert rep.objective == solution_objective(built.model, start)
