@@ -27,11 +27,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fieldcrew.db import dispose_engine, session_scope, upgrade
+from fieldcrew.demo import load_demo
+from fieldcrew.records import read_technicians
 from scheduler.roster.domain import RosterProblem
 from scheduler.roster.planning import build_problem
 from scheduler.roster.solver import SolveParams, solve_roster
 from scheduler.roster.synthetic import synthetic_quotas
 from scheduler.roster.validate import check_roster
+from timepool.quotas import quotas_for_branch
 from vocabulary.staff import Technician
 
 WORKERS = 2
@@ -41,10 +45,6 @@ DAYS = 28
 
 def demo_problems() -> dict[str, RosterProblem]:
     """The demo branch with pool quotas and with fitted quotas (see the module's description)."""
-    from fieldcrew.db import session_scope, upgrade
-    from fieldcrew.demo import load_demo
-    from fieldcrew.records import read_technicians
-    from timepool.quotas import quotas_for_branch
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'demo.db'}"
@@ -56,7 +56,6 @@ def demo_problems() -> dict[str, RosterProblem]:
             branch = techs[0].branch_id
             techs = [t for t in techs if t.branch_id == branch]  # as scheduler.roster.jobs does
             pool = quotas_for_branch(session, branch, START, DAYS)
-        from fieldcrew.db import dispose_engine
 
         dispose_engine(url)
     return {

@@ -17,7 +17,9 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("vocabulary", "fieldcrew", "timepool", "scheduler", "quality", "payroll", "api", "cli", "benchmarks")
+PACKAGES = (
+    "vocabulary", "fieldcrew", "timepool", "scheduler", "quality", "payroll", "api", "cli", "benchmarks",
+)
 #: The instruments: one may read another only through its public functions, never its tables.
 INSTRUMENTS = ("timepool", "scheduler.roster", "scheduler.dispatch", "quality", "payroll")
 
@@ -71,7 +73,9 @@ def test_readme_table_says_what_each_package_imports(graph: grimp.ImportGraph) -
             target = owner(imported, units)
             if target is not None and target != source:
                 actual[source].add(target)
-    wrong = {unit: (sorted(table[unit]), sorted(actual[unit])) for unit in units if table[unit] != actual[unit]}
+    wrong = {
+        unit: (sorted(table[unit]), sorted(actual[unit])) for unit in units if table[unit] != actual[unit]
+    }
     assert not wrong, f"README says / code does: {wrong}"
 
 
