@@ -8,6 +8,7 @@ every cell and reference, and writes nothing unless the whole file is valid.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
+from cli.live import LOCAL_TIME, seed_live_day
 from fieldcrew import audit
 from fieldcrew import io as data_io
 from fieldcrew.db import session_scope, upgrade
@@ -48,8 +50,19 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="replace branch data already in the database")
     ] = False,
+    live_day: Annotated[
+        bool,
+        typer.Option(
+            "--live-day/--no-live-day",
+            help="also seed a live day: its open orders and a published roster of its week",
+        ),
+    ] = True,
+    day: Annotated[
+        str | None, typer.Option(help="the live day, YYYY-MM-DD (default: today in Asia/Shanghai)")
+    ] = None,
 ) -> None:
-    """Load the demo city (Hefei, June 2026: 104 technicians, 23,584 orders) into the database."""
+    """Load the demo city (Hefei, June 2026: 104 technicians, 23,584 orders) into the database,
+    and a live day to dispatch (today's open orders, this week's published roster)."""
     settings = get_settings()
     url = settings.resolved_database_url()
     upgrade(url)
@@ -65,6 +78,13 @@ def demo(
     typer.echo(f"demo city loaded into {_safe_url(url)} in {elapsed:.1f} s:")
     for name, count in counts.items():
         typer.echo(f"  {name:<16} {count:>7,}")
+    if live_day:
+        try:
+            chosen = dt.date.fromisoformat(day) if day else dt.datetime.now(LOCAL_TIME).date()
+        except ValueError as exc:
+            typer.echo(f"error: --day {day!r}: not a date (YYYY-MM-DD)", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(seed_live_day(url, chosen).describe())
 
 
 def export(

@@ -7,6 +7,7 @@ mounts every instrument's routes. The data commands (``demo``, ``import``, ``exp
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated
 
@@ -15,11 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from cli.live import DEMO_BRANCH, LOCAL_TIME, seed_live_day
 from fieldcrew import auth, jobs
 from fieldcrew.db import current_revisions, session_scope, upgrade
 from fieldcrew.demo import load_demo
 from fieldcrew.settings import get_settings
-from fieldcrew.tables import TechnicianRow, UserRow
+from fieldcrew.tables import BranchRow, TechnicianRow, UserRow
+from vocabulary.errors import FieldcrewError
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, roles and API keys.", no_args_is_help=True)
@@ -50,10 +53,14 @@ def serve(
 
 
 def _load_demo_if_empty(url: str) -> None:
+    """Load the demo city into an empty database; on every start, seed today's live demo day."""
     with session_scope(url) as session:
         count = session.scalar(select(func.count()).select_from(TechnicianRow)) or 0
+        demo_branch = session.get(BranchRow, DEMO_BRANCH) is not None
     if count:
         typer.echo(f"database has {count} technicians: not loading the demo city")
+        if demo_branch:
+            _seed_today(url)
         return
     typer.echo("loading the demo city (first start) …")
     with session_scope(url) as session:
@@ -66,6 +73,19 @@ def _load_demo_if_empty(url: str) -> None:
         path.touch(mode=0o600)
         path.write_text("".join(f"{name}\t{role}\t{key}\n" for name, role, key in keys))
         typer.echo(f"demo users created (one per role); their API keys are in {path} (readable by you only)")
+    _seed_today(url)
+
+
+def _seed_today(url: str) -> None:
+    """Today's open orders and a published roster of this week, so the console has a day to dispatch."""
+    today = dt.datetime.now(LOCAL_TIME).date()
+    typer.echo(f"seeding the live demo day {today} (open orders, this week's roster) …")
+    try:
+        live = seed_live_day(url, today)
+    except FieldcrewError as exc:  # said, not swallowed: the service still starts on the demo month
+        typer.echo(f"warning: the live demo day was not seeded: {exc}", err=True)
+        return
+    typer.echo(live.describe())
 
 
 def _demo_users(session: Session) -> list[tuple[str, str, str]]:

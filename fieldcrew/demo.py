@@ -861,3 +861,101 @@ def load_demo(session: Session, seed: int = 20260401, force: bool = False) -> di
             session.execute(insert(tables[name]), rows)
     session.flush()
     return city.counts()
+
+
+# --------------------------------------------------------------------------------------------
+# a live day: open orders to dispatch
+
+
+#: The morning a live demo day is seeded at: orders created before it are waiting for the plan.
+LIVE_MORNING = dt.time(8, 0)
+#: Share of a day's repair reports that arrive between the previous evening and the morning.
+_OVERNIGHT_REPAIR_SHARE = 0.3
+
+
+def live_day_orders(
+    areas: Sequence[SmallArea], day: dt.date, seed: int = 20260401, deadlines: ServiceDeadlines | None = None
+) -> list[WorkOrder]:
+    """The open orders waiting for dispatch on the morning of ``day`` (status ``created``).
+
+    Installs and moves booked for ``day`` (created one to three days before, each with its
+    two-hour appointment window that day) and the repair reports that came in from 18:00 the
+    evening before until :data:`LIVE_MORNING`, in the demo month's volumes per weekday, areas,
+    grades, difficulties and skills. Same ``seed`` and ``day``, same orders; their ids
+    (``WO<yymmdd>L<n>``) never collide with the demo month's.
+    """
+    if not areas:
+        return []
+    deadlines = deadlines or ServiceDeadlines()
+    r = random.Random(seed * 104729 + day.toordinal())
+    weekday = day.weekday()
+    holiday = day_kind(day) == DayKind.HOLIDAY
+    install_per_day = TARGET_INSTALL_MOVE / MONTH_DAYS * INSTALL_WEEKDAY[weekday]
+    repair_per_day = TARGET_REPAIR / MONTH_DAYS * REPAIR_WEEKDAY[weekday]
+    if holiday:
+        install_per_day *= HOLIDAY_INSTALL_FACTOR
+        repair_per_day *= HOLIDAY_REPAIR_FACTOR
+    weights = [_AREA_VOLUME[a.area_type] for a in areas]
+    grades = list(GRADE_SHARES)
+    grade_w = [GRADE_SHARES[g] for g in grades]
+    morning = dt.datetime.combine(day, LIVE_MORNING)
+    evening = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(18, 0))
+    overnight_s = int((morning - evening).total_seconds())
+    plan: list[tuple[OrderType, dt.datetime, TimeWindow | None]] = []
+    n_install = round(install_per_day)
+    for k in range(n_install):
+        order_type = OrderType.MOVE if r.random() < MOVE_SHARE else OrderType.INSTALL
+        created = dt.datetime.combine(day - dt.timedelta(days=r.randint(1, 3)), dt.time(9, 0)) + dt.timedelta(
+            seconds=r.randrange(9 * 3600)
+        )
+        hour, minute = _APPOINTMENT_SLOTS[k % len(_APPOINTMENT_SLOTS)]
+        start = dt.datetime.combine(day, dt.time(hour, minute))
+        plan.append((order_type, created, TimeWindow(start=start, end=start + dt.timedelta(hours=2))))
+    for _ in range(round(repair_per_day * _OVERNIGHT_REPAIR_SHARE)):
+        plan.append((OrderType.REPAIR, evening + dt.timedelta(seconds=r.randrange(overnight_s)), None))
+    plan.sort(key=lambda p: (p[1], p[0].value))
+    orders: list[WorkOrder] = []
+    for seq, (order_type, created, window) in enumerate(plan, start=1):
+        area = r.choices(areas, weights)[0]
+        grade = r.choices(grades, grade_w)[0]
+        line = LineType.BROADBAND if r.random() < 0.8 else LineType.FIXED_LINE
+        difficulty = r.choices((1, 2, 3), _DIFFICULTY_P[order_type])[0]
+        required = {Skill.BROADBAND if line == LineType.BROADBAND else Skill.FIXED_LINE}
+        if difficulty == 3 and r.random() < 0.5:
+            required.add(Skill.FIBRE_SPLICING)
+        deadline = deadlines.deadline(order_type, grade, created)
+        if window is not None and deadline < window.end:
+            deadline = window.end + dt.timedelta(hours=2)  # a booked visit is never due before it ends
+        spread = _ORDER_SPREAD[area.area_type]
+        loc = _clip(area.centroid.lat + r.gauss(0, spread), area.centroid.lon + r.gauss(0, spread * 1.15),
+                    HEFEI_BBOX)
+        orders.append(WorkOrder(
+            id=f"WO{day:%y%m%d}L{seq:04d}",
+            order_type=order_type,
+            difficulty=difficulty,
+            area_id=area.id,
+            location=loc,
+            customer_grade=grade,
+            line_type=line,
+            created=created,
+            appointment=window,
+            deadline=deadline,
+            required_skills=frozenset(required),
+        ))
+    return orders
+
+
+def load_live_day(session: Session, day: dt.date, seed: int = 20260401) -> int:
+    """Write the open orders of a live demo ``day`` (:func:`live_day_orders`) unless that day already
+    has them; returns how many were written. The caller commits."""
+    prefix = f"WO{day:%y%m%d}L"
+    present = session.scalar(
+        select(func.count()).select_from(tables.WorkOrderRow).where(tables.WorkOrderRow.id.startswith(prefix))
+    )
+    if present:
+        return 0
+    orders = live_day_orders(records.read_areas(session), day, seed)
+    if orders:
+        session.execute(insert(Base.metadata.tables["work_orders"]), [records.order_row(o) for o in orders])
+        session.flush()
+    return len(orders)

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import seed_org
+from factories import branch, seed_org
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cli import service as cli_platform
+from cli.live import LiveDay
 from cli.main import app
 from fieldcrew import auth
 from fieldcrew.db import session_scope
@@ -104,11 +105,18 @@ def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
         calls.append("demo")
         return {"technicians": len(seed_org(session).technicians)}
 
+    def fake_seed_live_day(url: str, day: Any) -> LiveDay:
+        calls.append(("live", url))
+        return LiveDay(day, 0, None, "not solved in this test")
+
     monkeypatch.setattr(cli_platform, "load_demo", fake_load_demo)
+    monkeypatch.setattr(cli_platform, "seed_live_day", fake_seed_live_day)
+    monkeypatch.setattr(cli_platform, "DEMO_BRANCH", branch().id)  # the test organisation is the demo
     result = runner.invoke(app, ["serve", "--load-demo-if-empty", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert calls[0] == "demo"
-    _, served, kw = calls[1]
+    assert calls[1] == ("live", cli_db)  # and a live day to dispatch
+    _, served, kw = calls[2]
     assert kw["host"] == "127.0.0.1" and kw["port"] == 8123
     assert served.state.database_url == cli_db
     with session_scope(cli_db) as session:
@@ -124,6 +132,7 @@ def test_serve_migrates_loads_demo_when_empty_and_starts_uvicorn(
     calls.clear()
     assert runner.invoke(app, ["serve", "--load-demo-if-empty"]).exit_code == 0
     assert [c for c in calls if c == "demo"] == []  # not empty any more: no second load
+    assert ("live", cli_db) in calls  # but every start seeds today's live day of the demo branch
 
 
 def test_register_mounts_platform_commands() -> None:

@@ -237,7 +237,7 @@ def test_cli_demo_loads_refuses_twice_and_replaces_with_force(
     app.command("noop")(lambda: None)  # keep typer in multi-command mode
     runner = CliRunner()
     try:
-        first = runner.invoke(app, ["demo", "--seed", "3"])
+        first = runner.invoke(app, ["demo", "--seed", "3", "--no-live-day"])
         assert first.exit_code == 0, first.output
         assert "work_orders" in first.output
         with session_scope(db_url) as session:
@@ -246,14 +246,14 @@ def test_cli_demo_loads_refuses_twice_and_replaces_with_force(
             before = session.scalars(select(WorkOrderRow.lat).order_by(WorkOrderRow.id).limit(20)).all()
         assert orders == TARGET_INSTALL_MOVE + TARGET_REPAIR and techs == 104
 
-        second = runner.invoke(app, ["demo", "--seed", "3"])
+        second = runner.invoke(app, ["demo", "--seed", "3", "--no-live-day"])
         assert second.exit_code == 1
         assert "--force" in second.output
 
         with session_scope(db_url) as session, pytest.raises(Conflict):
             demo.load_demo(session, seed=3)
 
-        forced = runner.invoke(app, ["demo", "--seed", "4", "--force"])
+        forced = runner.invoke(app, ["demo", "--seed", "4", "--force", "--no-live-day"])
         assert forced.exit_code == 0, forced.output
         with session_scope(db_url) as session:
             assert session.scalar(select(func.count()).select_from(WorkOrderRow)) == 100
