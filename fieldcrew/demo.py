@@ -669,9 +669,21 @@ def _outcome(
 # --------------------------------------------------------------------------------------------
 # work study
 
+#: The observed jobs and the order histories are one world: the time on site an observer times
+#: (hands-on work plus the paperwork done on site: closing the order in the app, the customer's
+#: signature, photos) is, at normal pace, the span the histories record between start and
+#: completion (mean ``_ONSITE_MEAN`` by order type and difficulty). Paperwork is carved out of
+#: that span, not added to it; travel has the histories' means by area type; waiting at the door
+#: happens before the start and belongs to the delay allowance, outside both.
+_STUDY_SPREAD = 0.25  # lognormal sigma of a studied job's span (typical jobs, observed in daylight)
+_PAPERWORK_ON_SITE_MEAN = (4.0, 5.0, 6.0)  # minutes of the span, by difficulty 1..3
+_STUDY_TRAVEL_SPREAD = 0.4
+_DOOR_WAIT_SHARE, _DOOR_WAIT_MEAN = 0.6, 6.0  # jobs that wait for the customer, mean minutes
+
 
 def _observations(rng: np.random.Generator, org: _Org) -> list[Observation]:
-    """About 1,100 timed jobs: every order type × difficulty × area type, in May 2026."""
+    """About 1,100 timed jobs: every order type × difficulty × area type, in May 2026, drawn from the
+    same job durations as the order histories (see ``_PAPERWORK_ON_SITE_MEAN``)."""
 
     study_days = working_days(dt.date(2026, 5, 6), dt.date(2026, 5, 29))
     area_type = {a.id: a.area_type for a in org.areas}
@@ -690,10 +702,13 @@ def _observations(rng: np.random.Generator, org: _Org) -> list[Observation]:
                     rating = float(np.clip(rng.normal(100, 9), 70, 135))
                     # a faster technician (rating > 100) takes less time than the normal time
                     pace = 100.0 / rating
-                    onsite = _lognormal_minutes(rng, _ONSITE_MEAN[order_type][difficulty - 1], 0.25) * pace
-                    travel = _lognormal_minutes(rng, _TRAVEL_MEAN[atype], 0.4)
-                    paperwork = _lognormal_minutes(rng, 8.0 + 3 * difficulty, 0.3) * pace
-                    waiting = float(rng.exponential(6.0)) if rng.random() < 0.6 else 0.0
+                    span = _lognormal_minutes(rng, _ONSITE_MEAN[order_type][difficulty - 1], _STUDY_SPREAD)
+                    paper = _lognormal_minutes(rng, _PAPERWORK_ON_SITE_MEAN[difficulty - 1], 0.3)
+                    paper = min(span / 2, paper)
+                    onsite, paperwork = (span - paper) * pace, paper * pace
+                    travel = _lognormal_minutes(rng, _TRAVEL_MEAN[atype], _STUDY_TRAVEL_SPREAD)
+                    waits = rng.random() < _DOOR_WAIT_SHARE
+                    waiting = float(rng.exponential(_DOOR_WAIT_MEAN)) if waits else 0.0
                     note = ""
                     if waiting > 15:
                         note = "客户不在家,等待"

@@ -1,12 +1,17 @@
-"""``fieldcrew kpi ...``: KPI tables, monthly scorecards and grades, warnings, escalations.
+"""``fieldcrew kpi ...``: KPI tables, monthly scorecards and grades, warnings, escalations, and the rules.
 
 Orders come from a CSV/Excel file (``--orders``, with ``--technicians`` for the staff list) or,
 without ``--orders``, from the database. Every command prints a table, or JSON with ``--json``,
 and writes CSV/Excel with ``--out file.csv|file.xlsx``. Bad records are reported, never fatal.
+Every report states its data cut (``--as-of``, default: the latest record in the data) and marks
+figures that can still change as provisional; ``--dispatch-hours`` / ``--field-hours`` set the two
+clocks of the first response. ``fieldcrew kpi rules`` prints every weight, target, limit, floor,
+minimum sample, norm and default deadline (docs/kpis.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal, InvalidOperation
@@ -14,11 +19,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from fieldcrew.db import session_scope
 from quality import io, service
-from quality.domain import KpiSettings, PeriodKind, UnitKind
+from quality.domain import DISPATCH_CENTRE_HOURS, FIELD_HOURS, KpiSettings, PeriodKind, UnitKind, WorkingHours
 from quality.periods import month_window, previous_month, window_for
 from quality.scorecard import KPI_NAMES, ScoreScheme, default_scheme
 from vocabulary.errors import FieldcrewError
@@ -33,6 +39,34 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Also write rows to a .csv or .xlsx file.")]
 RepeatOpt = Annotated[int, typer.Option("--repeat-days", help="N of the repeat-report rate.")]
+DispatchHoursOpt = Annotated[
+    str, typer.Option("--dispatch-hours", help="The dispatch centre's working hours, HH:MM-HH:MM.")
+]
+FieldHoursOpt = Annotated[str, typer.Option("--field-hours", help="Field working hours, HH:MM-HH:MM.")]
+DISPATCH_HOURS_DEFAULT = DISPATCH_CENTRE_HOURS.label
+FIELD_HOURS_DEFAULT = FIELD_HOURS.label
+
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="When the data was taken, YYYY-MM-DD[ HH:MM] (default: its latest record)."),
+]
+
+
+def _settings(
+    repeat_days: int, dispatch_hours: str, field_hours: str, as_of: str | None = None
+) -> KpiSettings:
+    """The KPI definitions from the command's options (ValueError naming a bad option)."""
+    try:
+        cut = dt.datetime.fromisoformat(as_of.strip()) if as_of else None
+    except ValueError as exc:
+        raise ValueError(f"--as-of {as_of!r}: give YYYY-MM-DD or YYYY-MM-DD HH:MM") from exc
+    try:
+        return KpiSettings(repeat_days=repeat_days, dispatch_hours=WorkingHours.parse(dispatch_hours),
+                           field_hours=WorkingHours.parse(field_hours), as_of=cut)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValueError(f"{first['msg']} ({', '.join(str(x) for x in first['loc'])})") from exc
 
 
 def _session(orders: Path | None, db: str | None) -> AbstractContextManager[Session | None]:
@@ -42,7 +76,12 @@ def _session(orders: Path | None, db: str | None) -> AbstractContextManager[Sess
 
 
 def _source(
-    session: Session | None, orders: Path | None, technicians: Path | None, labels: list[str], period: str
+    session: Session | None,
+    orders: Path | None,
+    technicians: Path | None,
+    labels: list[str],
+    period: str,
+    settings: KpiSettings | None = None,
 ) -> service.Source:
     if orders is not None:
         return service.Source.from_files(orders, technicians)
@@ -50,7 +89,8 @@ def _source(
     windows = [window_for(period, label) for label in labels]
     start = min((w.start for w in windows), default=None)
     end = max((w.end for w in windows), default=None)
-    return service.Source.from_db(session, start, end)
+    until = service.created_before(end, settings) if end is not None else None
+    return service.Source.from_db(session, start, end, created_before=until)
 
 
 def _emit(report: dict[str, Any], as_json: bool, out: Path | None, columns: list[str]) -> None:
@@ -64,6 +104,10 @@ def _emit(report: dict[str, Any], as_json: bool, out: Path | None, columns: list
     typer.echo("  ".join(c.ljust(widths[c]) for c in columns))
     for r in rows:
         typer.echo("  ".join(_text(r.get(c)).ljust(widths[c]) for c in columns))
+    if "as_of_basis" in report:
+        typer.echo(f"data taken (as of): {report['as_of'] or '-'} ({report['as_of_basis']})"
+                   + (f"; {report['provisional']} provisional figure(s) can still change"
+                      if report.get("provisional") else ""))
     excluded = report.get("excluded_by_rule") or {}
     if excluded:
         typer.echo("records left out: " + ", ".join(f"{k}={v}" for k, v in sorted(excluded.items())))
@@ -117,6 +161,9 @@ def table(
         bool, typer.Option("--ids", help="Include the order ids behind each figure (JSON).")
     ] = False,
     repeat_days: RepeatOpt = 30,
+    as_of: AsOfOpt = None,
+    dispatch_hours: DispatchHoursOpt = DISPATCH_HOURS_DEFAULT,
+    field_hours: FieldHoursOpt = FIELD_HOURS_DEFAULT,
     orders: OrdersOpt = None,
     technicians: TechsOpt = None,
     db: DbOpt = None,
@@ -126,11 +173,12 @@ def table(
     """KPI table for any unit and period: numerator, denominator, value, 95% interval, light."""
     labels = list(label or [])
     try:
+        settings = _settings(repeat_days, dispatch_hours, field_hours, as_of)
         with _session(orders, db) as session:
-            source = _source(session, orders, technicians, labels, period.value)
+            source = _source(session, orders, technicians, labels, period.value, settings)
             report = service.table_report(
                 source, unit, period, labels or None, names=kpi, breakdown=by,
-                settings=KpiSettings(repeat_days=repeat_days), with_ids=ids, units=only,
+                settings=settings, with_ids=ids, units=only,
             )
     except FieldcrewError as exc:
         _fail(exc)
@@ -139,13 +187,16 @@ def table(
         _fail(FieldcrewError(str(exc)))
         return
     _emit(report, as_json, out, ["unit_id", "period", "breakdown", "kpi", "numerator", "denominator",
-                                 "value", "ci_low", "ci_high", "target", "light", "excluded"])
+                                 "value", "ci_low", "ci_high", "target", "light", "provisional", "excluded"])
 
 
 @app.command("grades")
 def grades(
     month: Annotated[str, typer.Option(help="Month YYYY-MM.")],
     repeat_days: RepeatOpt = 30,
+    as_of: AsOfOpt = None,
+    dispatch_hours: DispatchHoursOpt = DISPATCH_HOURS_DEFAULT,
+    field_hours: FieldHoursOpt = FIELD_HOURS_DEFAULT,
     save: Annotated[bool, typer.Option("--save", help="Store the month's snapshot and grades.")] = False,
     shrink_m: Annotated[
         str, typer.Option("--shrink-m", help="Shrinkage strength m (pseudo-records), or 'estimate'.")
@@ -157,13 +208,13 @@ def grades(
     out: OutOpt = None,
 ) -> None:
     """Scorecard and quality grade per technician for a month (the grade that scales piece rates)."""
-    settings = KpiSettings(repeat_days=repeat_days)
     try:
+        settings = _settings(repeat_days, dispatch_hours, field_hours, as_of)
         month_window(month)
         scheme = _scheme(shrink_m)
         # --save needs the database even when the orders come from a file
         with _session(None if save else orders, db) as session:
-            source = _source(session, orders, technicians, [month], "month")
+            source = _source(session, orders, technicians, [month], "month", settings)
             report, _ = service.grades_report(source, month, settings=settings, scheme=scheme)
             if save:
                 assert session is not None
@@ -186,6 +237,9 @@ def warnings(
     month: Annotated[str, typer.Option(help="Month YYYY-MM.")],
     unit: Annotated[UnitKind, typer.Option(help="Unit level.")] = UnitKind.TECHNICIAN,
     repeat_days: RepeatOpt = 30,
+    as_of: AsOfOpt = None,
+    dispatch_hours: DispatchHoursOpt = DISPATCH_HOURS_DEFAULT,
+    field_hours: FieldHoursOpt = FIELD_HOURS_DEFAULT,
     orders: OrdersOpt = None,
     technicians: TechsOpt = None,
     db: DbOpt = None,
@@ -194,12 +248,12 @@ def warnings(
 ) -> None:
     """Red/yellow KPIs and two-months-running triggers of a month."""
     try:
+        settings = _settings(repeat_days, dispatch_hours, field_hours, as_of)
         month_window(month)
         with _session(orders, db) as session:
             prev = previous_month(month)
-            source = _source(session, orders, technicians, [prev, month], "month")
-            report = service.warnings_report(source, month, unit, session=session,
-                                             settings=KpiSettings(repeat_days=repeat_days))
+            source = _source(session, orders, technicians, [prev, month], "month", settings)
+            report = service.warnings_report(source, month, unit, session=session, settings=settings)
     except FieldcrewError as exc:
         _fail(exc)
         return
@@ -214,6 +268,7 @@ def escalations_cmd(
     label: Annotated[str, typer.Option("--label", help="Period: 2026-03 / 2026-W10 / 2026-03-02.")],
     period: Annotated[PeriodKind, typer.Option(help="Period length.")] = PeriodKind.MONTH,
     repeat_days: RepeatOpt = 30,
+    as_of: AsOfOpt = None,
     orders: OrdersOpt = None,
     technicians: TechsOpt = None,
     db: DbOpt = None,
@@ -222,9 +277,10 @@ def escalations_cmd(
 ) -> None:
     """Orders to escalate: overdue, dissatisfied, repeat fault, complaint."""
     try:
+        settings = _settings(repeat_days, DISPATCH_HOURS_DEFAULT, FIELD_HOURS_DEFAULT, as_of)
         with _session(orders, db) as session:
-            source = _source(session, orders, technicians, [label], period.value)
-            report = service.escalations_report(source, period, label, KpiSettings(repeat_days=repeat_days))
+            source = _source(session, orders, technicians, [label], period.value, settings)
+            report = service.escalations_report(source, period, label, settings)
     except FieldcrewError as exc:
         _fail(exc)
         return
@@ -232,6 +288,41 @@ def escalations_cmd(
         _fail(FieldcrewError(str(exc)))
         return
     _emit(report, as_json, out, ["order_id", "technician_id", "reasons", "detail"])
+
+
+@app.command("rules")
+def rules(
+    repeat_days: RepeatOpt = 30,
+    dispatch_hours: DispatchHoursOpt = DISPATCH_HOURS_DEFAULT,
+    field_hours: FieldHoursOpt = FIELD_HOURS_DEFAULT,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the Markdown tables of docs/kpis.md.")
+    ] = False,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+) -> None:
+    """Every KPI rule in one place: weights, targets, warning limits, floors, minimum samples, when a
+    figure settles, grade bands with intended shares, norms, working hours and default deadlines."""
+    try:
+        report = service.rules_report(default_scheme(), _settings(repeat_days, dispatch_hours, field_hours))
+    except ValueError as exc:
+        _fail(FieldcrewError(str(exc)))
+        return
+    if markdown:
+        typer.echo(service.rules_markdown(report), nl=False)
+        return
+    _emit(report, as_json, out, ["kpi", "owner", "part", "weight", "direction", "target", "warn", "floor",
+                                 "min_sample", "settles"])
+    if as_json:
+        return
+    typer.echo("grades: " + ", ".join(f"{g['grade']} >= {g['min_score']} (intended {g['intended_share']})"
+                                      for g in report["grades"]))
+    typer.echo("grading: " + ", ".join(f"{k}={v}" for k, v in report["grading"].items()))
+    typer.echo("definitions: " + ", ".join(f"{k}={v}" for k, v in report["definitions"].items()))
+    deadlines = report["deadlines_hours"].items()
+    typer.echo("deadlines (hours): " + "; ".join(
+        f"{ot}: " + ", ".join(f"{g} {h:g}" for g, h in per.items()) for ot, per in deadlines
+    ))
 
 
 @app.command("check")

@@ -10,7 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vocabulary.orders import WorkOrder
 
 
 class Direction(StrEnum):
@@ -72,6 +74,66 @@ class Window(BaseModel):
         return at is not None and self.start <= at < self.end
 
 
+class WorkingHours(BaseModel):
+    """Daily working hours of a party (the dispatch centre, the field crews), the same every day.
+
+    ``opens`` and ``closes`` are minutes after midnight (``closes`` up to 1440 = 24:00); give them
+    as numbers or as ``"HH:MM"`` text. ``WorkingHours.parse("07:30-22:00")``; around the clock is
+    ``00:00-24:00``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    opens: int = Field(ge=0, lt=24 * 60)
+    closes: int = Field(gt=0, le=24 * 60)
+
+    @field_validator("opens", "closes", mode="before")
+    @classmethod
+    def _clock_text(cls, value: object) -> object:
+        if isinstance(value, dt.time):
+            return value.hour * 60 + value.minute
+        if isinstance(value, str):
+            text = value.strip()
+            if text.isdigit():
+                return int(text)
+            hours, sep, minutes = text.partition(":")
+            if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+                raise ValueError(f"{value!r} is not a time HH:MM")
+            return int(hours) * 60 + int(minutes)
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHours:
+        if self.closes <= self.opens:
+            raise ValueError(f"working hours must close after they open, got {self.label}")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> WorkingHours:
+        """``"07:30-22:00"`` → opens 450, closes 1320 (ValueError naming the text when it is not that)."""
+        opens, sep, closes = text.replace("–", "-").partition("-")
+        if not sep:
+            raise ValueError(f"working hours {text!r}: give them as HH:MM-HH:MM, e.g. 07:30-22:00")
+        return cls.model_validate({"opens": opens.strip(), "closes": closes.strip()})
+
+    @property
+    def label(self) -> str:
+        """``07:30-22:00``."""
+        return f"{self.opens // 60:02d}:{self.opens % 60:02d}-{self.closes // 60:02d}:{self.closes % 60:02d}"
+
+    @property
+    def around_the_clock(self) -> bool:
+        """Whether the clock never stops (00:00-24:00)."""
+        return self.opens == 0 and self.closes == 24 * 60
+
+
+#: The dispatch centre's hours (综调中心 07:30–22:00; VIP repairs are dispatched at night too).
+DISPATCH_CENTRE_HOURS = WorkingHours(opens=7 * 60 + 30, closes=22 * 60)
+#: Field work hours: visits happen 08:00–21:30 unless a deadline needs a night call-out.
+FIELD_HOURS = WorkingHours(opens=8 * 60, closes=21 * 60 + 30)
+AROUND_THE_CLOCK = WorkingHours(opens=0, closes=24 * 60)
+
+
 class KpiSettings(BaseModel):
     """Parameters of the KPI definitions (not of the scoring).
 
@@ -81,13 +143,27 @@ class KpiSettings(BaseModel):
         N of the repeat-report rate: a repaired customer reporting a fault again within N days
         counts as a repeat (``Outcome.repeat_fault_within_days <= N``).
     first_response_minutes:
-        Norm of the first response: the first event after creation (normally the dispatch) must
-        come within this many minutes.
+        Norm of the customer's view of the first response: the first event after creation
+        (normally the dispatch) within this many minutes, around the clock.
     satisfied_min:
         Lowest answer on the 1–5 callback scale that counts as "satisfied" (4 = satisfied).
+    dispatch_minutes:
+        Norm of the dispatch centre's part: an order must be dispatched within this many minutes
+        of the centre's clock (``dispatch_hours``) after its creation.
+    dispatch_hours:
+        The dispatch centre's working hours (default 07:30–22:00).
+    technician_response_minutes:
+        Norm of the technician's part: first contact with the customer (or the start on site,
+        when that comes first) within this many minutes of the field clock after the dispatch.
+    field_hours:
+        The field crews' working hours (default 08:00–21:30).
+    outcome_days:
+        Days after completion within which the callback survey and complaints are recorded: the
+        callback and complaint KPIs of a period are provisional until that long after its end.
     as_of:
-        Time of the report; an order still open after its deadline counts as overdue only when the
-        deadline is before ``as_of`` (None: the end of the reported window).
+        Time the data was taken (the data cut). Orders whose norm had not yet run out at ``as_of``
+        are left out of the response KPIs; an order still open after its deadline counts as overdue
+        only when the deadline is before ``as_of`` (None: the end of the reported window).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -95,14 +171,23 @@ class KpiSettings(BaseModel):
     repeat_days: int = Field(default=30, ge=1, le=365)
     first_response_minutes: int = Field(default=30, ge=1, le=24 * 60)
     satisfied_min: int = Field(default=4, ge=1, le=5)
+    dispatch_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    dispatch_hours: WorkingHours = DISPATCH_CENTRE_HOURS
+    technician_response_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    field_hours: WorkingHours = FIELD_HOURS
+    outcome_days: int = Field(default=7, ge=0, le=90)
     as_of: dt.datetime | None = None
+
+    def cut(self, window: Window) -> dt.datetime:
+        """The data cut used for ``window``: ``as_of``, or the window's end when not given."""
+        return self.as_of or window.end
 
 
 class KpiResult(BaseModel):
     """One KPI for one set of orders: numerator / denominator = value, traceable to the orders.
 
     ``value`` is None when the denominator is 0 (no data), never 0 by default. Rate KPIs have
-    ``value`` in [0, 1]; ``complaints_per_1000`` is per 1,000 orders (in [0, 1000]);
+    ``value`` in [0, 1]; ``complaints_per_1000`` is per 1,000 completed orders (in [0, 1000]);
     ``install_wait_hours`` is a mean in hours. ``ci_low``/``ci_high`` is the 95% Wilson score
     interval of a rate (scaled like ``value``), None for means.
     """
@@ -119,6 +204,15 @@ class KpiResult(BaseModel):
     ci_high: Decimal | None = None
     #: records left out of this KPI, by the rule they broke
     excluded: dict[str, int] = Field(default_factory=dict)
+    #: the figure can still change: the data was taken (``as_of``) before ``settles_at``
+    provisional: bool = False
+    #: when no later record can change the figure any more (see :data:`quality.kpis.KPI_SETTLES`)
+    settles_at: dt.datetime | None = None
+    #: orders whose part in this figure can still change at ``as_of`` (a repair that may still see a
+    #: repeat, an order whose response norm still runs)
+    pending: int = 0
+    #: order → the later order it is linked to (a repair → the repeat fault report of the same line)
+    links: dict[str, str] = Field(default_factory=dict)
 
     @property
     def excluded_total(self) -> int:
@@ -173,6 +267,14 @@ class KpiRule(BaseModel):
             return Light.YELLOW
         return Light.RED
 
+    def light_for(self, value: Decimal | None, records: int | None) -> Light:
+        """The one traffic light of a KPI value behind ``records`` records, wherever it is shown (KPI
+        table, scorecard, warnings): grey without a value or with fewer records than ``min_sample``
+        (too few to judge), else :meth:`light` of the value itself."""
+        if records is not None and records < self.min_sample:
+            return Light.GREY
+        return self.light(value)
+
 
 class GradeBand(BaseModel):
     """A grade letter and the lowest score (inclusive) that earns it."""
@@ -199,10 +301,14 @@ class ScoredGrade(BaseModel):
         insufficient data.
     values:
         The KPI values the score was computed from (after any shrinkage).
+    own_values:
+        The technician's own KPI values (before shrinkage): the numbers of the KPI table, and what
+        the lights judge.
     sample_sizes:
         Records behind each KPI (denominators) when known.
     lights:
-        Red / yellow / green / grey per KPI against its target.
+        Red / yellow / green / grey per KPI: the light of the own value
+        (:meth:`KpiRule.light_for`), the same light the KPI table shows.
     intervals:
         95 % Wilson interval of each rate KPI's own (unshrunk) value, when known: the honest range
         of a small sample.
@@ -215,6 +321,7 @@ class ScoredGrade(BaseModel):
     points: dict[str, Decimal] = Field(default_factory=dict)
     flags: list[str] = Field(default_factory=list)
     values: dict[str, Decimal | None] = Field(default_factory=dict)
+    own_values: dict[str, Decimal | None] = Field(default_factory=dict)
     sample_sizes: dict[str, int] = Field(default_factory=dict)
     lights: dict[str, Light] = Field(default_factory=dict)
     intervals: dict[str, tuple[Decimal, Decimal]] = Field(default_factory=dict)
@@ -275,3 +382,46 @@ class Exclusion(BaseModel):
     def applies_to(self, kpi: str) -> bool:
         """Whether this exclusion removes the record from ``kpi``."""
         return not self.kpis or kpi in self.kpis
+
+
+class KpiOrder(WorkOrder):
+    """A work order as the quality instrument reads it: the order plus facts only the KPIs use.
+
+    Every field is optional, so records without them (older files, the platform tables) read as
+    before; a plain :class:`~vocabulary.orders.WorkOrder` is read as a ``KpiOrder`` with none of them.
+
+    Attributes
+    ----------
+    customer_line_id:
+        The customer's line (access number, 宽带账号); repeat faults are counted per line when given.
+    repeat_of:
+        Id of the earlier order this one reports again (a repeat fault of that order).
+    first_contact_at:
+        When the technician first contacted the customer after dispatch (call or SMS).
+    contacts_recorded:
+        Whether the source records first contacts at all (a ``first_contact_at`` column): only then
+        does a blank mean "no contact"; otherwise the contact is unknown.
+    left_out_of:
+        KPIs this record is left out of because a field they read was bad (see
+        :mod:`quality.validate`); every KPI function honours it.
+    repeated_by, repeated_after:
+        Derived (:func:`quality.kpis.link_repeats`): the first later fault report of the same
+        customer line (or one naming this order in ``repeat_of``) and how long after this order's
+        completion it came.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_line_id: str | None = Field(default=None, max_length=64)
+    repeat_of: str | None = Field(default=None, max_length=64)
+    first_contact_at: dt.datetime | None = None
+    contacts_recorded: bool = False
+    left_out_of: frozenset[str] = frozenset()
+    repeated_by: str | None = None
+    repeated_after: dt.timedelta | None = None
+
+    @model_validator(mode="after")
+    def _contact_after_creation(self) -> KpiOrder:
+        if self.first_contact_at is not None and self.first_contact_at < self.created:
+            raise ValueError(f"first contact {self.first_contact_at} is before the creation {self.created}")
+        return self

@@ -16,10 +16,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from fieldcrew import tabular
+from quality.domain import KpiOrder
 from quality.kpis import completed_at
 from quality.validate import ValidatedOrders, parse_datetime, validate_records
 from vocabulary.errors import InputErrors, Problem
@@ -31,11 +32,13 @@ ORDER_COLUMNS: tuple[str, ...] = (
     "created", "deadline", "appointment_start", "appointment_end", "status", "technician_id",
     "dispatched_at", "started_at", "completed_at", "cancelled_at",
     "satisfaction", "contact_timely", "appointment_kept", "skill_satisfied", "attitude_satisfied",
-    "repeat_fault_within_days", "complaint", "praise",
+    "repeat_fault_within_days", "complaint", "praise", "customer_line_id", "repeat_of",
 )
+#: Written only for orders whose source records first contacts (its presence means "recorded").
+CONTACT_COLUMN = "first_contact_at"
 REQUIRED_ORDER_COLUMNS: tuple[str, ...] = ("id", "order_type", "created")
 TECHNICIAN_COLUMNS: tuple[str, ...] = (
-    "id", "name", "branch_id", "region_group_id", "post_grade", "start_date",
+    "id", "name", "branch_id", "region_group_id", "post_grade", "start_date", "home_area_id",
 )
 
 
@@ -70,7 +73,8 @@ def load_orders_file(path: Path | str, known_technicians: Collection[str] | None
 
 def read_technicians_file(path: Path | str) -> list[Technician]:
     """Technicians from a CSV/Excel file (``id``, ``branch_id``, ``region_group_id`` required;
-    an empty ``region_group_id`` means the support team). Raises :class:`InputErrors` listing every
+    an empty ``region_group_id`` means the support team; an optional ``home_area_id`` places the
+    orders of that small area that have no technician). Raises :class:`InputErrors` listing every
     bad row."""
     table = _read(path, ("id", "branch_id", "region_group_id"))
     techs: list[Technician] = []
@@ -85,6 +89,7 @@ def read_technicians_file(path: Path | str) -> list[Technician]:
                     name=str(row.get("name") or row.get("id") or "?"),
                     branch_id=str(row.get("branch_id") or "").strip(),
                     region_group_id=group,
+                    home_area_id=(str(row.get("home_area_id") or "").strip()) or None,
                     post_grade=str(row.get("post_grade") or "T1"),
                     start_date=start.date() if start else dt.date(2000, 1, 1),
                     support_team=group is None,
@@ -105,25 +110,50 @@ def load_technicians_db(session: Session) -> list[Technician]:
     return read_technicians(session)
 
 
+def load_cut_db(session: Session) -> dt.datetime | None:
+    """The latest moment the platform's order tables record (creation or event): their data cut."""
+    from fieldcrew.tables import OrderEventRow, WorkOrderRow
+
+    times = [session.scalar(select(func.max(WorkOrderRow.created))),
+             session.scalar(select(func.max(OrderEventRow.at)))]
+    return max((t for t in times if t is not None), default=None)
+
+
+def load_area_places_db(session: Session) -> dict[str, tuple[str, str]]:
+    """Small area → (region group, branch) from the platform's organisation tables."""
+    from fieldcrew.records import read_areas, read_region_groups
+
+    branch_of = {g.id: g.branch_id for g in read_region_groups(session)}
+    return {a.id: (a.region_group_id, branch_of[a.region_group_id])
+            for a in read_areas(session) if a.region_group_id in branch_of}
+
+
 def load_orders_db(
     session: Session,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     known_technicians: Collection[str] | None = None,
+    *,
+    created_before: dt.datetime | None = None,
 ) -> ValidatedOrders:
     """Orders and their events from the platform's ``work_orders``/``order_events`` tables, validated.
 
-    With ``start``/``end``, only orders created in ``[start - 31 days, end)`` are read: an order
-    completed in the window was created at most a month before it (longer ones are rare and would
-    be missed; widen ``start`` when reporting on very old backlogs).
+    With ``start``/``end``, every order that can count in ``[start, end)`` is read, however long
+    ago it was created: those created in the window, those due in or after it, and those with
+    an event (dispatch, completion, …) in or after it — a 1,057-hour install created in June and
+    closed in August counts in August. ``created_before`` (default ``end``) reads orders created
+    up to that moment too (later repeat faults of the window's repairs).
     """
     from fieldcrew.tables import OrderEventRow, WorkOrderRow
 
     query = select(WorkOrderRow)
     if start is not None:
-        query = query.where(WorkOrderRow.created >= start - dt.timedelta(days=31))
-    if end is not None:
-        query = query.where(WorkOrderRow.created < end)
+        touched = select(OrderEventRow.order_id).where(OrderEventRow.at >= start)
+        query = query.where(or_(WorkOrderRow.created >= start, WorkOrderRow.deadline >= start,
+                                WorkOrderRow.id.in_(touched)))
+    until = created_before or end
+    if until is not None:
+        query = query.where(WorkOrderRow.created < until)
     orders = list(session.scalars(query.order_by(WorkOrderRow.created, WorkOrderRow.id)))
     events: dict[str, list[dict[str, Any]]] = {}
     ids = [o.id for o in orders]
@@ -145,7 +175,8 @@ def load_orders_db(
 
 
 def order_record(order: WorkOrder) -> dict[str, Any]:
-    """A flat record of an order with the columns of :data:`ORDER_COLUMNS` (round-trips through files)."""
+    """A flat record of an order with the columns of :data:`ORDER_COLUMNS` (round-trips through files),
+    and ``first_contact_at`` when the order's source records first contacts."""
     out = order.outcome
     return {
         "id": order.id, "order_type": order.order_type.value, "difficulty": order.difficulty,
@@ -165,7 +196,10 @@ def order_record(order: WorkOrder) -> dict[str, Any]:
         "attitude_satisfied": out.attitude_satisfied if out else None,
         "repeat_fault_within_days": out.repeat_fault_within_days if out else None,
         "complaint": out.complaint if out else False, "praise": out.praise if out else False,
-    }
+        "customer_line_id": order.customer_line_id if isinstance(order, KpiOrder) else None,
+        "repeat_of": order.repeat_of if isinstance(order, KpiOrder) else None,
+    } | ({CONTACT_COLUMN: order.first_contact_at}
+         if isinstance(order, KpiOrder) and order.contacts_recorded else {})
 
 
 def _cell(value: Any) -> Any:

@@ -16,6 +16,12 @@ What happens to a bad record (the rules, also in :data:`RULES`):
 - ``survey_out_of_scale`` (satisfaction not an integer 1–5, a yes/no answer that is neither):
   only that answer is dropped; the record is left out of that survey KPI and counts everywhere else.
 - ``bad_repeat_fault`` (negative or non-integer days): left out of the repeat-report rate only.
+- a bad ``first_contact_at`` (unreadable, before creation): left out of the technician's response
+  only; a bad ``customer_line_id``/``repeat_of``: left out of the repeat-report rate only.
+
+Optional columns (older files without them read as before): ``customer_line_id``, ``repeat_of``
+and ``first_contact_at`` (:class:`~quality.domain.KpiOrder`). A file with a ``first_contact_at``
+column records contacts: a blank cell there means "no contact".
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from quality.domain import Exclusion
+from quality.domain import Exclusion, KpiOrder
 from vocabulary.booleans import BOOLEAN_RULE
 from vocabulary.booleans import parse_bool as parse_bool_cell
 from vocabulary.errors import Problem
@@ -103,6 +109,22 @@ class ValidatedOrders(BaseModel):
             "problems": [p.as_dict() for p in self.problems],
             "excluded_by_rule": self.excluded_counts(),
         }
+
+
+def has_outcome(answers: Mapping[str, Any]) -> bool:
+    """Whether a record's outcome answers say anything: an answer given, or a complaint or praise.
+
+    An answer of 0 (a same-day repeat fault) or "no" (a callback answered no) is an answer: only a
+    blank (None) is "not asked". ``complaint`` and ``praise`` default to False when blank, so only
+    True tells. (``0 in (None, False)`` is true in Python, which is why this is spelled out.)
+    """
+    for name, value in answers.items():
+        if name in ("complaint", "praise"):
+            if value is True:
+                return True
+        elif value is not None:
+            return True
+    return False
 
 
 class _Bad(ValueError):
@@ -290,6 +312,33 @@ class _RecordChecker:
                 self.fatal = True
         return answers
 
+    def facts(self, created: dt.datetime) -> dict[str, Any]:
+        """The optional KPI facts: customer line, the order repeated, first contact (see KpiOrder)."""
+        facts: dict[str, Any] = {"contacts_recorded": "first_contact_at" in self.record}
+        for field in ("customer_line_id", "repeat_of"):
+            value = self.record.get(field)
+            if not _blank(value):
+                text = str(value).strip()
+                if len(text) > 64:
+                    self.problem(field, "bad_value", value, f"{field} must be at most 64 characters")
+                    self.exclude("bad_value", ["repeat_report_rate"])
+                    continue
+                facts[field] = text
+        value = self.record.get("first_contact_at")
+        try:
+            contact = parse_datetime(value)
+        except _Bad as bad:
+            self.problem("first_contact_at", bad.rule, value, str(bad))
+            self.exclude(bad.rule, ["technician_response"])
+            return facts
+        if contact is not None and contact < created:
+            self.problem("first_contact_at", "impossible_timestamps", contact.isoformat(sep=" "),
+                         f"first contact at {contact} is before created")
+            self.exclude("impossible_timestamps", ["technician_response"])
+            return facts
+        facts["first_contact_at"] = contact
+        return facts
+
     def build(
         self, known_technicians: Collection[str] | None, deadlines: ServiceDeadlines
     ) -> WorkOrder | None:
@@ -323,6 +372,7 @@ class _RecordChecker:
             self.problem("deadline", "deadline_before_created", deadline.isoformat(sep=" "))
             self.fatal = True
         answers = self.survey()
+        facts = self.facts(created)
         if self.technician_id is not None and known_technicians is not None \
                 and self.technician_id not in known_technicians:
             self.problem("technician_id", "unknown_technician", self.technician_id)
@@ -342,7 +392,8 @@ class _RecordChecker:
             if status == OrderStatus.COMPLETED and done is None:
                 raise _Bad("required", "a completed order needs its completion time (completed_at)")
             location = Location(lat=float(rec.get("lat") or 0.0), lon=float(rec.get("lon") or 0.0))
-            return WorkOrder(
+            left_out = frozenset(k for ex in self.exclusions for k in ex.kpis)
+            return KpiOrder(
                 id=self.order_id,
                 order_type=order_type,
                 difficulty=difficulty,
@@ -356,7 +407,9 @@ class _RecordChecker:
                 status=status,
                 technician_id=self.technician_id,
                 history=tuple(events),
-                outcome=Outcome(**answers) if any(v not in (None, False) for v in answers.values()) else None,
+                outcome=Outcome(**answers) if has_outcome(answers) else None,
+                left_out_of=left_out,
+                **facts,
             )
         except _Bad as bad:
             self.problem("status", bad.rule, status_raw, str(bad))

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from quality.domain import (
     Escalation,
     EscalationReason,
+    KpiOrder,
     KpiSettings,
     KpiWarning,
     Light,
@@ -28,10 +29,10 @@ from quality.domain import (
     UnitKind,
     Window,
 )
-from quality.kpis import completed_at, is_overdue
+from quality.kpis import completed_at, is_overdue, link_repeats, repeat_of_order
 from quality.periods import month_window, previous_month
 from quality.scorecard import ScoreScheme, default_scheme
-from quality.table import ALL, KpiRow, kpi_table
+from quality.table import ALL, AreaPlaces, KpiRow, kpi_table
 from quality.validate import ValidatedOrders
 from vocabulary.orders import OrderStatus, WorkOrder
 from vocabulary.staff import Technician
@@ -101,6 +102,7 @@ def monthly_warnings(
     settings: KpiSettings | None = None,
     scheme: ScoreScheme | None = None,
     previous: Mapping[tuple[str, str], Light] | None = None,
+    areas: AreaPlaces | None = None,
 ) -> list[KpiWarning]:
     """All warnings of a month for a unit level: triggers first, then red, then yellow lights.
 
@@ -109,7 +111,7 @@ def monthly_warnings(
     scheme = scheme or default_scheme()
     techs = list(technicians) if technicians is not None else None
     rows = kpi_table(data, unit, PeriodKind.MONTH, [previous_month(month), month], technicians=techs,
-                     settings=settings, scheme=scheme)
+                     settings=settings, scheme=scheme, areas=areas)
     this = [r for r in rows if r.period == month]
     last = [r for r in rows if r.period != month]
     triggers = two_month_triggers(this, last, previous)
@@ -131,10 +133,10 @@ def escalation_reasons(order: WorkOrder, settings: KpiSettings, as_of: dt.dateti
         answers = (out.contact_timely, out.appointment_kept, out.skill_satisfied, out.attitude_satisfied)
         if (out.satisfaction is not None and out.satisfaction < settings.satisfied_min) or False in answers:
             reasons.append(EscalationReason.DISSATISFIED)
-        if out.repeat_fault_within_days is not None and out.repeat_fault_within_days <= settings.repeat_days:
-            reasons.append(EscalationReason.REPEAT_FAULT)
-        if out.complaint:
-            reasons.append(EscalationReason.COMPLAINT)
+    if repeat_of_order(order, settings.repeat_days)[0]:
+        reasons.append(EscalationReason.REPEAT_FAULT)
+    if out is not None and out.complaint:
+        reasons.append(EscalationReason.COMPLAINT)
     return reasons
 
 
@@ -150,7 +152,7 @@ def escalations(
     win = month_window(window) if isinstance(window, str) else window
     as_of = settings.as_of or win.end
     out: list[Escalation] = []
-    for order in orders:
+    for order in link_repeats(list(orders)):
         done = completed_at(order)
         if not (win.contains(done) or (done is None and win.contains(order.deadline))):
             continue
@@ -163,8 +165,12 @@ def escalations(
                           + (f"completed {done:%Y-%m-%d %H:%M}" if done else "still open"))
         if order.outcome is not None and order.outcome.satisfaction is not None:
             detail.append(f"satisfaction {order.outcome.satisfaction}/5")
-        if EscalationReason.REPEAT_FAULT in reasons and order.outcome is not None:
-            detail.append(f"repeat fault after {order.outcome.repeat_fault_within_days} day(s)")
+        if EscalationReason.REPEAT_FAULT in reasons:
+            if isinstance(order, KpiOrder) and order.repeated_after is not None:
+                detail.append(f"repeat fault: order {order.repeated_by} after "
+                              f"{order.repeated_after.total_seconds() / 86400:.1f} day(s)")
+            elif order.outcome is not None:
+                detail.append(f"repeat fault after {order.outcome.repeat_fault_within_days} day(s)")
         out.append(Escalation(order_id=order.id, technician_id=order.technician_id,
                               reasons=tuple(reasons), detail="; ".join(detail)))
     out.sort(key=lambda e: (-len(e.reasons), e.order_id))

@@ -21,23 +21,34 @@ import typer
 from fieldcrew.db import session_scope
 from timepool import io as tio
 from timepool.domain import (
+    DEFAULT_PRODUCTIVE_MINUTES,
+    DEFAULT_REMOTE_SHARE,
     AllowanceConvention,
     AreaInfo,
+    Assumption,
+    EmployedBasis,
     Forecast,
     OutlierRule,
     OverflowRates,
     Quotas,
     Scenario,
     ShrinkagePolicy,
+    StaffCounts,
     StandardParams,
     StandardTable,
     Uplift,
 )
 from timepool.erlang import SizingError, size_erlang_a, size_erlang_c
 from timepool.forecast import forecast_from_history
-from timepool.headcount import headcount
+from timepool.headcount import assumptions, headcount
 from timepool.pool import build_pool
-from timepool.quotas import branch_standards, daily_quotas, load_areas, load_employed, load_order_history
+from timepool.quotas import (
+    branch_standards,
+    daily_quotas,
+    load_areas,
+    load_order_history,
+    load_staff_counts,
+)
 from timepool.standards import aggregate_province, standards, standards_by_branch
 from timepool.store import save_quotas, save_standard_table
 from timepool.whatif import what_if
@@ -216,9 +227,21 @@ AllowanceOpt = Annotated[float, typer.Option("--allowance", help="Personal/fatig
 ConventionOpt = Annotated[AllowanceConvention, typer.Option("--convention", help="How A is applied.")]
 RuleOpt = Annotated[OutlierRule, typer.Option("--outlier-rule", help="Outlier rule (mad, iqr, none).")]
 DbOpt = Annotated[str | None, typer.Option("--db-url", help="Database URL (default: configured).")]
-ProductiveOpt = Annotated[int, typer.Option("--productive-minutes", help="Productive minutes per shift.")]
+ProductiveOpt = Annotated[
+    int, typer.Option("--productive-minutes", help="Productive minutes per shift (480 less briefing, meals).")
+]
 MinHeadsOpt = Annotated[int, typer.Option("--min-heads", help="Minimum heads per group per day (coverage).")]
-RemoteOpt = Annotated[float, typer.Option("--remote-share", help="Share of repairs resolved remotely.")]
+RemoteOpt = Annotated[
+    float,
+    typer.Option(
+        "--remote-share", help="Share of repairs resolved remotely without a visit (default 0: all visited)."
+    ),
+]
+BasisOpt = Annotated[
+    EmployedBasis,
+    typer.Option("--employed-basis", help="Who counts as employed in a group: posted (own staff + partners) "
+                                          "or own_staff. The support team never does."),
+]
 
 
 def parse_uplift(text: str) -> Uplift:
@@ -251,8 +274,8 @@ def _inputs(
     uplifts: list[str] | None,
     params: StandardParams,
     db_url: str | None,
-) -> tuple[StandardTable, Forecast, list[AreaInfo], dict[str, int]]:
-    """Standards, forecast, areas and employed heads, from files or from the database."""
+) -> tuple[StandardTable, Forecast, list[AreaInfo], StaffCounts | None]:
+    """Standards, forecast, areas and the branch's staff (None from files), from files or the database."""
     ups = [parse_uplift(u) for u in uplifts or []]
     start_day = dt.date.fromisoformat(start) if start else None
     if branch:
@@ -269,7 +292,7 @@ def _inputs(
                 else branch_standards(session, branch, params)
             )
             hist = load_order_history(session, [a.area_id for a in areas], start_day)
-            employed = load_employed(session, branch, start_day)
+            employed = load_staff_counts(session, branch, start_day)
         fc = (
             tio.read_forecast(forecast_file)
             if forecast_file
@@ -288,13 +311,23 @@ def _inputs(
         fc = forecast_from_history(tio.read_order_history(history), start_day, days, ups)
     else:
         raise ValueError("give --forecast or --history")
-    return table, fc, areas, {}
+    return table, fc, areas, None
 
 
-def _employed(text: str | None, fallback: dict[str, int]) -> dict[str, int]:
-    """``G1=5,G2=4`` or a CSV/Excel with ``region_group_id`` (one row per technician) or ``heads``."""
+def _employed(
+    text: str | None, staff: StaffCounts | None, basis: EmployedBasis
+) -> tuple[dict[str, int], str]:
+    """Heads employed per group and what they count: ``G1=5,G2=4``, a CSV/Excel with
+    ``region_group_id`` (one row per technician) or ``heads``, or the branch's staff on ``basis``."""
     if not text:
-        return fallback
+        if staff is None:
+            return {}, "none given (every group's hours are overflow)"
+        return staff.employed(basis), staff.describe(basis)
+    return _employed_given(text), f"given: {text}"
+
+
+def _employed_given(text: str) -> dict[str, int]:
+    """``G1=5,G2=4``, or a file with ``region_group_id`` per technician (or ``heads`` per group)."""
     path = Path(text)
     if path.exists():
         out: dict[str, int] = {}
@@ -494,9 +527,9 @@ def quotas_cmd(
     allowance: AllowanceOpt = 0.15,
     convention: ConventionOpt = AllowanceConvention.ON_NORMAL_TIME,
     outlier_rule: RuleOpt = OutlierRule.MAD,
-    productive_minutes: ProductiveOpt = 420,
+    productive_minutes: ProductiveOpt = DEFAULT_PRODUCTIVE_MINUTES,
     min_heads: MinHeadsOpt = 1,
-    remote_share: RemoteOpt = 0.0,
+    remote_share: RemoteOpt = DEFAULT_REMOTE_SHARE,
     save: Annotated[
         bool, typer.Option("--save", help="Store the quotas as a new version (needs --branch).")
     ] = False,
@@ -516,6 +549,8 @@ def quotas_cmd(
         return pool, daily_quotas(pool, productive_minutes, min_heads)
 
     pool, quotas = _run(compute, as_json)
+    basis = assumptions(params, remote_share, productive_minutes, min_heads,
+                        standards_scope=pool.standards_scope, min_heads_default=1)
     saved = None
     if save:
         if not branch:
@@ -556,11 +591,13 @@ def quotas_cmd(
         out,
         as_json,
         ["region_group_id", "day", "orders", "pool_min", "heads"],
-        {"notes": pool.notes, "saved_version": saved, "standards_sha256": pool.standards_sha256},
+        {"notes": pool.notes, "saved_version": saved, "standards_sha256": pool.standards_sha256,
+         "assumptions": [a.model_dump() for a in basis]},
     )
     if not as_json:
         for n in pool.notes:
             typer.echo(f"note: {n}")
+        _echo_assumptions(basis)
 
 
 @app.command("headcount")
@@ -576,9 +613,10 @@ def headcount_cmd(
     allowance: AllowanceOpt = 0.15,
     convention: ConventionOpt = AllowanceConvention.ON_NORMAL_TIME,
     outlier_rule: RuleOpt = OutlierRule.MAD,
-    productive_minutes: ProductiveOpt = 420,
+    productive_minutes: ProductiveOpt = DEFAULT_PRODUCTIVE_MINUTES,
     min_heads: MinHeadsOpt = 0,
-    remote_share: RemoteOpt = 0.0,
+    remote_share: RemoteOpt = DEFAULT_REMOTE_SHARE,
+    employed_basis: BasisOpt = EmployedBasis.POSTED,
     rest_days: Annotated[int, typer.Option("--rest-days", help="Rest days per week (1 or 2).")] = 1,
     leave_days: Annotated[float, typer.Option("--leave-days", help="Leave days per year.")] = 10,
     training_days: Annotated[float, typer.Option("--training-days", help="Training days per year.")] = 5,
@@ -599,7 +637,7 @@ def headcount_cmd(
     params = _params(allowance, convention, outlier_rule)
 
     def compute() -> Any:
-        table, fc, area_list, emp_db = _inputs(
+        table, fc, area_list, staff = _inputs(
             observations, areas, forecast, history, branch, start, days, uplift, params, db_url
         )
         pool = build_pool(fc, table, area_list, remote_share)
@@ -611,7 +649,11 @@ def headcount_cmd(
             volunteer_yuan_per_hour=Decimal(volunteer_rate),
             volunteer_hours_cap=Decimal(volunteer_cap),
         )
-        return headcount(pool, productive_minutes, policy, _employed(employed, emp_db), rates, min_heads)
+        heads, counted = _employed(employed, staff, employed_basis)
+        hc = headcount(pool, productive_minutes, policy, heads, rates, min_heads)
+        basis = assumptions(params, remote_share, productive_minutes, min_heads, policy, counted,
+                            pool.standards_scope)
+        return hc.model_copy(update={"assumptions": basis})
 
     hc = _run(compute, as_json)
     rows = tio.model_rows(hc.rows)
@@ -630,8 +672,11 @@ def headcount_cmd(
             "overflow_hours",
             "overflow_cost_fen",
         ],
-        {"start": hc.start, "days": hc.days, "policy": hc.policy.model_dump(mode="json")},
+        {"start": hc.start, "days": hc.days, "policy": hc.policy.model_dump(mode="json"),
+         "assumptions": [a.model_dump() for a in hc.assumptions]},
     )
+    if not as_json:
+        _echo_assumptions(hc.assumptions)
 
 
 @app.command("whatif")
@@ -654,9 +699,9 @@ def whatif_cmd(
     scenario_rest_days: Annotated[int | None, typer.Option("--scenario-rest-days", help="1 or 2.")] = None,
     name: Annotated[str, typer.Option("--name", help="Scenario name.")] = "scenario",
     rest_days: Annotated[int, typer.Option("--rest-days", help="Baseline rest days per week.")] = 1,
-    productive_minutes: ProductiveOpt = 420,
+    productive_minutes: ProductiveOpt = DEFAULT_PRODUCTIVE_MINUTES,
     min_heads: MinHeadsOpt = 0,
-    remote_share: RemoteOpt = 0.0,
+    remote_share: RemoteOpt = DEFAULT_REMOTE_SHARE,
     allowance: AllowanceOpt = 0.15,
     db_url: DbOpt = None,
     out: OutOpt = None,
@@ -666,9 +711,10 @@ def whatif_cmd(
     params = StandardParams(allowance=allowance)
 
     def compute() -> Any:
-        table, fc, area_list, emp = _inputs(
+        table, fc, area_list, staff = _inputs(
             observations, areas, forecast, history, branch, start, days, uplift, params, db_url
         )
+        emp = staff.employed() if staff is not None else {}
         scenario = Scenario(
             name=name,
             uplifts=[parse_uplift(u) for u in scenario_uplift or []],
@@ -687,13 +733,25 @@ def whatif_cmd(
         )
 
     rows = tio.model_rows(_run(compute, as_json))
+    basis = assumptions(params, remote_share, productive_minutes, min_heads,
+                        ShrinkagePolicy(rest_days_per_week=rest_days))
     _emit(
         rows,
         out,
         as_json,
         ["unit", "baseline_fte", "baseline_heads", "scenario_fte", "scenario_heads", "delta_heads"],
-        {"scenario": name},
+        {"scenario": name, "assumptions": [a.model_dump() for a in basis]},
     )
+    if not as_json:
+        _echo_assumptions(basis)
+
+
+def _echo_assumptions(rows: Sequence[Assumption]) -> None:
+    """Print what produced the numbers: each parameter, and whether it is the default."""
+    typer.echo("assumptions:")
+    for a in rows:
+        source = "given" if a.given else "default"
+        typer.echo(f"  {a.name} = {a.value} ({source}; {a.meaning})")
 
 
 def main() -> None:  # pragma: no cover - manual entry

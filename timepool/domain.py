@@ -32,6 +32,15 @@ __all__ = ["Observation"]  # re-exported: the shared work-study record
 #: Version of the method that turns observations into standards; stored with every table.
 METHOD_VERSION = "timepool.standards/1"
 
+#: Share of repair orders resolved remotely (line test, guided fix) without a visit, unless given:
+#: none. Every repair order of the history is forecast to need a visit (the demo city's histories
+#: visit every repair). Give the branch's measured share (e.g. 0.2) to plan for remote
+#: pre-processing; every quota, headcount and what-if states the share it used.
+DEFAULT_REMOTE_SHARE = 0.0
+#: Minutes of an 8-hour shift spent on orders, unless given: 480 less 60 for the morning briefing,
+#: material pick-up and meals.
+DEFAULT_PRODUCTIVE_MINUTES = 420
+
 
 class AllowanceConvention(StrEnum):
     """How a personal/fatigue/delay allowance A is applied to normal time.
@@ -380,8 +389,61 @@ class HeadcountRow(BaseModel):
     overflow_cost_fen: int
 
 
+class Assumption(BaseModel):
+    """One parameter behind a result: its value, the default, and whether the value was given."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: str
+    default: str
+    given: bool = Field(description="false: the default produced the result")
+    meaning: str
+
+
+class EmployedBasis(StrEnum):
+    """Who counts as employed in a region group when headcount compares heads needed with heads there.
+
+    ``posted``: every technician posted to the group, own staff and partners (代维) alike: both take
+    the group's orders. ``own_staff``: own staff only (partners then count as overflow capacity).
+    The support team is never posted to a group: it covers peaks and rest days branch-wide and is
+    reported beside the groups, not counted against any group's workload.
+    """
+
+    POSTED = "posted"
+    OWN_STAFF = "own_staff"
+
+
+class StaffCounts(BaseModel):
+    """Technicians of a branch employed on a day: own staff and partners per region group, support team."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: dt.date
+    own_staff: dict[str, int] = Field(default_factory=dict)
+    partners: dict[str, int] = Field(default_factory=dict)
+    support_team: int = 0
+
+    def employed(self, basis: EmployedBasis = EmployedBasis.POSTED) -> dict[str, int]:
+        """Heads counted as employed per region group on ``basis``."""
+        groups = set(self.own_staff) | (set(self.partners) if basis is EmployedBasis.POSTED else set())
+        return {
+            g: self.own_staff.get(g, 0) + (self.partners.get(g, 0) if basis is EmployedBasis.POSTED else 0)
+            for g in sorted(groups)
+        }
+
+    def describe(self, basis: EmployedBasis = EmployedBasis.POSTED) -> str:
+        """What ``employed`` counts, in numbers: e.g. "84 own staff + 16 partners posted to region
+        groups on 2026-07-01; support team (4) not counted"."""
+        own, partners = sum(self.own_staff.values()), sum(self.partners.values())
+        counted = f"{own} own staff + {partners} partners" if basis is EmployedBasis.POSTED else (
+            f"{own} own staff (partners {partners} not counted: overflow capacity)")
+        return (f"{counted} posted to region groups on {self.day.isoformat()}; support team "
+                f"({self.support_team}) not counted: it covers peaks and rest days branch-wide")
+
+
 class Headcount(BaseModel):
-    """Headcount of every group and branch for a period."""
+    """Headcount of every group and branch for a period, with the assumptions behind it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -390,6 +452,7 @@ class Headcount(BaseModel):
     productive_minutes_per_shift: int
     policy: ShrinkagePolicy
     rows: list[HeadcountRow]
+    assumptions: list[Assumption] = Field(default_factory=list)
 
 
 class WhatIfRow(BaseModel):
@@ -651,11 +714,14 @@ class BranchRequest(BaseModel):
     branch_id: str
     start: dt.date
     days: int = Field(default=7, ge=1, le=366)
-    productive_minutes_per_shift: int = Field(default=420, ge=1, le=24 * 60)
+    productive_minutes_per_shift: int = Field(default=DEFAULT_PRODUCTIVE_MINUTES, ge=1, le=24 * 60)
     min_heads: int = Field(default=1, ge=0)
     standard_params: StandardParams = Field(default_factory=StandardParams)
     uplifts: list[Uplift] = Field(default_factory=list)
-    remote_resolution_share: float = Field(default=0.0, ge=0, lt=1)
+    remote_resolution_share: float = Field(
+        default=DEFAULT_REMOTE_SHARE, ge=0, lt=1,
+        description="share of repairs resolved remotely (default 0: every repair order needs a visit)",
+    )
 
 
 class QuotaRequest(BranchRequest):

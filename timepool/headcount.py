@@ -16,7 +16,18 @@ import math
 from collections.abc import Mapping
 from decimal import Decimal
 
-from timepool.domain import Headcount, HeadcountRow, OverflowRates, Pool, ShrinkagePolicy
+from timepool.domain import (
+    DEFAULT_PRODUCTIVE_MINUTES,
+    DEFAULT_REMOTE_SHARE,
+    Assumption,
+    EmployedBasis,
+    Headcount,
+    HeadcountRow,
+    OverflowRates,
+    Pool,
+    ShrinkagePolicy,
+    StandardParams,
+)
 from timepool.quotas import daily_quotas
 from vocabulary.money import to_fen
 
@@ -176,6 +187,59 @@ def _row(
         partner_hours=partner,
         overflow_cost_fen=to_fen(cost),
     )
+
+
+def assumptions(
+    params: StandardParams,
+    remote_share: float,
+    productive_minutes_per_shift: int,
+    min_heads: int | Mapping[str, int],
+    policy: ShrinkagePolicy | None = None,
+    employed: str | None = None,
+    standards_scope: str | None = None,
+    min_heads_default: int = 0,
+) -> list[Assumption]:
+    """The parameters behind a pool, quota or headcount: each value, its default and whether it was
+    given, so that every number says which defaults produced it."""
+    base = StandardParams()
+
+    def row(name: str, value: object, default: object, meaning: str) -> Assumption:
+        return Assumption(name=name, value=str(value), default=str(default), given=value != default,
+                          meaning=meaning)
+
+    rows = [
+        row("allowance", params.allowance, base.allowance,
+            "personal, fatigue and delay allowance on normal time (time the order histories do not "
+            "record per order: breaks, waiting at the door, delays between jobs)"),
+        row("allowance_convention", params.convention.value, base.convention.value,
+            "how the allowance applies"),
+        row("outlier_rule", params.outlier_rule.value, base.outlier_rule.value,
+            "rule that sets observations aside"),
+        row("remote_share", remote_share, DEFAULT_REMOTE_SHARE,
+            "share of repair orders resolved remotely without a visit (0: every repair is visited)"),
+        row("productive_minutes_per_shift", productive_minutes_per_shift, DEFAULT_PRODUCTIVE_MINUTES,
+            "minutes of a shift spent on orders (480 less briefing, material pick-up, meals)"),
+        row("min_heads", min_heads if isinstance(min_heads, int) else dict(min_heads), min_heads_default,
+            "heads on duty per group per day even on a quiet day"),
+    ]
+    if policy is not None:
+        default = ShrinkagePolicy()
+        rows += [
+            row("rest_days_per_week", policy.rest_days_per_week, default.rest_days_per_week,
+                "rest days per technician per week"),
+            row("leave_days_per_year", policy.leave_days_per_year, default.leave_days_per_year,
+                "paid leave per technician per year"),
+            row("training_days_per_year", policy.training_days_per_year, default.training_days_per_year,
+                "training days per technician per year"),
+            row("other_share", policy.other_share, default.other_share, "sick leave, meetings"),
+        ]
+    if employed is not None:
+        rows.append(Assumption(name="employed", value=employed, default=EmployedBasis.POSTED.value,
+                               given=False, meaning="who counts as employed in a region group"))
+    if standards_scope is not None:
+        rows.append(Assumption(name="standards", value=standards_scope, default="the branch's observations",
+                               given=False, meaning="observations the standard hours come from"))
+    return rows
 
 
 def period_of(pool: Pool) -> tuple[dt.date, dt.date]:

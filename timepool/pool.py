@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from timepool.domain import AreaInfo, Forecast, Pool, PoolDay, StandardTable
+from timepool.domain import DEFAULT_REMOTE_SHARE, AreaInfo, Forecast, Pool, PoolDay, StandardTable
 from vocabulary.errors import InputErrors, Problem
 from vocabulary.orders import OrderType
 
@@ -48,7 +48,7 @@ def build_pool(
     forecast: Forecast,
     standards: StandardTable,
     areas: Sequence[AreaInfo],
-    remote_resolution_share: float = 0.0,
+    remote_resolution_share: float = DEFAULT_REMOTE_SHARE,
     travel_minutes: Mapping[str, float] | None = None,
 ) -> Pool:
     """Work-hour pool per region group per day.
@@ -63,7 +63,8 @@ def build_pool(
         Which group, branch and area type each small area has; every group appears in the pool
         on every forecast day, with zero work when nothing is forecast.
     remote_resolution_share : float
-        Share of repair orders resolved remotely (line test, guided fix) that need no visit.
+        Share of repair orders resolved remotely (line test, guided fix) that need no visit
+        (default :data:`~timepool.domain.DEFAULT_REMOTE_SHARE`: none).
     travel_minutes : mapping, optional
         Travel minutes per visit by area type, overriding the observed travel standard.
     """

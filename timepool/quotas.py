@@ -17,11 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from timepool.domain import (
+    DEFAULT_PRODUCTIVE_MINUTES,
+    DEFAULT_REMOTE_SHARE,
     AreaInfo,
+    EmployedBasis,
     HistoricOrder,
     Observation,
     Pool,
     Quotas,
+    StaffCounts,
     StandardParams,
     StandardTable,
     Uplift,
@@ -145,22 +149,38 @@ def load_order_history(
     ]
 
 
-def load_employed(session: Session, branch_id: str, day: dt.date) -> dict[str, int]:
-    """Own-staff technicians of each region group of a branch employed on ``day``."""
+def load_staff_counts(session: Session, branch_id: str, day: dt.date) -> StaffCounts:
+    """Technicians of a branch employed on ``day``: own staff and partners per region group, and the
+    support team (technicians without a region group)."""
     from fieldcrew.tables import TechnicianRow
 
     rows = session.execute(
-        select(TechnicianRow.region_group_id, TechnicianRow.start_date, TechnicianRow.end_date).where(
-            TechnicianRow.branch_id == branch_id,
-            TechnicianRow.employment == "own_staff",
-            TechnicianRow.region_group_id.is_not(None),
-        )
+        select(
+            TechnicianRow.region_group_id, TechnicianRow.employment, TechnicianRow.start_date,
+            TechnicianRow.end_date,
+        ).where(TechnicianRow.branch_id == branch_id)
     )
-    out: dict[str, int] = {}
-    for group, start, end in rows:
-        if group is not None and start <= day and (end is None or day <= end):
-            out[group] = out.get(group, 0) + 1
-    return out
+    own: dict[str, int] = {}
+    partners: dict[str, int] = {}
+    support = 0
+    for group, employment, start, end in rows:
+        if not (start <= day and (end is None or day <= end)):
+            continue
+        if group is None:
+            support += 1
+        elif employment == "own_staff":
+            own[group] = own.get(group, 0) + 1
+        else:
+            partners[group] = partners.get(group, 0) + 1
+    return StaffCounts(day=day, own_staff=own, partners=partners, support_team=support)
+
+
+def load_employed(
+    session: Session, branch_id: str, day: dt.date, basis: EmployedBasis = EmployedBasis.POSTED
+) -> dict[str, int]:
+    """Technicians counted as employed in each region group of a branch on ``day`` (:class:`EmployedBasis`:
+    by default own staff and partners posted to the group; the support team never)."""
+    return load_staff_counts(session, branch_id, day).employed(basis)
 
 
 def branch_standards(session: Session, branch_id: str, params: StandardParams | None = None) -> StandardTable:
@@ -182,7 +202,7 @@ def branch_pool(
     days: int,
     params: StandardParams | None = None,
     uplifts: Sequence[Uplift] = (),
-    remote_resolution_share: float = 0.0,
+    remote_resolution_share: float = DEFAULT_REMOTE_SHARE,
     history_days: int | None = None,
 ) -> Pool:
     """The pool of a branch for ``days`` days from ``start``, from stored observations and orders."""
@@ -201,11 +221,11 @@ def quotas_for_branch(
     branch_id: str,
     start: dt.date,
     days: int,
-    productive_minutes_per_shift: int = 420,
+    productive_minutes_per_shift: int = DEFAULT_PRODUCTIVE_MINUTES,
     min_heads: int | Mapping[str, int] = 1,
     params: StandardParams | None = None,
     uplifts: Sequence[Uplift] = (),
-    remote_resolution_share: float = 0.0,
+    remote_resolution_share: float = DEFAULT_REMOTE_SHARE,
     history_days: int | None = None,
 ) -> Quotas:
     """Daily quotas of every region group of a branch, from the stored observations and order history.

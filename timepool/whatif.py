@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from timepool.domain import (
+    DEFAULT_PRODUCTIVE_MINUTES,
+    DEFAULT_REMOTE_SHARE,
     AreaInfo,
     Forecast,
     OverflowRates,
@@ -27,11 +29,11 @@ def what_if(
     standards: StandardTable,
     areas: Sequence[AreaInfo],
     scenario: Scenario,
-    productive_minutes_per_shift: int = 420,
+    productive_minutes_per_shift: int = DEFAULT_PRODUCTIVE_MINUTES,
     policy: ShrinkagePolicy | None = None,
     employed: Mapping[str, int] | None = None,
     min_heads: int | Mapping[str, int] = 0,
-    remote_resolution_share: float = 0.0,
+    remote_resolution_share: float = DEFAULT_REMOTE_SHARE,
     rates: OverflowRates | None = None,
 ) -> list[WhatIfRow]:
     """Baseline and scenario FTE and heads per region group and per branch.

@@ -7,6 +7,7 @@ Technicians may read only their own KPI rows and grade.
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,7 +30,7 @@ from api.deps import (
 from fieldcrew.auth import AuthUser
 from fieldcrew.jobs import submit_job
 from quality import io, service, store
-from quality.domain import KpiSettings, PeriodKind, UnitKind
+from quality.domain import DISPATCH_CENTRE_HOURS, FIELD_HOURS, KpiSettings, PeriodKind, UnitKind, WorkingHours
 from quality.periods import month_window, previous_month, window_for
 from quality.service import SAVE_MONTH, SaveMonthParams
 from vocabulary.errors import FieldcrewError
@@ -85,15 +86,27 @@ class KpiCell(BaseModel):
     light: str = Field(description="green, yellow, red or grey")
     excluded_total: int
     excluded: str = Field(description="rule=count; … of the records this cell left out")
+    provisional: bool = Field(description="the figure can still change: the data was taken before settles_at")
+    settles_at: str | None = Field(description="when no later record can change the figure")
+    pending: int = Field(description="orders whose part in the figure can still change")
     order_ids: list[str] | None = Field(default=None, description="with ?ids=true only")
     numerator_ids: list[str] | None = Field(default=None, description="with ?ids=true only")
+    links: list[str] | None = Field(default=None, description="with ?ids=true only: repair→repeat report")
 
 
-class KpiTable(Validation):
+class DataCut(BaseModel):
+    """When the data was taken (``as_of``) and how that was decided."""
+
+    as_of: str | None = Field(default=None, description="YYYY-MM-DD HH:MM:SS")
+    as_of_basis: str | None = Field(default=None, description="'given' or 'the latest record in the data'")
+
+
+class KpiTable(Validation, DataCut):
     """A KPI table for a unit level and periods."""
 
     unit: str
     period: str
+    provisional: int = Field(description="cells that can still change")
     rows: list[KpiCell]
 
 
@@ -109,7 +122,7 @@ class GradeRow(BaseModel):
     flags: str
 
 
-class GradesReport(BaseModel):
+class GradesReport(DataCut):
     """Grades of a month: computed from the orders, or as stored (``stored``: what payroll used)."""
 
     month: str
@@ -124,10 +137,12 @@ class GradesReport(BaseModel):
 
 
 class GradeCard(GradeRow):
-    """One technician's scorecard for a month, with the small-sample rule."""
+    """One technician's scorecard for a month, with the small-sample rule and the data cut."""
 
     month: str
     rule: str
+    as_of: str | None = None
+    as_of_basis: str | None = None
 
 
 class WarningRow(BaseModel):
@@ -145,7 +160,7 @@ class WarningRow(BaseModel):
     message: str
 
 
-class WarningsReport(Validation):
+class WarningsReport(Validation, DataCut):
     """Warnings of a month."""
 
     month: str
@@ -163,7 +178,7 @@ class EscalationRow(BaseModel):
     detail: str
 
 
-class EscalationsReport(Validation):
+class EscalationsReport(Validation, DataCut):
     """Orders to escalate in a period."""
 
     period: str
@@ -180,12 +195,38 @@ def _out(report: dict[str, Any], fmt: Format, name: str) -> dict[str, Any] | Res
     return attachment(body, fmt, f"{name}.{fmt}")
 
 
-def _period_source(session: Session, period: PeriodKind, labels: list[str]) -> service.Source:
+def kpi_settings(
+    repeat_days: Annotated[int, Query(ge=1, le=365, description="N of the repeat-report rate")] = 30,
+    as_of: Annotated[
+        dt.datetime | None, Query(description="when the data was taken (default: its latest record)")
+    ] = None,
+    dispatch_hours: Annotated[
+        str, Query(description="the dispatch centre's working hours, HH:MM-HH:MM")
+    ] = DISPATCH_CENTRE_HOURS.label,
+    field_hours: Annotated[str, Query(description="field working hours, HH:MM-HH:MM")] = FIELD_HOURS.label,
+) -> KpiSettings:
+    """The KPI definitions of a request (400 naming a bad parameter)."""
+    try:
+        return KpiSettings(repeat_days=repeat_days, as_of=as_of.replace(tzinfo=None) if as_of else None,
+                           dispatch_hours=WorkingHours.parse(dispatch_hours),
+                           field_hours=WorkingHours.parse(field_hours))
+    except ValueError as exc:
+        raise FieldcrewError(f"bad KPI parameter: {exc}") from exc
+
+
+Settings = Annotated[KpiSettings, Depends(kpi_settings)]
+
+
+def _period_source(
+    session: Session, period: PeriodKind, labels: list[str], settings: KpiSettings | None = None
+) -> service.Source:
     try:
         windows = [window_for(period, label) for label in labels]
     except ValueError as exc:
         raise FieldcrewError(str(exc)) from exc
-    return service.Source.from_db(session, min(w.start for w in windows), max(w.end for w in windows))
+    end = max(w.end for w in windows)
+    return service.Source.from_db(session, min(w.start for w in windows), end,
+                                  created_before=service.created_before(end, settings))
 
 
 def _month(month: str) -> None:
@@ -222,16 +263,16 @@ def kpis(
     kpi: Annotated[list[str] | None, Query()] = None,
     by: Annotated[str | None, Query(description="customer_grade, line_type or order_type")] = None,
     unit_id: Annotated[list[str] | None, Query()] = None,
-    repeat_days: Annotated[int, Query(ge=1, le=365)] = 30,
+    settings: Settings = KpiSettings(),
     ids: bool = False,
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     units = _restrict(user, unit, unit_id)
-    source = _period_source(session, period, label)
+    source = _period_source(session, period, label, settings)
     try:
         report = service.table_report(
             source, unit, period, label, names=kpi, breakdown=by,
-            settings=KpiSettings(repeat_days=repeat_days), with_ids=ids, units=units,
+            settings=settings, with_ids=ids, units=units,
         )
     except ValueError as exc:
         raise FieldcrewError(str(exc)) from exc
@@ -252,7 +293,7 @@ async def kpis_upload(
     period: PeriodKind = PeriodKind.MONTH,
     kpi: Annotated[list[str] | None, Query()] = None,
     by: Annotated[str | None, Query()] = None,
-    repeat_days: Annotated[int, Query(ge=1, le=365)] = 30,
+    settings: Settings = KpiSettings(),
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     suffix = Path(orders.filename or "orders.csv").suffix.lower()
@@ -268,7 +309,7 @@ async def kpis_upload(
         source = service.Source.from_files(path)
     try:
         report = service.table_report(source, UnitKind.TECHNICIAN, period, label, names=kpi, breakdown=by,
-                                      settings=KpiSettings(repeat_days=repeat_days))
+                                      settings=settings)
     except ValueError as exc:
         raise FieldcrewError(str(exc)) from exc
     return _out(report, format, "kpis-upload")
@@ -286,6 +327,7 @@ def grades(
     user: CurrentUser,
     month: str,
     stored: Annotated[bool, Query(description="read the stored grades (what payroll used)")] = False,
+    settings: Settings = KpiSettings(),
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     _month(month)
@@ -294,10 +336,9 @@ def grades(
         rows = [service.grade_row(t, g) for t, g in sorted(found.items())]
         report: dict[str, Any] = {"month": month, "stored": True, "rows": rows}
     else:
-        window = month_window(month)
-        source = service.Source.from_db(session, window.start, window.end)
+        source = _period_source(session, PeriodKind.MONTH, [month], settings)
         ids = [user.technician_id] if user.role == "technician" and user.technician_id else None
-        report, _ = service.grades_report(source, month, technician_ids=ids)
+        report, _ = service.grades_report(source, month, technician_ids=ids, settings=settings)
     if user.role == "technician":
         report["rows"] = [r for r in report["rows"] if r["technician_id"] == user.technician_id]
         report.pop("problems", None)
@@ -311,15 +352,17 @@ def grades(
     response_model=GradeCard,
     summary="One technician's scorecard for a month",
 )
-def grade_of(session: DbSession, user: CurrentUser, month: str, technician_id: str) -> dict[str, Any]:
+def grade_of(
+    session: DbSession, user: CurrentUser, month: str, technician_id: str, settings: Settings = KpiSettings()
+) -> dict[str, Any]:
     ensure_self_or_roles(user, technician_id, *READERS)
     _month(month)
-    window = month_window(month)
-    source = service.Source.from_db(session, window.start, window.end)
+    source = _period_source(session, PeriodKind.MONTH, [month], settings)
     if source.technicians is not None and technician_id not in {t.id for t in source.technicians}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"technician {technician_id!r} not found")
-    report, _ = service.grades_report(source, month, technician_ids=[technician_id])
-    return {"month": month, "rule": report["rule"], **report["rows"][0]}
+    report, _ = service.grades_report(source, month, technician_ids=[technician_id], settings=settings)
+    return {"month": month, "rule": report["rule"], "as_of": report["as_of"],
+            "as_of_basis": report["as_of_basis"], **report["rows"][0]}
 
 
 @router.post("/months/{month}", summary="Compute and store a month's KPIs and grades (job)", **ACCEPTED)
@@ -328,10 +371,11 @@ def save_month(
     response: Response,
     user: Annotated[AuthUser, Depends(require_roles("hr", "planner"))],
     month: str,
-    repeat_days: Annotated[int, Query(ge=1, le=365)] = 30,
+    settings: Settings = KpiSettings(),
 ) -> JobAccepted:
     _month(month)
-    params = SaveMonthParams(month=month, repeat_days=repeat_days, actor=user.username)
+    params = SaveMonthParams(month=month, repeat_days=settings.repeat_days, as_of=settings.as_of,
+                             actor=user.username)
     return job_accepted(response, submit_job(session, SAVE_MONTH, params, user.username))
 
 
@@ -346,11 +390,12 @@ def warnings(
     user: Annotated[AuthUser, Depends(require_roles(*READERS))],
     month: str,
     unit: UnitKind = UnitKind.TECHNICIAN,
+    settings: Settings = KpiSettings(),
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     _month(month)
-    source = _period_source(session, PeriodKind.MONTH, [previous_month(month), month])
-    report = service.warnings_report(source, month, unit, session=session)
+    source = _period_source(session, PeriodKind.MONTH, [previous_month(month), month], settings)
+    report = service.warnings_report(source, month, unit, session=session, settings=settings)
     return _out(report, format, f"warnings-{unit.value}-{month}")
 
 
@@ -365,9 +410,10 @@ def escalations(
     user: Annotated[AuthUser, Depends(require_roles(*READERS))],
     label: str,
     period: PeriodKind = PeriodKind.MONTH,
+    settings: Settings = KpiSettings(),
     format: Format = "json",
 ) -> dict[str, Any] | Response:
-    source = _period_source(session, period, [label])
-    report = service.escalations_report(source, period, label)
+    source = _period_source(session, period, [label], settings)
+    report = service.escalations_report(source, period, label, settings)
     return _out(report, format, f"escalations-{label}")
 

@@ -24,7 +24,9 @@ from timepool import quotas as tq
 from timepool import store
 from timepool.domain import (
     AllowanceConvention,
+    Assumption,
     BranchRequest,
+    EmployedBasis,
     HeadcountRow,
     Observation,
     OutlierRule,
@@ -43,7 +45,7 @@ from timepool.domain import (
 )
 from timepool.erlang import SizingError, SizingResult, size_erlang_a, size_erlang_c
 from timepool.forecast import forecast_from_history
-from timepool.headcount import headcount
+from timepool.headcount import assumptions, headcount
 from timepool.jobs import QUOTAS, QuotaJobParams
 from timepool.standards import aggregate_province, standards_by_branch
 from timepool.whatif import what_if
@@ -115,12 +117,13 @@ class QuotaRow(BaseModel):
 
 
 class QuotaTable(BaseModel):
-    """Daily quotas of a branch, row by row, with the provenance of the pool."""
+    """Daily quotas of a branch, row by row, with the provenance of the pool and its assumptions."""
 
     branch_id: str
     saved_version: int | None
     notes: list[str]
     standards_sha256: str
+    assumptions: list[Assumption] = Field(default_factory=list, description="what produced the numbers")
     rows: list[QuotaRow]
 
 
@@ -132,17 +135,19 @@ class StoredQuotas(BaseModel):
 
 
 class HeadcountTable(BaseModel):
-    """FTE and heads per group and branch over a period."""
+    """FTE and heads per group and branch over a period, with the assumptions behind them."""
 
     start: str = Field(description="YYYY-MM-DD")
     days: int
+    assumptions: list[Assumption] = Field(default_factory=list, description="what produced the numbers")
     rows: list[HeadcountRow]
 
 
 class WhatIfTable(BaseModel):
-    """Technicians per group and branch: baseline vs. scenario."""
+    """Technicians per group and branch: baseline vs. scenario, with the baseline's assumptions."""
 
     scenario: str
+    assumptions: list[Assumption] = Field(default_factory=list, description="what produced the numbers")
     rows: list[WhatIfRow]
 
 
@@ -295,12 +300,15 @@ def post_quotas(
         }
         for d in pool.days
     ]
+    basis = assumptions(body.standard_params, body.remote_resolution_share, body.productive_minutes_per_shift,
+                        body.min_heads, standards_scope=pool.standards_scope, min_heads_default=1)
     return _rows_out(
         {
             "branch_id": body.branch_id,
             "saved_version": version,
             "notes": pool.notes,
             "standards_sha256": pool.standards_sha256,
+            "assumptions": basis,
         },
         rows,
         format,
@@ -326,6 +334,10 @@ class HeadcountRequest(BranchRequest):
     min_heads: int = Field(default=0, ge=0)
     policy: ShrinkagePolicy = Field(default_factory=ShrinkagePolicy)
     rates: OverflowRates = Field(default_factory=OverflowRates)
+    employed_basis: EmployedBasis = Field(
+        default=EmployedBasis.POSTED,
+        description="posted: own staff and partners posted to each group; own_staff: own staff only",
+    )
 
 
 @router.post("/headcount", response_model=HeadcountTable, responses=ROW_FILES)
@@ -334,10 +346,14 @@ def post_headcount(
 ) -> dict[str, Any] | Response:
     """FTE and heads per group and branch, the overflow hours and their cost (fen)."""
     pool = _pool(session, body)
-    employed = tq.load_employed(session, body.branch_id, body.start)
+    staff = tq.load_staff_counts(session, body.branch_id, body.start)
+    employed = staff.employed(body.employed_basis)
     hc = headcount(pool, body.productive_minutes_per_shift, body.policy, employed, body.rates, body.min_heads)
+    counted = staff.describe(body.employed_basis)
+    basis = assumptions(body.standard_params, body.remote_resolution_share, body.productive_minutes_per_shift,
+                        body.min_heads, body.policy, counted, pool.standards_scope)
     return _rows_out(
-        {"start": hc.start.isoformat(), "days": hc.days},
+        {"start": hc.start.isoformat(), "days": hc.days, "assumptions": basis},
         tio.model_rows(hc.rows),
         format,
         f"headcount-{body.branch_id}",
@@ -369,13 +385,16 @@ def post_whatif(
         body.scenario,
         body.productive_minutes_per_shift,
         body.policy,
-        tq.load_employed(session, body.branch_id, body.start),
+        tq.load_employed(session, body.branch_id, body.start, body.employed_basis),
         body.min_heads,
         body.remote_resolution_share,
         body.rates,
     )
+    basis = assumptions(body.standard_params, body.remote_resolution_share, body.productive_minutes_per_shift,
+                        body.min_heads, body.policy, body.employed_basis.value, table.scope)
     return _rows_out(
-        {"scenario": body.scenario.name}, tio.model_rows(rows), format, f"whatif-{body.branch_id}"
+        {"scenario": body.scenario.name, "assumptions": basis}, tio.model_rows(rows), format,
+        f"whatif-{body.branch_id}",
     )
 
 

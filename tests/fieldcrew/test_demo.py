@@ -180,6 +180,20 @@ def test_work_study_covers_every_type_difficulty_and_area_type(city: DemoCity) -
     assert 90 <= statistics.mean(o.rating_pct for o in city.observations) <= 110
 
 
+def test_work_study_times_the_same_jobs_the_histories_record(city: DemoCity) -> None:
+    """The studied span on site (hands-on work + paperwork done there, at normal pace) has the
+    histories' mean by order type and difficulty (``_ONSITE_MEAN``) within 10 %; paperwork is a few
+    minutes of it, not 11–17 minutes on top; waiting at the door stays outside it."""
+    for (order_type, difficulty), expected in (
+        ((t, d + 1), m) for t, means in demo._ONSITE_MEAN.items() for d, m in enumerate(means)
+    ):
+        jobs = [o for o in city.observations if o.order_type == order_type and o.difficulty == difficulty]
+        span = statistics.mean((o.onsite_min + o.paperwork_min) * o.rating_pct / 100 for o in jobs)
+        assert abs(span / expected - 1) < 0.10, (order_type, difficulty, span, expected)
+    paperwork = statistics.mean(o.paperwork_min * o.rating_pct / 100 for o in city.observations)
+    assert 3.5 < paperwork < 6.5
+
+
 def test_same_seed_same_city_other_seed_other_city(city: DemoCity) -> None:
     """generate_city is deterministic for a seed and differs between seeds."""
     import numpy as np

@@ -25,7 +25,7 @@ D = Decimal
 AT_TARGET = {
     "callback_contact_timely": D("0.80"), "callback_appointment_kept": D("0.80"), "callback_skill": D("0.80"),
     "callback_attitude": D("0.80"), "overall_satisfaction": D("0.80"), "repair_timeliness": D("0.95"),
-    "install_timeliness": D("0.95"), "repeat_report_rate": D("0.05"), "first_response_30min": D("0.95"),
+    "install_timeliness": D("0.95"), "repeat_report_rate": D("0.05"), "technician_response": D("0.95"),
     "complaints_per_1000": D("10"),
 }
 
@@ -54,16 +54,16 @@ def test_all_targets_met_scores_100_grade_a() -> None:
 
 def test_exact_points_half_way() -> None:
     """Satisfaction at target (40) + repair 0.875 (7.5) + install 0.95 (12) + repeat 0.10 (6)
-    + first response 0.825 (4.5) + complaints 20/1000 (6) = 76.00 → grade C."""
+    + technician response 0.825 (4.5) + complaints 20/1000 (6) = 76.00 → grade B (71 <= 76 < 83)."""
     values = AT_TARGET | {
         "repair_timeliness": D("0.875"), "repeat_report_rate": D("0.10"),
-        "first_response_30min": D("0.825"), "complaints_per_1000": D("20"),
+        "technician_response": D("0.825"), "complaints_per_1000": D("20"),
     }
     card = score_and_grade(values)
-    assert card.score == D("76.00") and card.grade == "C"
+    assert card.score == D("76.00") and card.grade == "B"
     assert card.points["repair_timeliness"] == D("7.5")
     assert card.points["repeat_report_rate"] == D("6")
-    assert card.points["first_response_30min"] == D("4.5")
+    assert card.points["technician_response"] == D("4.5")
     assert card.lights["repair_timeliness"] == Light.RED  # below the 0.90 warning limit
     assert card.lights["repeat_report_rate"] == Light.RED  # above the 0.08 warning limit
 
@@ -87,12 +87,12 @@ def test_missing_kpi_rescales_within_its_part() -> None:
 
 
 def test_missing_part_rests_on_the_other() -> None:
-    """Without any survey the score is the operational part scaled to 100: 36/60 → 60.00, grade D."""
+    """Without any survey the score is the operational part scaled to 100: 36/60 → 60.00, grade C."""
     values = {k: v for k, v in AT_TARGET.items() if not k.startswith(("callback", "overall"))}
     values |= {"repair_timeliness": D("0.875"), "repeat_report_rate": D("0.10"),
-               "first_response_30min": D("0.825"), "complaints_per_1000": D("20")}
+               "technician_response": D("0.825"), "complaints_per_1000": D("20")}
     card = score_and_grade(values)
-    assert card.score == D("60.00") and card.grade == "D"
+    assert card.score == D("60.00") and card.grade == "C"
     assert any("part satisfaction" in f for f in card.flags)
 
 
@@ -116,11 +116,12 @@ def test_no_data_gives_neutral_grade() -> None:
 
 
 def test_bands() -> None:
-    """A >= 90 > B >= 80 > C >= 65 > D."""
+    """A >= 83 > B >= 71 > C >= 53 > D; the neutral score 80 is a B."""
     scheme = default_scheme()
-    assert [scheme.grade_for(D(s)) for s in ("100", "90", "89.99", "80", "65", "64.99", "0")] == [
-        "A", "A", "B", "B", "C", "D", "D"
+    assert [scheme.grade_for(D(s)) for s in ("100", "83", "82.99", "71", "70.99", "53", "52.99", "0")] == [
+        "A", "A", "B", "B", "C", "C", "D", "D"
     ]
+    assert scheme.grade_for(scheme.no_data_score) == "B"
 
 
 def test_scheme_rejects_weights_not_100() -> None:
@@ -161,11 +162,16 @@ def _month(tech: str, n: int, late: int, start: int = 0) -> list:
 
 def test_monthly_grades_hand_checked_without_shrinkage() -> None:
     """t1: 10 repairs, 1 late → timeliness 0.9 (10 of 15 points), the rest of the operational part
-    perfect (repeat 0, first response 1, complaints 0); no survey and no installs → score =
-    (10 + 12 + 9 + 12) / 48 × 100 = 89.58 → B."""
-    scheme = default_scheme().model_copy(update={"shrinkage_strength": D(0)})
+    perfect (repeat 0, complaints 0); no survey, no installs and no recorded contacts (the
+    technician's response is unknown, not scored) → score = (10 + 12 + 12) / 39 × 100 = 87.18
+    when three scored KPIs suffice; the default minimum of four gives the neutral 80."""
+    scheme = default_scheme().model_copy(update={"shrinkage_strength": D(0), "min_scored_kpis": 3})
     grades = monthly_grades(_month("t1", 10, 1), "2026-03", scheme=scheme)
-    assert grades["t1"].score == D("89.58") and grades["t1"].grade == "B"
+    assert grades["t1"].score == D("87.18")
+    neutral = monthly_grades(_month("t1", 10, 1), "2026-03")["t1"]
+    assert neutral.score == D("80.00") and neutral.grade == default_scheme().grade_for(D(80))
+    assert any("only 3 KPI(s) could be scored, fewer than 4" in f and "would give 87.18" in f
+               for f in neutral.flags)
     assert grades["t1"].points["repair_timeliness"] == D("10")
 
 
@@ -184,9 +190,10 @@ def test_monthly_grades_shrinks_toward_the_group() -> None:
 
 def test_monthly_grades_technician_without_orders() -> None:
     """A technician asked for but without orders gets the neutral grade and the flag."""
-    grades = monthly_grades(_month("t1", 10, 0), "2026-03", ["t1", "t9"])
+    scheme = default_scheme().model_copy(update={"min_scored_kpis": 3})
+    grades = monthly_grades(_month("t1", 10, 0), "2026-03", ["t1", "t9"], scheme=scheme)
     assert set(grades) == {"t1", "t9"}
-    assert grades["t9"].grade == "B" and any("insufficient_data" in f for f in grades["t9"].flags)
+    assert grades["t9"].score == D(80) and any("insufficient_data" in f for f in grades["t9"].flags)
     assert grades["t1"].grade == "A"
 
 

@@ -141,12 +141,13 @@ def test_table_export_excel(tmp_path: Path) -> None:
 
 
 def test_db_loader_matches_objects(db_url: str) -> None:
-    """Orders read from work_orders/order_events give the same grades as the objects written."""
+    """Orders read from work_orders/order_events give the same grades as the objects written; only the
+    orders that can count in March are read (February's were created, done and due in February)."""
     seed(db_url)
     with session_scope(db_url) as session:
         source = service.Source.from_db(session, dt.datetime(2026, 3, 1), dt.datetime(2026, 4, 1))
     assert not source.data.problems
-    assert len(source.data.orders) == len(sample_orders())
+    assert len(source.data.orders) == len([o for o in sample_orders() if o.created >= MAR]) == 21
     from_db = monthly_grades(source.data.orders, "2026-03", technicians=source.technicians)
     direct = monthly_grades(sample_orders(), "2026-03", technicians=technicians())
     assert {k: (g.score, g.grade) for k, g in from_db.items()} == {
@@ -226,8 +227,17 @@ def test_cli_from_files(tmp_path: Path) -> None:
     res = runner.invoke(app, ["warnings", *files, "--month", "2026-03", "--json"])
     assert res.exit_code == 0 and json.loads(res.output)["triggers"] >= 1
     res = runner.invoke(app, ["escalations", *files, "--label", "2026-03", "--json"])
-    ids = {r["order_id"] for r in json.loads(res.output)["rows"]}
+    report = json.loads(res.output)
+    # the file's latest record is on 3 March, before OPEN's deadline (4 March 08:00): not overdue yet
+    assert report["as_of_basis"] == "the latest record in the data"
+    assert {r["order_id"] for r in report["rows"]} == {"A030", "A031", "A032"}
+    res = runner.invoke(app, ["escalations", *files, "--label", "2026-03", "--as-of", "2026-04-01", "--json"])
+    report = json.loads(res.output)
+    assert report["as_of"] == "2026-04-01 00:00:00" and report["as_of_basis"] == "given"
+    ids = {r["order_id"] for r in report["rows"]}
     assert "OPEN" in ids and "A030" in ids
+    res = runner.invoke(app, ["escalations", *files, "--label", "2026-03", "--as-of", "1 April"])
+    assert res.exit_code == 2 and "--as-of" in res.output
     res = runner.invoke(app, ["check", *files])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["grades", *files, "--month", "2026-03", "--shrink-m", "estimate", "--json"])
@@ -277,8 +287,12 @@ def test_api_end_to_end(api_client) -> None:
     assert c.get("/quality/grades/2026-3", headers=h("hr")).status_code == 400
     r = c.get("/quality/warnings/2026-03", headers=h("dispatcher"))
     assert r.status_code == 200 and r.json()["triggers"] >= 1
-    r = c.get("/quality/escalations", params={"label": "2026-03"}, headers=h("dispatcher"))
-    assert "OPEN" in {x["order_id"] for x in r.json()["rows"]}
+    r = c.get("/quality/escalations", params={"label": "2026-03", "as_of": "2026-04-01T00:00"},
+              headers=h("dispatcher"))
+    assert "OPEN" in {x["order_id"] for x in r.json()["rows"]} and r.json()["as_of_basis"] == "given"
+    r = c.get("/quality/kpis", params={"label": "2026-03", "dispatch_hours": "22:00-07:00"},
+              headers=h("dispatcher"))
+    assert r.status_code == 400 and "close after they open" in r.json()["detail"]
     assert c.post("/quality/months/2026-03", headers=h("dispatcher")).status_code == 403
     r = c.post("/quality/months/2026-03", headers=h("hr"))
     assert r.status_code == 202, r.text
