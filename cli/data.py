@@ -100,6 +100,7 @@ def export(
         typer.echo("error: give --format csv|xlsx or an --out file ending in .csv or .xlsx", err=True)
         raise typer.Exit(2)
     url = get_settings().resolved_database_url()
+    upgrade(url)  # a fresh data directory: the empty tables, not "no such table"
     out.parent.mkdir(parents=True, exist_ok=True)
     with session_scope(url) as session, out.open("wb") as handle:
         n = data_io.export(session, kind.value, chosen, handle)
@@ -114,6 +115,7 @@ def import_(
 ) -> None:
     """Import a CSV or Excel file; every bad cell is reported and nothing is written on error."""
     url = get_settings().resolved_database_url()
+    upgrade(url)
     try:
         with session_scope(url) as session:
             result = data_io.import_file(session, kind.value, file)
