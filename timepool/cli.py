@@ -226,6 +226,14 @@ UpliftOpt = Annotated[
 AllowanceOpt = Annotated[float, typer.Option("--allowance", help="Personal/fatigue/delay allowance A.")]
 ConventionOpt = Annotated[AllowanceConvention, typer.Option("--convention", help="How A is applied.")]
 RuleOpt = Annotated[OutlierRule, typer.Option("--outlier-rule", help="Outlier rule (mad, iqr, none).")]
+ConfidenceOpt = Annotated[
+    float, typer.Option("--confidence", min=0.5, max=0.999, help="Level of the confidence intervals (0.95).")
+]
+AccuracyOpt = Annotated[
+    float,
+    typer.Option("--accuracy", min=0.001, max=0.5, help="Relative precision the study aims at, for the "
+                 "sample-adequacy check (0.05 = ±5 %)."),
+]
 DbOpt = Annotated[str | None, typer.Option("--db-url", help="Database URL (default: configured).")]
 ProductiveOpt = Annotated[
     int, typer.Option("--productive-minutes", help="Productive minutes per shift (480 less briefing, meals).")
@@ -259,8 +267,14 @@ def parse_uplift(text: str) -> Uplift:
     )
 
 
-def _params(allowance: float, convention: AllowanceConvention, rule: OutlierRule) -> StandardParams:
-    return StandardParams(allowance=allowance, convention=convention, outlier_rule=rule)
+def _params(
+    allowance: float, convention: AllowanceConvention, rule: OutlierRule, confidence: float = 0.95,
+    accuracy: float = 0.05,
+) -> StandardParams:
+    return StandardParams(
+        allowance=allowance, convention=convention, outlier_rule=rule, confidence=confidence,
+        accuracy=accuracy,
+    )
 
 
 def _inputs(
@@ -373,6 +387,8 @@ def standards_cmd(
     allowance: AllowanceOpt = 0.15,
     convention: ConventionOpt = AllowanceConvention.ON_NORMAL_TIME,
     outlier_rule: RuleOpt = OutlierRule.MAD,
+    confidence: ConfidenceOpt = 0.95,
+    accuracy: AccuracyOpt = 0.05,
     province: Annotated[
         str | None,
         typer.Option(
@@ -389,7 +405,7 @@ def standards_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Standard hours per (order type, difficulty, area type) per branch (and province)."""
-    params = _params(allowance, convention, outlier_rule)
+    params = _params(allowance, convention, outlier_rule, confidence, accuracy)
 
     def compute() -> list[StandardTable]:
         if observations is not None:
@@ -527,6 +543,8 @@ def quotas_cmd(
     allowance: AllowanceOpt = 0.15,
     convention: ConventionOpt = AllowanceConvention.ON_NORMAL_TIME,
     outlier_rule: RuleOpt = OutlierRule.MAD,
+    confidence: ConfidenceOpt = 0.95,
+    accuracy: AccuracyOpt = 0.05,
     productive_minutes: ProductiveOpt = DEFAULT_PRODUCTIVE_MINUTES,
     min_heads: MinHeadsOpt = 1,
     remote_share: RemoteOpt = DEFAULT_REMOTE_SHARE,
@@ -539,7 +557,7 @@ def quotas_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Daily staffing quota per region group: heads from the work-hour pool, with a coverage minimum."""
-    params = _params(allowance, convention, outlier_rule)
+    params = _params(allowance, convention, outlier_rule, confidence, accuracy)
 
     def compute() -> tuple[Any, Quotas]:
         table, fc, area_list, _ = _inputs(
@@ -613,6 +631,8 @@ def headcount_cmd(
     allowance: AllowanceOpt = 0.15,
     convention: ConventionOpt = AllowanceConvention.ON_NORMAL_TIME,
     outlier_rule: RuleOpt = OutlierRule.MAD,
+    confidence: ConfidenceOpt = 0.95,
+    accuracy: AccuracyOpt = 0.05,
     productive_minutes: ProductiveOpt = DEFAULT_PRODUCTIVE_MINUTES,
     min_heads: MinHeadsOpt = 0,
     remote_share: RemoteOpt = DEFAULT_REMOTE_SHARE,
@@ -634,7 +654,7 @@ def headcount_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """FTE and heads per group and branch; overflow hours and their cost beyond the employed heads."""
-    params = _params(allowance, convention, outlier_rule)
+    params = _params(allowance, convention, outlier_rule, confidence, accuracy)
 
     def compute() -> Any:
         table, fc, area_list, staff = _inputs(

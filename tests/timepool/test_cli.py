@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from timepool_factories import areas, forecast, study
@@ -114,3 +115,23 @@ def test_database_mode_saves_versions(db_url: str) -> None:
     with session_scope(db_url) as s:
         assert [v["version"] for v in list_standard_versions(s, "B1")] == [2, 1]
         assert len(load_quotas(s, "B1")["G1"]) == 7
+
+
+def test_standards_take_the_study_accuracy_and_confidence(files: dict[str, Path]) -> None:
+    """--accuracy and --confidence reach the method (recorded as provenance) and change the sample
+    adequacy: a looser accuracy asks for no more observations than a tighter one."""
+    def run(*extra: str) -> dict[str, Any]:
+        res = runner.invoke(app, ["standards", str(files["obs"]), "--json", *extra])
+        assert res.exit_code == 0, res.output
+        return dict(json.loads(res.output))
+
+    tight = run("--accuracy", "0.02", "--confidence", "0.99")
+    loose = run("--accuracy", "0.2", "--confidence", "0.9")
+    assert tight["tables"][0]["params"]["accuracy"] == 0.02
+    assert tight["tables"][0]["params"]["confidence"] == 0.99
+    assert loose["tables"][0]["params"]["accuracy"] == 0.2
+    assert sum(int(r["more_needed"] or 0) for r in loose["rows"]) <= sum(
+        int(r["more_needed"] or 0) for r in tight["rows"]
+    )
+    bad = runner.invoke(app, ["standards", str(files["obs"]), "--accuracy", "0"])
+    assert bad.exit_code == 2 and "accuracy" in bad.output
