@@ -106,6 +106,10 @@ class WorkOrderRow(Base):
     repeat_fault_within_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     complaint: Mapped[bool] = mapped_column(Boolean, default=False)
     praise: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what the technician reported on completion: fault fixed or not; the earlier order this
+    # visit repeats (a repeat fault)
+    fixed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    repeat_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 class OrderEventRow(Base):
     __tablename__ = "order_events"
@@ -114,6 +118,10 @@ class OrderEventRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     technician_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: who recorded the change (a user name, or the job that made it); None for imported history
+    actor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: why (suspension reason, dispatch event, reschedule note); None for imported history
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 class ObservationRow(Base):
     """One time-and-motion observation (工作写实) behind the standard hours."""

@@ -36,7 +36,7 @@ from fieldcrew.tables import (
     TechnicianRow,
     WorkOrderRow,
 )
-from vocabulary.orders import CustomerGrade, OrderType, WorkOrder
+from vocabulary.orders import CustomerGrade, OrderType, TimeWindow, WorkOrder
 from vocabulary.organisation import AreaType, Branch, District, Location, RegionGroup, SmallArea
 from vocabulary.staff import Skill, Technician
 
@@ -197,3 +197,123 @@ def make_api(
         for username, (role, technician_id) in API_USERS.items():
             _, keys[username] = create_user(session, username, role, technician_id, actor="test-setup")
     return settings, keys
+
+
+# -- a published roster and a planned branch-day -------------------------------------------------------
+
+
+def store_roster_draft(
+    session: Session,
+    start: dt.date,
+    assignment: dict[str, list[str | None]],
+    leave: dict[str, set[int]] | None = None,
+    support_groups: dict[str, list[str | None]] | None = None,
+    support: frozenset[str] = frozenset(),
+    branch_id: str = "B1",
+    shift_start: dt.time = dt.time(8, 0),
+    shift_minutes: int = 480,
+    parent_id: str | None = None,
+) -> str:
+    """Store a draft roster of ``branch_id`` from ``start`` that says exactly who works shift ``D``
+    (``assignment``: technician → ``"D"`` or None per day), who is on leave (day indexes) and where
+    the support team goes; returns its id (publish it with ``POST /rosters/{id}/publish``).
+
+    Hand-made rather than solved, so a test states who rests on which day.
+    """
+    from scheduler.roster import store as roster_store
+    from scheduler.roster.domain import Employee, RosterProblem, RosterResult, ShiftType
+
+    days = len(next(iter(assignment.values())))
+    problem = RosterProblem(
+        name=f"{branch_id}/{start}",
+        horizon=days,
+        first_weekday=start.weekday(),
+        start_date=start.isoformat(),
+        shifts=(
+            ShiftType(id="D", minutes=shift_minutes, start_minute=shift_start.hour * 60 + shift_start.minute),
+        ),
+        employees=tuple(
+            Employee(id=t, group_id=None if t in support else "G1", support=t in support) for t in assignment
+        ),
+        days_off={t: frozenset(d) for t, d in (leave or {}).items()},
+    )
+    result = RosterResult(
+        name=problem.name,
+        status="FEASIBLE",
+        objective=0,
+        bound=0,
+        seconds=0.0,
+        assignment={t: list(row) for t, row in assignment.items()},
+        support_groups={t: list(row) for t, row in (support_groups or {}).items()},
+    )
+    row = roster_store.save_draft(
+        session, branch_id, start, "urban_dense", problem, result, "test-setup", parent_id
+    )
+    return row.id
+
+
+#: The day :func:`plan_loop_day` plans (roster day 1 of a week from Monday 2026-06-01).
+LOOP_DAY = dt.date(2026, 6, 2)
+
+
+def loop_roster(session: Session, start: dt.date = dt.date(2026, 6, 1), sick: str | None = None) -> str:
+    """A week's roster of B1: T-001, T-002 work every day, T-003 rests and T-004 is on leave on
+    day 1, support member T-005 works for G1 on day 1; ``sick``: that technician is on leave on
+    day 1 too. Stored as a draft; returns its id."""
+    assignment: dict[str, list[str | None]] = {
+        "T-001": ["D"] * 7,
+        "T-002": ["D"] * 7,
+        "T-003": ["D", None, "D", "D", "D", "D", None],
+        "T-004": ["D", None, "D", "D", "D", None, "D"],
+        "T-005": [None, "D", None, "D", None, "D", None],
+    }
+    leave = {"T-004": {1}}
+    if sick is not None:
+        assignment[sick] = [None if d == 1 else s for d, s in enumerate(assignment[sick])]
+        leave[sick] = {1}
+    support = {"T-005": [None, "G1", None, "G1", None, "G1", None]}
+    return store_roster_draft(session, start, assignment, leave, support, frozenset({"T-005"}))
+
+
+def seed_loop_day(session: Session, day: dt.date = LOOP_DAY, n_orders: int = 10) -> None:
+    """B1/G1 with T-001…T-004, support member T-005 (no home area), and ``n_orders`` open orders
+    reported on the morning of ``day`` across A1–A4 (every third a VIP, two with an appointment)."""
+    seed_org(session)
+    support = technician("T-005", support_team=True, region_group_id=None, home_area_id=None)
+    session.add(TechnicianRow(**records.technician_row(support)))
+    session.flush()
+    morning = dt.datetime.combine(day, dt.time(7, 0))
+    for i in range(n_orders):
+        extra: dict[str, Any] = {}
+        if i in (3, 7):
+            start = dt.datetime.combine(day, dt.time(10 + i // 2, 0))
+            extra["appointment"] = TimeWindow(start=start, end=start + dt.timedelta(hours=2))
+        store_order(
+            session,
+            work_order(
+                f"WO-{i:02d}",
+                area_id=f"A{i % 4 + 1}",
+                created=morning + dt.timedelta(minutes=5 * i),
+                customer_grade=CustomerGrade.VIP if i % 3 == 0 else CustomerGrade.ORDINARY,
+                **extra,
+            ),
+        )
+
+
+def plan_loop_day(db_url: str, day: dt.date = LOOP_DAY, seconds: float = 0.3) -> None:
+    """Seed :func:`seed_loop_day`, publish :func:`loop_roster` and store the morning plan of ``day``
+    made from them: the code path of ``POST /dispatch/plans/{branch}/{day}`` and its job."""
+    from scheduler.day import plan_input
+    from scheduler.dispatch.engine import SolveParams
+    from scheduler.dispatch.events import start_day
+    from scheduler.dispatch.service import store_morning_plan
+    from scheduler.roster import store as roster_store
+
+    with session_scope(db_url) as session:
+        seed_loop_day(session, day)
+        roster_store.publish(session, loop_roster(session, day - dt.timedelta(days=1)), "dispatcher")
+    with session_scope(db_url) as session:
+        inp, linked = plan_input(session, "B1", day, None, "dispatcher")
+    state = start_day(inp, SolveParams(time_limit_s=seconds))
+    with session_scope(db_url) as session:
+        store_morning_plan(session, state, "dispatcher", linked)

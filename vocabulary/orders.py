@@ -80,7 +80,12 @@ class ServiceDeadlines(BaseModel):
 
 
 class OrderStatus(StrEnum):
-    """Life cycle: created → dispatched → started → (suspended ↔ started) → completed | cancelled."""
+    """Life cycle: created → dispatched → started → (suspended ↔ started) → completed | cancelled.
+
+    Two ways back into the pool: a dispatched order is un-dispatched (→ created, e.g. when it moves
+    to another technician: un-dispatch, then dispatch), and a suspended order is released (→ created)
+    when the visit is rescheduled, so that a later plan dispatches it again.
+    """
 
     CREATED = "created"
     DISPATCHED = "dispatched"
@@ -99,7 +104,9 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.STARTED: frozenset(
         {OrderStatus.SUSPENDED, OrderStatus.COMPLETED, OrderStatus.CANCELLED}
     ),
-    OrderStatus.SUSPENDED: frozenset({OrderStatus.STARTED, OrderStatus.CANCELLED}),
+    OrderStatus.SUSPENDED: frozenset(
+        {OrderStatus.STARTED, OrderStatus.CANCELLED, OrderStatus.CREATED}  # CREATED = released
+    ),
     OrderStatus.COMPLETED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
 }

@@ -1,8 +1,12 @@
-"""Dispatch routes: plan a day (job), post rolling events, the dispatch board, export.
+"""Dispatch routes: plan a day (job), post rolling events, the dispatch board, a technician's day.
 
-Dispatchers see and change everything of a branch-day; a technician sees only his own timeline.
-Thin: bodies are the dispatch package's own models; errors are its domain errors (problem+json by
-the app's handler: unknown order 404, event out of order 409, bad input 422).
+Dispatchers see and change everything of a branch-day; a technician sees only his own day and
+posts only the progress of his own orders (started, resumed, suspended, completed). A day planned
+from the order table (``POST /dispatch/plans/{branch}/{day}``) takes its on-duty technicians from
+the published roster (``scheduler.day``) and moves the work orders with every change, in the same
+transaction. Thin: bodies are the dispatch package's own models; errors are its domain errors
+(problem+json by the app's handler: unknown order 404, not allowed 403, event out of order or
+version conflict 409, bad input 422).
 """
 
 from __future__ import annotations
@@ -10,18 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.deps import (
     ACCEPTED,
+    MAX_INT32,
     AppSettings,
     CurrentUser,
     DbSession,
     JobAccepted,
+    Version,
     attachment,
     ensure_self_or_roles,
     file_responses,
@@ -33,10 +39,10 @@ from fieldcrew.auth import AuthUser
 from fieldcrew.jobs import pending_params, submit_job
 from fieldcrew.settings import Settings
 from fieldcrew.tables import utcnow
-from scheduler.dispatch import store
-from scheduler.dispatch.db_day import day_from_db
-from scheduler.dispatch.domain import DayPlan
-from scheduler.dispatch.events import DispatchState, Event, apply_event
+from scheduler import day as branch_day
+from scheduler.dispatch import service, store
+from scheduler.dispatch.domain import DayBoard, TechnicianDay
+from scheduler.dispatch.events import Event
 from scheduler.dispatch.io import plan_to_csv, plan_to_excel
 from scheduler.dispatch.jobs import PLAN, REOPTIMISE, PlanDayParams, PlanRequest, ReoptimiseParams
 from scheduler.dispatch.model import validate_input
@@ -47,9 +53,13 @@ Dispatcher = Annotated[AuthUser, Depends(require_roles("dispatcher"))]
 
 
 class PlanFromDbRequest(BaseModel):
-    """Plan a branch-day from the stored orders: on-duty technicians (the roster's day) and a budget."""
+    """Plan a branch-day from the stored orders and its published roster, within a time budget."""
 
-    on_duty: list[str] | None = Field(default=None, description="technician ids; default: every employed one")
+    on_duty: list[str] | None = Field(
+        default=None,
+        description="technician ids instead of the published roster's shifts (recorded as a roster "
+        "override by you); default: the roster's on-duty technicians",
+    )
     seconds: float = Field(default=6.0, gt=0, le=120)
 
 
@@ -58,14 +68,31 @@ class EventApplied(BaseModel):
 
     version: int
     moved: dict[str, list[str | None]] = Field(description="order id → [technician before, technician after]")
+    work_orders: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="order id → [before, after] (status and technician) in the order table, for a day "
+        "planned from it",
+    )
     unassigned: int = Field(description="orders without a technician after the event")
     warnings: int
     reoptimise_job: str | None = Field(description="location of a background re-optimisation it started")
 
 
+class DispatchEventView(BaseModel):
+    """One applied event of a branch-day: what, when, by whom, the version it made, what it moved."""
+
+    kind: str
+    at: dt.datetime
+    actor: str
+    plan_version: int
+    payload: dict[str, Any]
+
+
 @router.post("/plans", **ACCEPTED)
 def plan_day(body: PlanRequest, session: DbSession, response: Response, user: Dispatcher) -> JobAccepted:
-    """Plan a day as a job: 202 + ``Location: /jobs/{id}``; the result is stored as a new version."""
+    """Plan a day input given directly as a job: 202 + ``Location: /jobs/{id}``; the result is stored
+    as a new version. Its orders must not be in the order table (409: plan such a day from the table)."""
+    service.check_direct_input(session, body.input)
     params = PlanDayParams(input=body.input, seconds=body.seconds, actor=user.username)
     return job_accepted(response, submit_job(session, PLAN, params, user.username))
 
@@ -79,10 +106,12 @@ def plan_day_from_db(
     response: Response,
     user: Dispatcher,
 ) -> JobAccepted:
-    """Plan a day from the stored work orders and technicians (a job, as ``POST /dispatch/plans``)."""
-    inp = day_from_db(session, branch_id, day, body.on_duty)
+    """Plan a day from the stored work orders with the technicians its published roster has on duty
+    (a job, as ``POST /dispatch/plans``); 409 ``no-published-roster`` when no roster covers the day
+    and no ``on_duty`` list is given, 409 ``day-under-way`` once its work has begun."""
+    inp, linked = branch_day.plan_input(session, branch_id, day, body.on_duty, user.username)
     validate_input(inp)  # 422 now, naming the records, rather than a failed job
-    params = PlanDayParams(input=inp, seconds=body.seconds, actor=user.username)
+    params = PlanDayParams(input=inp, seconds=body.seconds, actor=user.username, linked=linked)
     return job_accepted(response, submit_job(session, PLAN, params, user.username))
 
 
@@ -107,40 +136,93 @@ def post_event(
     day: dt.date,
     event: Annotated[Event, Body()],
     session: DbSession,
-    user: Dispatcher,
+    user: CurrentUser,
     settings: AppSettings,
+    expected_version: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_INT32,
+            description="the plan version you saw; 409 plan-version-conflict when the day moved on",
+        ),
+    ] = None,
 ) -> EventApplied:
-    """Apply one rolling event (new order, started, completed, suspended, cancelled, technician
-    unavailable) and store the re-plan; a refused event changes nothing."""
-    inp, plan = store.load_state(session, branch_id, day)
-    new = apply_event(DispatchState(inp, plan), event)
-    version = store.save_state(session, new.inp, new.plan, user.username, event.kind)
-    store.record_event(
-        session, branch_id, day, event.kind, event.at, event.model_dump(mode="json"), version, user.username
+    """Apply one rolling event and store the re-plan (and, for a day planned from the order table,
+    the work orders it moves) in one transaction; a refused event changes nothing.
+
+    Dispatchers post every kind; a technician posts ``order_started``, ``order_resumed``,
+    ``order_suspended`` and ``order_completed`` for his own orders only (403 for other kinds, 404
+    for an order that is not his). Events of one day are applied one at a time, in arrival order.
+    """
+    technician_id: str | None = None
+    if user.role == "technician":
+        if user.technician_id is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "this technician user names no technician")
+        technician_id = user.technician_id
+    else:
+        ensure_self_or_roles(user, None, "dispatcher")
+    applied = service.post_event(
+        session, branch_id, day, event, user.username, expected_version, technician_id
     )
-    before = plan.assignment()
-    after = new.plan.assignment()
-    moved = {
-        k: [before.get(k), after.get(k)]
-        for k in sorted(set(before) | set(after))
-        if before.get(k) != after.get(k)
-    }
+    moved = applied.moved()
     audit.record(
         session,
         user,
         f"dispatch.{event.kind}",
         "dispatch_plan",
-        f"{branch_id}/{day}/{version}",
-        {"version": plan.version},
-        {"version": version, "moved": moved},
+        f"{branch_id}/{day}/{applied.version}",
+        {"version": applied.before.version},
+        {
+            "version": applied.version,
+            "moved": moved,
+            "work_orders": {c.order_id: [str(c.before), str(c.after)] for c in applied.changes},
+        },
     )
     return EventApplied(
-        version=version,
+        version=applied.version,
         moved=moved,
-        unassigned=len(new.plan.unassigned),
-        warnings=len(new.plan.warnings),
+        work_orders={c.order_id: [str(c.before), str(c.after)] for c in applied.changes},
+        unassigned=len(applied.after.unassigned),
+        warnings=len(applied.after.warnings),
         reoptimise_job=_periodic_reoptimise(session, settings, branch_id, day, user.username),
     )
+
+
+@router.get("/plans/{branch_id}/{day}/events", response_model=list[DispatchEventView])
+def list_events(
+    branch_id: str, day: dt.date, session: DbSession, user: CurrentUser
+) -> list[DispatchEventView]:
+    """The day's applied events, oldest first, each with the version it made and what it moved
+    (dispatcher, planner)."""
+    ensure_self_or_roles(user, None, "dispatcher", "planner")
+    store.load_state(session, branch_id, day)  # 404 for a day never planned
+    return [
+        DispatchEventView(
+            kind=e.kind, at=e.at, actor=e.actor, plan_version=e.plan_version, payload=dict(e.payload)
+        )
+        for e in store.list_events(session, branch_id, day)
+    ]
+
+
+@router.get("/my-day", response_model=TechnicianDay)
+def my_day(
+    session: DbSession,
+    user: CurrentUser,
+    day: dt.date,
+    technician_id: str | None = None,
+) -> TechnicianDay:
+    """A technician's day: his stops in order (address area, customer grade, appointment window,
+    deadline, ETA, status; suspended orders last with their reason), from the plan in force of his
+    branch. A technician gets his own; a dispatcher names ``technician_id``."""
+    if user.role == "technician":
+        if user.technician_id is None or technician_id not in (None, user.technician_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "a technician may only see their own day")
+        technician_id = user.technician_id
+    else:
+        ensure_self_or_roles(user, None, "dispatcher")
+        if technician_id is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "technician_id is required")
+    return service.technician_day(session, technician_id, day)
 
 
 def _periodic_reoptimise(
@@ -162,32 +244,34 @@ def _periodic_reoptimise(
     return f"/jobs/{submit_job(session, REOPTIMISE, params, actor)}"
 
 
-@router.get("/plans/{branch_id}/{day}/board", response_model=DayPlan)
+@router.get("/plans/{branch_id}/{day}/board", response_model=DayBoard)
 def board(
     branch_id: str,
     day: dt.date,
     session: DbSession,
     user: CurrentUser,
     technician_id: str | None = None,
-    version: int | None = None,
-) -> DayPlan:
+    version: Version = None,
+) -> DayBoard:
     """The dispatch board: per-technician timelines with ETAs, warnings, unassigned orders with
-    reasons. A technician gets only his own timeline and warnings."""
+    reasons, and how the day was made (on duty from roster … or "roster overridden by …", the
+    backlog left for later). A technician gets only his own timeline and warnings."""
     if user.role == "technician":
         technician_id = user.technician_id
         ensure_self_or_roles(user, technician_id, "dispatcher")
     else:
         ensure_self_or_roles(user, None, "dispatcher", "planner")
-    _, plan = store.load_state(session, branch_id, day, version)
+    inp, plan = store.load_state(session, branch_id, day, version)
+    full = DayBoard(**dict(plan), intake=inp.intake)
     if technician_id is None:
-        return plan
+        return full
     mine: dict[str, object] = {
         "routes": tuple(r for r in plan.routes if r.technician_id == technician_id),
         "warnings": tuple(w for w in plan.warnings if w.technician_id == technician_id),
     }
     if user.role == "technician":  # a technician sees neither the orders left over nor the score
-        mine.update(unassigned=(), score={})
-    return plan.model_copy(update=mine)
+        mine.update(unassigned=(), score={}, intake=None)
+    return full.model_copy(update=mine)
 
 
 @router.get(

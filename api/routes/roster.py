@@ -30,6 +30,7 @@ from api.deps import (
 from fieldcrew import jobs
 from fieldcrew.auth import AuthUser
 from fieldcrew.settings import Settings
+from scheduler.day import DayReplan, roster_published
 from scheduler.roster import store
 from scheduler.roster.diagnose import diagnose
 from scheduler.roster.domain import PenaltyLine
@@ -179,9 +180,25 @@ def get_roster(roster_id: str, session: DbSession, user: CurrentUser) -> dict[st
     return store.view(row)
 
 
-@router.post("/{roster_id}/publish", response_model=RosterView, summary="Publish a draft roster (dispatcher)")
+class PublishedView(RosterView):
+    """A roster just published, and what it changed in the day plans it covers."""
+
+    dispatch: list[DayReplan] = Field(
+        default_factory=list,
+        description="stored day plans the new on-duty list changed: who left or joined, which orders moved",
+    )
+
+
+@router.post(
+    "/{roster_id}/publish",
+    response_model=PublishedView,
+    summary="Publish a draft roster (dispatcher); day plans it covers follow its on-duty list",
+)
 def publish_roster(roster_id: str, session: DbSession, user: Dispatcher) -> dict[str, Any]:
-    return store.view(store.publish(session, roster_id, user.username))
+    row = store.publish(session, roster_id, user.username)
+    # the same transaction: a day plan never keeps a technician the published roster has off
+    changed = roster_published(session, roster_id, user.username)
+    return store.view(row) | {"dispatch": changed}
 
 
 @router.post(

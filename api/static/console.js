@@ -284,6 +284,11 @@ async function loadBoard(branchId, day) {
   const view = $("board-view");
   view.replaceChildren(el("p", {}, `Plan version ${plan.version ?? "?"} of ${plan.branch_id} on ${plan.day}: ` +
     `${plan.routes.length} technician(s), ${plan.unassigned.length} unassigned, ${plan.warnings.length} warning(s)`));
+  if (plan.intake) {  // a day planned from the order table: who is on duty by which authority
+    view.append(el("p", { class: plan.intake.source === "override" ? "intake override" : "intake muted" },
+      `${plan.intake.note}; ${plan.intake.taken_min} of ${plan.intake.capacity_min} on-site minutes taken, ` +
+      `${plan.intake.deferred.length} backlog order(s) left for later`));
+  }
   const idle = [];
   for (const route of plan.routes) {
     const tech = techs.get(route.technician_id);
@@ -305,6 +310,11 @@ async function loadBoard(branchId, day) {
   if (plan.unassigned.length) {
     view.append(el("h3", {}, "Unassigned"), el("ul", {},
       plan.unassigned.map((u) => el("li", {}, `${u.order_id}: ${u.reason} (${u.rule})`))));
+  }
+  if (plan.intake && plan.intake.deferred.length) {
+    view.append(el("h3", {}, "Left for later"), el("ul", { class: "deferred" },
+      plan.intake.deferred.map((d) => el("li", {}, `${d.order_id} (${d.customer_grade}, due ` +
+        `${d.deadline.replace("T", " ").slice(0, 16)}${d.overdue ? ", overdue" : ""}): ${d.reason}`))));
   }
 }
 

@@ -86,6 +86,31 @@ class OnDutyTechnician(BaseModel):
         )
 
 
+class OnDutyShift(BaseModel):
+    """One technician on duty on a day: his shift's clock times and, for a support-team member,
+    the region group he works for that day (as the published roster deployed him).
+
+    The seam between rosters and dispatch: ``scheduler.day`` turns the roster's published shifts
+    into these; :func:`scheduler.dispatch.db_day.day_from_db` turns them into
+    :class:`OnDutyTechnician` with the technician's skills and start location (his home area).
+    """
+
+    model_config = _frozen
+
+    technician_id: str = Identifier
+    start: dt.datetime
+    end: dt.datetime
+    shift_id: str | None = None
+    #: a support-team member works for this region group today (None: the whole branch)
+    region_group_id: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OnDutyShift:
+        if self.end <= self.start:
+            raise ValueError(f"technician {self.technician_id}: shift end must be after its start")
+        return self
+
+
 class DispatchOrder(BaseModel):
     """A work order as dispatch sees it: where, how long, by when, for whom, needing what."""
 
@@ -188,6 +213,54 @@ class DispatchPolicy(BaseModel):
     deadline_warning_min: int = Field(
         default=60, ge=0, description="warn when slack to the deadline is below this"
     )
+    intake_work_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=2,
+        description="a day takes open orders without an appointment until their on-site minutes reach "
+        "this share of the on-duty shift minutes (the rest of a shift goes to travel)",
+    )
+
+
+class DeferredOrder(BaseModel):
+    """An open order the day's intake left for a later day, and why."""
+
+    model_config = _frozen
+
+    order_id: str
+    customer_grade: CustomerGrade
+    deadline: dt.datetime
+    #: the deadline is before the end of the day: it will be late
+    overdue: bool
+    reason: str
+
+
+class OnDutySource(StrEnum):
+    """Where the day's on-duty technicians came from."""
+
+    ROSTER = "roster"
+    OVERRIDE = "override"
+
+
+class DayIntake(BaseModel):
+    """How a day planned from the order table was made: who is on duty by which authority, and
+    which open orders it took (see :mod:`scheduler.dispatch.intake`) and which it left for later."""
+
+    model_config = _frozen
+
+    source: OnDutySource
+    #: the published roster the on-duty technicians come from (also with an override, if one covers the day)
+    roster_id: str | None = None
+    roster_version: int | None = None
+    #: the user who gave the on-duty list instead of the roster
+    overridden_by: str | None = None
+    #: what the board shows: "roster <id> v<n>" or "roster overridden by <user>"
+    note: str
+    #: shift minutes of the on-duty technicians and the share of them offered to orders
+    capacity_min: int = 0
+    taken_min: int = 0
+    rule: str = ""
+    deferred: tuple[DeferredOrder, ...] = ()
 
 
 class DayInput(BaseModel):
@@ -206,6 +279,9 @@ class DayInput(BaseModel):
     bbox: tuple[float, float, float, float] | None = None
     travel: TravelModel = Field(default_factory=TravelModel)
     policy: DispatchPolicy = Field(default_factory=DispatchPolicy)
+    #: set when the day was planned from the order table (then every order change of this day is
+    #: also a status change of its work order); None for a day input given directly
+    intake: DayIntake | None = None
 
     @property
     def origin(self) -> dt.datetime:
@@ -306,3 +382,49 @@ class DayPlan(BaseModel):
     def assignment(self) -> dict[str, str]:
         """Order id → technician id of every planned stop."""
         return {s.order_id: r.technician_id for r in self.routes for s in r.stops}
+
+
+class DayBoard(DayPlan):
+    """The dispatch board: the plan in force and how its day was made (on-duty source, backlog left
+    for later)."""
+
+    intake: DayIntake | None = None
+
+
+class TechnicianStop(BaseModel):
+    """One of a technician's orders of the day, as his own page shows it."""
+
+    model_config = _frozen
+
+    order_id: str
+    #: position on his timeline (1 = first); None for an order off the timeline (suspended)
+    seq: int | None
+    status: OrderStatus
+    order_type: OrderType
+    difficulty: int
+    customer_grade: CustomerGrade
+    area_id: str
+    area_name: str | None = None
+    location: Location
+    appointment: TimeWindow | None = None
+    deadline: dt.datetime
+    eta: dt.datetime | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    late_min: int = 0
+    #: why the order was last suspended (when it is suspended)
+    suspend_reason: str | None = None
+
+
+class TechnicianDay(BaseModel):
+    """A technician's day: his stops in order with where, for whom, when and in which state."""
+
+    model_config = _frozen
+
+    branch_id: str
+    day: dt.date
+    technician_id: str
+    version: int
+    shift_start: dt.datetime | None = None
+    shift_end: dt.datetime | None = None
+    stops: tuple[TechnicianStop, ...] = ()

@@ -30,7 +30,7 @@ from scheduler.dispatch.errors import (
     UnknownTechnician,
 )
 from scheduler.dispatch.model import DispatchContext, schedule_route
-from vocabulary.orders import CustomerGrade, IllegalTransition, OrderStatus, check_transition
+from vocabulary.orders import CustomerGrade, IllegalTransition, OrderStatus, TimeWindow, check_transition
 
 _frozen = ConfigDict(frozen=True)
 
@@ -51,16 +51,34 @@ class OrderStarted(BaseModel):
     kind: Literal["order_started"] = "order_started"
     at: dt.datetime
     order_id: str
-    technician_id: str
+    #: who starts it; default: the technician it is dispatched to
+    technician_id: str | None = None
+
+
+class OrderResumed(BaseModel):
+    """A suspended order is taken up again, by its technician or (``technician_id``) by another."""
+
+    model_config = _frozen
+    kind: Literal["order_resumed"] = "order_resumed"
+    at: dt.datetime
+    order_id: str
+    #: who resumes it; default: the technician it was suspended with
+    technician_id: str | None = None
 
 
 class OrderCompleted(BaseModel):
-    """A started order was completed."""
+    """A started order was completed, with what the technician reports of the visit."""
 
     model_config = _frozen
     kind: Literal["order_completed"] = "order_completed"
     at: dt.datetime
     order_id: str
+    #: the fault is fixed (repairs) / the job is done as ordered; None: not reported
+    fixed: bool | None = None
+    #: the earlier order this visit repeats (the same fault came back)
+    repeat_of: str | None = None
+    #: the agreed appointment was kept; None: there was none or not reported
+    appointment_kept: bool | None = None
 
 
 class OrderSuspended(BaseModel):
@@ -80,6 +98,19 @@ class OrderCancelled(BaseModel):
     kind: Literal["order_cancelled"] = "order_cancelled"
     at: dt.datetime
     order_id: str
+    reason: str | None = None
+
+
+class AppointmentRescheduled(BaseModel):
+    """The customer agreed a new appointment window (today or another day); a suspended order is
+    released back to the pool with it, and the order is placed again (or waits for its day)."""
+
+    model_config = _frozen
+    kind: Literal["appointment_rescheduled"] = "appointment_rescheduled"
+    at: dt.datetime
+    order_id: str
+    appointment: TimeWindow
+    reason: str = "rescheduled with the customer"
 
 
 class OrderAssigned(BaseModel):
@@ -103,16 +134,61 @@ class TechnicianUnavailable(BaseModel):
     reason: str = "unavailable"
 
 
+class RosterChanged(BaseModel):
+    """A newly published roster version changed who is on duty: ``off_duty`` technicians leave the
+    day (like :class:`TechnicianUnavailable`), ``on_duty`` ones join it. Posted by the day's seam
+    (``scheduler.day``) when a roster is published, not by users."""
+
+    model_config = _frozen
+    kind: Literal["roster_changed"] = "roster_changed"
+    at: dt.datetime
+    roster_id: str
+    roster_version: int
+    #: technician id → why he is no longer on duty (rest, leave)
+    off_duty: dict[str, str] = Field(default_factory=dict)
+    on_duty: tuple[OnDutyTechnician, ...] = ()
+
+
+#: The events users post (dispatchers all of them; technicians their own work's progress).
 Event = Annotated[
     NewOrder
     | OrderStarted
+    | OrderResumed
     | OrderCompleted
     | OrderSuspended
     | OrderCancelled
     | OrderAssigned
+    | AppointmentRescheduled
     | TechnicianUnavailable,
     Field(discriminator="kind"),
 ]
+
+#: Every event :func:`apply_event` applies (the posted ones and the roster's).
+AnyEvent = (
+    NewOrder
+    | OrderStarted
+    | OrderResumed
+    | OrderCompleted
+    | OrderSuspended
+    | OrderCancelled
+    | OrderAssigned
+    | AppointmentRescheduled
+    | TechnicianUnavailable
+    | RosterChanged
+)
+
+#: Event kinds that change one order (their ``order_id``).
+ORDER_EVENTS: frozenset[str] = frozenset(
+    {
+        "order_started",
+        "order_resumed",
+        "order_completed",
+        "order_suspended",
+        "order_cancelled",
+        "order_assigned",
+        "appointment_rescheduled",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -146,16 +222,7 @@ def commit(inp: DayInput, plan: DayPlan) -> DayInput:
     return inp.model_copy(update={"orders": tuple(orders)})
 
 
-def apply_event(
-    state: DispatchState,
-    event: NewOrder
-    | OrderStarted
-    | OrderCompleted
-    | OrderSuspended
-    | OrderCancelled
-    | OrderAssigned
-    | TechnicianUnavailable,
-) -> DispatchState:
+def apply_event(state: DispatchState, event: AnyEvent) -> DispatchState:
     """Apply one event and re-plan minimally; raise (state unchanged) on bad input.
 
     Raises
@@ -201,17 +268,70 @@ def apply_event(
                 seq.remove(o.id)
     elif isinstance(event, TechnicianUnavailable):
         tech = _tech(techs, event.technician_id)
-        end = max(event.at, tech.shift_start + dt.timedelta(minutes=1))
-        techs[tech.id] = tech.model_copy(update={"available": False, "shift_end": end})
-        for oid, o in list(orders.items()):
-            if o.technician_id == tech.id and o.status == OrderStatus.STARTED:
-                orders[oid] = _transition(o, OrderStatus.SUSPENDED, {"technician_id": None})
-        to_place.extend(routes.pop(tech.id, []))
-        routes[tech.id] = []
+        _leave_duty(techs, orders, routes, to_place, tech, event.at)
+    elif isinstance(event, RosterChanged):
+        for gone in sorted(event.off_duty):
+            if gone in techs and techs[gone].available:
+                _leave_duty(techs, orders, routes, to_place, techs[gone], event.at)
+        joined = [t for t in event.on_duty if t.id not in techs or not techs[t.id].available]
+        for t in joined:
+            techs[t.id] = t
+            routes.setdefault(t.id, [])
+        if joined:  # newcomers may take what nobody could
+            planned = {oid for seq in routes.values() for oid in seq}
+            to_place.extend(
+                o.id
+                for o in orders.values()
+                if o.status in (OrderStatus.CREATED, OrderStatus.DISPATCHED) and o.id not in planned
+            )
+    elif isinstance(event, AppointmentRescheduled):
+        o = _order(orders, event.order_id)
+        if event.appointment.end <= event.at:
+            raise InputErrors(
+                [
+                    Problem(
+                        f"order {o.id}: appointment",
+                        "a new appointment window ends after the moment it is agreed",
+                        f"{event.appointment.start:%Y-%m-%d %H:%M}–{event.appointment.end:%H:%M}",
+                    )
+                ]
+            )
+        if o.status == OrderStatus.SUSPENDED:  # released back to the pool with its new window
+            orders[o.id] = _transition(
+                o,
+                OrderStatus.CREATED,
+                {"appointment": event.appointment, "technician_id": None, "started_at": None},
+            )
+        elif o.status in (OrderStatus.CREATED, OrderStatus.DISPATCHED):
+            orders[o.id] = o.model_copy(update={"appointment": event.appointment})
+        else:
+            raise EventOutOfOrder(
+                f"appointment_rescheduled {o.id}: status {o.status}; rule: only an order not being worked "
+                "on (created, dispatched or suspended) gets a new appointment"
+            )
+        for seq in routes.values():
+            if o.id in seq:
+                seq.remove(o.id)
+        to_place.append(o.id)
     else:
         o = _order(orders, event.order_id)
-        if isinstance(event, OrderStarted):
-            tech = _tech(techs, event.technician_id)
+        if isinstance(event, OrderStarted | OrderResumed):
+            if isinstance(event, OrderResumed) and o.status != OrderStatus.SUSPENDED:
+                raise EventOutOfOrder(
+                    f"order_resumed {o.id}: status {o.status}; rule: only a suspended order is resumed"
+                )
+            who = event.technician_id or o.technician_id
+            if who is None:
+                raise InputErrors(
+                    [
+                        Problem(
+                            f"order {o.id}: technician_id",
+                            "an order without a technician is started by a named technician",
+                            None,
+                        )
+                    ]
+                )
+            tech = _tech(techs, who)
             busy = next(
                 (
                     x.id
@@ -222,7 +342,7 @@ def apply_event(
             )
             if busy is not None:
                 raise EventOutOfOrder(
-                    f"order_started {o.id}: technician {tech.id} is still working on order "
+                    f"{event.kind} {o.id}: technician {tech.id} is still working on order "
                     f"{busy}; rule: one started order per technician at a time"
                 )
             if not o.required_skills <= tech.skills:
@@ -237,7 +357,7 @@ def apply_event(
                 )
             if not tech.available:
                 raise EventOutOfOrder(
-                    f"order_started {o.id}: technician {tech.id} is unavailable; rule: only "
+                    f"{event.kind} {o.id}: technician {tech.id} is unavailable; rule: only "
                     "available technicians start work"
                 )
             orders[o.id] = _transition(
@@ -259,11 +379,13 @@ def apply_event(
             for seq in routes.values():
                 if o.id in seq:
                     seq.remove(o.id)
+    known = {t.id for t in inp.technicians}
     new_inp = inp.model_copy(
         update={
             "now": event.at,
             "orders": tuple(orders.values()),
-            "technicians": tuple(techs[t.id] for t in inp.technicians),
+            "technicians": tuple(techs[t.id] for t in inp.technicians)
+            + tuple(t for tid, t in techs.items() if tid not in known),
         }
     )
     # validates the changed records; raises before anything is replaced
@@ -271,7 +393,18 @@ def apply_event(
     ctx = DispatchContext(new_inp, check_orders=changed)
     if isinstance(event, OrderAssigned):
         _assign_by_hand(ctx, routes, event.order_id, event.technician_id)
-    plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1, previous=state.plan)
+    previous = state.plan
+    if isinstance(event, AppointmentRescheduled):
+        # the order's window changed: a route that held it is re-timed even if it takes it back at
+        # the same place (the previous timing of an unchanged sequence would otherwise be reused)
+        previous = previous.model_copy(
+            update={
+                "routes": tuple(
+                    r for r in previous.routes if all(st.order_id != event.order_id for st in r.stops)
+                )
+            }
+        )
+    plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1, previous=previous)
     return DispatchState(commit(new_inp, plan), plan)
 
 
@@ -392,6 +525,25 @@ def _transition(o: DispatchOrder, new: OrderStatus, update: dict[str, object]) -
     except IllegalTransition as exc:
         raise EventOutOfOrder(f"{exc}; rule: order life cycle (vocabulary.orders.TRANSITIONS)") from None
     return o.model_copy(update={"status": new, **update})
+
+
+def _leave_duty(
+    techs: dict[str, OnDutyTechnician],
+    orders: dict[str, DispatchOrder],
+    routes: engine.Routes,
+    to_place: list[str],
+    tech: OnDutyTechnician,
+    at: dt.datetime,
+) -> None:
+    """The technician takes no new work from ``at``: his started order is suspended (without him),
+    his planned orders are offered to the others."""
+    end = max(at, tech.shift_start + dt.timedelta(minutes=1))
+    techs[tech.id] = tech.model_copy(update={"available": False, "shift_end": end})
+    for oid, o in list(orders.items()):
+        if o.technician_id == tech.id and o.status == OrderStatus.STARTED:
+            orders[oid] = _transition(o, OrderStatus.SUSPENDED, {"technician_id": None})
+    to_place.extend(routes.pop(tech.id, []))
+    routes[tech.id] = []
 
 
 def _free_technician(techs: dict[str, OnDutyTechnician], o: DispatchOrder, at: dt.datetime) -> None:

@@ -16,7 +16,8 @@ from fieldcrew.jobs import JobContext, JobKind
 from scheduler.dispatch.domain import DayInput, DayPlan
 from scheduler.dispatch.engine import SolveParams
 from scheduler.dispatch.events import DispatchState, reoptimise, start_day
-from scheduler.dispatch.store import load_state, save_state
+from scheduler.dispatch.service import LinkedPlan, store_morning_plan, store_reoptimised
+from scheduler.dispatch.store import load_state
 
 
 class PlanRequest(BaseModel):
@@ -27,9 +28,11 @@ class PlanRequest(BaseModel):
 
 
 class PlanDayParams(PlanRequest):
-    """Parameters of a ``dispatch.plan`` job: the day to plan and who asked."""
+    """Parameters of a ``dispatch.plan`` job: the day to plan and who asked; for a day planned from
+    the order table, what it was read against (the plan moves those work orders when stored)."""
 
     actor: str = "system"
+    linked: LinkedPlan | None = None
 
 
 class ReoptimiseParams(BaseModel):
@@ -42,13 +45,18 @@ class ReoptimiseParams(BaseModel):
 
 
 def plan_day_job(params: PlanDayParams, ctx: JobContext) -> dict[str, Any]:
-    """Morning plan of a day input; stores it as a new plan version of the branch-day."""
+    """Morning plan of a day input; stores it as a new plan version of the branch-day (and, for a
+    day planned from the order table, dispatches its work orders in the same transaction)."""
     inp = params.input
     ctx.progress(0.05, f"planning {len(inp.orders)} orders for {len(inp.technicians)} technicians")
     state = start_day(inp, SolveParams(time_limit_s=params.seconds))
     with session_scope(ctx.database_url) as session:
-        version = save_state(session, state.inp, state.plan, params.actor, "morning_plan")
-    return _summary(state.plan, version)
+        version = store_morning_plan(session, state, params.actor, params.linked)
+    summary = _summary(state.plan, version)
+    if inp.intake is not None:
+        summary["on_duty"] = inp.intake.note
+        summary["left_for_later"] = len(inp.intake.deferred)
+    return summary
 
 
 def reoptimise_job(params: ReoptimiseParams, ctx: JobContext) -> dict[str, Any]:
@@ -61,10 +69,9 @@ def reoptimise_job(params: ReoptimiseParams, ctx: JobContext) -> dict[str, Any]:
     ctx.progress(0.1, f"re-optimising plan version {plan.version}")
     new = reoptimise(DispatchState(inp, plan), SolveParams(time_limit_s=params.seconds))
     with session_scope(ctx.database_url) as session:
-        _, latest = load_state(session, params.branch_id, params.day)
-        if latest.version != plan.version:
-            return {"stored": False, "reason": f"plan moved on to version {latest.version} meanwhile"}
-        version = save_state(session, new.inp, new.plan, params.actor, "reoptimise")
+        version = store_reoptimised(session, plan.version, new, params.actor)
+    if version is None:
+        return {"stored": False, "reason": f"plan moved on from version {plan.version} meanwhile"}
     return _summary(new.plan, version) | {"stored": True}
 
 

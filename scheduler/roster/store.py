@@ -6,8 +6,9 @@ draft freezes it: a published row can no longer be updated or deleted (the ORM r
 version whose ``parent_id`` names the published one. Nothing published changes unless a user
 publishes a new version.
 
-Other instruments read published rosters through :func:`published_rosters`, which returns
-:class:`PublishedRoster` objects, never the table row or its stored JSON.
+Other instruments read published rosters through :func:`published_rosters`,
+:func:`published_roster` and :func:`rostered_day`, which return :class:`PublishedRoster` and
+:class:`RosteredDay` objects, never the table row or its stored JSON.
 """
 
 from __future__ import annotations
@@ -250,6 +251,47 @@ class RosterDay:
     leave: bool
 
 
+#: Start of a shift whose definition gives no start time (minutes after midnight).
+DEFAULT_SHIFT_START_MINUTE = 8 * 60 + 30
+#: Length of a shift the roster does not define (minutes).
+DEFAULT_SHIFT_MINUTES = 8 * 60
+
+
+class RosteredShift(BaseModel):
+    """One technician's shift on one day of a published roster, with its clock times."""
+
+    model_config = ConfigDict(frozen=True)
+
+    technician_id: str
+    shift_id: str
+    start: dt.datetime
+    end: dt.datetime
+    minutes: int
+    #: a support-team member
+    support: bool = False
+    #: the region group a support-team member was deployed to that day (None: not to one group)
+    region_group_id: str | None = None
+
+
+class RosteredDay(BaseModel):
+    """A branch's day in a published roster: the shifts worked, who rests, who is on leave."""
+
+    model_config = ConfigDict(frozen=True)
+
+    roster_id: str
+    branch_id: str
+    version: int
+    published_at: dt.datetime | None
+    day: dt.date
+    shifts: tuple[RosteredShift, ...]
+    resting: tuple[str, ...] = ()
+    on_leave: tuple[str, ...] = ()
+
+    def shift_of(self, technician_id: str) -> RosteredShift | None:
+        """The technician's shift that day; None when he rests, is on leave or is not rostered."""
+        return next((s for s in self.shifts if s.technician_id == technician_id), None)
+
+
 class PublishedRoster(BaseModel):
     """A published roster version: who works which shift on which day, and who is on leave.
 
@@ -261,6 +303,14 @@ class PublishedRoster(BaseModel):
         Minutes of each shift id of the roster.
     leave:
         Technician id → indexes of his leave or unavailable days.
+    shift_start_minutes:
+        Start of each shift id in minutes after midnight (:data:`DEFAULT_SHIFT_START_MINUTE`
+        for a shift the roster gives no start time).
+    support_groups:
+        Support-team member → region group the roster deployed him to, per day (None: not
+        deployed to one group that day).
+    support:
+        Ids of the support-team members.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -276,6 +326,65 @@ class PublishedRoster(BaseModel):
     assignment: Mapping[str, tuple[str | None, ...]]
     shift_minutes: Mapping[str, int] = Field(default_factory=dict)
     leave: Mapping[str, frozenset[int]] = Field(default_factory=dict)
+    shift_start_minutes: Mapping[str, int] = Field(default_factory=dict)
+    support_groups: Mapping[str, tuple[str | None, ...]] = Field(default_factory=dict)
+    support: frozenset[str] = frozenset()
+
+    @property
+    def end_date(self) -> dt.date:
+        """The last day the roster covers."""
+        return self.start_date + dt.timedelta(days=self.days - 1)
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether ``day`` is one of the roster's days."""
+        return self.start_date <= day <= self.end_date
+
+    def day_shifts(self, day: dt.date) -> RosteredDay:
+        """Who works which shift on ``day`` (start and end times, support deployment), who rests
+        and who is on leave; :class:`NotFound` when the roster does not cover ``day``."""
+        if not self.covers(day):
+            raise NotFound(
+                f"roster {self.id} (branch {self.branch_id}, {self.start_date}..{self.end_date}) does not "
+                f"cover {day}; rule: a roster gives shifts only for its own days"
+            )
+        index = (day - self.start_date).days
+        midnight = dt.datetime.combine(day, dt.time())
+        shifts: list[RosteredShift] = []
+        resting: list[str] = []
+        on_leave: list[str] = []
+        for tech_id, row in self.assignment.items():
+            shift = row[index] if index < len(row) else None
+            if index in self.leave.get(tech_id, frozenset()):
+                on_leave.append(tech_id)  # leave wins over any shift the cell might hold
+                continue
+            if shift is None:
+                resting.append(tech_id)
+                continue
+            begin = self.shift_start_minutes.get(shift, DEFAULT_SHIFT_START_MINUTE)
+            start = midnight + dt.timedelta(minutes=begin)
+            minutes = self.shift_minutes.get(shift, DEFAULT_SHIFT_MINUTES)
+            deployed = self.support_groups.get(tech_id, ())
+            shifts.append(
+                RosteredShift(
+                    technician_id=tech_id,
+                    shift_id=shift,
+                    start=start,
+                    end=start + dt.timedelta(minutes=minutes),
+                    minutes=minutes,
+                    support=tech_id in self.support,
+                    region_group_id=deployed[index] if index < len(deployed) else None,
+                )
+            )
+        return RosteredDay(
+            roster_id=self.id,
+            branch_id=self.branch_id,
+            version=self.version,
+            published_at=self.published_at,
+            day=day,
+            shifts=tuple(shifts),
+            resting=tuple(sorted(resting)),
+            on_leave=tuple(sorted(on_leave)),
+        )
 
     def technician_days(self) -> Iterator[RosterDay]:
         """Every (technician, day) of the assignment, technicians in stored order, days in order."""
@@ -303,6 +412,11 @@ def _published(row: RosterVersionRow) -> PublishedRoster:
         assignment={tech_id: tuple(cells) for tech_id, cells in result.assignment.items()},
         shift_minutes={shift.id: shift.minutes for shift in problem.shifts},
         leave=dict(problem.days_off),
+        shift_start_minutes={
+            shift.id: shift.start_minute for shift in problem.shifts if shift.start_minute is not None
+        },
+        support_groups={tech_id: tuple(cells) for tech_id, cells in result.support_groups.items()},
+        support=frozenset(e.id for e in problem.employees if e.support),
     )
 
 
@@ -324,6 +438,29 @@ def published_rosters(session: Session, first: dt.date, last: dt.date) -> list[P
         newest[row.branch_id, row.period_start] = row  # versions ascending: the last is the newest
     ordered = sorted(newest.values(), key=lambda r: (r.period_start, r.published_at or dt.datetime.min))
     return [_published(row) for row in ordered]
+
+
+def published_roster(session: Session, roster_id: str) -> PublishedRoster:
+    """The published roster ``roster_id`` as a domain object; :class:`NotFound` when there is no
+    such roster, :class:`Conflict` when it is still a draft."""
+    row = get_version(session, roster_id)
+    if row.status != PUBLISHED:
+        raise Conflict(
+            f"roster {roster_id} is a draft (version {row.version}); rule: only published rosters count"
+        )
+    return _published(row)
+
+
+def rostered_day(session: Session, branch_id: str, day: dt.date) -> RosteredDay | None:
+    """The branch's shifts on ``day`` from the newest published roster covering it; None if none does.
+
+    Where two published rosters of the branch cover the day, the one with the later period
+    start wins, then the later publication (the order of :func:`published_rosters`); within one
+    (branch, period start) the newest published version counts, so a re-roster published after a
+    sick call replaces the shifts of the version it re-rosters.
+    """
+    covering = [r for r in published_rosters(session, day, day) if r.branch_id == branch_id and r.covers(day)]
+    return covering[-1].day_shifts(day) if covering else None
 
 
 def _audit(session: Session, actor: str, action: str, entity_id: str, after: Any) -> None:

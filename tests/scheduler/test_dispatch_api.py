@@ -129,14 +129,18 @@ def test_day_from_db_uses_the_pools_standard_hours(api_client: Any) -> None:
 
     from timepool_factories import seed_branch
 
-    from scheduler.dispatch.db_day import day_from_db
+    from scheduler.dispatch.db_day import day_from_db, default_shifts
     from scheduler.dispatch.demo_day import DEFAULT_MINUTES
+    from scheduler.dispatch.domain import DayIntake, OnDutySource
     from vocabulary.orders import OrderType
 
+    day = dt.date(2026, 6, 1)
+    shifts = default_shifts(["T-001", "T-002", "T-003", "T-004"], day)
+    intake = DayIntake(source=OnDutySource.OVERRIDE, note="test")
     with api_client.session() as s:
         seed_branch(s, days=1)
     with api_client.session() as s:
-        plain = day_from_db(s, "B1", dt.date(2026, 6, 1))
+        plain, _ = day_from_db(s, "B1", day, shifts, intake)
     assert plain.orders and all(
         o.duration_min == DEFAULT_MINUTES[o.order_type][o.difficulty] for o in plain.orders
     )
@@ -149,7 +153,7 @@ def test_day_from_db_uses_the_pools_standard_hours(api_client: Any) -> None:
         for c in saved.json()["tables"][0]["cells"]
     }
     with api_client.session() as s:
-        inp = day_from_db(s, "B1", dt.date(2026, 6, 1))
+        inp, _ = day_from_db(s, "B1", day, shifts, intake)
     areas = {a.id: a.area_type for a in inp.areas}
     used = 0
     for o in inp.orders:
@@ -173,8 +177,11 @@ def test_events_start_a_periodic_reoptimisation(api_client: Any) -> None:
     with api_client.session() as s:  # the morning plan was made an hour ago
         for row in s.scalars(select(DispatchPlanRow)):
             row.created_at -= dt.timedelta(hours=1)
-    event = {"kind": "new_order", "at": f"{DAY}T08:15:00",
-             "order": make_order("U1", x_km=0.6, created="08:15").model_dump(mode="json")}
+    event = {
+        "kind": "new_order",
+        "at": f"{DAY}T08:15:00",
+        "order": make_order("U1", x_km=0.6, created="08:15").model_dump(mode="json"),
+    }
     app_settings = api_client.client.app.state.settings
     api_client.client.app.state.settings = app_settings.model_copy(update={"dispatch_reoptimise_minutes": 0})
     off = api_client.client.post(f"/dispatch/plans/B1/{DAY}/events", headers=h, json=event)
