@@ -13,6 +13,10 @@
   with :func:`fieldcrew.jobs.submit_job` (declare it with ``**ACCEPTED``: status ``202``, the
   model, the ``Location: /jobs/{id}`` header).
 - ``attachment(...)`` and ``file_responses(...)``: a file download and its OpenAPI description.
+- ``Limit``, ``Offset``, ``Version``: bounded query parameters of lists and versioned resources
+  (a number beyond what a database column holds is a 422, not a 500 in the query); use them
+  for every such parameter: ``limit: Limit = 100``, ``offset: Offset = 0``,
+  ``version: Version = None``.
 
 Example::
 
@@ -27,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Request, Response, Security, status
+from fastapi import Depends, HTTPException, Query, Request, Response, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,11 +42,15 @@ from fieldcrew.settings import Settings
 
 __all__ = [
     "ACCEPTED",
+    "MAX_INT32",
     "MEDIA_TYPES",
     "AppSettings",
     "CurrentUser",
     "DbSession",
     "JobAccepted",
+    "Limit",
+    "Offset",
+    "Version",
     "attachment",
     "ensure_self_or_roles",
     "file_responses",
@@ -60,6 +68,18 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+#: The largest count, offset or version a request may name (a 32-bit integer column's).
+MAX_INT32 = 2**31 - 1
+
+#: A page size: ``limit: Limit = 100``.
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size (1–1000)")]
+#: Rows to skip: ``offset: Offset = 0``.
+Offset = Annotated[int, Query(ge=0, le=MAX_INT32, description="rows to skip")]
+#: A stored version, the newest when not given: ``version: Version = None``.
+Version = Annotated[
+    int | None, Query(ge=1, le=MAX_INT32, description="the stored version (default: the newest)")
+]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -90,6 +110,13 @@ def get_current_user(
 ) -> AuthUser:
     """The caller identified by an API key; 401 when none is given or it is not valid."""
     key = (api_key or "").strip() or (bearer.credentials.strip() if bearer is not None else "") or None
+    if key is not None and not (len(key) <= 200 and key.isascii() and key.isprintable()):
+        key = ""  # no key has such characters: refuse it before it reaches the database
+    if key == "":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid, revoked or inactive API key",
+            headers=_UNAUTHORIZED_HEADERS,
+        )
     if key is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -13,6 +13,7 @@ from sqlalchemy import MetaData
 import fieldcrew.tables
 import payroll.store
 import quality.store
+import scheduler.dispatch.control_store
 import scheduler.dispatch.store
 import scheduler.roster.store
 import timepool.store
@@ -24,6 +25,7 @@ TABLE_MODULES = (
     timepool.store,
     scheduler.roster.store,
     scheduler.dispatch.store,
+    scheduler.dispatch.control_store,
     quality.store,
     payroll.store,
 )

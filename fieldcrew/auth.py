@@ -10,10 +10,15 @@ the comparison is constant-time (:func:`hmac.compare_digest`).
 
 Roles: ``dispatcher``, ``hr``, ``planner``, ``technician`` (sees only own roster and pay; the
 user is linked to a technician id) and ``admin`` (allowed everywhere).
+
+Deactivating a user revokes their keys; an administrator cannot deactivate themself, and the last
+active administrator cannot be deactivated (the service would have nobody left to manage users).
+:func:`reactivate_user` lets a deactivated user in again with a newly issued key.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -141,8 +146,26 @@ def list_users(session: Session) -> list[UserRow]:
 
 
 def deactivate_user(session: Session, username: str, actor: str = "system") -> UserRow:
-    """Deactivate a user and revoke their keys (audited)."""
+    """Deactivate a user and revoke their keys (audited).
+
+    Raises
+    ------
+    NotFound
+        No user ``username``.
+    Conflict
+        ``actor`` deactivating themself, or ``username`` is the last active administrator.
+    """
     user = get_user(session, username)
+    if user.username == actor:
+        raise Conflict(f"user {username!r} cannot deactivate themself; ask another administrator")
+    if user.role == "admin" and user.active:
+        # lock the active administrators (PostgreSQL): two admins deactivating each other at once
+        # must not leave none
+        admins = session.scalars(
+            select(UserRow.id).where(UserRow.role == "admin", UserRow.active.is_(True)).with_for_update()
+        ).all()
+        if not any(admin_id != user.id for admin_id in admins):
+            raise Conflict(f"user {username!r} is the last active administrator; make another one first")
     before = user_view(user)
     user.active = False
     for api_key in session.scalars(select(ApiKeyRow).where(ApiKeyRow.user_id == user.id)):
@@ -152,12 +175,32 @@ def deactivate_user(session: Session, username: str, actor: str = "system") -> U
     return user
 
 
+def reactivate_user(session: Session, username: str, actor: str = "system") -> tuple[UserRow, str | None]:
+    """Let a deactivated user in again with a new API key (their old keys stay revoked); audited.
+
+    Returns the user and the new key (shown once), or ``None`` for a user who was active already
+    (nothing changes then). Raises :class:`~vocabulary.errors.NotFound` for an unknown user.
+    """
+    user = get_user(session, username)
+    if user.active:
+        return user, None
+    before = user_view(user)
+    user.active = True
+    session.flush()
+    key = issue_key(session, user)
+    audit.record(session, actor, "reactivate", "user", username, before, user_view(user))
+    return user, key
+
+
 def user_view(user: UserRow) -> dict[str, object]:
-    """Public representation of a user (never a key or hash)."""
+    """Public representation of a user (never a key or hash); ``created_at`` in UTC with its offset."""
+    created = user.created_at
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)  # stored as naive UTC
     return {
         "username": user.username,
         "role": user.role,
         "technician_id": user.technician_id,
         "active": user.active,
-        "created_at": user.created_at.isoformat() if user.created_at else None,
+        "created_at": created.isoformat() if created else None,
     }

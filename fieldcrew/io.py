@@ -10,7 +10,10 @@ leaves the database as it was. Rows are upserted by id (new ids inserted, known 
 Files are read by :mod:`fieldcrew.tabular`, the reader every instrument shares: rows are numbered
 as a spreadsheet shows them (the header is row 1, the first data row is row 2; blank rows are
 skipped), CSV files are UTF-8 (with or without BOM) or GB18030 (Excel on Chinese Windows), Excel
-files are read from their first sheet; exports are UTF-8 with BOM so Excel opens them correctly.
+files are read from their first sheet; exports are UTF-8 with BOM so Excel opens them correctly,
+and are written by the same module: text that a spreadsheet would run as a formula (``=…``,
+``+…``, ``-…``, ``@…``) is written with a leading apostrophe and reads back as it was, so such a
+value is data on import and is never run on export.
 Lists (skills) are separated by ``;``. Booleans: the words of :mod:`vocabulary.booleans`
 (``true``/``false``, ``1/0``, ``yes/no``, ``是/否`` …). Times are local (Asia/Shanghai),
 ``YYYY-MM-DDTHH:MM[:SS]`` or ``YYYY-MM-DD HH:MM`` (also ``YYYY/M/D H:MM`` as Excel re-saves them);
@@ -56,7 +59,11 @@ employment       no        ``own_staff`` (default) or ``partner`` (outsourcing p
 support_team     no        true for the support team (no region group); default false
 start_date       yes       first day of employment, ``YYYY-MM-DD``
 end_date         no        last day of employment; not before ``start_date``
-phone, email     no        contact data (personal data: never logged)
+phone            no        mainland mobile ``1[3-9]`` + 9 digits (``+86`` allowed) or a landline
+                           ``0AA(A)-NNNNNNN(N)[-ext]``; personal data: never logged, masked in
+                           exports for roles other than HR and admin
+email            no        an e-mail address ``name@domain.tld`` (at most 200 characters);
+                           personal data like ``phone``
 ===============  ========  ==========================================================================
 
 **orders** (status history in one cell: ``status time [technician]`` entries separated by ``;``,
@@ -112,18 +119,16 @@ notes          no        free text
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TypeVar
 
-import openpyxl
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -131,8 +136,10 @@ from sqlalchemy.orm import Session
 from fieldcrew import records
 from fieldcrew import tables as t
 from fieldcrew.db import Base
+from fieldcrew.privacy import mask_email, mask_phone
 from fieldcrew.tabular import FORMATS as FORMATS
-from fieldcrew.tabular import Format, RawTable, read_table
+from fieldcrew.tabular import Format, RawTable, csv_text, read_table
+from fieldcrew.tabular import write_table as write_table
 from vocabulary.booleans import BOOLEAN_RULE, parse_bool
 from vocabulary.errors import InputErrors, Problem
 from vocabulary.orders import (
@@ -301,6 +308,29 @@ def _skills(value: Any) -> frozenset[Skill]:
     return frozenset(Skill(p) for p in items)
 
 
+#: Mainland mobile (``1[3-9]`` + 9 digits, optionally ``+86``) or landline (area code, number, extension).
+_PHONE = re.compile(r"^(?:(?:\+?86[- ]?)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
+def _phone(value: Any) -> str:
+    text = _text(value)
+    if not _PHONE.match(text.replace(" ", "")):
+        raise _CellError("must be a phone number: a mainland mobile 1[3-9]NNNNNNNNN (+86 allowed) or a "
+                         "landline 0AA(A)-NNNNNNN(N)[-extension]")
+    return text
+
+
+def _email(value: Any) -> str:
+    text = _text(value)
+    if len(text) > 200 or not _EMAIL.match(text) or ".." in text:
+        raise _CellError("must be an e-mail address name@domain.tld of at most 200 characters")
+    return text
+
+
 def _history(value: Any) -> tuple[StatusEvent, ...]:
     events = []
     for n, part in enumerate((p.strip() for p in _text(value).split(";")), start=1):
@@ -340,27 +370,7 @@ def _fmt_history(events: Sequence[StatusEvent]) -> str:
 
 
 def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return _fmt_datetime(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def _xlsx_cell(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+    return csv_text(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,7 +405,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         _c("id", _identifier, True), _c("name", _text, True), _c("branch_id", _identifier, True),
         _c("region_group_id", _identifier), _c("home_area_id", _identifier), _c("skills", _skills),
         _c("post_grade", _text, True), _c("employment", _enum(Employment)), _c("support_team", _bool),
-        _c("start_date", _date, True), _c("end_date", _date), _c("phone", _text), _c("email", _text),
+        _c("start_date", _date, True), _c("end_date", _date), _c("phone", _phone), _c("email", _email),
     ),
     "orders": (
         _c("id", _identifier, True), _c("order_type", _enum(OrderType), True), _c("difficulty", _int),
@@ -440,25 +450,6 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Format, out: BinaryIO,
-                sheet: str = "data") -> None:
-    """Write rows under ``header`` as CSV (UTF-8 with BOM) or a one-sheet Excel workbook."""
-    if fmt == "csv":
-        text = io.StringIO(newline="")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([_csv_cell(v) for v in row])
-        out.write(text.getvalue().encode("utf-8-sig"))
-        return
-    book = openpyxl.Workbook(write_only=True)
-    ws = book.create_sheet(sheet)
-    ws.append(list(header))
-    for row in rows:
-        ws.append([_xlsx_cell(v) for v in row])
-    book.save(out)
-
-
 # ---------------------------------------------------------------------------------------------
 # export
 
@@ -481,11 +472,14 @@ def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def _technician_export_rows(session: Session) -> Iterator[list[Any]]:
+def _technician_export_rows(session: Session, personal_data: bool = True) -> Iterator[list[Any]]:
     for x in records.read_technicians(session):
+        phone, email = _secret(x.contact.phone), _secret(x.contact.email)
+        if not personal_data:
+            phone, email = phone and mask_phone(phone), email and mask_email(email)
         yield [x.id, x.name, x.branch_id, x.region_group_id, x.home_area_id,
                ";".join(sorted(s.value for s in x.skills)), x.post_grade, x.employment, x.support_team,
-               x.start_date, x.end_date, _secret(x.contact.phone), _secret(x.contact.email)]
+               x.start_date, x.end_date, phone, email]
 
 
 def _order_export_rows(session: Session) -> Iterator[list[Any]]:
@@ -515,22 +509,28 @@ _EXPORTERS: dict[str, Callable[[Session], Iterator[list[Any]]]] = {
 }
 
 
-def export(session: Session, kind: str, fmt: Format, out: BinaryIO) -> int:
+def export(session: Session, kind: str, fmt: Format, out: BinaryIO, *, personal_data: bool = True) -> int:
     """Write every stored row of ``kind`` to ``out`` as CSV or Excel; returns the number of rows.
 
     The file has exactly the columns :func:`import_file` reads (see the module docstring), so it
-    serves as the template for a branch's own data.
+    serves as the template for a branch's own data. Without ``personal_data`` technicians' phone
+    numbers and e-mail addresses are masked (``138****1234``; for readers other than HR and admin,
+    :mod:`fieldcrew.privacy`). Text cells are guarded against formula injection
+    (:func:`fieldcrew.tabular.safe_cell`).
     """
     header = columns(kind)
-    rows = list(_EXPORTERS[kind](session))
+    if kind == "technicians":
+        rows = list(_technician_export_rows(session, personal_data))
+    else:
+        rows = list(_EXPORTERS[kind](session))
     write_table(header, rows, fmt, out, sheet=kind)
     return len(rows)
 
 
-def export_bytes(session: Session, kind: str, fmt: Format) -> bytes:
+def export_bytes(session: Session, kind: str, fmt: Format, *, personal_data: bool = True) -> bytes:
     """:func:`export` into memory (for the API's download)."""
     buffer = io.BytesIO()
-    export(session, kind, fmt, buffer)
+    export(session, kind, fmt, buffer, personal_data=personal_data)
     return buffer.getvalue()
 
 
@@ -548,16 +548,25 @@ class _Row:
     bad: set[str] = field(default_factory=set)
 
 
+#: Problems of one file kept in memory; beyond them a file's problems are only counted (an
+#: all-bad file of a million rows must not hold millions of reports).
+MAX_KEPT_PROBLEMS = 10_000
+
+
 @dataclass
 class _Checker:
-    """Collects the problems of one file."""
+    """Collects the problems of one file (the first :data:`MAX_KEPT_PROBLEMS`, and how many)."""
 
     file: str
     problems: list[Problem] = field(default_factory=list)
+    total: int = 0
 
     def add(self, row: int | None, column: str, value: Any, rule: str) -> None:
         """A problem anywhere (header, file)."""
-        self.problems.append(Problem(field=column, rule=rule, value=_plain(value), row=row, file=self.file))
+        self.total += 1
+        if len(self.problems) < MAX_KEPT_PROBLEMS:
+            self.problems.append(Problem(field=column, rule=rule, value=_plain(value), row=row,
+                                         file=self.file))
 
     def cell(self, row: _Row, column: str, rule: str, value: Any = ...) -> None:
         """A bad cell of ``row`` (reported with the cell as the file holds it)."""
@@ -571,7 +580,7 @@ class _Checker:
         order = {c.name: i for i, c in enumerate(schema)}
         ranked = sorted(enumerate(self.problems),
                         key=lambda ip: (ip[1].row or 0, order.get(ip[1].field, len(order)), ip[0]))
-        raise InputErrors([p for _, p in ranked])
+        raise InputErrors([p for _, p in ranked], total=max(self.total, len(self.problems)))
 
 
 def _plain(value: Any) -> Any:
@@ -590,8 +599,9 @@ def _parse_rows(table: RawTable, schema: Sequence[Column], check: _Checker) -> l
     An Excel cell is parsed from its typed value (a date cell is a date, not text), a CSV cell
     from its text.
     """
-    check.problems += table.header_problems(required=[c.name for c in schema if c.required],
-                                            known=[c.name for c in schema])
+    for problem in table.header_problems(required=[c.name for c in schema if c.required],
+                                         known=[c.name for c in schema]):
+        check.add(problem.row, problem.field, problem.value, problem.rule)
     check.raise_if_any(schema)  # without the right header no cell can be read
     parsed = []
     for raw_row in table.rows:
@@ -623,7 +633,10 @@ def _model(
     except ValidationError as exc:
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
-            column = next((field_to_column[p] for p in loc if p in field_to_column), ".".join(loc) or "(row)")
+            # the longest known path names the column: location.lon is the lon column, not location's
+            paths = (".".join(loc[:n]) for n in range(len(loc), 0, -1))
+            column = next((field_to_column[p] for p in paths if p in field_to_column),
+                          ".".join(loc) or "(row)")
             check.cell(row, column, err["msg"].removeprefix("Value error, "))
         return None
 
@@ -729,7 +742,7 @@ def _import_areas(session: Session, table: RawTable, check: _Checker) -> ImportR
         area = _model(
             check, row, SmallArea,
             {"id": "area_id", "region_group_id": "region_group_id", "name": "area_name",
-             "area_type": "area_type", "lat": "lat", "lon": "lon", "centroid": "lat"},
+             "area_type": "area_type", "centroid": "lat", "centroid.lat": "lat", "centroid.lon": "lon"},
             id=v["area_id"], region_group_id=v["region_group_id"], name=v["area_name"],
             area_type=v["area_type"], centroid={"lat": v["lat"], "lon": v["lon"]})
         if branch is None or district is None or group is None or area is None:
@@ -841,7 +854,8 @@ def _import_technicians(session: Session, table: RawTable, check: _Checker) -> I
 # --- orders -----------------------------------------------------------------------------------
 
 _ORDER_FIELDS = {"id": "id", "order_type": "order_type", "difficulty": "difficulty", "area_id": "area_id",
-                 "location": "lat", "lat": "lat", "lon": "lon", "customer_grade": "customer_grade",
+                 "location": "lat", "location.lat": "lat", "location.lon": "lon",
+                 "customer_grade": "customer_grade",
                  "line_type": "line_type", "created": "created", "appointment": "appointment_start",
                  "deadline": "deadline", "required_skills": "required_skills", "status": "status",
                  "technician_id": "technician_id", "history": "history", "outcome": "satisfaction",

@@ -21,6 +21,27 @@ through :meth:`JobContext.cancelled` and answers by returning its best result so
 the job's result). A job left ``queued``/``running`` when its process died is marked ``failed``
 ("interrupted by a restart") by :func:`recover_interrupted` when the service starts; the service
 therefore runs as **one** process per database (uvicorn ``--workers 1``).
+
+A job's recorded state always matches what it stored:
+
+- **Workers die with the service.** Each worker process watches the service process that
+  started it and exits at once when it is gone (``kill -9`` included), so no orphan keeps
+  computing, and no write of a worker happens once its service is gone.
+- **Results are fenced.** The run that starts a job claims it (``queued → running``) and stamps
+  it with its *attempt* (the claim's ``started_at``, to the microsecond). Every write of the
+  run (progress, best result, final state) only applies while the job is still ``running``
+  under that attempt. A job function that stores something besides the job's own result (a
+  roster, a plan, a payroll run) calls :meth:`JobContext.fenced` in the transaction of that
+  store: it records in the same transaction that the job's result is stored (``finished_at``
+  set; the job ends ``succeeded`` when the run records its returned value, or at the next
+  start should the service die first), or raises :class:`JobFenced` (rolling the store back)
+  when the run no longer owns the job, e.g. because restart recovery marked it failed. A job
+  that stored its result never ends "failed", and one that did not never ends "succeeded".
+
+Limits: at most :data:`limits` ``.per_user`` queued or running jobs per user and ``.total``
+overall (:class:`~vocabulary.errors.TooManyRequests`, HTTP 429 with ``Retry-After``), and a
+kind's ``validate(session, params)`` hook checks what the parameters refer to at submission,
+so a job that could only fail (an unknown branch) is refused at once instead of queued.
 """
 
 from __future__ import annotations
@@ -40,7 +61,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from fieldcrew import audit
@@ -48,7 +69,7 @@ from fieldcrew.audit import jsonable
 from fieldcrew.db import session_scope
 from fieldcrew.settings import get_settings
 from fieldcrew.tables import JobRow, utcnow
-from vocabulary.errors import FieldcrewError, NotFound
+from vocabulary.errors import FieldcrewError, NotFound, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +77,7 @@ __all__ = [
     "SELFTEST",
     "InvalidJob",
     "JobContext",
+    "JobFenced",
     "JobKind",
     "JobView",
     "NotFound",
@@ -84,6 +106,27 @@ class InvalidJob(FieldcrewError):
     title = "Invalid job"
 
 
+class JobFenced(FieldcrewError):
+    """This run no longer owns its job (restart recovery failed it, or its service is gone): what it
+    was about to store must not be stored. Raised by :meth:`JobContext.fenced`."""
+
+    status_code = 409
+    title = "Job no longer owned by this run"
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """How many jobs may be queued or running at once: per user and in all."""
+
+    per_user: int = 8
+    total: int = 32
+    retry_after_s: int = 30
+
+
+#: The limits in force (set by :func:`configure`; the service takes them from its settings).
+limits = JobLimits()
+
+
 @dataclass(frozen=True)
 class JobKind(Generic[P]):
     """One kind of job: its name, its parameter model and the function that runs it.
@@ -98,6 +141,11 @@ class JobKind(Generic[P]):
     run
         A **top-level** function ``run(params, ctx) -> result`` (JSON-able, or ``None`` to keep
         the best result so far): it travels to a worker process by reference.
+    validate
+        Optional top-level function ``validate(session, params)`` run by :func:`submit_job`
+        before the job is recorded: it raises a domain error (``NotFound``, ``InputErrors`` …,
+        answered 404/422 by the API) for parameters that refer to what does not exist, so such
+        a job is refused at submission instead of failing later in a worker.
 
     Examples
     --------
@@ -111,6 +159,7 @@ class JobKind(Generic[P]):
     name: str
     params: type[P]
     run: Callable[[P, JobContext], Any]
+    validate: Callable[[Session, P], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -119,12 +168,15 @@ class JobKind(Generic[P]):
             raise TypeError(
                 f"job kind {self.name!r}: params must be a pydantic model class, got {self.params!r}"
             )
-        qualname = getattr(self.run, "__qualname__", "")
-        if not callable(self.run) or not qualname or "." in qualname or "<" in qualname:
-            raise TypeError(
-                f"job kind {self.name!r}: run must be a top-level function (it is pickled by reference "
-                f"into the worker process), got {qualname or self.run!r}"
-            )
+        for role, function in (("run", self.run), ("validate", self.validate)):
+            if role == "validate" and function is None:
+                continue
+            qualname = getattr(function, "__qualname__", "")
+            if not callable(function) or not qualname or "." in qualname or "<" in qualname:
+                raise TypeError(
+                    f"job kind {self.name!r}: {role} must be a top-level function (it is pickled by "
+                    f"reference into the worker process), got {qualname or function!r}"
+                )
 
     @property
     def target(self) -> str:
@@ -154,18 +206,41 @@ class JobContext:
     min_interval
         Seconds between database writes of progress / best results and between cancel polls,
         so a solver callback may call these methods as often as it likes.
+    attempt
+        The run's claim on the job (its ``started_at``); every write of the run applies only while
+        the job is ``running`` under this attempt. ``None``: any running state (tests).
+
+    Examples
+    --------
+    A job function that stores its result in a table of its own fences that store, so the job's
+    state and the stored result commit together (or neither does)::
+
+        def solve_job(params: SolveParams, ctx: JobContext) -> dict[str, Any]:
+            roster = solve(...)
+            with session_scope(ctx.database_url) as session:
+                roster_id = store.save(session, roster)
+                ctx.fenced(session)  # raises JobFenced (and the store rolls back) if no longer owner
+            return {"roster_id": roster_id}
     """
 
-    def __init__(self, job_id: str, database_url: str, min_interval: float = 0.2) -> None:
+    def __init__(
+        self, job_id: str, database_url: str, min_interval: float = 0.2, attempt: dt.datetime | None = None
+    ) -> None:
         self.job_id = job_id
         self.database_url = database_url
         self.min_interval = min_interval
+        self.attempt = attempt
         self._last_progress_write = 0.0
         self._last_cancel_poll = 0.0
         self._cancelled = False
         self._best: Any = None
         self._best_dirty = False
         self._last_best_write = 0.0
+        #: the final state a committed :meth:`fenced` store gave the job (None: not yet)
+        self.finished: str | None = None
+        # a fenced store holds the job's row (locked on PostgreSQL) until it commits: no progress
+        # write of this run may wait for that lock meanwhile
+        self._fence_pending = False
         self.fraction = 0.0
         self.message = ""
 
@@ -174,7 +249,7 @@ class JobContext:
         """A context recorded nowhere (CLI runs and unit tests of job functions).
 
         Progress and best results are kept in memory (``.fraction``, ``.message``, ``.best``);
-        :meth:`request_cancel` makes :meth:`cancelled` return True.
+        :meth:`request_cancel` makes :meth:`cancelled` return True; :meth:`fenced` always passes.
         """
         return cls("", "", min_interval=0.0)
 
@@ -199,8 +274,8 @@ class JobContext:
     def cancelled(self) -> bool:
         """Whether the job should stop (poll it; on True return the best result so far).
 
-        True after ``DELETE /jobs/{id}``, at service shutdown, and when the job was marked failed
-        by restart recovery while an orphaned worker still ran it.
+        True after ``DELETE /jobs/{id}``, at service shutdown, and when this run no longer owns
+        the job (restart recovery marked it failed while an orphaned worker still ran it).
         """
         if self._cancelled:
             return True
@@ -226,26 +301,141 @@ class JobContext:
         """The last result passed to :meth:`keep_best` (``None`` if none)."""
         return self._best
 
+    def _owned(self, stored: bool = False) -> list[Any]:
+        """The WHERE clause of "this run still owns the job" (``stored``: and has stored its result)."""
+        clause = [JobRow.id == self.job_id, JobRow.status == RUNNING,
+                  JobRow.finished_at.is_not(None) if stored else JobRow.finished_at.is_(None)]
+        if self.attempt is not None:
+            clause.append(JobRow.started_at == self.attempt)
+        return clause
+
+    def still_owner(self, session: Session) -> bool:
+        """Whether this run still owns the job, read in ``session``'s transaction (the row is locked
+        on PostgreSQL until that transaction ends). A detached context always owns its job."""
+        if not self.job_id:
+            return True
+        if not service_alive():
+            return False
+        query = select(JobRow.id).where(*self._owned()).with_for_update()
+        return session.execute(query).first() is not None
+
+    def fenced(self, session: Session, result: Any = None) -> str:
+        """Claim the job's end in ``session``'s transaction, before it commits what the job stored.
+
+        In the same transaction as the caller's store, records that this run (still the owner of
+        the job: ``running`` under its attempt) stored its result: the job's ``finished_at`` is
+        set while it stays ``running`` until the run records its returned value, which ends it
+        ``succeeded`` (``cancelled`` when a cancel was requested: a cancelled job keeps what it
+        stored). Should the service die in between, restart recovery ends such a job the same
+        way, never "failed": the store and the job's fate commit together, or neither does. Call
+        it last, right before the transaction commits.
+
+        Parameters
+        ----------
+        session
+            The session of the store.
+        result
+            The job's result, if already known (recorded in the same transaction, so it is there
+            even if the run dies before it returns).
+
+        Returns
+        -------
+        str
+            The state the job will end in.
+
+        Raises
+        ------
+        JobFenced
+            This run no longer owns the job (recovered as failed after a restart, or its service
+            is gone): let it propagate, so the caller's transaction rolls back.
+        """
+        if not self.job_id:
+            return SUCCEEDED
+        if not service_alive():
+            raise JobFenced(f"job {self.job_id}: the service that started this run is gone")
+        row = session.execute(
+            select(JobRow.cancel_requested).where(*self._owned()).with_for_update()
+        ).first()
+        if row is None:
+            raise JobFenced(f"job {self.job_id}: this run no longer owns the job; its result is not stored")
+        final = CANCELLED if row.cancel_requested else SUCCEEDED
+        values: dict[str, Any] = {"finished_at": utcnow(), "message": "result stored"}
+        if result is not None:
+            values["result"] = jsonable(result)
+        done = session.execute(update(JobRow).where(*self._owned()).values(**values))
+        if getattr(done, "rowcount", 1) != 1:  # e.g. recovery won the race on SQLite
+            raise JobFenced(f"job {self.job_id}: this run no longer owns the job; its result is not stored")
+
+        def committed(_: Session) -> None:
+            self.finished, self._fence_pending = final, False
+
+        def rolled_back(_: Session) -> None:
+            self._fence_pending = False
+
+        self._fence_pending = True
+        event.listen(session, "after_commit", committed, once=True)
+        event.listen(session, "after_rollback", rolled_back, once=True)
+        return final
+
     def _poll_cancel(self) -> bool:
         if not self.job_id:
             return self._cancelled
+        if not service_alive():
+            return True
         with session_scope(self.database_url) as session:
             row = session.execute(
-                select(JobRow.cancel_requested, JobRow.status).where(JobRow.id == self.job_id)
+                select(JobRow.cancel_requested, JobRow.status, JobRow.started_at)
+                .where(JobRow.id == self.job_id)
             ).first()
-        # a job no longer 'running' (e.g. failed by restart recovery) has nobody waiting for it: stop too
-        return row is None or bool(row.cancel_requested) or row.status != RUNNING
+        # a job no longer 'running' under this attempt (e.g. failed by restart recovery) has nobody
+        # waiting for it: stop too
+        return (
+            row is None or bool(row.cancel_requested) or row.status != RUNNING
+            or (self.attempt is not None and row.started_at != self.attempt)
+        )
 
     def _write(self, values: dict[str, Any]) -> None:
-        if not self.job_id:
+        if not self.job_id or self.finished is not None or self._fence_pending:
             return
         try:
             with session_scope(self.database_url) as session:
-                session.execute(
-                    update(JobRow).where(JobRow.id == self.job_id, JobRow.status == RUNNING).values(**values)
-                )
+                if service_alive():  # checked inside the transaction, right before it commits
+                    session.execute(update(JobRow).where(*self._owned()).values(**values))
         except Exception:  # progress is best effort: never kill a solve because a write failed
             log.warning("job %s: could not record progress", self.job_id, exc_info=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# worker processes die with the service
+# --------------------------------------------------------------------------------------------------
+
+#: In a worker process: the pid of the service process that started it (None in the service itself).
+_service_pid: int | None = None
+#: How often a worker checks that its service is still there (seconds).
+PARENT_POLL_S = 0.2
+
+
+def service_alive() -> bool:
+    """Whether the service that runs this code is alive: always in the service's own process; in a
+    worker, whether the process that started it is still its parent (it is not once killed)."""
+    return _service_pid is None or os.getppid() == _service_pid
+
+
+def _watch_service(service_pid: int) -> None:
+    """Worker initializer: remember the service's pid and exit the moment it is gone.
+
+    A polling thread rather than ``PR_SET_PDEATHSIG``: that signal fires when the *thread* that
+    started the worker ends, and the executor starts workers from short-lived threads.
+    """
+    global _service_pid
+    _service_pid = service_pid
+
+    def watch() -> None:
+        while os.getppid() == service_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(70)  # no cleanup that could write: the job is recovered by the next service start
+
+    threading.Thread(target=watch, name="fieldcrew-watch-service", daemon=True).start()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -258,13 +448,22 @@ _executor_kind: ExecutorKind | None = None
 _executor_workers: int | None = None
 
 
-def configure(kind: ExecutorKind | None = None, workers: int | None = None) -> None:
-    """Choose the executor (``"process"`` or ``"thread"``) and its size; default: the settings.
+def configure(
+    kind: ExecutorKind | None = None,
+    workers: int | None = None,
+    max_jobs_per_user: int | None = None,
+    max_jobs: int | None = None,
+) -> None:
+    """Choose the executor (``"process"`` or ``"thread"``), its size and the job limits; default:
+    the settings.
 
     An executor of another kind or size is shut down (without waiting) and replaced lazily.
     """
-    global _executor_kind, _executor_workers
+    global _executor_kind, _executor_workers, limits
     settings = get_settings()
+    limits = JobLimits(
+        per_user=max_jobs_per_user or settings.max_jobs_per_user, total=max_jobs or settings.max_jobs
+    )
     new_kind = kind or settings.job_executor
     if new_kind not in ("process", "thread"):
         raise ValueError(f"job executor must be 'process' or 'thread', got {new_kind!r}")
@@ -351,7 +550,8 @@ def _get_executor() -> Executor:
                 # spawn, not fork: the service process has threads (event loop, pools) that a fork
                 # would copy in an undefined state.
                 _executor = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_service, initargs=(os.getpid(),),
                 )
             else:
                 _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fieldcrew-job")
@@ -392,11 +592,19 @@ def submit_job(session: Session, kind: JobKind[P], params: P, owner: str) -> str
     InvalidJob
         ``params`` is not an instance of ``kind.params``, or its JSON does not validate back into
         the model (a job must be reproducible from its record).
+    TooManyRequests
+        ``owner`` already has :data:`limits` ``.per_user`` jobs queued or running, or all users
+        together ``.total`` (HTTP 429 with ``Retry-After``).
+    FieldcrewError
+        Whatever ``kind.validate`` raises for parameters referring to what does not exist.
     """
     if not isinstance(params, kind.params):
         raise InvalidJob(
             f"job {kind.name!r} takes {kind.params.__name__} parameters, got {type(params).__name__}"
         )
+    _check_limits(session, owner)
+    if kind.validate is not None:
+        kind.validate(session, params)
     try:
         recorded = params.model_dump(mode="json")
         json.dumps(recorded)
@@ -420,6 +628,23 @@ def submit_job(session: Session, kind: JobKind[P], params: P, owner: str) -> str
         event.listen(session, "after_commit", _dispatch_pending)
         event.listen(session, "after_rollback", _forget_pending)
     return job_id
+
+
+def _check_limits(session: Session, owner: str) -> None:
+    active = JobRow.status.in_((QUEUED, RUNNING))
+    total = session.scalar(select(func.count()).select_from(JobRow).where(active)) or 0
+    if total >= limits.total:
+        raise TooManyRequests(
+            f"{total} jobs are queued or running (at most {limits.total}); retry in a while",
+            limits.retry_after_s,
+        )
+    mine = session.scalar(select(func.count()).select_from(JobRow).where(active, JobRow.owner == owner)) or 0
+    if mine >= limits.per_user:
+        raise TooManyRequests(
+            f"user {owner!r} has {mine} jobs queued or running (at most {limits.per_user}); wait for one "
+            "to finish or cancel one",
+            limits.retry_after_s,
+        )
 
 
 def _dispatch_pending(session: Session) -> None:
@@ -514,8 +739,16 @@ def cancel_job(session: Session, job_id: str) -> JobRow:
     return row
 
 
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time (naive UTC, see :func:`fieldcrew.tables.utcnow`) as an aware UTC time, so
+    that answers carry their offset (``2026-06-01T09:00:00Z``)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class JobView(BaseModel):
-    """The public representation of a job (``GET /jobs/{id}``)."""
+    """The public representation of a job (``GET /jobs/{id}``); times are UTC with their offset."""
 
     id: str
     kind: str
@@ -524,8 +757,16 @@ class JobView(BaseModel):
     progress: float = Field(ge=0, le=1)
     message: str
     cancel_requested: bool
-    params: dict[str, Any] | None = Field(default=None, description="the parameters recorded with the job")
-    result: Any = Field(default=None, description="the result, or the best result so far")
+    params: dict[str, Any] | None = Field(
+        default=None, description="the parameters recorded with the job (its owner and admins only)"
+    )
+    result: Any = Field(
+        default=None, description="the result, or the best result so far (its owner and admins only)"
+    )
+    restricted: bool = Field(
+        default=False, description="true when params and result are withheld: the caller is neither the "
+        "job's owner nor an admin"
+    )
     error: str | None = None
     created_at: dt.datetime
     started_at: dt.datetime | None = None
@@ -533,8 +774,10 @@ class JobView(BaseModel):
     location: str = Field(description="where to poll the job: /jobs/{id}")
 
     @classmethod
-    def of(cls, row: JobRow) -> JobView:
-        """The view of a job row."""
+    def of(cls, row: JobRow, detail: bool = True) -> JobView:
+        """The view of a job row; without ``detail`` its params and result are withheld."""
+        created = as_utc(row.created_at)
+        assert created is not None
         return cls(
             id=row.id,
             kind=row.kind,
@@ -543,28 +786,43 @@ class JobView(BaseModel):
             progress=row.progress,
             message=row.message,
             cancel_requested=row.cancel_requested,
-            params=row.params,
-            result=row.result,
+            params=row.params if detail else None,
+            result=row.result if detail else None,
+            restricted=not detail,
             error=row.error,
-            created_at=row.created_at,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
+            created_at=created,
+            started_at=as_utc(row.started_at),
+            finished_at=as_utc(row.finished_at),
             location=f"/jobs/{row.id}",
         )
+
+
+#: The message of a job whose run stored its result but died before recording its end.
+STORED_BEFORE_RESTART = "result stored; the service stopped before the job recorded its end"
 
 
 def recover_interrupted(session: Session) -> int:
     """Mark every job left ``queued``/``running`` by a previous process as failed; return how many.
 
     Called once when the service starts (before it accepts jobs), so a job whose process died is
-    reported as failed ("interrupted by a restart") instead of looking alive forever.
+    reported as failed ("interrupted by a restart") instead of looking alive forever. A job
+    whose run had already stored its result (:meth:`JobContext.fenced`: ``finished_at`` set) ends
+    as that store decided instead: ``succeeded``, or ``cancelled`` if a cancel was requested.
     """
+    stored = (JobRow.status == RUNNING, JobRow.finished_at.is_not(None))
+    ended = 0
+    for final, cancel in ((CANCELLED, True), (SUCCEEDED, False)):
+        result = session.execute(
+            update(JobRow).where(*stored, JobRow.cancel_requested.is_(cancel))
+            .values(status=final, message=STORED_BEFORE_RESTART)
+        )
+        ended += int(getattr(result, "rowcount", 0) or 0)
     result = session.execute(
         update(JobRow)
         .where(JobRow.status.in_((QUEUED, RUNNING)))
         .values(status=FAILED, error=INTERRUPTED_MESSAGE, message=INTERRUPTED_MESSAGE, finished_at=utcnow())
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return ended + int(getattr(result, "rowcount", 0) or 0)
 
 
 def request_stop(session: Session) -> int:
@@ -602,32 +860,59 @@ def wait_for(job_id: str, database_url: str, timeout: float = 60.0, interval: fl
 
 def _run_job(job_id: str, kind: JobKind[Any], database_url: str) -> None:
     """Run one job in a worker (process or thread) and record its outcome in the database."""
+    attempt = utcnow()
     with session_scope(database_url) as session:
         row = session.get(JobRow, job_id)
-        if row is None or row.status != QUEUED:
+        if row is None or row.status != QUEUED or not service_alive():
             return  # cancelled before it started, or recovered as failed
         if row.cancel_requested:
             row.status, row.finished_at, row.message = CANCELLED, utcnow(), "cancelled before it started"
             return
-        row.status, row.started_at, row.message = RUNNING, utcnow(), "running"
+        claimed = session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.status == QUEUED)
+            .values(status=RUNNING, started_at=attempt, message="running")
+        )
+        if getattr(claimed, "rowcount", 1) != 1:
+            return
         recorded = dict(row.params or {})
-    ctx = JobContext(job_id, database_url)
+    ctx = JobContext(job_id, database_url, attempt=attempt)
     final: dict[str, Any]
     try:
         result = kind.run(kind.parse(recorded), ctx)
+    except JobFenced:
+        log.warning("job %s (%s): no longer owned by this run; nothing stored", job_id, kind.name)
+        return
     except Exception as exc:
         log.exception("job %s (%s) failed", job_id, kind.name)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if ctx.finished is not None:  # it stored its result, then failed: the store stands
+            _record_end(ctx, {"message": f"stored its result, then failed: {detail}"[:500]})
+            return
         final = {"status": FAILED, "error": detail, "message": f"failed: {detail}"[:500], "result": ctx.best}
     else:
         value = jsonable(result) if result is not None else ctx.best
+        if ctx.finished is not None:
+            _record_end(ctx, {"result": value, **({"message": ctx.message} if ctx.message else {})})
+            return
         if ctx._poll_cancel():
             final = {"status": CANCELLED, "message": "cancelled; best result so far kept", "result": value}
         else:
             final = {"status": SUCCEEDED, "message": ctx.message or "done", "progress": 1.0, "result": value}
     final["finished_at"] = utcnow()
     with session_scope(database_url) as session:
-        session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == RUNNING).values(**final))
+        if service_alive():
+            session.execute(update(JobRow).where(*ctx._owned()).values(**final))
+
+
+def _record_end(ctx: JobContext, values: dict[str, Any]) -> None:
+    """After a committed :meth:`JobContext.fenced` store: end the job as that store decided, with
+    the returned value."""
+    assert ctx.finished is not None
+    values = {"status": ctx.finished, **values, **({"progress": 1.0} if ctx.finished == SUCCEEDED else {})}
+    with session_scope(ctx.database_url) as session:
+        if service_alive():
+            session.execute(update(JobRow).where(*ctx._owned(stored=True)).values(**values))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -646,8 +931,11 @@ class SelftestParams(BaseModel):
 def selftest_job(params: SelftestParams, ctx: JobContext) -> dict[str, Any]:
     """A job that counts ``steps`` steps, sleeping ``sleep_s`` between them (checks the executor).
 
-    It behaves like a solver: it keeps the best (largest) count so far, stops at a cancel
-    request returning that count, and raises at step ``fail_at`` if given.
+    It behaves like a solver: it keeps the best (largest) count so far (with the wall-clock time
+    it was reached, ``at``), stops at a cancel request returning that count, and raises at step
+    ``fail_at`` if given. Like an instrument's job it stores its outcome outside the job row, as
+    an audit entry (action ``selftest``), fenced by :meth:`JobContext.fenced`: an entry exists
+    exactly when the job ended succeeded or cancelled by this run.
     """
     done = 0
     for i in range(params.steps):
@@ -657,9 +945,14 @@ def selftest_job(params: SelftestParams, ctx: JobContext) -> dict[str, Any]:
             raise RuntimeError(f"self-test failure requested at step {i}")
         time.sleep(params.sleep_s)
         done = i + 1
-        ctx.keep_best({"count": done, "pid": os.getpid()})
+        ctx.keep_best({"count": done, "pid": os.getpid(), "at": time.time()})
         ctx.progress(done / params.steps, f"step {done}/{params.steps}")
-    return {"count": done, "pid": os.getpid(), "steps": params.steps}
+    result = {"count": done, "pid": os.getpid(), "steps": params.steps, "at": time.time()}
+    if ctx.job_id:
+        with session_scope(ctx.database_url) as session:
+            audit.record(session, "selftest", "selftest", "job", ctx.job_id, None, result)
+            ctx.fenced(session)
+    return result
 
 
 #: The self-test job (``POST /jobs/selftest``).

@@ -28,11 +28,29 @@ class Settings(BaseSettings):
         default=0, description="CP-SAT random seed of a roster solve whose request names none "
         "(recorded in the job's parameters)"
     )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="largest request body the service reads (uploads, "
+        "JSON); a larger one is refused with 413 before it is read"
+    )
+    max_jobs_per_user: int = Field(
+        default=8, ge=1, description="queued or running jobs one user may have; more is 429 with Retry-After"
+    )
+    max_jobs: int = Field(
+        default=32, ge=1, description="queued or running jobs of all users together; more is 429"
+    )
     log_level: str = "INFO"
     demo_seed: int = 20260401
     dispatch_reoptimise_minutes: int = Field(
         default=15, ge=0, description="re-optimise a day's dispatch plan in the background at most this "
         "often while events arrive (0 = only on request)"
+    )
+
+    control_clock_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="re-evaluate the dispatch centre's process control (warnings, escalations) every this "
+        "many seconds while the service runs (0 = only on events and on request)",
     )
 
     def resolved_database_url(self) -> str:

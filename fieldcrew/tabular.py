@@ -28,7 +28,18 @@ Cells
     dates ``YYYY-MM-DD``, date-times ``YYYY-MM-DD HH:MM:SS`` (rounded to the second; a date-time
     at midnight as its date), times ``HH:MM:SS``. The typed values stay beside the text
     (:attr:`RawRow.typed`) for rules that depend on the kind of cell (payroll: money must not be
-    a floating-point number).
+    a floating-point number). A cell holds at most :data:`MAX_CELL_CHARS` characters and no NUL
+    character (no database column takes one); either is a problem naming the row and column.
+    A text cell the writers below guarded against formula injection (``'=…``) reads back as
+    the text it was (``=…``): see :func:`safe_cell`.
+
+Writing
+    :func:`write_csv`, :func:`write_xlsx` and :func:`write_table` write every export, and
+    :func:`append_row` fills a sheet an exporter styles itself. Text that a spreadsheet would
+    run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)
+    is written with a leading apostrophe, and Excel text cells are typed as text, never as a
+    formula: a name like ``=HYPERLINK(…)`` in the database is shown, never run, on the machine
+    of whoever opens the export (CSV injection). Numbers, dates and booleans stay typed.
 
 Every problem is a :class:`vocabulary.errors.Problem` (file, row, field, value, rule) inside one
 :class:`vocabulary.errors.InputErrors`; nothing of a file that fails here reaches any reader.
@@ -40,13 +51,19 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import enum
 import io
-from collections.abc import Collection, Iterable, Iterator
+import re
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 from vocabulary.errors import InputErrors, Problem
 
@@ -60,6 +77,16 @@ _UTF8_EVIDENCE_BYTES = 8
 #: Appended to the text read before a bad byte, so that the CSV reader's last cell is the one the
 #: bad byte is in, even when that text ends with a comma or a line end.
 _END = "\uffff"
+#: The most characters one cell may hold (128 KiB of text; the CSV module's own default limit).
+MAX_CELL_CHARS = 128 * 1024
+#: What a spreadsheet runs as a formula when a text cell starts with it.
+FORMULA_LEADERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: Guarded text: one apostrophe, then (more apostrophes and) a formula leader; a line feed too,
+#: since an Excel file gives a carriage return back as a line feed.
+_GUARDED = re.compile(r"'+[=+\-@\t\r\n]")
+#: A signed plain number (``-12.50``, ``+1,234``, ``-1e5``): a spreadsheet reads it as a number, never
+#: runs it, so it is written as it is (a bank file's negative amount keeps its form).
+_PLAIN_NUMBER = re.compile(r"[+-](?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,23 +309,88 @@ def parse_csv(text: str, file: str) -> RawTable:
     Raises
     ------
     InputErrors
-        For text the CSV reader cannot split (a cell longer than its limit), no header row or a
-        column name given twice.
+        For text the CSV reader cannot split, a cell longer than :data:`MAX_CELL_CHARS` or
+        holding a NUL character (each named by row and column), no header row or a column name
+        given twice.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    records = _split_csv(text, file)
+    if "'" in text:  # only then may a cell be guarded against formula injection
+        records = [[unguard(cell) for cell in cells] for cells in records]
+    if "\x00" in text or len(text) > MAX_CELL_CHARS:
+        _check_cells(records, file)
     header: list[str] | None = None
     rows: list[RawRow] = []
-    number = 0
-    try:
-        for number, cells in enumerate(reader, start=1):
-            if header is None:
-                header = cells
-            elif filled(cells):
-                rows.append(RawRow(number, tuple(cells)))
-    except csv.Error as exc:
-        raise InputErrors([Problem(field="(file)", rule=f"a readable CSV file ({exc})", row=number + 1,
-                                   file=file)]) from None
+    for number, cells in enumerate(records, start=1):
+        if header is None:
+            header = cells
+        elif filled(cells):
+            rows.append(RawRow(number, tuple(cells)))
     return RawTable(file, "csv", _header(header or [], bool(rows), file), tuple(rows))
+
+
+#: Serialises the rare re-reading of a file with a cell over the CSV module's (process-wide) limit.
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+def _split_csv(text: str, file: str) -> list[list[str]]:
+    """The records of CSV text; a cell over the CSV module's limit is read all the same (and then
+    reported by :func:`_check_cells` with its row and column), other unreadable text is a problem."""
+    try:
+        return _records(text, file)
+    except _TooLarge:
+        pass
+    with _FIELD_LIMIT_LOCK:
+        limit = csv.field_size_limit()
+        csv.field_size_limit(max(limit, len(text) + 1))
+        try:
+            return _records(text, file)
+        finally:
+            csv.field_size_limit(limit)
+
+
+class _TooLarge(Exception):
+    """A cell longer than the CSV module's field limit."""
+
+
+def _records(text: str, file: str) -> list[list[str]]:
+    records: list[list[str]] = []
+    try:
+        records.extend(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise _TooLarge from None
+        raise InputErrors([Problem(field="(file)", rule=f"a readable CSV file ({exc})", row=len(records) + 1,
+                                   file=file)]) from None
+    return records
+
+
+def _check_cells(records: Sequence[Sequence[str]], file: str) -> None:
+    """Raise a problem for every cell longer than :data:`MAX_CELL_CHARS` or holding a NUL character."""
+    names = [name.strip() for name in records[0]] if records else []
+    problems = []
+    for number, cells in enumerate(records, start=1):
+        for at, cell in enumerate(cells):
+            rule = cell_rule(cell)
+            if rule is not None:
+                field = names[at] if number > 1 and at < len(names) and names[at] else f"(column {at + 1})"
+                problems.append(Problem(field=field, rule=rule, value=_excerpt(cell), row=number, file=file))
+    if problems:
+        raise InputErrors(problems)
+
+
+def cell_rule(text: str) -> str | None:
+    """The rule a cell's text breaks (too long, a NUL character), or ``None``: every reader's limit."""
+    if len(text) > MAX_CELL_CHARS:
+        return (f"a cell holds at most {MAX_CELL_CHARS:,} characters; this one has {len(text):,}")
+    if "\x00" in text:
+        return "a cell must not hold a NUL character (\\x00)"
+    return None
+
+
+def _excerpt(text: str) -> str:
+    """The start of a long cell (a problem report repeats no 128 KiB value), NULs shown escaped."""
+    shown = text[:40] + ("…" if len(text) > 40 else "")
+    return shown.replace("\x00", "\\x00")
 
 
 def read_xlsx(data: bytes, file: str, sheet: str | None = None) -> RawTable:
@@ -322,14 +414,19 @@ def read_xlsx(data: bytes, file: str, sheet: str | None = None) -> RawTable:
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
         header: tuple[str, ...] | None = None
         rows: list[RawRow] = []
+        records: list[tuple[int, tuple[Any, ...]]] = []
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            cells = tuple(map(excel_text, values))
+            typed = tuple(unguard(v) if isinstance(v, str) else v for v in values)
+            cells = tuple(map(excel_text, typed))
+            records.append((number, cells))
             if header is None:
                 header = cells
             elif filled(cells):
-                rows.append(RawRow(number, cells, tuple(values)))
+                rows.append(RawRow(number, cells, typed))
     finally:
         book.close()
+    if any(cell_rule(cell) for _, cells in records for cell in cells):
+        _check_cells([list(cells) for _, cells in records], file)  # a sheet has no gap in its row numbers
     return RawTable(file, "xlsx", _header(header or (), bool(rows), file), tuple(rows))
 
 
@@ -384,3 +481,127 @@ def _to_second(value: dt.datetime) -> dt.datetime:
     if not value.microsecond:
         return value
     return (value + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as an export writes it: text a spreadsheet would run as a formula gets a leading
+    apostrophe (``=1+2`` → ``'=1+2``; still readable, never run), anything else is unchanged.
+
+    Text that already starts with apostrophes before a formula leader gets one more, so that
+    :func:`unguard` (what every reader applies) gives back exactly the text that was written:
+    an export imports back unchanged. Numbers are not text: ``-5`` stays the number -5, and the
+    text of a plain signed number (``"-12.50"``) is left as it is: no spreadsheet runs it.
+    """
+    if isinstance(value, str) and (
+        (value.startswith(FORMULA_LEADERS) and not _PLAIN_NUMBER.fullmatch(value)) or _GUARDED.match(value)
+    ):
+        return "'" + str(value)
+    return value
+
+
+def unguard(text: str) -> str:
+    """The text :func:`safe_cell` guarded (one leading apostrophe dropped when a formula leader
+    follows); other text unchanged. Excel itself hides a leading apostrophe, so ``'=x`` typed
+    into a spreadsheet means the text ``=x`` there too."""
+    return text[1:] if text.startswith("'") and _GUARDED.match(text) else text
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    """:func:`safe_cell` of every value (for a ``csv.writer`` row an exporter writes itself)."""
+    return [safe_cell(v) for v in values]
+
+
+def safe_record(record: dict[str, Any]) -> dict[str, Any]:
+    """:func:`safe_cell` of every value of a ``csv.DictWriter`` row."""
+    return {k: safe_cell(v) for k, v in record.items()}
+
+
+def csv_text(value: Any) -> str:
+    """The CSV text of a value: ``""`` for ``None``, ``true``/``false``, ISO dates and times (to the
+    second), an enum's value, a float's shortest exact form. Not guarded: :func:`write_csv` is."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_csv(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], out: BinaryIO, *, bom: bool = True
+) -> None:
+    """Write ``rows`` under ``header`` as CSV to ``out``: UTF-8 (with a BOM, so Excel reads Chinese
+    text right), CRLF line ends, every cell by :func:`csv_text`, text guarded by :func:`safe_cell`."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([csv_text(safe_cell(name)) for name in header])
+    for row in rows:
+        writer.writerow([csv_text(safe_cell(v)) for v in row])
+    out.write(text.getvalue().encode("utf-8-sig" if bom else "utf-8"))
+
+
+def xlsx_value(value: Any) -> Any:
+    """What an Excel cell holds for ``value``: an enum's value, ``true``/``false`` as text (as CSV
+    has them), numbers, dates and times as they are, other objects as their text."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or isinstance(value, str | int | float | dt.date | dt.time | dt.timedelta):
+        return value
+    return str(value)
+
+
+def _text_cell(sheet: Worksheet | WriteOnlyWorksheet, text: str) -> Cell:
+    # control characters other than tab/CR/LF cannot be stored in the file format at all
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", safe_cell(text))
+    if isinstance(sheet, WriteOnlyWorksheet):
+        cell = WriteOnlyCell(sheet, value=text)
+    else:
+        cell = Cell(sheet, value=text)
+    cell.data_type = "s"  # text, also when it starts with '=' (openpyxl would make that a formula)
+    return cell
+
+
+def append_row(sheet: Worksheet | WriteOnlyWorksheet, values: Iterable[Any]) -> None:
+    """Append one row to an openpyxl sheet (normal or write-only) with every text cell typed as
+    text and guarded by :func:`safe_cell`, never a formula: use it instead of ``sheet.append``."""
+    cells: list[Any] = []
+    for value in values:
+        plain = xlsx_value(value)
+        cells.append(_text_cell(sheet, plain) if isinstance(plain, str) else plain)
+    sheet.append(cells)
+
+
+def write_xlsx(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], out: BinaryIO, sheet: str = "data"
+) -> None:
+    """Write ``rows`` under ``header`` to ``out`` as a one-sheet workbook, text cells typed as text
+    (never a formula) and guarded by :func:`safe_cell`; numbers and dates stay typed."""
+    book = openpyxl.Workbook(write_only=True)
+    worksheet = book.create_sheet(sheet[:31])
+    append_row(worksheet, header)
+    for row in rows:
+        append_row(worksheet, row)
+    book.save(out)
+
+
+def write_table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Format, out: BinaryIO, sheet: str = "data"
+) -> None:
+    """:func:`write_csv` or :func:`write_xlsx` by ``fmt``."""
+    if fmt == "csv":
+        write_csv(header, rows, out)
+    else:
+        write_xlsx(header, rows, out, sheet)

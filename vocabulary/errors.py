@@ -31,6 +31,25 @@ class Conflict(FieldcrewError):
     title = "Conflict"
 
 
+class TooManyRequests(FieldcrewError):
+    """A limit of concurrent work is reached (e.g. queued jobs); the caller may retry later.
+
+    Parameters
+    ----------
+    message
+        What limit was reached.
+    retry_after_s
+        Seconds after which a retry may succeed (the API sends them as ``Retry-After``).
+    """
+
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, retry_after_s: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class UnsupportedYear(FieldcrewError):
     """The holiday library has no data for a year, so working days cannot be known."""
 
@@ -66,17 +85,27 @@ class Problem:
 
 @dataclass
 class InputErrors(FieldcrewError):
-    """Every problem found in one input, reported together; nothing was written."""
+    """Every problem found in one input, reported together; nothing was written.
+
+    ``total`` is the number of problems found when a reader kept only the first of very many
+    (``problems`` then holds fewer); ``None`` means ``problems`` holds them all.
+    """
 
     problems: list[Problem] = field(default_factory=list)
+    total: int | None = None
     status_code = 422
     title = "Invalid input"
 
     def __post_init__(self) -> None:
         super().__init__(str(self))
 
+    @property
+    def count(self) -> int:
+        """How many problems the input has (at least as many as are listed)."""
+        return max(self.total or 0, len(self.problems))
+
     def __str__(self) -> str:
-        head = f"{len(self.problems)} problem(s) in the input; nothing was written"
+        head = f"{self.count} problem(s) in the input; nothing was written"
         return "\n".join([head, *(f"- {p}" for p in self.problems[:50])])
 
     def __bool__(self) -> bool:

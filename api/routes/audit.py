@@ -1,16 +1,17 @@
-"""The audit log, read-only: ``GET /audit`` (admin)."""
+"""The audit log, read-only: ``GET /audit`` (admin); times in UTC with their offset."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Depends
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from api.deps import DbSession, require_roles
+from api.deps import DbSession, Limit, require_roles
 from fieldcrew import audit
 from fieldcrew.auth import AuthUser
+from fieldcrew.jobs import as_utc
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -21,7 +22,7 @@ class AuditEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: dt.datetime
+    at: Annotated[dt.datetime, AfterValidator(as_utc)] = Field(description="when, in UTC with its offset")
     actor: str
     action: str
     entity: str
@@ -36,6 +37,6 @@ def list_entries(
     _: Annotated[AuthUser, Depends(require_roles("admin"))],
     entity: str | None = None,
     entity_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[Any]:
     return list(audit.entries(session, entity, entity_id, limit))

@@ -9,8 +9,13 @@
 - ``GET /data/kinds``: the kinds, their columns and who may import/export them.
 
 Who may do what (admin always may): technicians — HR imports, HR and dispatchers export (the file
-holds contact data); areas — planners import, planners/dispatchers/HR export; orders — dispatchers
-import, dispatchers and planners export; observations (work study) — planners.
+holds contact data: in full for HR and admins, masked ``138****1234`` for dispatchers); areas —
+planners import, planners/dispatchers/HR export; orders — dispatchers import, dispatchers and
+planners export; observations (work study) — planners.
+
+Uploads larger than ``FIELDCREW_MAX_UPLOAD_BYTES`` are refused with 413 before they are read
+(:mod:`api.guards`); of a file with very many bad cells the first 1,000 are listed, with
+``error_count`` telling how many there are.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the endpoint annotations at runtime.
@@ -26,6 +31,7 @@ from api.deps import DbSession, attachment, file_responses, require_roles
 from fieldcrew import audit
 from fieldcrew import io as data_io
 from fieldcrew.auth import AuthUser
+from fieldcrew.privacy import sees_personal_data
 
 router = APIRouter(prefix="/data", tags=["import / export"])
 
@@ -81,13 +87,19 @@ def kinds(
 def _export_endpoint(kind: str) -> Callable[..., Response]:
     def export(
         session: DbSession,
-        _: Annotated[AuthUser, Depends(require_roles(*ROLES[kind][1]))],
+        user: Annotated[AuthUser, Depends(require_roles(*ROLES[kind][1]))],
         format: Annotated[ExportFormat, Query(description="csv or xlsx")] = "csv",
     ) -> Response:
-        return attachment(data_io.export_bytes(session, kind, format), format, f"{kind}.{format}")
+        content = data_io.export_bytes(session, kind, format, personal_data=sees_personal_data(user.role))
+        return attachment(content, format, f"{kind}.{format}")
 
     export.__name__ = f"export_{kind}"
-    export.__doc__ = f"Download every stored {kind} row as CSV or Excel (an import template)."
+    export.__doc__ = (
+        f"Download every stored {kind} row as CSV or Excel (an import template). Text a spreadsheet "
+        "would run as a formula is written with a leading apostrophe"
+        + ("; phone and e-mail are masked for roles other than HR and admin." if kind == "technicians"
+           else ".")
+    )
     return export
 
 

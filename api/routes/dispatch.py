@@ -40,7 +40,7 @@ from fieldcrew.jobs import pending_params, submit_job
 from fieldcrew.settings import Settings
 from fieldcrew.tables import utcnow
 from scheduler import day as branch_day
-from scheduler.dispatch import service, store
+from scheduler.dispatch import control_store, service, store
 from scheduler.dispatch.domain import DayBoard, TechnicianDay
 from scheduler.dispatch.events import Event
 from scheduler.dispatch.io import plan_to_csv, plan_to_excel
@@ -76,6 +76,14 @@ class EventApplied(BaseModel):
     unassigned: int = Field(description="orders without a technician after the event")
     warnings: int
     reoptimise_job: str | None = Field(description="location of a background re-optimisation it started")
+    control_warnings: int = Field(
+        default=0,
+        description="process-control warnings on the orders the event touched (first response, timeouts)",
+    )
+    escalations_opened: list[str] = Field(
+        default_factory=list,
+        description="escalations the event opened (trigger: subject), in the same transaction",
+    )
 
 
 class DispatchEventView(BaseModel):
@@ -165,6 +173,11 @@ def post_event(
         session, branch_id, day, event, user.username, expected_version, technician_id
     )
     moved = applied.moved()
+    touched = {*moved, *(c.order_id for c in applied.changes)}
+    order_id = getattr(event, "order_id", None) or getattr(getattr(event, "order", None), "id", None)
+    if order_id:
+        touched.add(str(order_id))
+    control = control_store.on_event(session, branch_id, sorted(touched), at=event.at, actor=user.username)
     audit.record(
         session,
         user,
@@ -185,6 +198,8 @@ def post_event(
         unassigned=len(applied.after.unassigned),
         warnings=len(applied.after.warnings),
         reoptimise_job=_periodic_reoptimise(session, settings, branch_id, day, user.username),
+        control_warnings=len(control.warnings),
+        escalations_opened=[f"{e.trigger}: {e.subject}" for e in control.opened],
     )
 
 

@@ -9,7 +9,10 @@ have ``POST /orders/{id}/status`` for a life-cycle step (409 for a step the life
 
 Who may do what: everyone authenticated reads the organisation; planners write it; HR writes
 technicians; dispatchers write orders. A technician reads only their own technician record and
-the orders assigned to them, and may move their own orders through the life cycle.
+the orders assigned to them, and may move their own orders through the life cycle. Technicians'
+phone and e-mail are answered in full to HR and admins only, masked (``138****1234``) to everyone
+else (:mod:`fieldcrew.privacy`). Times are local (Asia/Shanghai) without an offset, as stored; a
+time sent with an offset (``2026-06-01T01:00:00Z``) is converted to local time first.
 """
 
 # No `from __future__ import annotations`: the generic routes below annotate with runtime classes.
@@ -20,14 +23,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.deps import DbSession, ensure_self_or_roles, require_roles
+from api.deps import DbSession, Limit, Offset, ensure_self_or_roles, require_roles
 from fieldcrew import audit, records
 from fieldcrew.auth import AuthUser
 from fieldcrew.db import Base
+from fieldcrew.privacy import contact_for
 from fieldcrew.tables import (
     BranchRow,
     DistrictRow,
@@ -38,16 +42,80 @@ from fieldcrew.tables import (
     WorkOrderRow,
 )
 from vocabulary.errors import Conflict, NotFound
-from vocabulary.orders import OrderStatus, WorkOrder, check_transition
+from vocabulary.orders import OrderStatus, StatusEvent, TimeWindow, WorkOrder, check_transition
 from vocabulary.organisation import Branch, District, Location, RegionGroup, SmallArea
 from vocabulary.staff import Technician
 
 router = APIRouter(tags=["reference data"])
 
-Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="rows to skip")]
-
 READ_ALL = ("dispatcher", "hr", "planner", "technician")
+
+#: Local time of the branches (China keeps no daylight saving time).
+LOCAL = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+def local_time(value: dt.datetime) -> dt.datetime:
+    """A time as stored: local and without an offset (one sent with an offset is converted)."""
+    return value.astimezone(LOCAL).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+LocalTime = Annotated[dt.datetime, AfterValidator(local_time)]
+
+
+# Request bodies of work orders: the vocabulary's models with every time made local first, so their
+# rules compare like with like (a naive and an offset time would not compare: a 500, not a 422).
+
+
+class TimeWindowIn(TimeWindow):
+    """An appointment window as sent: times local, or with an offset (converted)."""
+
+    start: LocalTime
+    end: LocalTime
+
+
+class StatusEventIn(StatusEvent):
+    """A status change as sent: its time local, or with an offset (converted)."""
+
+    at: LocalTime
+
+
+class WorkOrderIn(WorkOrder):
+    """A work order as sent: every time local, or with an offset (converted to local)."""
+
+    created: LocalTime
+    deadline: LocalTime
+    appointment: TimeWindowIn | None = None
+    history: tuple[StatusEventIn, ...] = ()
+
+
+class ContactOut(BaseModel):
+    """A technician's contact data as the caller may read it: in full for HR and admins, masked
+    (``138****1234``, ``z***@example.com``) for everyone else."""
+
+    phone: str | None = None
+    email: str | None = None
+
+
+class TechnicianOut(Technician):
+    """A technician as the API answers it (contact data by the caller's role)."""
+
+    contact: ContactOut = Field(  # type: ignore[assignment]  # readable text instead of secrets
+        default_factory=ContactOut, description="in full for HR and admins, masked for everyone else"
+    )
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _technician_for(tech: BaseModel, user: AuthUser) -> BaseModel:
+    assert isinstance(tech, Technician)
+    phone, email = contact_for(user.role, _secret(tech.contact.phone), _secret(tech.contact.email))
+    return TechnicianOut(**tech.model_dump(exclude={"contact"}), contact=ContactOut(phone=phone, email=email))
+
+
+def _as_is(item: BaseModel, _: AuthUser) -> BaseModel:
+    return item
 
 
 @dataclass(frozen=True)
@@ -62,6 +130,9 @@ class Kind:
     from_row: Callable[[Any], BaseModel]
     read_roles: tuple[str, ...]
     write_roles: tuple[str, ...]
+    #: the answer's model and how a record becomes it for a caller (personal data by role)
+    out_model: type[BaseModel] | None = None
+    present: Callable[[BaseModel, AuthUser], BaseModel] = _as_is
 
 
 def _area_from_row(r: SmallAreaRow) -> SmallArea:
@@ -83,7 +154,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("/areas", "small_area", SmallAreaRow, SmallArea, records.area_row, _area_from_row, READ_ALL,
          ("planner",)),
     Kind("/technicians", "technician", TechnicianRow, Technician, records.technician_row,
-         records.technician_from_row, READ_ALL, ("hr",)),
+         records.technician_from_row, READ_ALL, ("hr",), TechnicianOut, _technician_for),
 )
 
 
@@ -113,6 +184,8 @@ def _register(kind: Kind) -> None:
     reader = require_roles(*kind.read_roles)
     writer = require_roles(*kind.write_roles)
     model = kind.model
+    out = kind.out_model or model
+    present = kind.present
     plural = kind.path.strip("/")
 
     def list_items(
@@ -128,14 +201,14 @@ def _register(kind: Kind) -> None:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.order_by(kind.row.id).limit(limit).offset(offset))  # type: ignore[attr-defined]
         response.headers["X-Total-Count"] = str(total)
-        return [kind.from_row(r) for r in rows]
+        return [present(kind.from_row(r), user) for r in rows]
 
     def get_item(
         item_id: str, session: DbSession, user: Annotated[AuthUser, Depends(reader)]
     ) -> BaseModel:
         if _own_technician_only(kind, user):
             ensure_self_or_roles(user, item_id)
-        return kind.from_row(_get_row(session, kind, item_id))
+        return present(kind.from_row(_get_row(session, kind, item_id)), user)
 
     def create_item(
         body: BaseModel,  # replaced by the kind's model below
@@ -148,7 +221,7 @@ def _register(kind: Kind) -> None:
         session.add(row)
         session.flush()
         audit.record(session, user, "create", kind.entity, _id(body), None, audit.snapshot(row))
-        return body
+        return present(body, user)
 
     def replace_item(
         item_id: str,
@@ -163,7 +236,7 @@ def _register(kind: Kind) -> None:
             setattr(row, key, value)
         session.flush()
         audit.record(session, user, "update", kind.entity, item_id, before, audit.snapshot(row))
-        return body
+        return present(body, user)
 
     def delete_item(
         item_id: str, session: DbSession, user: Annotated[AuthUser, Depends(writer)]
@@ -178,19 +251,19 @@ def _register(kind: Kind) -> None:
     create_item.__annotations__["body"] = model  # FastAPI validates the body as the vocabulary model
     replace_item.__annotations__["body"] = model
     router.add_api_route(
-        kind.path, list_items, methods=["GET"], response_model=list[model],  # type: ignore[valid-type]
+        kind.path, list_items, methods=["GET"], response_model=list[out],  # type: ignore[valid-type]
         summary=f"List {plural}",
     )
     router.add_api_route(
-        f"{kind.path}/{{item_id}}", get_item, methods=["GET"], response_model=model,
+        f"{kind.path}/{{item_id}}", get_item, methods=["GET"], response_model=out,
         summary=f"One {kind.entity}",
     )
     router.add_api_route(
-        kind.path, create_item, methods=["POST"], status_code=201, response_model=model,
+        kind.path, create_item, methods=["POST"], status_code=201, response_model=out,
         summary=f"Create a {kind.entity}",
     )
     router.add_api_route(
-        f"{kind.path}/{{item_id}}", replace_item, methods=["PUT"], response_model=model,
+        f"{kind.path}/{{item_id}}", replace_item, methods=["PUT"], response_model=out,
         summary=f"Replace a {kind.entity}",
     )
     router.add_api_route(
@@ -254,8 +327,8 @@ def list_orders(
     offset: Offset = 0,
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     technician_id: str | None = None,
-    created_from: dt.datetime | None = None,
-    created_to: dt.datetime | None = None,
+    created_from: Annotated[LocalTime | None, Query(description="local time, or with an offset")] = None,
+    created_to: Annotated[LocalTime | None, Query(description="local time, or with an offset")] = None,
 ) -> list[WorkOrder]:
     query = select(WorkOrderRow)
     if user.role == "technician":
@@ -290,7 +363,7 @@ def get_order(order_id: str, session: DbSession, user: OrderReader) -> WorkOrder
 
 
 @router.post("/orders", status_code=201, response_model=WorkOrder, summary="Create a work order")
-def create_order(body: WorkOrder, session: DbSession, user: OrderWriter) -> WorkOrder:
+def create_order(body: WorkOrderIn, session: DbSession, user: OrderWriter) -> WorkOrder:
     if session.get(WorkOrderRow, body.id) is not None:
         raise Conflict(f"work order {body.id!r} already exists")
     row = WorkOrderRow(**records.order_row(body))
@@ -302,7 +375,7 @@ def create_order(body: WorkOrder, session: DbSession, user: OrderWriter) -> Work
 
 
 @router.put("/orders/{order_id}", response_model=WorkOrder, summary="Replace a work order (and its history)")
-def replace_order(order_id: str, body: WorkOrder, session: DbSession, user: OrderWriter) -> WorkOrder:
+def replace_order(order_id: str, body: WorkOrderIn, session: DbSession, user: OrderWriter) -> WorkOrder:
     _check_id(order_id, body.id)
     row = _order_row(session, order_id)
     before = _order_image(session, row)
@@ -330,7 +403,7 @@ class StatusChange(BaseModel):
     """One life-cycle step of a work order."""
 
     status: OrderStatus
-    at: dt.datetime
+    at: LocalTime = Field(description="local time, or with an offset (converted to local)")
     technician_id: str | None = Field(default=None, description="who (default: the order's technician)")
 
 

@@ -1,11 +1,14 @@
-"""Users and API keys: ``GET /users/me`` for everyone; creating, listing, deactivating for admins.
+"""Users and API keys: ``GET /users/me`` for everyone; creating, listing, deactivating and
+reactivating for admins.
 
 A new key is returned once, in the response that creates it; only its SHA-256 digest is stored.
+An administrator cannot deactivate themself nor the last active administrator (409).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
@@ -23,7 +26,9 @@ class UserIn(BaseModel):
     """A user to create."""
 
     username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@\-]+$")
-    role: str = Field(description="dispatcher, hr, planner, technician or admin")
+    role: Literal["dispatcher", "hr", "planner", "technician", "admin"] = Field(
+        description="dispatcher, hr, planner, technician or admin"
+    )
     technician_id: str | None = Field(default=None, description="required for the technician role")
 
 
@@ -34,7 +39,7 @@ class UserOut(BaseModel):
     role: str
     technician_id: str | None = None
     active: bool
-    created_at: str | None = None
+    created_at: dt.datetime | None = Field(default=None, description="UTC, with its offset")
 
 
 class UserCreated(UserOut):
@@ -48,6 +53,12 @@ class IssuedKey(BaseModel):
 
     username: str
     api_key: str
+
+
+class Reactivated(UserOut):
+    """A reactivated user with a new API key, shown this once (null when the user was active)."""
+
+    api_key: str | None = None
 
 
 @router.get("/me", response_model=UserOut, summary="The caller")
@@ -82,8 +93,19 @@ def issue_key(username: str, session: DbSession, user: Admin) -> IssuedKey:
 
 @router.delete(
     "/{username}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
-    summary="Deactivate a user and revoke their keys (admin)",
+    summary="Deactivate a user and revoke their keys (admin; not oneself, not the last admin)",
 )
 def deactivate(username: str, session: DbSession, user: Admin) -> Response:
     auth.deactivate_user(session, username, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{username}/reactivate", response_model=Reactivated,
+    summary="Reactivate a deactivated user with a new API key (admin)",
+)
+def reactivate(username: str, session: DbSession, user: Admin) -> dict[str, Any]:
+    """The user may sign in again with the key in the answer; the keys revoked at deactivation stay
+    revoked. Reactivating an active user changes nothing (``api_key`` is null)."""
+    target, key = auth.reactivate_user(session, username, actor=user.username)
+    return {**auth.user_view(target), "api_key": key}

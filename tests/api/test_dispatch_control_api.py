@@ -38,11 +38,10 @@ def _events(*steps: tuple[OrderStatus, str], tech: str) -> tuple[StatusEvent, ..
 
 @pytest.fixture
 def api(api_client: ApiHarness) -> ApiHarness:
-    """The service with the control router (mounted here until the app factory mounts it) and
-    three orders: VIP repair V1 (T-001, due 14:00), suspended S1 (T-001), O2 dispatched to T-002."""
+    """The service (its app factory mounts the control router) and three orders: VIP repair V1
+    (T-001, due 14:00), suspended S1 (T-001), O2 dispatched to T-002."""
     app: Any = api_client.client.app
-    if not any(getattr(r, "path", "").startswith("/dispatch/control") for r in app.routes):
-        app.include_router(control_routes.router)
+    assert any(path.startswith("/dispatch/control/") for path in app.openapi()["paths"])
     created = _t("10:00")
     with api_client.session() as s:
         seed_org(s)

@@ -441,3 +441,114 @@ def test_bad_dates_name_the_rule(text: str) -> None:
     """Impossible days, day-first forms and dates with a time are refused with the rule."""
     with pytest.raises(data_io._CellError, match="YYYY-MM-DD"):
         data_io._date(text)
+
+
+# ------------------------------------------------------------------------------------------------
+# hardening: contact formats, the longitude, formula-like text, masked exports, many problems
+
+
+def _technicians(url: str) -> list[list[str]]:
+    return csv_rows(export_all(url, "csv")["technicians"])
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("phone", "12345"), ("phone", "138-1234-123"), ("phone", "23812341234"), ("phone", "138****1234"),
+    ("email", "no-at-sign"), ("email", "a@b"), ("email", "a@@b.cn"), ("email", "x" * 190 + "@example.com"),
+])
+def test_bad_phone_and_email_name_their_cell(loaded: str, column: str, value: str) -> None:
+    """A phone that is neither a mainland mobile nor a landline, or an e-mail that is no address, is a
+    problem of its cell (a masked export's ``138****1234`` too: it must not overwrite the real one)."""
+    rows = _technicians(loaded)
+    h = {name: i for i, name in enumerate(rows[0])}
+    rows[2][h[column]] = value
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "technicians", csv_bytes(rows), name="staff.csv")
+    assert problems_at(caught.value) == {(3, column)}
+    assert caught.value.problems[0].value == value
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("phone", "13812341234"), ("phone", "+86 138 1234 1234"), ("phone", "0551-62901234"),
+    ("phone", "055162901234"), ("phone", "010-12345678-123"), ("email", "zhang.san+hr@fieldcrew.example.cn"),
+])
+def test_good_phone_and_email_are_read(loaded: str, column: str, value: str) -> None:
+    """Mobiles (with or without +86 and spaces), landlines with area code and extension, addresses."""
+    rows = _technicians(loaded)
+    h = {name: i for i, name in enumerate(rows[0])}
+    rows[2][h[column]] = value
+    with session_scope(loaded) as session:
+        data_io.import_file(session, "technicians", csv_bytes(rows), name="staff.csv")
+    with session_scope(loaded) as session:
+        tech = session.get(TechnicianRow, rows[2][h["id"]])
+        assert tech is not None and getattr(tech, column) == value
+
+
+@pytest.mark.parametrize("kind", ["orders", "areas"])
+def test_a_bad_longitude_is_reported_as_the_longitude(loaded: str, kind: str) -> None:
+    """A longitude outside ±180 is a problem of the lon column, not of lat."""
+    rows = csv_rows(export_all(loaded, "csv")[kind])
+    h = {name: i for i, name in enumerate(rows[0])}
+    rows[1][h["lon"]] = "517.2"
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, kind, csv_bytes(rows[:2]), name=f"{kind}.csv")
+    assert (2, "lon") in problems_at(caught.value) and (2, "lat") not in problems_at(caught.value)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_like_text_is_data_both_ways(loaded: str, fmt: data_io.Format) -> None:
+    """Names and notes that look like spreadsheet formulas are imported as data, exported guarded
+    (never a formula in the file) and import back unchanged."""
+    rows = _technicians(loaded)
+    h = {name: i for i, name in enumerate(rows[0])}
+    names = ["=HYPERLINK(\"http://evil\",\"x\")", "+1 strong", "-dash", "@handle"]
+    for row, name in zip(rows[1:], names, strict=False):
+        row[h["name"]] = name
+    rows[1][h["phone"]] = "+8613812341234"
+    with session_scope(loaded) as session:
+        data_io.import_file(session, "technicians", csv_bytes(rows[:5]), name="staff.csv")
+    exported = export_all(loaded, fmt)["technicians"]
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(exported)).worksheets[0]
+        cells = [c for row in sheet.iter_rows() for c in row]
+        assert all(c.data_type != "f" for c in cells)
+        assert {c.value for c in cells} >= {"'" + n for n in names}
+    else:
+        assert {"'" + n for n in names} <= {cell for row in csv_rows(exported) for cell in row}
+    before = snapshot(loaded)
+    with session_scope(loaded) as session:
+        data_io.import_file(session, "technicians", exported, name=f"technicians.{fmt}")
+    assert snapshot(loaded) == before
+    with session_scope(loaded) as session:
+        stored = {t.name for t in records.read_technicians(session)}
+        phone = session.get(TechnicianRow, rows[1][h["id"]]).phone  # type: ignore[union-attr]
+    assert set(names) <= stored and phone == "+8613812341234"
+
+
+def test_export_without_personal_data_masks_contacts(loaded: str) -> None:
+    """Without personal data (roles other than HR and admin) phone and e-mail are masked."""
+    with session_scope(loaded) as session:
+        full = csv_rows(data_io.export_bytes(session, "technicians", "csv"))
+        masked = csv_rows(data_io.export_bytes(session, "technicians", "csv", personal_data=False))
+    h = {name: i for i, name in enumerate(full[0])}
+    for plain, hidden in zip(full[1:], masked[1:], strict=True):
+        assert plain[h["id"]] == hidden[h["id"]]
+        if plain[h["phone"]]:
+            assert hidden[h["phone"]] == plain[h["phone"]][:3] + "****" + plain[h["phone"]][-4:]
+        if plain[h["email"]]:
+            assert hidden[h["email"]].endswith("@" + plain[h["email"]].split("@")[1])
+            assert hidden[h["email"]] != plain[h["email"]]
+    assert any(row[h["phone"]] for row in full[1:])
+
+
+def test_an_all_bad_file_keeps_a_bounded_report(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of very many bad cells keeps the first problems (in row order) and counts them all."""
+    monkeypatch.setattr(data_io, "MAX_KEPT_PROBLEMS", 50)
+    rows = _technicians(loaded)
+    h = {name: i for i, name in enumerate(rows[0])}
+    body = [list(rows[1]) for _ in range(40)]
+    for n, row in enumerate(body):
+        row[h["id"]], row[h["start_date"]], row[h["post_grade"]] = f"X{n}", "never", ""
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "technicians", csv_bytes([rows[0], *body]), name="bad.csv")
+    assert len(caught.value.problems) == 50 and caught.value.count == 80
+    assert [p.row for p in caught.value.problems][:4] == [2, 2, 3, 3]

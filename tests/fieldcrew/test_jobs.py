@@ -255,7 +255,7 @@ def test_submission_is_audited(db_url: str) -> None:
     finally:
         jobs.shutdown(wait=True)
     with session_scope(db_url) as session:
-        (entry,) = audit.entries(session, "job", job_id)
+        (entry,) = [e for e in audit.entries(session, "job", job_id) if e.action == "submit"]
     assert (entry.actor, entry.action, entry.after["kind"]) == ("tester", "submit", "selftest")
 
 
@@ -290,3 +290,57 @@ def test_orphaned_worker_stops_when_its_job_was_recovered(db_url: str) -> None:
     with session_scope(db_url) as session:
         jobs.recover_interrupted(session)
     assert ctx.cancelled()
+
+
+# ------------------------------------------------------------------------------------------------
+# refused at submission: parameters naming what does not exist, too many jobs
+
+
+def _no_such_branch(session: object, params: SelftestParams) -> None:
+    if params.steps > 100:
+        raise jobs.NotFound(f"branch {params.steps!r} does not exist")
+
+
+CHECKED = JobKind("checked", SelftestParams, jobs.selftest_job, validate=_no_such_branch)
+
+
+def test_a_kind_validates_its_parameters_before_the_job_is_queued(db_url: str) -> None:
+    """A kind's validate hook runs at submission: a job that could only fail is refused with the
+    hook's error, nothing is recorded; valid parameters are queued as usual."""
+    with pytest.raises(jobs.NotFound, match="branch 101"), session_scope(db_url) as session:
+        jobs.submit_job(session, CHECKED, SelftestParams(steps=101), "o")
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(JobRow)) == 0
+        job_id = jobs.submit_job(session, CHECKED, SelftestParams(steps=1), "o")
+        jobs.cancel_job(session, job_id)
+    with pytest.raises(TypeError, match="validate must be a top-level function"):
+        JobKind("bad", SelftestParams, jobs.selftest_job, validate=lambda s, p: None)
+
+
+def test_queued_and_running_jobs_are_limited_per_user_and_overall(db_url: str) -> None:
+    """Beyond the per-user limit a submission is TooManyRequests (429, with a retry delay); so it is
+    beyond the overall limit, whoever submits; finished jobs do not count."""
+    from vocabulary.errors import TooManyRequests
+
+    jobs.configure("thread", 1, max_jobs_per_user=2, max_jobs=3)
+    try:
+        with session_scope(db_url) as session:
+            ids = [jobs.submit_job(session, SELFTEST, SelftestParams(steps=2000, sleep_s=0.01), "a")
+                   for _ in range(2)]
+        with pytest.raises(TooManyRequests, match="at most 2") as caught, session_scope(db_url) as session:
+            jobs.submit_job(session, SELFTEST, SelftestParams(steps=1), "a")
+        assert caught.value.status_code == 429 and caught.value.retry_after_s > 0
+        with session_scope(db_url) as session:
+            ids.append(jobs.submit_job(session, SELFTEST, SelftestParams(steps=2000, sleep_s=0.01), "b"))
+        with pytest.raises(TooManyRequests, match="at most 3"), session_scope(db_url) as session:
+            jobs.submit_job(session, SELFTEST, SelftestParams(steps=1), "c")
+        with session_scope(db_url) as session:
+            for job_id in ids:
+                jobs.cancel_job(session, job_id)
+        for job_id in ids:
+            jobs.wait_for(job_id, db_url)
+        with session_scope(db_url) as session:
+            jobs.submit_job(session, SELFTEST, SelftestParams(steps=1), "a")
+    finally:
+        jobs.shutdown(wait=True)
+        jobs.configure("thread", 1)

@@ -330,3 +330,112 @@ def test_other_cells_are_not_yes_or_no(value: object) -> None:
 def test_the_words_are_one_set() -> None:
     assert not TRUE_WORDS & FALSE_WORDS
     assert all(word == word.strip().lower() for word in TRUE_WORDS | FALSE_WORDS)
+
+
+# ------------------------------------------------------------------------------------------------
+# writing: formula injection, text typed as text
+
+
+FORMULA_VALUES = ["=1+2", "=HYPERLINK(\"http://x\",\"y\")", "+86 138 1234 1234", "-2+3", "-", "@SUM(A1)",
+                  "\tx", "\rx", "'=already quoted", "''=twice", "=", "+", "@", "-1-1", "+1,2,3", "'-12"]
+
+
+@pytest.mark.parametrize("value", FORMULA_VALUES)
+def test_formula_text_is_written_inert_in_csv(value: str) -> None:
+    """A CSV export writes text a spreadsheet would run with a leading apostrophe; the reader gives
+    back exactly the text written."""
+    out = io.BytesIO()
+    tabular.write_csv(["name", "n"], [[value, -5]], out)
+    written = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline="")))
+    assert written[1][0] == "'" + value and written[1][1] == "-5"  # numbers are not text: unchanged
+    table = tabular.read_table(out.getvalue(), "x.csv")
+    assert table.rows[0].cells == (value, "-5")
+
+
+@pytest.mark.parametrize("value", FORMULA_VALUES)
+def test_formula_text_is_a_text_cell_in_xlsx(value: str) -> None:
+    """An Excel export types text as text (never a formula) and guards it; openpyxl reads it back as
+    a string, and the reader gives back the text written (a carriage return comes back as a line feed:
+    the file format keeps no CR)."""
+    out = io.BytesIO()
+    tabular.write_xlsx(["name", "n"], [[value, -5]], out)
+    sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue())).worksheets[0]
+    cell = sheet["A2"]
+    assert cell.data_type == "s" and isinstance(cell.value, str)
+    assert cell.value.startswith("'")
+    assert sheet["B2"].value == -5 and sheet["B2"].data_type == "n"
+    table = tabular.read_table(out.getvalue(), "x.xlsx")
+    assert table.rows[0].cells[0] == value.replace("\r", "\n")
+
+
+@pytest.mark.parametrize("number", ["-12.50", "+3", "-1,234.56", "-1e5", "+8613812341234"])
+def test_plain_signed_numbers_are_written_as_they_are(number: str) -> None:
+    """The text of a plain signed number is no formula: written without an apostrophe (a bank file's
+    negative amount keeps its form) and read back the same."""
+    assert tabular.safe_cell(number) == number
+    out = io.BytesIO()
+    tabular.write_csv(["amount"], [[number]], out)
+    assert out.getvalue().decode("utf-8-sig").splitlines()[1] == (f'"{number}"' if "," in number else number)
+    assert tabular.read_table(out.getvalue(), "x.csv").rows[0].cells == (number,)
+
+
+def test_append_row_guards_a_normal_worksheet() -> None:
+    """The helper other exporters call on their own styled sheets types text as text there too."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    tabular.append_row(sheet, ["=cmd|' /C calc'!A0", 3, dt.date(2026, 6, 1), None, True])
+    out = io.BytesIO()
+    book.save(out)
+    row = next(openpyxl.load_workbook(io.BytesIO(out.getvalue())).worksheets[0].iter_rows())
+    assert [(c.value, c.data_type) for c in row[:3]] == [
+        ("'=cmd|' /C calc'!A0", "s"), (3, "n"), (dt.datetime(2026, 6, 1), "d")]
+    assert row[4].value == "true"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+               max_size=12), st.sampled_from(["", "'", "''", "=", "+", "-", "@", "\t", "'=", "-1", "'-1"]))
+def test_any_text_round_trips_through_both_writers(text: str, start: str) -> None:
+    """Whatever text an export writes (guarded or not) reads back unchanged from CSV; from Excel too,
+    except characters the file format cannot hold at all."""
+    value = start + text
+    for fmt in ("csv", "xlsx"):
+        out = io.BytesIO()
+        tabular.write_table(["v", "k"], [[value, "k"]], fmt, out)  # type: ignore[arg-type]
+        table = tabular.read_table(out.getvalue(), f"t.{fmt}")
+        expected = value if fmt == "csv" else tabular.ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if value.strip() or fmt == "csv":
+            assert table.record(table.rows[0])["v"] == expected, fmt
+
+
+# ------------------------------------------------------------------------------------------------
+# cell limits
+
+
+def test_a_cell_over_the_limit_names_row_and_column() -> None:
+    """A CSV cell longer than 128 KiB is one problem naming its row and column, not a crash, and not
+    the whole file."""
+    big = "x" * (tabular.MAX_CELL_CHARS + 1)
+    data = csv_text([["id", "notes"], ["T1", "ok"], ["T2", big]]).encode()
+    with pytest.raises(InputErrors) as error:
+        tabular.read_table(data, "big.csv")
+    problem = only(error)
+    assert (problem.row, problem.field, problem.file) == (3, "notes", "big.csv")
+    assert "131,072" in problem.rule and len(str(problem.value)) < 100
+
+
+def test_a_cell_at_the_limit_is_read() -> None:
+    """Exactly 128 KiB is allowed."""
+    data = csv_text([["id", "notes"], ["T1", "y" * tabular.MAX_CELL_CHARS]]).encode()
+    assert len(tabular.read_table(data, "t.csv").rows[0].cells[1]) == tabular.MAX_CELL_CHARS
+
+
+def test_a_nul_character_names_row_and_column() -> None:
+    """A NUL character (no database column stores one; PostgreSQL refuses it) is a problem of its
+    cell, named by row and column, and the file is not read."""
+    data = csv_text([["id", "name"], ["T1", "ok"], ["T2", "a\x00b"]]).encode()
+    with pytest.raises(InputErrors) as error:
+        tabular.read_table(data, "t.csv")
+    problem = only(error)
+    assert (problem.row, problem.field, problem.value) == (3, "name", "a\\x00b") and "NUL" in problem.rule
