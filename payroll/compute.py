@@ -14,13 +14,16 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from itertools import compress
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from payroll.domain import (
+    AdditionalDeduction,
     AttendanceDay,
     DayStatus,
     LossDeduction,
@@ -30,36 +33,47 @@ from payroll.domain import (
     Payslip,
     PayTechnician,
     QualityRecord,
+    TimeOffLot,
+    employment_rule,
 )
 from payroll.errors import PayInputError
-from payroll.policy import BaseDeduction, PayPolicy, WorkingTimeSystem
+from payroll.policy import BaseDeduction, BaseFill, PayPolicy, WorkingTimeSystem
 from payroll.rules import (
     ENUM_VALUES,
+    RULE_CATEGORY,
+    Category,
     MonthCalendar,
+    OvertimeClass,
     TechMonth,
     deduct_base_chronological,
     deduct_base_pro_rata,
     line_rules,
-    period_standard_minutes,
+    period_standard_hours,
     prepare,
     prorate_for_days_employed_and_leave,
     quality_grade_multiplier,
     repeat_fault_handling,
     standard_minutes_done,
+    time_off_accrual,
 )
 from payroll.tables import AttendanceTable, OrderTable
 from payroll.vectorised import (
+    CLASSES,
+    NIGHT,
     MonthAttendance,
     MonthOrders,
     OrderColumns,
     bonus_and_penalty_items_month,
     group_paid_orders,
     month_attendance,
+    month_line_rules,
+    order_classes,
     overtime_days,
     overtime_hours_month,
     period_crossing,
     piece_pay_month,
     sort_orders,
+    tier_minutes,
 )
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import Problem
@@ -67,6 +81,8 @@ from vocabulary.money import fen_to_yuan
 from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
 
 _ORDER_KEY = attrgetter("completed_at", "id")
+#: the statuses of days the preparation rules look at one by one (leave, sick leave, time off)
+_LEAVE = frozenset({DayStatus.PAID_LEAVE, DayStatus.UNPAID_LEAVE, DayStatus.SICK_LEAVE, DayStatus.TIME_OFF})
 
 
 def check_inputs(inputs: PayInputs, policy: PayPolicy) -> list[Problem]:
@@ -139,6 +155,7 @@ def _check_inputs(
                         "attendance",
                     )
                 )
+    problems += _take_home_problems(inputs, policy, techs)
     for index, loss in enumerate(inputs.losses, start=1):
         if loss.technician_id not in techs:
             problems.append(
@@ -154,6 +171,133 @@ def _check_inputs(
             problems.append(
                 Problem(
                     "amount", "a loss deduction is a positive amount", str(loss.amount), index, "deductions"
+                )
+            )
+    return problems
+
+
+def _take_home_problems(inputs: PayInputs, policy: PayPolicy, techs: dict[str, Any]) -> list[Problem]:
+    """Checks of the take-home inputs: previous year's wages, year to date, declared deductions."""
+    problems: list[Problem] = []
+    for index, tech in enumerate(inputs.technicians, start=1):
+        wage = tech.previous_year_average_wage
+        if wage is not None and wage < 0:
+            problems.append(
+                Problem(
+                    "previous_year_average_wage",
+                    "an average monthly wage is >= 0",
+                    str(wage),
+                    index,
+                    "technicians",
+                )
+            )
+    first, _ = month_bounds(inputs.month)
+    seen: set[str] = set()
+    for index, ytd in enumerate(inputs.year_to_date, start=1):
+        if ytd.technician_id not in techs:
+            problems.append(
+                Problem(
+                    "technician_id",
+                    "year-to-date row of an unknown technician",
+                    ytd.technician_id,
+                    index,
+                    "year_to_date",
+                )
+            )
+        elif ytd.technician_id in seen:
+            problems.append(
+                Problem(
+                    "technician_id",
+                    "one year-to-date row per technician",
+                    ytd.technician_id,
+                    index,
+                    "year_to_date",
+                )
+            )
+        seen.add(ytd.technician_id)
+        if not 0 <= ytd.months < first.month:
+            problems.append(
+                Problem(
+                    "months",
+                    f"the months of {first.year} before {inputs.month}: 0..{first.month - 1}",
+                    ytd.months,
+                    index,
+                    "year_to_date",
+                )
+            )
+        for name in ("income_fen", "contributions_fen", "additional_deductions_fen", "tax_fen"):
+            if getattr(ytd, name) < 0:
+                problems.append(
+                    Problem(name, "year-to-date amounts are >= 0", getattr(ytd, name), index, "year_to_date")
+                )
+    for index, lot in enumerate(inputs.time_off_balance, start=1):
+        if lot.technician_id not in techs:
+            problems.append(
+                Problem(
+                    "technician_id",
+                    "time-off balance of an unknown technician",
+                    lot.technician_id,
+                    index,
+                    "time_off_balance",
+                )
+            )
+        if not (len(lot.earned_month) == 7 and lot.earned_month < inputs.month):
+            problems.append(
+                Problem(
+                    "earned_month",
+                    f"a month YYYY-MM before {inputs.month}",
+                    lot.earned_month,
+                    index,
+                    "time_off_balance",
+                )
+            )
+        if lot.minutes <= 0:
+            problems.append(
+                Problem("minutes", "minutes owed are > 0", lot.minutes, index, "time_off_balance")
+            )
+    tax = policy.month_law(inputs.month).income_tax
+    kinds = tax.additional_deduction_kinds if tax is not None else {}
+    declared: set[tuple[str, str]] = set()
+    for index, item in enumerate(inputs.additional_deductions, start=1):
+        if item.technician_id not in techs:
+            problems.append(
+                Problem(
+                    "technician_id",
+                    "special additional deduction of an unknown technician",
+                    item.technician_id,
+                    index,
+                    "additional_deductions",
+                )
+            )
+        if kinds and item.kind not in kinds:
+            problems.append(
+                Problem(
+                    "kind",
+                    f"must be one of the jurisdiction's special additional deductions ({', '.join(kinds)})",
+                    item.kind,
+                    index,
+                    "additional_deductions",
+                )
+            )
+        if (item.technician_id, item.kind) in declared:
+            problems.append(
+                Problem(
+                    "kind",
+                    "one row per technician and kind (add the amounts up)",
+                    item.kind,
+                    index,
+                    "additional_deductions",
+                )
+            )
+        declared.add((item.technician_id, item.kind))
+        if item.monthly_amount < 0 or item.monthly_amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            problems.append(
+                Problem(
+                    "monthly_amount",
+                    "a monthly amount is >= 0 yuan with at most 2 decimal places",
+                    str(item.monthly_amount),
+                    index,
+                    "additional_deductions",
                 )
             )
     return problems
@@ -179,6 +323,8 @@ def _orders_look_fine(
             return False
     elif not set(columns.technician_ids) <= techs.keys():
         return False
+    if not _within_employment(columns, techs, first, tech_index):
+        return False
     if not all(type(t) is OrderType for t in set(columns.order_types)):
         return False
     if not set(columns.difficulties) <= set(DIFFICULTY_LEVELS):
@@ -189,6 +335,30 @@ def _orders_look_fine(
     # completed inside the month: 0 <= microseconds since its first midnight < its length
     at = columns.completed_us
     return bool(at.min() >= 0 and at.max() < ((last - first).days + 1) * 86_400_000_000)
+
+
+def _within_employment(
+    columns: OrderColumns, techs: dict[str, Any], first: dt.date, tech_index: dict[str, int] | None
+) -> bool:
+    """Whether every order was completed while its technician was employed (whole columns).
+
+    Called once every order's technician is known; the completion day of each order is compared
+    with its technician's ``start_date`` and ``end_date`` as proleptic ordinals.
+    """
+    index = (
+        tech_index
+        if tech_index is not None and len(tech_index) == len(techs)
+        else dict(zip(techs, range(len(techs)), strict=True))
+    )
+    start = np.zeros(len(index), dtype=np.int64)
+    end = np.zeros(len(index), dtype=np.int64)
+    for tech_id, at in index.items():
+        tech = techs[tech_id]
+        start[at] = tech.start_date.toordinal()
+        end[at] = tech.end_date.toordinal() if tech.end_date is not None else dt.date.max.toordinal()
+    codes = columns.technician_codes(index)
+    day = columns.completed_us // 86_400_000_000 + first.toordinal()
+    return bool(((start[codes] <= day) & (day <= end[codes])).all())
 
 
 def _order_problems(inputs: PayInputs, techs: dict[str, Any], first: dt.date, last: dt.date) -> list[Problem]:
@@ -202,6 +372,18 @@ def _order_problems(inputs: PayInputs, techs: dict[str, Any], first: dt.date, la
             problems.append(
                 Problem(
                     "technician_id", "order of an unknown technician", order.technician_id, index, "orders"
+                )
+            )
+        elif isinstance(order.completed_at, dt.datetime) and not techs[order.technician_id].employed_on(
+            order.completed_at.date()
+        ):
+            problems.append(
+                Problem(
+                    "completed_at",
+                    employment_rule(techs[order.technician_id]),
+                    order.completed_at.isoformat(),
+                    index,
+                    "orders",
                 )
             )
         if not isinstance(order.order_type, OrderType):
@@ -349,10 +531,39 @@ def _compute_month(inputs: PayInputs, policy: PayPolicy, *, check: bool, vectori
         contexts = _contexts_one_by_one(inputs, technicians, policy, calendar, quality, losses, shared)
         for ctx in contexts:
             prepare(ctx)
-    return [
-        Payslip(ctx.tech.id, inputs.month, policy.version, tuple(line_rules(ctx)), _summary(ctx))
-        for ctx in contexts
-    ]
+    _take_home_inputs(contexts, inputs)
+    payslips = []
+    all_lines = month_line_rules(contexts) if month_att is not None else map(line_rules, contexts)
+    for ctx, lines in zip(contexts, all_lines, strict=True):
+        payslips.append(
+            Payslip(
+                ctx.tech.id,
+                inputs.month,
+                policy.version,
+                tuple(lines),
+                _summary(ctx, lines),
+                tuple(ctx.employer_lines),
+            )
+        )
+    return payslips
+
+
+def _take_home_inputs(contexts: Sequence[TechMonth], inputs: PayInputs) -> None:
+    """Each technician's year to date and declared special additional deductions."""
+    if not inputs.year_to_date and not inputs.additional_deductions and not inputs.time_off_balance:
+        return
+    year_to_date = {y.technician_id: y for y in inputs.year_to_date}
+    additional: dict[str, list[AdditionalDeduction]] = defaultdict(list)
+    for declared in inputs.additional_deductions:
+        additional[declared.technician_id].append(declared)
+    lots: dict[str, list[TimeOffLot]] = defaultdict(list)
+    for lot in sorted(inputs.time_off_balance, key=attrgetter("earned_month")):
+        lots[lot.technician_id].append(lot)
+    for ctx in contexts:
+        tech_id = ctx.tech.id
+        ctx.year_to_date = year_to_date.get(tech_id)
+        ctx.additional = additional.get(tech_id, [])
+        ctx.time_off_lots = lots.get(tech_id, [])
 
 
 def _contexts_one_by_one(
@@ -393,7 +604,7 @@ def _contexts_one_by_one(
                     )
                 )
             days[record.day.day] = record
-            if record.status is DayStatus.PAID_LEAVE or record.status is DayStatus.UNPAID_LEAVE:
+            if record.status in _LEAVE:
                 leave[record.technician_id].append(record)
     if duplicates:
         raise PayInputError(duplicates)
@@ -428,35 +639,63 @@ def _prepare_vectorised(
         standard_minutes_done(ctx)  # minutes done: month-wide
         quality_grade_multiplier(ctx)
         repeat_fault_handling(ctx)  # the excluded orders: month-wide, their reasons here
-        if not chronological:
-            deduct_base_pro_rata(ctx)
     count = len(contexts)
     employed = np.ones((count, 32), dtype=np.bool_)
     for index, ctx in enumerate(contexts):
         if not ctx.full_month:
             employed[index, 1 : len(calendar.dates)] = [ctx.tech.employed_on(d) for d in calendar.dates[1:]]
+    fast = [ctx.fast for ctx in contexts if ctx.fast is not None]
+    if policy.working_time_system is WorkingTimeSystem.STANDARD:  # rest-day work to take off in lieu
+        rest = np.array([k == "rest" for k in calendar.kinds] + [False] * (32 - len(calendar.kinds)))
+        comp = np.where(employed & attendance.comp_time_off & rest, attendance.worked, 0).sum(axis=1)
+        for tech_orders, minutes in zip(fast, comp.tolist(), strict=True):
+            tech_orders.comp_minutes = minutes
+    if NIGHT in month_orders.item_ids:
+        night_ids, night_bounds = month_orders.item_ids[NIGHT]
+        for tech_orders, start, stop in zip(fast, night_bounds[:-1], night_bounds[1:], strict=True):
+            tech_orders.night_ids = night_ids[start:stop]
+    for ctx in contexts:
+        time_off_accrual(ctx)
     crossing = np.full(count, 99, dtype=np.int64)
     if comprehensive:
-        standard = np.fromiter((period_standard_minutes(ctx) for ctx in contexts), np.int64, count)
+        # each norm (hours, 6 decimal places) in millionths of a minute: an exact integer
+        standard = np.fromiter(
+            (int(period_standard_hours(ctx) * 60_000_000) for ctx in contexts), np.int64, count
+        )
         worked, days = period_crossing(attendance, calendar.kinds, employed, standard)
         for index, (ctx, minutes, day) in enumerate(zip(contexts, worked, days, strict=True)):
             ctx.period_worked, ctx.crossing_day = minutes, day
             if day is not None:
                 crossing[index] = day
+    standard_system = policy.working_time_system is WorkingTimeSystem.STANDARD
+    day_limit = calendar.law.standard_day_minutes
+    klass = order_classes(month_orders, standard_system, calendar.kinds, attendance, crossing, day_limit)
+    paid: npt.NDArray[np.bool_] | None = None
+    if not chronological:
+        for ctx, tiers in zip(contexts, tier_minutes(month_orders, klass, count), strict=True):
+            assert ctx.fast is not None
+            ctx.fast.tier_minutes = tiers
+            deduct_base_pro_rata(ctx)
+        paid = np.array(
+            [[bool(shares[k]) for k in CLASSES] for shares in map(_paid_shares, contexts)], dtype=np.bool_
+        ).reshape(count, 4)
     base = np.fromiter((ctx.base_minutes for ctx in contexts), np.int64, count)
-    paid = None if chronological else np.fromiter((ctx.paid_share != 0 for ctx in contexts), np.bool_, count)
     per_tech = [ctx.fast for ctx in contexts if ctx.fast is not None]
-    groups = group_paid_orders(
-        month_orders, per_tech, policy, calendar.kinds, attendance, base, crossing, paid
-    )
+    ordinary_first = policy.base_fill is BaseFill.ORDINARY_FIRST
+    groups = group_paid_orders(month_orders, per_tech, klass, base, paid, ordinary_first)
     by_day = overtime_days(
         attendance,
         calendar.kinds,
         calendar.iso,
         employed,
-        policy.working_time_system is WorkingTimeSystem.STANDARD,
-        policy.profile.standard_day_minutes,
+        standard_system,
+        day_limit,
     )
+    overtime = np.zeros(count, dtype=np.int64)
+    for techs, minutes, _ in by_day.values():
+        np.add.at(overtime, np.asarray(techs, dtype=np.int64), np.asarray(minutes, dtype=np.int64))
+    for tech_orders, minutes in zip(fast, overtime.tolist(), strict=True):
+        tech_orders.overtime_minutes = minutes
     if chronological:
         for ctx in contexts:
             deduct_base_chronological(ctx)  # where the base is reached: month-wide
@@ -466,12 +705,40 @@ def _prepare_vectorised(
     bonus_and_penalty_items_month(contexts, month_orders.item_ids)
 
 
+def _paid_shares(ctx: TechMonth) -> dict[OvertimeClass, Decimal]:
+    shares = ctx.paid_shares
+    assert shares is not None  # set by deduct_base_pro_rata
+    return shares
+
+
 def _employed_in_month(start: dt.date, end: dt.date | None, first: dt.date, last: dt.date) -> bool:
     return start <= last and (end is None or end >= first)
 
 
-def _summary(ctx: TechMonth) -> dict[str, Any]:
-    return {
+def _summary(ctx: TechMonth, lines: Sequence[PayLine]) -> dict[str, Any]:
+    totals = [0, 0, 0, 0, 0]  # gross, deductions, contributions, income tax, (other)
+    item_of = _ITEM_OF_RULE
+    for line in lines:
+        totals[item_of[line.rule]] += line.amount_fen
+    gross, deductions, contributions, tax, _ = totals
+    summary: dict[str, Any] = {
+        "gross_fen": gross,
+        "deductions_fen": -deductions,
+        "contributions_fen": -contributions,
+        "income_tax_fen": -tax,
+        "net_fen": gross + deductions + contributions + tax,
+        "employer_fen": sum(line.amount_fen for line in ctx.employer_lines),
+    }
+    if ctx.year_to_date_after is not None:
+        summary["year_to_date"] = ctx.year_to_date_after
+    if ctx.time_off_after is not None:
+        summary["time_off_balance"] = ctx.time_off_after
+    warnings = [line.rule for line in lines if line.rule in _WARNINGS]
+    if summary["net_fen"] < 0:
+        warnings.append("negative_take_home_pay")
+    if warnings:
+        summary["warnings"] = warnings
+    return summary | {
         "post_grade": ctx.tech.post_grade,
         "grade": ctx.grade,
         "grade_multiplier": str(ctx.grade_multiplier),
@@ -485,6 +752,28 @@ def _summary(ctx: TechMonth) -> dict[str, Any]:
         "jurisdiction": ctx.policy.jurisdiction,
         "rounding": "each line to 0.01 CNY, half-up (vocabulary.money.ROUNDING)",
     }
+
+
+#: the lines that warn HR (the payslip's summary lists them)
+_WARNINGS = frozenset({"overtime_over_limit", "time_off_beyond_balance"})
+#: the payslip item (:data:`payroll.catalog.PAYSLIP_ITEMS`) each line category adds to
+_ITEM_OF: dict[Category, str] = {
+    Category.WAGE: "gross",
+    Category.OVERTIME: "gross",
+    Category.BONUS: "gross",
+    Category.ALLOWANCE: "gross",
+    Category.DEDUCTION: "deductions",
+    Category.CONTRIBUTION: "contributions",
+    Category.TAX: "income_tax",
+}
+
+
+_ITEMS = ("gross", "deductions", "contributions", "income_tax")
+#: the position of each rule's item in :func:`_summary`'s totals (4: no item)
+_ITEM_OF_RULE: dict[str, int] = {
+    rule: _ITEMS.index(_ITEM_OF[category]) if category in _ITEM_OF else 4
+    for rule, category in RULE_CATEGORY.items()
+}
 
 
 def assert_no_float(value: Any, path: str = "payslip") -> None:

@@ -41,23 +41,50 @@ class DayStatus(StrEnum):
 
     WORK = "work"
     REST = "rest"
-    PAID_LEAVE = "paid_leave"  # annual, marriage, sick with pay …: post wage kept, workload reduced
+    PAID_LEAVE = "paid_leave"  # annual, marriage, … leave with full pay: post wage kept, workload reduced
     UNPAID_LEAVE = "unpaid_leave"  # personal leave: post wage and workload both reduced
+    SICK_LEAVE = (
+        "sick_leave"  # sick pay (the policy's share, at least 80 % of the minimum wage); workload reduced
+    )
+    TIME_OFF = "time_off"  # time off in lieu (调休) taken on a working day: paid, from the balance
 
 
 @dataclass(frozen=True, slots=True)
 class PayTechnician:
-    """A technician as payroll sees them: post grade and employment dates."""
+    """A technician as payroll sees them: post grade and employment dates.
+
+    Attributes
+    ----------
+    previous_year_average_wage:
+        Average monthly wage of the previous year (yuan), the base of social-insurance and
+        housing-fund contributions within the city's floor and ceiling; None: the floor.
+    bank_account:
+        Where the take-home pay goes (the bank transfer file).
+    outdoor:
+        Works outdoors (summer high-temperature allowance).
+    """
 
     id: str
     post_grade: str
     start_date: dt.date
     end_date: dt.date | None = None
     name: str = ""
+    previous_year_average_wage: Decimal | None = None
+    bank_account: str = ""
+    outdoor: bool = True
 
     def employed_on(self, day: dt.date) -> bool:
         """Whether the technician is employed on ``day``."""
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+def employment_rule(tech: PayTechnician) -> str:
+    """The rule an order completed outside its technician's employment breaks (one wording everywhere)."""
+    span = f"{tech.start_date}..{tech.end_date or 'open'}"
+    return (
+        f"an order must be completed while its technician is employed ({span}); "
+        "work outside employment is not paid by this run: correct the date or the employment dates"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +149,61 @@ class LossDeduction:
     reference: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class YearToDate:
+    """What earlier months of the year paid and withheld (cumulative withholding of income tax).
+
+    Read back from the stored runs of the year's earlier months (:func:`payroll.store.year_to_date`)
+    or from HR's ``year_to_date`` file. Amounts in integer fen.
+
+    Attributes
+    ----------
+    months:
+        Months of the year already paid by this employer (each takes 5,000.00 off the income).
+    income_fen:
+        Gross pay (应发) of those months.
+    contributions_fen:
+        The employee's social insurance and housing fund withheld (专项扣除).
+    additional_deductions_fen:
+        Special additional deductions declared (专项附加扣除).
+    tax_fen:
+        Income tax withheld.
+    """
+
+    technician_id: str
+    months: int
+    income_fen: int
+    contributions_fen: int
+    additional_deductions_fen: int
+    tax_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOffLot:
+    """Minutes of rest-day work still to be compensated by time off in lieu, by the month earned.
+
+    Read back from the previous month's run (its payslips' ``time_off_balance``) or HR's
+    ``time_off_balance`` file; unused minutes expire into pay after the policy's months.
+    """
+
+    technician_id: str
+    earned_month: str
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdditionalDeduction:
+    """A special additional deduction (专项附加扣除) a technician declared, per month (yuan).
+
+    ``kind`` is a key of the jurisdiction profile's ``additional_deduction_kinds`` (children's
+    education, elderly support, housing loan interest or rent, …).
+    """
+
+    technician_id: str
+    kind: str
+    monthly_amount: Decimal
+
+
 @dataclass(frozen=True)
 class PayInputs:
     """Everything one month's pay is computed from (already validated)."""
@@ -134,6 +216,11 @@ class PayInputs:
     attendance: Sequence[AttendanceDay] = ()
     quality: tuple[QualityRecord, ...] = ()
     losses: tuple[LossDeduction, ...] = ()
+    #: the year's earlier months, per technician (income tax withheld cumulatively)
+    year_to_date: tuple[YearToDate, ...] = ()
+    additional_deductions: tuple[AdditionalDeduction, ...] = ()
+    #: time off in lieu still owed from earlier months, per technician and month earned
+    time_off_balance: tuple[TimeOffLot, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,10 +400,14 @@ def make_lines(
 
 @dataclass(frozen=True, slots=True, init=False)
 class Payslip:
-    """A technician's pay for one month: itemised lines and their exact total.
+    """A technician's pay for one month: itemised lines and their exact total (take-home pay).
 
-    ``summary`` holds the figures the lines were derived from (standard minutes done, base workload,
-    grade, overtime hours, working-time system) so the payslip explains itself.
+    ``lines`` are what the technician is paid and what is withheld: their total is the take-home
+    pay (实发). ``employer_lines`` are the employer's own contributions (social insurance, housing
+    fund): costs shown beside the pay, not part of it. ``summary`` holds the figures the lines were
+    derived from (standard minutes done, base workload, grade, overtime hours, working-time system)
+    and the payslip's items 应发 (gross), 扣款 (deductions), withheld contributions and tax, 实发
+    (net), so the payslip explains itself.
     """
 
     technician_id: str
@@ -324,6 +415,7 @@ class Payslip:
     policy_version: str
     lines: tuple[PayLine, ...]
     summary: dict[str, Any] = field(default_factory=dict)
+    employer_lines: tuple[PayLine, ...] = ()
 
     def __init__(
         self,
@@ -332,6 +424,7 @@ class Payslip:
         policy_version: str,
         lines: tuple[PayLine, ...],
         summary: dict[str, Any] | None = None,
+        employer_lines: tuple[PayLine, ...] = (),
     ) -> None:
         """The generated ``__init__``'s work with the slots set directly (as :func:`make_line` does).
 
@@ -343,16 +436,22 @@ class Payslip:
         _SET_SLIP_POLICY(self, policy_version)
         _SET_SLIP_LINES(self, lines)
         _SET_SLIP_SUMMARY(self, {} if summary is None else summary)
+        _SET_SLIP_EMPLOYER(self, employer_lines)
 
     @property
     def total_fen(self) -> int:
-        """The exact sum of the lines' amounts."""
+        """The exact sum of the lines' amounts: the take-home pay (实发)."""
         return sum(line.amount_fen for line in self.lines)
+
+    @property
+    def employer_total_fen(self) -> int:
+        """The employer's contributions on top of the pay."""
+        return sum(line.amount_fen for line in self.employer_lines)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form of the payslip."""
         total = self.total_fen
-        return {
+        data = {
             "technician_id": self.technician_id,
             "month": self.month,
             "policy_version": self.policy_version,
@@ -361,6 +460,12 @@ class Payslip:
             "summary": self.summary,
             "lines": [line.to_dict() for line in self.lines],
         }
+        if self.employer_lines:
+            employer = self.employer_total_fen
+            data["employer_total_fen"] = employer
+            data["employer_total"] = format_yuan(employer)
+            data["employer_lines"] = [line.to_dict() for line in self.employer_lines]
+        return data
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Payslip:
@@ -371,11 +476,19 @@ class Payslip:
             policy_version=data["policy_version"],
             lines=tuple(PayLine.from_dict(d) for d in data["lines"]),
             summary=dict(data.get("summary", {})),
+            employer_lines=tuple(PayLine.from_dict(d) for d in data.get("employer_lines", [])),
         )
 
 
 #: the slot setters of Payslip's fields (used by its ``__init__``)
-_SET_SLIP_TECHNICIAN, _SET_SLIP_MONTH, _SET_SLIP_POLICY, _SET_SLIP_LINES, _SET_SLIP_SUMMARY = (
+(
+    _SET_SLIP_TECHNICIAN,
+    _SET_SLIP_MONTH,
+    _SET_SLIP_POLICY,
+    _SET_SLIP_LINES,
+    _SET_SLIP_SUMMARY,
+    _SET_SLIP_EMPLOYER,
+) = (
     Payslip.__dict__[name].__set__
-    for name in ("technician_id", "month", "policy_version", "lines", "summary")
+    for name in ("technician_id", "month", "policy_version", "lines", "summary", "employer_lines")
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vocabulary.errors import FieldcrewError, InputErrors
+from vocabulary.errors import Conflict, FieldcrewError, InputErrors
 
 
 class PolicyFileError(InputErrors):
@@ -28,3 +28,16 @@ class PayslipMismatch(FieldcrewError):
 
     status_code = 500
     title = "Payslip check failed"
+
+
+class RunStatusConflict(Conflict):
+    """A payroll run cannot take this step of HR's process from its current status."""
+
+    title = "Payroll run status conflict"
+
+
+class SameApprover(FieldcrewError):
+    """A run is approved by a second HR user, never by the one who created it (four-eyes rule)."""
+
+    status_code = 403
+    title = "Approval by a second HR user required"

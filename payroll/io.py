@@ -16,6 +16,9 @@ is any. Yes/no columns take the words of `vocabulary.booleans` (`true`/`false`, 
 | technicians | `start_date` | required | first day employed, `YYYY-MM-DD` |
 | technicians | `end_date` | blank (still employed) | last day employed, `YYYY-MM-DD` |
 | technicians | `name` | blank | display name |
+| technicians | `previous_year_average_wage` | blank (floor) | yuan, base of the contributions |
+| technicians | `bank_account` | blank | account the take-home pay is transferred to |
+| technicians | `outdoor` | true | works outdoors (summer high-temperature allowance) |
 | orders | `order_id` | required | unique id of the completed work order |
 | orders | `technician_id` | required | must be in technicians |
 | orders | `order_type` | required | `install`, `move` or `repair` |
@@ -40,6 +43,18 @@ is any. Yes/no columns take the words of `vocabulary.booleans` (`true`/`false`, 
 | deductions | `amount` | required | yuan, exact (`"150.00"`), > 0; in Excel a text cell or a whole number |
 | deductions | `reason` | required | what was lost |
 | deductions | `reference` | blank | document number |
+| year_to_date | `technician_id` | required | (optional file) the year's earlier months, one row each |
+| year_to_date | `months` | required | months of the year already paid by this employer |
+| year_to_date | `income` | required | yuan, exact: gross pay of those months |
+| year_to_date | `contributions` | required | yuan: employee insurance and housing fund withheld |
+| year_to_date | `additional_deductions` | required | yuan: special additional deductions declared |
+| year_to_date | `tax` | required | yuan: income tax withheld |
+| additional_deductions | `technician_id` | required | (optional file) special additional deductions |
+| additional_deductions | `kind` | required | a kind of the jurisdiction profile (`elderly_support`, …) |
+| additional_deductions | `monthly_amount` | required | yuan a month, exact |
+| time_off_balance | `technician_id` | required | (optional file) time off in lieu still owed |
+| time_off_balance | `earned_month` | required | `YYYY-MM`, before the month |
+| time_off_balance | `minutes` | required | minutes of rest-day work not yet taken off, > 0 |
 
 KPI columns are the names of `quality.scorecard.KPI_NAMES`; rates are in 0..1,
 `complaints_per_1000` in 0..1000, `install_wait_hours` >= 0. A row without `grade` is graded with
@@ -67,6 +82,7 @@ import numpy as np
 
 from fieldcrew import tabular
 from payroll.domain import (
+    AdditionalDeduction,
     AttendanceDay,
     DayStatus,
     LossDeduction,
@@ -74,16 +90,29 @@ from payroll.domain import (
     Payslip,
     PayTechnician,
     QualityRecord,
+    TimeOffLot,
+    YearToDate,
+    employment_rule,
 )
 from payroll.errors import PayInputError
 from payroll.policy import PayPolicy
-from payroll.tables import AttendanceTable, OrderTable, OrderTableBuilder, microsecond_of
+from payroll.tables import EPOCH, AttendanceTable, IntArray, OrderTable, OrderTableBuilder, microsecond_of
 from vocabulary.booleans import BOOLEAN_RULE, parse_bool
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import InputErrors, Problem
+from vocabulary.money import to_fen
 from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
 
-TABLES: tuple[str, ...] = ("technicians", "orders", "kpi", "attendance", "deductions")
+TABLES: tuple[str, ...] = (
+    "technicians",
+    "orders",
+    "kpi",
+    "attendance",
+    "deductions",
+    "year_to_date",
+    "additional_deductions",
+    "time_off_balance",
+)
 REQUIRED_TABLES: frozenset[str] = frozenset({"technicians", "orders"})
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _ID_CHARACTERS = re.compile(r"[A-Za-z0-9_.\-]*")
@@ -361,6 +390,9 @@ def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInpu
         lambda table: _attendance(reader, table, technicians, first, last),
     )
     losses = _losses(reader, _rows(tables["deductions"]), technicians)
+    year_to_date = _year_to_date(reader, _rows(tables["year_to_date"]), technicians)
+    additional = _additional(reader, _rows(tables["additional_deductions"]), technicians)
+    lots = _time_off_balance(reader, _rows(tables["time_off_balance"]), technicians, month)
     if reader.problems:
         raise PayInputError(reader.problems)
     return PayInputs(
@@ -370,6 +402,9 @@ def load_inputs(directory: Path | str, month: str, policy: PayPolicy) -> PayInpu
         AttendanceTable.from_days(attendance),
         tuple(quality),
         tuple(losses),
+        tuple(year_to_date),
+        tuple(additional),
+        tuple(lots),
     )
 
 
@@ -395,10 +430,24 @@ def _technicians(reader: _Reader, table: _Table | None, policy: PayPolicy) -> di
             continue
         if tech_id is None or grade is None or start is None:
             continue
+        wage = reader.decimal(row, "previous_year_average_wage", money=True)
+        if wage is not None and wage < 0:
+            reader.problem(row, "previous_year_average_wage", str(wage), "an average monthly wage is >= 0")
+            continue
+        outdoor = reader.boolean(row, "outdoor")
         if tech_id in out:
             reader.problem(row, "technician_id", tech_id, "technician ids must be unique (duplicate)")
             continue
-        out[tech_id] = PayTechnician(tech_id, grade, start, end, reader.text(row, "name") or "")
+        out[tech_id] = PayTechnician(
+            tech_id,
+            grade,
+            start,
+            end,
+            reader.text(row, "name") or "",
+            wage,
+            reader.text(row, "bank_account") or "",
+            True if outdoor is None else outdoor,
+        )
     return out
 
 
@@ -463,6 +512,15 @@ def _orders(
         if completed is not None and not first <= completed.date() <= last:
             reader.problem(
                 row, "completed_at", completed.isoformat(sep=" "), f"order must be completed in {month}"
+            )
+            ok = False
+        elif (
+            completed is not None
+            and tech_id in technicians
+            and not technicians[tech_id].employed_on(completed.date())
+        ):
+            reader.problem(
+                row, "completed_at", completed.isoformat(sep=" "), employment_rule(technicians[tech_id])
             )
             ok = False
         if not ok:
@@ -635,6 +693,110 @@ def _losses(
     return out
 
 
+def _year_to_date(
+    reader: _Reader, table: _Table | None, technicians: dict[str, PayTechnician]
+) -> list[YearToDate]:
+    out: list[YearToDate] = []
+    money = ("income", "contributions", "additional_deductions", "tax")
+    if table is None or not _check_columns(reader, table, ("technician_id", "months", *money)):
+        return out
+    seen: set[str] = set()
+    for row in table.rows:
+        tech_id = reader.ident(row, "technician_id")
+        months = reader.integer(row, "months", low=0, high=11)
+        amounts = []
+        for name in money:
+            value = reader.decimal(row, name, money=True)
+            if value is None and row.cells.get(name) in (None, ""):
+                reader.problem(row, name, None, "required (yuan, exact)")
+            elif value is not None and value < 0:
+                reader.problem(row, name, str(value), "a year-to-date amount is >= 0")
+                value = None
+            amounts.append(value)
+        if months is None and row.cells.get("months") in (None, ""):
+            reader.problem(row, "months", None, "required")
+        if tech_id is not None and tech_id not in technicians:
+            reader.problem(
+                row,
+                "technician_id",
+                tech_id,
+                "year-to-date row of an unknown technician (not in technicians)",
+            )
+            continue
+        if tech_id is not None and tech_id in seen:
+            reader.problem(row, "technician_id", tech_id, "one year-to-date row per technician (duplicate)")
+            continue
+        if tech_id is None or months is None or None in amounts:
+            continue
+        seen.add(tech_id)
+        income, contributions, additional, tax = (to_fen(a) for a in amounts if a is not None)
+        out.append(YearToDate(tech_id, months, income, contributions, additional, tax))
+    return out
+
+
+def _additional(
+    reader: _Reader, table: _Table | None, technicians: dict[str, PayTechnician]
+) -> list[AdditionalDeduction]:
+    out: list[AdditionalDeduction] = []
+    if table is None or not _check_columns(reader, table, ("technician_id", "kind", "monthly_amount")):
+        return out
+    for row in table.rows:
+        tech_id = reader.ident(row, "technician_id")
+        kind = reader.text(row, "kind", required=True)
+        amount = reader.decimal(row, "monthly_amount", money=True)
+        if amount is None and row.cells.get("monthly_amount") in (None, ""):
+            reader.problem(row, "monthly_amount", None, "required")
+            continue
+        if amount is not None and amount < 0:
+            reader.problem(row, "monthly_amount", str(amount), "a monthly amount is >= 0 yuan")
+            continue
+        if tech_id is not None and tech_id not in technicians:
+            reader.problem(
+                row,
+                "technician_id",
+                tech_id,
+                "special additional deduction of an unknown technician (not in technicians)",
+            )
+            continue
+        if tech_id is None or kind is None or amount is None:
+            continue
+        out.append(AdditionalDeduction(tech_id, kind, amount))
+    return out
+
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _time_off_balance(
+    reader: _Reader, table: _Table | None, technicians: dict[str, PayTechnician], month: str
+) -> list[TimeOffLot]:
+    out: list[TimeOffLot] = []
+    if table is None or not _check_columns(reader, table, ("technician_id", "earned_month", "minutes")):
+        return out
+    for row in table.rows:
+        tech_id = reader.ident(row, "technician_id")
+        earned = reader.text(row, "earned_month", required=True)
+        minutes = reader.integer(row, "minutes", low=1)
+        if earned is not None and (not _MONTH.match(earned) or earned >= month):
+            reader.problem(row, "earned_month", earned, f"a month YYYY-MM before {month}")
+            continue
+        if minutes is None and row.cells.get("minutes") in (None, ""):
+            reader.problem(row, "minutes", None, "required")
+            continue
+        if tech_id is not None and tech_id not in technicians:
+            reader.problem(
+                row,
+                "technician_id",
+                tech_id,
+                "time-off balance of an unknown technician (not in technicians)",
+            )
+            continue
+        if tech_id is None or earned is None or minutes is None:
+            continue
+        out.append(TimeOffLot(tech_id, earned, minutes))
+    return out
+
+
 # --------------------------------------------------------------------------- column path
 #
 # A month's orders and attendance files have some 300,000 rows each. Read row by row above, they
@@ -717,8 +879,10 @@ def _split_columns(path: Path, text: str) -> _Columns | None:
     split by `str.split` on its line ends and commas, which then is exactly what `csv` does, ~5×
     faster and without a list per row; any other file goes through `csv.reader`.
     """
+    if "\0" in text:  # the shared reader refuses NUL characters in a cell: the row path reports them
+        return None
     plain = text.replace("\r\n", "\n") if "\r" in text else text
-    if '"' in plain or "\r" in plain or "\0" in plain:
+    if '"' in plain or "\r" in plain:
         return _split_csv(path, text)
     lines = plain.split("\n")
     header, body = lines[0], list(filter(None, lines[1:]))
@@ -834,12 +998,14 @@ def _orders_by_column(
     def flag(name: str) -> Callable[[str | None], bool]:
         return lambda raw: bool(_cell(_Reader.boolean, name, raw))
 
+    completed = np.array(table.convert("completed_at", completed_us), dtype=np.int64)
+    _employed_when_completed(technician_ids, completed, technicians)
     return OrderTable.from_columns(
         ids,
         technician_ids,
         table.convert("order_type", order_type),
         table.convert("difficulty", difficulty),
-        np.array(table.convert("completed_at", completed_us), dtype=np.int64),
+        completed,
         [  # the columns of `payroll.tables.OPTIONAL_FIELDS`, in order
             table.convert("standard_minutes", standard_minutes),
             table.read(_Reader.integer, "repeat_fault_within_days", low=0),
@@ -849,6 +1015,19 @@ def _orders_by_column(
             table.read(_Reader.boolean, "appointment_kept"),
         ],
     )
+
+
+def _employed_when_completed(
+    technician_ids: list[str], completed_us: IntArray, technicians: dict[str, PayTechnician]
+) -> None:
+    """`_Slow` unless every order was completed while its technician was employed."""
+    position = {tech_id: at for at, tech_id in enumerate(technicians)}
+    start = np.array([t.start_date.toordinal() for t in technicians.values()], dtype=np.int64)
+    end = np.array([(t.end_date or dt.date.max).toordinal() for t in technicians.values()], dtype=np.int64)
+    codes = np.fromiter(map(position.__getitem__, technician_ids), np.int64, len(technician_ids))
+    day = completed_us // 86_400_000_000 + EPOCH.date().toordinal()
+    if not ((start[codes] <= day) & (day <= end[codes])).all():
+        raise _Slow
 
 
 def _attendance_by_column(

@@ -9,45 +9,58 @@ before it; a policy change takes effect from the first month it covers in full.
 string (``"3000.00"``, ``"1.5"``) or an integer; a float (``3000.0`` in TOML/YAML) is refused with
 an error naming the field, because binary floats cannot hold most decimal fractions exactly.
 
-The law lives in a :class:`JurisdictionProfile` (China by default, :data:`CHINA`), registered in
-:data:`PROFILES`, so that another jurisdiction is one more profile object, not edits to the rules.
+The law lives in a :class:`~payroll.law.JurisdictionProfile` (China by default,
+:data:`~payroll.law.CHINA`, its figures effective-dated with their sources in
+``payroll/policies/jurisdiction_cn.toml``), registered in :data:`~payroll.law.PROFILES`, so that
+another jurisdiction is one more data file, not edits to the rules. A policy names its ``city``
+(minimum wage, social insurance, housing fund) and what is withheld from pay
+(:class:`Withholding`); :meth:`PayPolicy.month_law` gives what is in force for a month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from payroll.errors import NoPolicyInForce, PolicyFileError
+from payroll.law import CHINA, PROFILES, ExactDecimal, JurisdictionProfile, MonthLaw, china_day_kind
 from vocabulary import calendar as cal
 from vocabulary.errors import Problem
 from vocabulary.orders import DIFFICULTY_LEVELS, OrderType
 
-
-def _exact_decimal(value: object) -> object:
-    if isinstance(value, float):
-        raise ValueError(
-            f'{value!r} is a float; write money and factors as strings (e.g. "{value}") so they are exact'
-        )
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
-    if isinstance(value, int | str):
-        return Decimal(str(value).strip())
-    return value
-
-
-#: A decimal given exactly (string or int); floats refused.
-ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+__all__ = [
+    "CHINA",
+    "ITEM_NAMES",
+    "PROFILES",
+    "BaseDeduction",
+    "Allowances",
+    "BaseFill",
+    "ExactDecimal",
+    "JurisdictionProfile",
+    "MonthLaw",
+    "NightAllowance",
+    "PayItem",
+    "PayPolicy",
+    "RepeatFaultMode",
+    "RepeatFaultPolicy",
+    "RetroMode",
+    "Withholding",
+    "WorkingTimeSystem",
+    "china_day_kind",
+    "default_policy_path",
+    "load_policies",
+    "parse_policies",
+    "policy_for_month",
+]
 
 
 class WorkingTimeSystem(StrEnum):
@@ -64,6 +77,21 @@ class BaseDeduction(StrEnum):
     CHRONOLOGICAL = "chronological"  # the first orders of the month fill the base; later ones pay
 
 
+class BaseFill(StrEnum):
+    """Which orders fill the base workload first (the order of filling is a policy choice).
+
+    工资支付暂行规定 art. 13: a piece-rate worker earns the overtime multiple for work in overtime
+    *after completing the quota*: the quota is met by ordinary working time first.
+    """
+
+    #: lawful default: orders done in ordinary time fill the base first; overtime orders only fill
+    #: what ordinary time left open (150 % ones first, then 200 %, then 300 %, each in completion order)
+    ORDINARY_FIRST = "ordinary_first"
+    #: completion order, whatever the time of the order (an order on a rest day early in the month
+    #: fills the base at the ordinary price): allowed, but not what art. 13 reads as
+    COMPLETION_ORDER = "completion_order"
+
+
 class RepeatFaultMode(StrEnum):
     """What happens to piece pay when a repaired fault comes back within the window."""
 
@@ -76,62 +104,6 @@ class RetroMode(StrEnum):
 
     RECOVER = "recover"  # the difference is recovered from the next pay
     WAIVE = "waive"  # only positive differences are paid; overpayments are not recovered
-
-
-@dataclass(frozen=True)
-class JurisdictionProfile:
-    """The labour-law parameters pay must obey in one jurisdiction.
-
-    Attributes
-    ----------
-    pay_days_per_month:
-        Paid days per month for hourly/daily rates (China: 21.75, 劳社部发〔2008〕3号).
-    work_days_per_month:
-        Working days per month for the comprehensive system's period standard (China: 20.83).
-    standard_day_minutes:
-        Ordinary working time per day (China: 8 h).
-    extended_hours, rest_day, statutory_holiday:
-        Overtime multipliers (China, Labour Law art. 44: 150%, 200%, 300%).
-    loss_deduction_cap_share:
-        Most of a month's wage that deductions for losses may take (China: 20%, 工资支付暂行规定 art. 16).
-    day_kind:
-        Classifies a date as working day, rest day or statutory holiday.
-    """
-
-    code: str
-    name: str
-    pay_days_per_month: Decimal
-    work_days_per_month: Decimal
-    standard_day_minutes: int
-    extended_hours: Decimal
-    rest_day: Decimal
-    statutory_holiday: Decimal
-    loss_deduction_cap_share: Decimal
-    day_kind: Callable[[dt.date], str]
-
-
-def china_day_kind(day: dt.date) -> str:
-    """``"holiday"`` on statutory holidays, ``"rest"`` on rest days and days off in lieu, else ``"work"``."""
-    if cal.is_statutory_holiday(day):
-        return "holiday"
-    return "work" if cal.is_working_day(day) else "rest"
-
-
-CHINA = JurisdictionProfile(
-    code="CN",
-    name="People's Republic of China",
-    pay_days_per_month=Decimal("21.75"),
-    work_days_per_month=Decimal("20.83"),
-    standard_day_minutes=8 * 60,
-    extended_hours=Decimal("1.5"),
-    rest_day=Decimal("2"),
-    statutory_holiday=Decimal("3"),
-    loss_deduction_cap_share=Decimal("0.20"),
-    day_kind=china_day_kind,
-)
-
-#: Registered jurisdiction profiles by code; add another profile object here to support it.
-PROFILES: dict[str, JurisdictionProfile] = {CHINA.code: CHINA}
 
 
 class RepeatFaultPolicy(BaseModel):
@@ -152,6 +124,47 @@ class PayItem(BaseModel):
     label: str = ""
 
 
+class Withholding(BaseModel):
+    """What is withheld from gross pay on the way to take-home pay (and the employer's choices)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: withhold the employee's pension, medical and unemployment insurance (and show the employer's)
+    social_insurance: bool = True
+    #: withhold the employee's housing fund (and show the employer's)
+    housing_fund: bool = True
+    #: the housing-fund rate of employee and employer alike, within the city's range
+    housing_fund_rate: ExactDecimal = Decimal("0.05")
+    #: withhold individual income tax by the cumulative method
+    income_tax: bool = True
+
+
+class NightAllowance(BaseModel):
+    """A night-work allowance per order completed in the night window (company policy)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: dt.time = dt.time(22, 0)
+    end: dt.time = dt.time(6, 0)
+    amount_per_order: ExactDecimal = Field(ge=0)
+
+
+class Allowances(BaseModel):
+    """Allowances and the pay of days not worked (besides the law's minimums, company choices)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: pay the province's summer high-temperature allowance to outdoor technicians (its months, amount)
+    high_temperature: bool = True
+    #: night-work allowance per order (None: none)
+    night: NightAllowance | None = None
+    #: share of the daily wage paid per day of sick leave (the law's floor, 80 % of the minimum
+    #: wage for the sick days, is applied on top by the minimum-wage rule)
+    sick_pay_share: ExactDecimal = Field(default=Decimal("0.60"), ge=0, le=1)
+    #: unused time off in lieu is paid out (rest-day rate) this many months after the month earned
+    time_off_expires_after_months: int = Field(default=3, ge=1, le=12)
+
+
 #: Items the rules know how to count, from each order's outcome.
 ITEM_NAMES: tuple[str, ...] = ("praise", "complaint", "repeat_fault", "missed_appointment")
 
@@ -168,9 +181,17 @@ class PayPolicy(BaseModel):
     effective_from: dt.date
     effective_to: dt.date | None = None
     jurisdiction: str = "CN"
-    minimum_wage: ExactDecimal = Field(description="local monthly minimum wage (yuan)")
+    city: str = Field(default="hefei", description="key of a city of the jurisdiction profile")
+    minimum_wage: ExactDecimal | None = Field(
+        default=None,
+        description="the company's own monthly floor (yuan); the city's statutory minimum wage applies "
+        "whenever it is higher",
+    )
     working_time_system: WorkingTimeSystem = WorkingTimeSystem.COMPREHENSIVE
     base_deduction: BaseDeduction = BaseDeduction.CHRONOLOGICAL
+    base_fill: BaseFill = BaseFill.ORDINARY_FIRST
+    withholding: Withholding = Field(default_factory=Withholding)
+    allowances: Allowances = Field(default_factory=Allowances)
     base_workload_minutes: int = Field(
         ge=0, description="standard minutes per full month covered by the post wage"
     )
@@ -197,6 +218,9 @@ class PayPolicy(BaseModel):
         problems: list[str] = []
         if self.jurisdiction not in PROFILES:
             problems.append(f"jurisdiction {self.jurisdiction!r} has no profile (known: {sorted(PROFILES)})")
+        elif self.city not in PROFILES[self.jurisdiction].data.cities:
+            known = sorted(PROFILES[self.jurisdiction].data.cities)
+            problems.append(f"city {self.city!r} is not in the jurisdiction profile (known: {known})")
         if self.effective_to is not None and self.effective_to < self.effective_from:
             problems.append("effective_to is before effective_from")
         # pay is computed per month with one version: a version starts on a first and ends on a last day
@@ -207,7 +231,7 @@ class PayPolicy(BaseModel):
             )
         if self.effective_to is not None and (self.effective_to + dt.timedelta(days=1)).day != 1:
             problems.append(f"effective_to {self.effective_to} must be the last day of a month")
-        if self.minimum_wage < 0:
+        if self.minimum_wage is not None and self.minimum_wage < 0:
             problems.append(f"minimum_wage {self.minimum_wage} must be >= 0")
         for grade, wage in self.post_wages.items():
             if wage < 0:
@@ -264,10 +288,53 @@ class PayPolicy(BaseModel):
         """The jurisdiction profile whose law this policy applies."""
         return PROFILES[self.jurisdiction]
 
+    def month_law(self, month: str) -> MonthLaw:
+        """The law in force for ``month`` in the policy's city, checked for what this policy needs.
+
+        Raises
+        ------
+        NoPolicyInForce
+            Naming the jurisdiction file, the field and the date of every missing entry (the
+            minimum wage always; social insurance, housing fund and income tax when withheld), or
+            a housing-fund rate outside the city's range.
+        """
+        return _checked_law(self, month)
+
     def covers(self, month: str) -> bool:
         """Whether this version is in force on the first day of ``month``."""
         first, _ = cal.month_bounds(month)
         return self.effective_from <= first and (self.effective_to is None or self.effective_to >= first)
+
+
+def _checked_law(policy: PayPolicy, month: str) -> MonthLaw:
+    profile = policy.profile
+    law = profile.month_law(month, policy.city)
+    parts = ["minimum_wage"]
+    withholding = policy.withholding
+    if withholding.social_insurance:
+        parts.append("social_insurance")
+    if withholding.housing_fund:
+        parts.append("housing_fund")
+    if withholding.income_tax:
+        parts.append("income_tax")
+    if policy.allowances.high_temperature:
+        parts.append("high_temperature")
+    problems = profile.missing(month, policy.city, parts)
+    fund = law.housing_fund
+    if withholding.housing_fund and fund is not None:
+        rate = withholding.housing_fund_rate
+        if not fund.min_rate <= rate <= fund.max_rate:
+            problems.append(
+                Problem(
+                    field="withholding.housing_fund_rate",
+                    rule=f"must be within {fund.min_rate}..{fund.max_rate} in {policy.city} ({fund.source})",
+                    value=str(rate),
+                    file=f"policy {policy.version}",
+                )
+            )
+    if problems:
+        raise NoPolicyInForce(problems)
+    return law
 
 
 def _policy_dicts(data: Any, source: str) -> list[dict[str, Any]]:
@@ -393,7 +460,9 @@ def policy_for_month(policies: Sequence[PayPolicy], month: str) -> PayPolicy:
                 )
             ]
         )
-    return max(covering, key=lambda p: p.effective_from)
+    chosen = max(covering, key=lambda p: p.effective_from)
+    chosen.month_law(month)  # the law the policy needs is in force for the month, or an error now
+    return chosen
 
 
 @lru_cache(maxsize=1)

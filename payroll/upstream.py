@@ -57,7 +57,8 @@ def attendance_from_roster(
     A rostered shift is work for the shift's minutes; a day without one is paid leave when it is
     one of the technician's leave days in the roster, else rest. Work on a calendar rest day is
     marked ``comp_time_off`` when :func:`time_off_in_lieu` finds a rostered rest on a working day
-    of the same week for it.
+    of the same week for it, and that rest is the time off taken for it (status ``time_off``: the
+    balance of time off in lieu earns the shift's minutes and spends the day's).
     """
     cells: dict[tuple[str, dt.date], tuple[DayStatus, int]] = {}
     for roster in rosters:
@@ -75,8 +76,15 @@ def attendance_from_roster(
                 cells[key] = (DayStatus.REST, 0)
     employed = {key: value for key, value in cells.items() if _employed(employment[key[0]], key[1])}
     in_lieu = time_off_in_lieu(employed)
+    taken = rests_taken_in_lieu(employed)
     return [
-        AttendanceDay(tech_id, day, status, minutes, comp_time_off=(tech_id, day) in in_lieu)
+        AttendanceDay(
+            tech_id,
+            day,
+            DayStatus.TIME_OFF if (tech_id, day) in taken else status,
+            minutes,
+            comp_time_off=(tech_id, day) in in_lieu,
+        )
         for (tech_id, day), (status, minutes) in sorted(employed.items())
     ]
 
@@ -107,6 +115,27 @@ def time_off_in_lieu(cells: Mapping[tuple[str, dt.date], tuple[DayStatus, int]])
         for day in sorted(days)[: rest_on_workday.get(key, 0)]:
             out.add((key[0], day))
     return out
+
+
+def rests_taken_in_lieu(
+    cells: Mapping[tuple[str, dt.date], tuple[DayStatus, int]],
+) -> set[tuple[str, dt.date]]:
+    """The rostered rests on working days that :func:`time_off_in_lieu` pairs with rest-day shifts.
+
+    Per technician and ISO week, as many of the rests on calendar working days (in date order)
+    as there are calendar rest days worked.
+    """
+    worked_rest: dict[tuple[str, int, int], int] = {}
+    rests: dict[tuple[str, int, int], list[dt.date]] = {}
+    for (tech_id, day), (status, _) in cells.items():
+        year, week, _weekday = day.isocalendar()
+        key = (tech_id, year, week)
+        kind = day_kind(day)
+        if status is DayStatus.WORK and kind is DayKind.REST_DAY:
+            worked_rest[key] = worked_rest.get(key, 0) + 1
+        elif status is DayStatus.REST and kind in _WORKING_KINDS:
+            rests.setdefault(key, []).append(day)
+    return {(key[0], day) for key, days in rests.items() for day in sorted(days)[: worked_rest.get(key, 0)]}
 
 
 def rosters_from_db(session: Session, first: dt.date, last: dt.date) -> list[PublishedRoster]:

@@ -17,6 +17,11 @@ from payroll.errors import PayslipMismatch
 from payroll.rules import RULE_CATEGORY, Category
 
 _FEN = Decimal("0.01")
+#: the month's wage (gross pay, 应发) for the 20 % cap
+_MONTH_WAGE = frozenset({Category.WAGE, Category.OVERTIME, Category.BONUS, Category.ALLOWANCE})
+#: what the minimum wage is compared with: normal pay after deductions (no overtime, allowances,
+#: contributions or tax)
+_MINIMUM_WAGE_BASIS = frozenset({Category.WAGE, Category.BONUS, Category.DEDUCTION, Category.INFO})
 
 
 def line_amount(line: PayLine) -> int:
@@ -28,12 +33,19 @@ def line_amount(line: PayLine) -> int:
 def check_payslip(slip: Payslip, *, deduction_cap_share: Decimal = Decimal("0.20")) -> list[str]:
     """Problems found in one payslip (empty when it is right).
 
-    Checks: no float anywhere in a line's factors or amount; every amount equals its recomputed
-    value; the total is the sum of the lines; known rule names; deductions after caps at most
-    ``deduction_cap_share`` of the month's wage (1 fen of rounding tolerance).
+    Checks: no float anywhere in a line's factors or amount; every amount (employer lines too)
+    equals its recomputed value; the total is the sum of the lines; known rule names; deductions
+    after caps at most ``deduction_cap_share`` of the month's wage (1 fen of rounding tolerance);
+    normal pay at least the minimum wage stated on a top-up line; withheld contributions and tax
+    never negative; the payslip's items add up: 实发 = 应发 − 扣款 − contributions − tax.
     """
     problems: list[str] = []
     where = f"payslip {slip.technician_id} {slip.month}"
+    for index, line in enumerate(slip.employer_lines, start=1):
+        if line.rule not in RULE_CATEGORY or RULE_CATEGORY[line.rule] is not Category.EMPLOYER:
+            problems.append(f"{where} employer line {index}: {line.rule!r} is not an employer contribution")
+        elif line_amount(line) != line.amount_fen:
+            problems.append(f"{where} employer line {index} ({line.key}): amount is not its factors' product")
     for index, line in enumerate(slip.lines, start=1):
         for name in ("quantity", "rate", "coefficient", "multiplier"):
             if not isinstance(getattr(line, name), Decimal):
@@ -57,11 +69,13 @@ def check_payslip(slip: Payslip, *, deduction_cap_share: Decimal = Decimal("0.20
     if total != slip.total_fen:
         problems.append(f"{where}: total {slip.total_fen} is not the sum of the lines {total}")
     known = [line for line in slip.lines if line.rule in RULE_CATEGORY]
+    for line in known:
+        if RULE_CATEGORY[line.rule] is Category.EMPLOYER:
+            problems.append(f"{where}: employer line {line.key} among the pay lines")
     wage = sum(
         li.amount_fen
         for li in known
-        if RULE_CATEGORY[li.rule] in (Category.WAGE, Category.OVERTIME, Category.BONUS)
-        and li.rule != "minimum_wage_top_up"
+        if RULE_CATEGORY[li.rule] in _MONTH_WAGE and li.rule != "minimum_wage_top_up"
     )
     deducted = -sum(li.amount_fen for li in known if RULE_CATEGORY[li.rule] is Category.DEDUCTION)
     allowed = int((Decimal(wage) * deduction_cap_share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -73,11 +87,40 @@ def check_payslip(slip: Payslip, *, deduction_cap_share: Decimal = Decimal("0.20
     for line in known:
         if line.rule == "minimum_wage_top_up":
             due = line.sources.get("due_fen")
-            basis = sum(li.amount_fen for li in known if RULE_CATEGORY[li.rule] is not Category.OVERTIME)
+            basis = sum(li.amount_fen for li in known if RULE_CATEGORY[li.rule] in _MINIMUM_WAGE_BASIS)
             if isinstance(due, int) and basis != due:
                 problems.append(
                     f"{where}: after the top-up normal pay is {basis} fen, not the minimum {due} fen"
                 )
+    totals = {category: 0 for category in Category}
+    for line in known:
+        totals[RULE_CATEGORY[line.rule]] += line.amount_fen
+        if RULE_CATEGORY[line.rule] in (Category.CONTRIBUTION, Category.TAX) and line.amount_fen > 0:
+            problems.append(f"{where}: {line.key} withholds a negative amount ({line.amount_fen} fen)")
+    summary = slip.summary
+    if "net_fen" in summary:
+        gross = sum(totals[c] for c in _MONTH_WAGE)
+        items = {
+            "gross_fen": gross,
+            "deductions_fen": -totals[Category.DEDUCTION],
+            "contributions_fen": -totals[Category.CONTRIBUTION],
+            "income_tax_fen": -totals[Category.TAX],
+            "net_fen": slip.total_fen,
+            "employer_fen": slip.employer_total_fen,
+        }
+        for name, value in items.items():
+            if summary.get(name) != value:
+                problems.append(f"{where}: summary {name} = {summary.get(name)}, the lines give {value}")
+        net = (
+            summary["gross_fen"]
+            - summary["deductions_fen"]
+            - summary["contributions_fen"]
+            - summary["income_tax_fen"]
+        )
+        if net != slip.total_fen:
+            problems.append(
+                f"{where}: gross − deductions − contributions − tax = {net} ≠ net {slip.total_fen}"
+            )
     return problems
 
 

@@ -41,17 +41,29 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from payroll.domain import LINE_FIGURES, AttendanceDay, DayStatus, PayLine, PayOrder, make_lines
+from payroll.domain import LINE_FIGURES, AttendanceDay, DayStatus, PayLine, PayOrder, make_line, make_lines
+from payroll.law import IncomeTax
 from payroll.policy import ITEM_NAMES, PayPolicy, RepeatFaultMode, WorkingTimeSystem
 from payroll.rules import (
     ENUM_VALUES,
+    GROSS_RULES,
+    ONE,
+    RULES,
+    TIER_OF,
+    ZERO,
     OvertimeClass,
     PieceTerms,
     TechMonth,
     TechOrders,
+    contribution_base,
+    contribution_terms,
+    fen_as_yuan,
+    hours_of,
     item_priced,
+    overtime_over_limit,
     overtime_priced,
-    period_standard_minutes,
+    period_overtime,
+    period_standard_hours,
     piece_terms,
 )
 from payroll.tables import (
@@ -68,6 +80,14 @@ from vocabulary.orders import OrderType
 #: Overtime classes in the sorted order of their values (the order the per-order code sorts groups in)
 _CLASS_VALUES = ("extended_150", "holiday_300", "normal", "rest_day_200")
 _EXTENDED, _HOLIDAY, _NORMAL, _REST_DAY = range(4)
+#: the overtime class of each code
+CLASSES: tuple[OvertimeClass, ...] = tuple(OvertimeClass(value) for value in _CLASS_VALUES)
+#: fill tier (:data:`payroll.rules.FILL_TIERS`) of each class code
+_TIER_OF_CODE = np.array([TIER_OF[klass] for klass in CLASSES], dtype=np.int64)
+#: the key of the night orders among a month's per-item order ids
+NIGHT = "night"
+#: millionths: an exact integer form of quantities with 6 decimal places
+_MICRO = 1_000_000
 #: Order types in the sorted order of their values
 _TYPES: tuple[OrderType, ...] = tuple(sorted(OrderType, key=lambda t: t.value))
 _TYPE_CODE: dict[OrderType, int] = {t: i for i, t in enumerate(_TYPES)}
@@ -347,9 +367,15 @@ def sort_orders(
         "repeat_fault": repeat_fault,
         "missed_appointment": _flags(n, compress(unusual, map(is_, kept, repeat(False)))),
     }
+    night = policy.allowances.night
+    if night is not None:  # orders completed in the night window (by the minute, as the rules)
+        minute = at % _DAY // 60_000_000
+        start, end = night.start.hour * 60 + night.start.minute, night.end.hour * 60 + night.end.minute
+        at_night = (start <= minute) & (minute < end) if start <= end else (minute >= start) | (minute < end)
+        flags[NIGHT] = at_night
     chrono_ids = _ids_in_order(ids, perm)
     item_ids: dict[str, tuple[list[str], list[int]]] = {}
-    for name in ITEM_NAMES:
+    for name in flags:
         item_at = np.flatnonzero(flags[name][perm])
         item_ids[name] = (
             list(map(chrono_ids.__getitem__, item_at.tolist())),
@@ -424,7 +450,7 @@ class MonthAttendance:
     leave: list[list[AttendanceDay]]
 
 
-_LEAVE = frozenset({DayStatus.PAID_LEAVE, DayStatus.UNPAID_LEAVE})
+_LEAVE = frozenset({DayStatus.PAID_LEAVE, DayStatus.UNPAID_LEAVE, DayStatus.SICK_LEAVE, DayStatus.TIME_OFF})
 
 
 def month_attendance(
@@ -505,47 +531,95 @@ def period_crossing(
     attendance: MonthAttendance,
     kinds: Sequence[str],
     employed: npt.NDArray[np.bool_],
-    standard: IntArray,
+    standard_micro: IntArray,
 ) -> tuple[list[int], list[int | None]]:
-    """Comprehensive system: minutes worked in the period (holidays aside) and the day they pass ``standard``.
+    """Comprehensive system: minutes worked in the period (holidays aside) and the day they pass the norm.
 
-    See :func:`payroll.rules.comprehensive_period_crossing`; ``standard`` is per technician.
+    See :func:`payroll.rules.comprehensive_period_crossing`; ``standard_micro`` is each technician's
+    norm in millionths of a minute (:func:`payroll.rules.period_standard_hours` × 60 × 10⁶, exact:
+    the norm has at most 6 decimal places), so the comparison is exact in integers.
     """
     holiday = np.array([k == "holiday" for k in kinds] + [False] * (32 - len(kinds)), dtype=np.bool_)
     worked = np.where(employed & ~holiday, attendance.worked, 0)
     running = np.cumsum(worked, axis=1)
     period = running[:, -1]
-    over = running > standard[:, None]
+    over = running * _MICRO > standard_micro[:, None]
     day = np.argmax(over, axis=1)
-    crossing = [
-        int(d) if p > s else None
-        for d, p, s in zip(day.tolist(), period.tolist(), standard.tolist(), strict=True)
-    ]
+    passed = over[:, -1]
+    crossing = [int(d) if p else None for d, p in zip(day.tolist(), passed.tolist(), strict=True)]
     return period.tolist(), crossing
+
+
+def order_classes(
+    month: MonthOrders,
+    standard_system: bool,
+    kinds: Sequence[str],
+    attendance: MonthAttendance,
+    crossing_day: IntArray,
+    day_limit: int,
+) -> IntArray:
+    """Overtime class code of every order, in completion order.
+
+    See :func:`payroll.rules.order_overtime_class`.
+    """
+    worked, comp = attendance.worked, attendance.comp_time_off
+    days, tech, after = month.days, month.tech, month.after_end
+    holiday = np.array([k == "holiday" for k in kinds], dtype=np.bool_)[days]
+    klass = np.full(days.size, _NORMAL, dtype=np.int64)
+    if standard_system:
+        rest = np.array([k == "rest" for k in kinds], dtype=np.bool_)[days]
+        klass[rest & ~comp[tech, days]] = _REST_DAY
+        work = ~rest & ~holiday
+        klass[work & (worked[tech, days] > day_limit) & after] = _EXTENDED
+    else:
+        cross = crossing_day[tech]
+        klass[(days > cross) | ((days == cross) & after)] = _EXTENDED
+    klass[holiday] = _HOLIDAY
+    return klass
+
+
+def tier_minutes(month: MonthOrders, klass: IntArray, technicians: int) -> list[tuple[int, int, int, int]]:
+    """Standard minutes each technician did in each fill tier (:data:`payroll.rules.FILL_TIERS`)."""
+    minutes = np.zeros((technicians, 4), dtype=np.int64)
+    np.add.at(minutes, (month.tech, _TIER_OF_CODE[klass]), month.minutes)
+    return [(a, b, c, d) for a, b, c, d in minutes.tolist()]
+
+
+def _per_tech_cumsum(values: IntArray, bounds: IntArray) -> IntArray:
+    """Inclusive cumulative sums of ``values`` restarting at each technician's run (``bounds``)."""
+    cumulative = np.cumsum(values)
+    if not values.size:
+        return cumulative
+    starts = bounds[:-1]
+    counts = np.diff(bounds)
+    before = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0)
+    result: IntArray = cumulative - np.repeat(before, counts)
+    return result
 
 
 def group_paid_orders(
     month: MonthOrders,
     per_tech: Sequence[TechOrders],
-    policy: PayPolicy,
-    kinds: Sequence[str],
-    attendance: MonthAttendance,
+    klass: IntArray,
     base_minutes: IntArray,
-    crossing_day: IntArray,
     pro_rata_paid: npt.NDArray[np.bool_] | None,
+    ordinary_first: bool,
 ) -> PieceGroups:
-    """Fill ``covered`` and ``crossing`` of every technician's :class:`TechOrders`; group the paid orders.
+    """Fill ``covered``, ``crossing`` and ``covering_ids`` of every technician's :class:`TechOrders`;
+    group the paid orders.
 
     Parameters
     ----------
-    attendance
-        Minutes worked and time off in lieu per (technician, day), see :func:`month_attendance`.
+    klass
+        Overtime class code of every order (completion order), see :func:`order_classes`.
     base_minutes
         Base workload of each technician (after pro-rating).
-    crossing_day
-        Comprehensive system: day of the month the period standard was used up (99: never).
     pro_rata_paid
-        Pro-rata mode: whether the technician's paid share is above zero; None: chronological mode.
+        Pro-rata mode: whether the technician's paid share of each class code is above zero
+        (technicians × 4); None: chronological mode.
+    ordinary_first
+        Chronological mode: the base is filled by ordinary-time orders first, then 150 %, 200 %
+        and 300 % ones (each in completion order); else in completion order.
     """
     bounds = month.bounds
     technicians = len(bounds) - 1
@@ -555,32 +629,51 @@ def group_paid_orders(
     #: position of each technician's order that crosses the base workload (-1: none)
     crossing_at = np.full(technicians, -1, dtype=np.int64)
     if pro_rata_paid is None:
-        within = month.cumulative <= base_minutes[tech]
+        bounds_arr = np.asarray(bounds, dtype=np.int64)
+        if ordinary_first:  # fill order: by technician, tier, then completion order
+            fill = np.argsort(tech * (4 * max(n, 1)) + _TIER_OF_CODE[klass] * max(n, 1) + positions)
+            minutes_fill = month.minutes[fill]
+            cumulative = _per_tech_cumsum(minutes_fill, bounds_arr)
+        else:
+            fill = positions
+            minutes_fill = month.minutes
+            cumulative = month.cumulative
+        within = cumulative <= base_minutes[tech]
         covered = np.bincount(tech[within], minlength=technicians).astype(np.int64)
-        first_paid = np.asarray(bounds[:-1], dtype=np.int64) + covered
-        paid = positions >= first_paid[tech]
+        first_paid = bounds_arr[:-1] + covered  # in fill order
+        paid_fill = positions >= first_paid[tech]
         # the order at first_paid crosses the base when part of the base is still to be filled
-        has_next = np.flatnonzero(first_paid < np.asarray(bounds[1:], dtype=np.int64))
+        has_next = np.flatnonzero(first_paid < bounds_arr[1:])
         at = first_paid[has_next]
-        minutes = month.minutes[at]
-        remaining = base_minutes[has_next] - (month.cumulative[at] - minutes)
+        minutes = minutes_fill[at]
+        remaining = base_minutes[has_next] - (cumulative[at] - minutes)
         crossing = remaining > 0
-        crossing_at[has_next[crossing]] = at[crossing]
+        crossing_at[has_next[crossing]] = fill[at[crossing]]
         # covered orders fill the base, the next one crosses it (when some base is left for it)
-        ends = (first_paid + (crossing_at >= 0)).tolist()
+        ends = first_paid.copy()
+        ends[has_next[crossing]] += 1
         ids = month.ids
-        for tech_orders, start, count, end in zip(per_tech, bounds[:-1], covered.tolist(), ends, strict=True):
+        if ordinary_first:
+            covering_at = np.flatnonzero(positions < ends[tech])  # fill positions that fill the base
+            covering_ids = list(map(ids.__getitem__, fill[covering_at].tolist()))
+            edges = np.searchsorted(covering_at, bounds_arr).tolist()
+            starts, stops = edges[:-1], edges[1:]
+            paid = np.empty(n, dtype=np.bool_)
+            paid[fill] = paid_fill
+        else:
+            covering_ids, starts, stops = ids, bounds[:-1], ends.tolist()
+            paid = paid_fill
+        for tech_orders, count, start, stop in zip(per_tech, covered.tolist(), starts, stops, strict=True):
             tech_orders.covered = count
-            tech_orders.covering_ids = ids[start:end]
+            tech_orders.covering_ids = covering_ids[start:stop]
         for t, m, r in zip(
             has_next[crossing].tolist(), minutes[crossing].tolist(), remaining[crossing].tolist(), strict=True
         ):
             per_tech[t].crossing = (m - r, m)
     else:
-        paid = pro_rata_paid[tech]
+        paid = pro_rata_paid[tech, klass]
     paid[month.excluded_at] = False
 
-    klass = _overtime_classes(month, policy, kinds, attendance, crossing_day)
     sel = np.flatnonzero(paid)
     levels = int(month.difficulty.max(initial=0)) + 1
     span = len(_TYPES) * levels * 4
@@ -612,30 +705,6 @@ def group_paid_orders(
     )
 
 
-def _overtime_classes(
-    month: MonthOrders,
-    policy: PayPolicy,
-    kinds: Sequence[str],
-    attendance: MonthAttendance,
-    crossing_day: IntArray,
-) -> IntArray:
-    """Overtime class code of every order (see :func:`payroll.rules.order_overtime_class`)."""
-    worked, comp = attendance.worked, attendance.comp_time_off
-    days, tech, after = month.days, month.tech, month.after_end
-    holiday = np.array([k == "holiday" for k in kinds], dtype=np.bool_)[days]
-    klass = np.full(days.size, _NORMAL, dtype=np.int64)
-    if policy.working_time_system is WorkingTimeSystem.STANDARD:
-        rest = np.array([k == "rest" for k in kinds], dtype=np.bool_)[days]
-        klass[rest & ~comp[tech, days]] = _REST_DAY
-        work = ~rest & ~holiday
-        klass[work & (worked[tech, days] > policy.profile.standard_day_minutes) & after] = _EXTENDED
-    else:
-        cross = crossing_day[tech]
-        klass[(days > cross) | ((days == cross) & after)] = _EXTENDED
-    klass[holiday] = _HOLIDAY
-    return klass
-
-
 # --------------------------------------------------------------------------- month-wide pricing
 # The lines of the rules with most lines (piece pay, overtime hours, bonus and penalty items) for
 # every technician at once, from the same priced figures as the per-technician rules.
@@ -647,7 +716,6 @@ _TERMS_RATE = attrgetter("rate")
 _TERMS_COEFFICIENT = attrgetter("coefficient")
 _TERMS_MULTIPLIER = attrgetter("multiplier")
 _TERMS_FACTOR = attrgetter("factor")
-_PAID_SHARE = attrgetter("paid_share")
 _POST_GRADE = attrgetter("tech.post_grade")
 
 
@@ -686,21 +754,24 @@ def piece_pay_month(contexts: Sequence[TechMonth], groups: PieceGroups) -> None:
     ]
     ids = groups.ids
     counts = list(map(len, ids))
-    pro_rata = contexts[0].paid_share is not None
+    pro_rata = contexts[0].paid_shares is not None
     # the sources of a line: its terms' then these keys (in piece_pay's order), values set below
     later: dict[str, object] = {"order_ids": None, "paid_share": None} if pro_rata else {"order_ids": None}
     templates = [{**t.sources, **later} for t in terms]
     sources = list(map(dict.copy, _spread(templates, which)))
     deque(map(setitem, sources, repeat("order_ids"), ids), maxlen=0)
-    if pro_rata:  # every order pays the technician's share
-        shares = list(map(_PAID_SHARE, contexts))
+    if pro_rata:  # every order pays its technician's share of its class
+        # the share of every (technician, class code), gathered per group
+        table = [_paid_shares(ctx)[klass] for ctx in contexts for klass in CLASSES]
+        at = groups.tech * 4 + groups.codes % 4
+        group_shares = _spread(table, at)
         whole = [Decimal(n) for n in range(max(counts) + 1)]
-        quantities = list(map(mul, map(whole.__getitem__, counts), _spread(shares, groups.tech)))
+        quantities = list(map(mul, map(whole.__getitem__, counts), group_shares))
         factors = list(map(_TERMS_FACTOR, terms))
-        amounts = _pro_rata_amounts(np.asarray(counts, dtype=np.int64), groups.tech, shares, which, factors)
+        amounts = _pro_rata_amounts(np.asarray(counts, dtype=np.int64), group_shares, which, factors)
         if amounts is None:  # beyond int64: the Decimal products themselves
             amounts = to_fen_many(map(mul, quantities, _spread(factors, which)))
-        share_texts = _spread(list(map(str, shares)), groups.tech)
+        share_texts = _spread(list(map(str, table)), at)
         deque(map(setitem, sources, repeat("paid_share"), share_texts), maxlen=0)
     else:  # chronological: n whole orders of a group price the same line, once per (terms, n)
         sizes = np.asarray(counts, dtype=np.int64)
@@ -738,6 +809,12 @@ def piece_pay_month(contexts: Sequence[TechMonth], groups: PieceGroups) -> None:
         ctx.fast.piece_lines = lines[first:last]
 
 
+def _paid_shares(ctx: TechMonth) -> dict[OvertimeClass, Decimal]:
+    shares = ctx.paid_shares
+    assert shares is not None  # pro-rata mode: set by deduct_base_pro_rata
+    return shares
+
+
 def _spread(values: Sequence[_T], index: IntArray) -> list[_T]:
     """``[values[i] for i in index]``, gathered by numpy: ~4× faster than a ``map`` of ``__getitem__``.
 
@@ -749,12 +826,12 @@ def _spread(values: Sequence[_T], index: IntArray) -> list[_T]:
 
 
 def _pro_rata_amounts(
-    sizes: IntArray, tech: IntArray, shares: Sequence[Decimal], which: IntArray, factors: Sequence[Decimal]
+    sizes: IntArray, shares: Sequence[Decimal], which: IntArray, factors: Sequence[Decimal]
 ) -> list[int] | None:
     """``to_fen(n × share × factor)`` of every pro-rata group, in exact integer arithmetic.
 
-    Group g has ``sizes[g]`` orders, the share ``shares[tech[g]]`` of its technician and the
-    factor ``factors[which[g]]`` of its terms. With share = S × 10**s and factor = F × 10**f
+    Group g has ``sizes[g]`` orders, the share ``shares[g]`` (its technician's, of its class) and
+    the factor ``factors[which[g]]`` of its terms. With share = S × 10**s and factor = F × 10**f
     (:func:`~vocabulary.money.decimal_units`), quantity × factor is exactly n·S·F × 10**(s + f)
     whenever n·S·F has at most the Decimal context's precision in digits (so neither Decimal
     product in :func:`~payroll.rules.piece_pay` rounds), and
@@ -770,8 +847,8 @@ def _pro_rata_amounts(
     largest = int(sizes.max()) * max(map(abs, share_units)) * max(1, *map(abs, factor_units))
     if largest > _INT64_MAX or largest >= 10 ** getcontext().prec:
         return None
-    per_tech = np.fromiter(map(units_of.__getitem__, shares), dtype=np.int64, count=len(shares))
-    products = sizes * per_tech[tech] * np.asarray(factor_units, dtype=np.int64)[which]
+    per_group = np.fromiter(map(units_of.__getitem__, shares), dtype=np.int64, count=len(shares))
+    products = sizes * per_group * np.asarray(factor_units, dtype=np.int64)[which]
     try:
         amounts: list[int] = to_fen_scaled(products, share_exponent + factor_exponent).tolist()
     except OverflowError:
@@ -800,40 +877,42 @@ def overtime_hours_month(contexts: Sequence[TechMonth], by_class: OvertimeDays) 
         return
     policy = contexts[0].policy
     system = ENUM_VALUES[policy.working_time_system]
-    per_class: list[tuple[OvertimeClass, list[int], list[int], list[dict[str, object]]]] = []
+    per_class: list[tuple[OvertimeClass, list[int], list[Decimal | int], list[dict[str, object]]]] = []
     if policy.working_time_system is WorkingTimeSystem.COMPREHENSIVE:
-        # extended hours: the period's minutes beyond its standard
-        techs, minutes, sources = [], [], []
+        # extended hours: the period's hours beyond its norm
+        techs: list[int] = []
+        amounts: list[Decimal | int] = []
+        sources: list[dict[str, object]] = []
         for t, ctx in enumerate(contexts):
-            standard = period_standard_minutes(ctx)
-            if ctx.period_worked > standard:
-                over = ctx.period_worked - standard
-                period = {
-                    "period_worked_minutes": ctx.period_worked,
-                    "period_standard_minutes": standard,
-                    "overtime_minutes": over,
-                }
+            if ctx.crossing_day is not None:  # the period's minutes passed its norm
+                period = period_overtime(ctx)
+                assert period is not None
                 techs.append(t)
-                minutes.append(over)
-                sources.append({"minutes": over, "period": period, "system": system})
-        per_class.append((OvertimeClass.EXTENDED, techs, minutes, sources))
+                amounts.append(Decimal(str(period["overtime_hours"])))
+                sources.append({"period": period, "system": system})
+        per_class.append((OvertimeClass.EXTENDED, techs, amounts, sources))
     for klass in (OvertimeClass.EXTENDED, OvertimeClass.REST_DAY, OvertimeClass.HOLIDAY):
         if klass in by_class:  # (extended hours day by day: standard system only)
             techs, minutes, days = by_class[klass]
             sources = [
                 {"minutes": m, "days": d, "system": system} for m, d in zip(minutes, days, strict=True)
             ]
-            per_class.append((klass, techs, minutes, sources))
+            per_class.append((klass, techs, list(minutes), sources))
     out: list[list[PayLine]] = [[] for _ in contexts]
-    for klass, techs, minutes, sources in per_class:
+    for klass, techs, quantities, sources in per_class:
         if not techs:
             continue
         grades = map(_POST_GRADE, map(contexts.__getitem__, techs))
-        keys = list(zip(grades, minutes, strict=True))
-        # the distinct (post grade, minutes) of the class, each priced once
+        keys = list(zip(grades, quantities, strict=True))
+        # the distinct (post grade, minutes or hours) of the class, each priced once
         example = dict(zip(keys, techs, strict=True))
         position = {key: index for index, key in enumerate(example)}
-        priced = [overtime_priced(contexts[t], klass, key[1]) for key, t in example.items()]
+        priced = [
+            overtime_priced(
+                contexts[t], klass, key[1] if isinstance(key[1], Decimal) else hours_of(contexts[t], key[1])
+            )
+            for key, t in example.items()
+        ]
         which = np.fromiter(map(position.__getitem__, keys), dtype=np.int64, count=len(keys))
         lines = _copies(priced, which, sources)
         deque(map(list.append, map(out.__getitem__, techs), lines), maxlen=0)
@@ -888,3 +967,219 @@ def _copies(priced: Sequence[PayLine], which: IntArray, sources: Sequence[dict[s
     columns = [_spread(column, which) for column in zip(*map(LINE_FIGURES, priced), strict=True)]
     rule, key, label, qty, rate, coefficient, multiplier, amount = columns
     return make_lines(rule, key, label, qty, rate, coefficient, multiplier, amount, sources)
+
+
+# --------------------------------------------------------------------------- month-wide line rules
+# The line rules of every technician: the per-technician rules run technician by technician (most
+# return at once), the rule that warns of overtime beyond the monthly limit only where the minutes
+# could pass it, and the withholding rules (social insurance, housing fund, income tax) for the
+# whole month at once: contributions priced once per base and shared, the cumulative tax in exact
+# integer fen with numpy. The lines are exactly those of :func:`payroll.rules.line_rules`.
+
+#: the rules priced month-wide at the end of the payslip, in :data:`payroll.rules.RULES` order
+WITHHOLDING_RULES: tuple[str, ...] = ("social_insurance", "housing_fund", "income_tax")
+_LIMIT_RULE = "overtime_over_limit"
+
+
+def month_line_rules(contexts: Sequence[TechMonth]) -> list[list[PayLine]]:
+    """:func:`payroll.rules.line_rules` of every prepared month (fast path), in technician order."""
+    names = [spec.name for spec in RULES]
+    tail = names[names.index(_LIMIT_RULE) :]
+    if tail != [_LIMIT_RULE, *WITHHOLDING_RULES]:  # the month-wide order below is the registry's
+        raise AssertionError(f"RULES must end with {tail}")
+    functions = [spec.function for spec in RULES[: names.index(_LIMIT_RULE)]]
+    out: list[list[PayLine]] = []
+    for ctx in contexts:
+        lines: list[PayLine] = []
+        extend = lines.extend
+        for function in functions:
+            extend(function(ctx, lines))
+        out.append(lines)
+    for t in _may_pass_the_overtime_limit(contexts):
+        out[t].extend(overtime_over_limit(contexts[t], out[t]))
+    if contexts:
+        withholding_month(contexts, out)
+    return out
+
+
+def _may_pass_the_overtime_limit(contexts: Sequence[TechMonth]) -> list[int]:
+    """The technicians whose overtime could pass the monthly limit (the rule decides for them).
+
+    An upper bound of the overtime minutes (day by day, plus the comprehensive period's minutes
+    above the whole minutes of its norm) at least the limit less a minute: the rule's hours are
+    the exact minutes ÷ 60 rounded to 6 places, so no technician left out could pass it.
+    """
+    limit = contexts[0].calendar.law.overtime.monthly_limit_hours * 60 - 1 if contexts else 0
+    comprehensive = (
+        bool(contexts) and contexts[0].policy.working_time_system is WorkingTimeSystem.COMPREHENSIVE
+    )
+    out = []
+    for t, ctx in enumerate(contexts):
+        assert ctx.fast is not None
+        minutes = ctx.fast.overtime_minutes
+        if comprehensive and ctx.crossing_day is not None:
+            minutes += ctx.period_worked - int(period_standard_hours(ctx) * 60)
+        if minutes >= limit:
+            out.append(t)
+    return out
+
+
+def withholding_month(contexts: Sequence[TechMonth], lines_of: list[list[PayLine]]) -> None:
+    """:func:`~payroll.rules.social_insurance`, :func:`~payroll.rules.housing_fund` and
+    :func:`~payroll.rules.income_tax` for every technician at once (appended to ``lines_of``)."""
+    first = contexts[0]
+    withholding = first.policy.withholding
+    law = first.calendar.law
+    contributions = np.zeros(len(contexts), dtype=np.int64)
+    if withholding.social_insurance:
+        _contributions_month(contexts, lines_of, contributions, "social_insurance")
+    if withholding.housing_fund:
+        _contributions_month(contexts, lines_of, contributions, "housing_fund")
+    if withholding.income_tax:
+        assert law.income_tax is not None
+        _income_tax_month(contexts, lines_of, contributions, law.income_tax)
+
+
+def _contributions_month(
+    contexts: Sequence[TechMonth], lines_of: list[list[PayLine]], withheld: IntArray, kind: str
+) -> None:
+    """One contribution rule (``social_insurance`` or ``housing_fund``) for every technician at once.
+
+    Every technician has a base of their own (:func:`~payroll.rules.contribution_base`), so the
+    amounts base × rate are rounded month-wide in exact integers (the base and the rate in
+    :func:`~vocabulary.money.decimal_units` form, :func:`~vocabulary.money.to_fen_scaled`; the
+    Decimal products when that declines) and the lines built fund by fund, column by column.
+    """
+    employee, employer, floor, ceiling = contribution_terms(contexts[0], kind)
+    city = contexts[0].calendar.law.city
+    bases: list[Decimal] = []
+    sources: list[dict[str, Any]] = []
+    for ctx in contexts:
+        base, basis = contribution_base(ctx.tech.previous_year_average_wage, floor, ceiling)
+        bases.append(base)
+        sources.append({"base": str(base), "basis": basis, "city": city})
+    units, exponent = decimal_units(bases)
+    count = len(bases)
+
+    def column(terms: tuple[str, str, str, Decimal]) -> tuple[list[PayLine], list[int]]:
+        rule, key, label, rate = terms
+        (rate_units,), rate_exponent = decimal_units([rate])
+        try:
+            amounts: list[int] = to_fen_scaled(
+                np.asarray(units, dtype=np.int64) * rate_units, exponent + rate_exponent
+            ).tolist()
+        except OverflowError:
+            amounts = to_fen_many(map(mul, bases, repeat(rate)))
+        lines = make_lines(
+            [rule] * count,
+            [key] * count,
+            [label] * count,
+            bases,
+            [rate] * count,
+            [ONE] * count,
+            [ONE] * count,
+            amounts,
+            sources,
+        )
+        return lines, amounts
+
+    own = [column(terms) for terms in employee]
+    theirs = [column(terms)[0] for terms in employer]
+    for _, amounts in own:
+        withheld -= np.asarray(amounts, dtype=np.int64)
+    own_lines = [lines for lines, _ in own]
+    for t, ctx in enumerate(contexts):
+        lines_of[t].extend([column_lines[t] for column_lines in own_lines])
+        ctx.employer_lines.extend([column_lines[t] for column_lines in theirs])
+
+
+def _income_tax_month(
+    contexts: Sequence[TechMonth], lines_of: list[list[PayLine]], contributions: IntArray, law: IncomeTax
+) -> None:
+    """:func:`~payroll.rules.income_tax` of every technician, the cumulative tax in integer fen.
+
+    tax(x) = x × rate − quick deduction, half-up to the fen, for x fen in a bracket: with rate =
+    R × 10**r (:func:`~vocabulary.money.decimal_units`) that is (x·R·10**r − Q) exactly, rounded by
+    :func:`~vocabulary.money.to_fen_scaled` — the value :func:`~payroll.rules.tax_on` rounds.
+    """
+    n = len(contexts)
+    gross = np.fromiter(
+        (sum(li.amount_fen for li in lines if li.rule in GROSS_RULES) for lines in lines_of), np.int64, n
+    )
+    additional = np.fromiter(
+        (sum(to_fen(d.monthly_amount) for d in ctx.additional) if ctx.additional else 0 for ctx in contexts),
+        np.int64,
+        n,
+    )
+    before = [ctx.year_to_date for ctx in contexts]
+    ytd = np.array(
+        [
+            (y.months, y.income_fen, y.contributions_fen, y.additional_deductions_fen, y.tax_fen)
+            if y is not None
+            else (0, 0, 0, 0, 0)
+            for y in before
+        ],
+        dtype=np.int64,
+    ).reshape(n, 5)
+    months = ytd[:, 0] + 1
+    basic = months * to_fen(law.monthly_basic_deduction)
+    income = gross + ytd[:, 1]
+    special = contributions + ytd[:, 2]
+    additional_total = additional + ytd[:, 3]
+    withheld = ytd[:, 4]
+    taxable = income - basic - special - additional_total
+    limits = np.array([to_fen(b.up_to) for b in law.brackets if b.up_to is not None], dtype=np.int64)
+    bracket = np.searchsorted(limits, np.maximum(taxable, 0), side="left")
+    rate_units, rate_exponent = decimal_units([b.rate for b in law.brackets])
+    quick = np.array([to_fen(b.quick_deduction) for b in law.brackets], dtype=np.int64)
+    # taxable (fen) × rate − quick (fen), in units of 10**rate_exponent fen, then to whole fen
+    exact = taxable * np.asarray(rate_units, dtype=np.int64)[bracket] - quick[bracket] * 10**-rate_exponent
+    cumulative = np.where(taxable > 0, to_fen_scaled(exact, rate_exponent - 2), 0)
+    due = np.maximum(cumulative - withheld, 0)
+    label = "individual income tax, cumulative withholding"
+    rates: dict[int, Decimal] = {}
+    brackets = law.brackets
+    columns = zip(
+        gross.tolist(),
+        income.tolist(),
+        basic.tolist(),
+        special.tolist(),
+        additional_total.tolist(),
+        taxable.tolist(),
+        bracket.tolist(),
+        cumulative.tolist(),
+        withheld.tolist(),
+        months.tolist(),
+        due.tolist(),
+        strict=True,
+    )
+    for ctx, lines, figures in zip(contexts, lines_of, columns, strict=True):
+        month_gross, total, basic_fen, special_fen, added, taxable_fen, at, tax, before_fen, count, owed = (
+            figures
+        )
+        rate = rates.get(owed)
+        if rate is None:
+            rate = rates[owed] = -fen_as_yuan(owed) if owed else ZERO
+        chosen = brackets[at]
+        sources = {
+            "month_income_fen": month_gross,
+            "cumulative_income_fen": total,
+            "cumulative_basic_deduction_fen": basic_fen,
+            "cumulative_contributions_fen": special_fen,
+            "cumulative_additional_deductions_fen": added,
+            "additional_deductions": {d.kind: str(d.monthly_amount) for d in ctx.additional},
+            "cumulative_taxable_fen": taxable_fen,
+            "bracket_rate": str(chosen.rate),
+            "quick_deduction": str(chosen.quick_deduction),
+            "cumulative_tax_fen": tax,
+            "withheld_before_fen": before_fen,
+            "months": count,
+        }
+        ctx.year_to_date_after = {
+            "months": count,
+            "income_fen": total,
+            "contributions_fen": special_fen,
+            "additional_deductions_fen": added,
+            "tax_fen": before_fen + owed,
+        }
+        lines.append(make_line("income_tax", "income_tax", label, ONE, rate, ONE, ONE, -owed, sources))

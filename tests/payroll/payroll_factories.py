@@ -32,11 +32,19 @@ def policy_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+#: nothing withheld: the rules before take-home pay are tested on their own (the take-home tests
+#: turn withholding on with :data:`WITHHOLDING`)
+NO_WITHHOLDING = {"social_insurance": False, "housing_fund": False, "income_tax": False}
+WITHHOLDING = {"social_insurance": True, "housing_fund": True, "income_tax": True}
+
+
 def policy(**overrides: Any) -> PayPolicy:
     """A validated policy: the shipped example with ``overrides``; post grade ``H`` earns 2175.00
-    (hourly base exactly 12.50) and ``L`` earns 1500.00; the minimum wage is 2000.00 unless given."""
-    data = policy_data(**{"minimum_wage": "2000.00", **overrides})
-    data["post_wages"] = {**data["post_wages"], "H": "2175.00", "L": "1500.00"}
+    (hourly base exactly 12.50), ``L`` earns 1500.00 and ``W`` 4350.00 (daily wage exactly 200.00);
+    the minimum wage is the city's statutory one (Hefei: 2060.00) unless given; nothing is withheld
+    unless ``withholding`` is given."""
+    data = policy_data(**{"withholding": NO_WITHHOLDING, **overrides})
+    data["post_wages"] = {**data["post_wages"], "H": "2175.00", "L": "1500.00", "W": "4350.00"}
     return parse_policies(data, "test")[0]
 
 

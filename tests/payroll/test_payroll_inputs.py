@@ -390,3 +390,60 @@ def test_a_policy_version_starts_on_a_first_and_ends_on_a_last_day_of_a_month() 
     with pytest.raises(PolicyFileError, match="effective_to 2026-03-15 must be the last day of a month"):
         policy(version="mid", effective_to="2026-03-15")
     assert policy(version="ok", effective_to="2026-02-28").effective_to == dt.date(2026, 2, 28)
+
+
+def test_order_completed_after_the_end_date_names_file_row_and_rule(example: Path) -> None:
+    """An order completed after the technician's end date is an input problem, not paid silently."""
+    text = (example / "technicians.csv").read_text(encoding="utf-8")
+    (example / "technicians.csv").write_text(
+        text.replace("T002,Li Na,T3,2019-09-01,", "T002,Li Na,T3,2019-09-01,2026-03-02"), encoding="utf-8"
+    )
+    _append(example / "orders.csv", "WO-9,T002,repair,1,2026-03-09 10:00,,,,,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    problems = [p for p in info.value.problems if p.value == "2026-03-09 10:00:00"]
+    (p,) = problems
+    assert (p.file, p.row, p.field) == ("orders.csv", 11, "completed_at")
+    assert "while its technician is employed (2019-09-01..2026-03-02)" in p.rule
+
+
+def test_order_of_a_technician_who_left_the_month_before_is_reported(example: Path) -> None:
+    """A leaver of February with an order in March: reported (it used to be dropped silently)."""
+    _append(example / "technicians.csv", "T004,Zhao Lei,T1,2020-01-01,2026-02-27")
+    _append(example / "orders.csv", "WO-9,T004,repair,1,2026-03-03 10:00,,,,,,")
+    with pytest.raises(PayInputError) as info:
+        load_inputs(example, "2026-03", policy())
+    p = _only(info.value)
+    assert (p.file, p.row, p.field) == ("orders.csv", 11, "completed_at")
+    assert "2020-01-01..2026-02-27" in p.rule
+
+
+def test_cli_writes_the_exports_and_refuses_a_bank_file_without_accounts(
+    example: Path, tmp_path: Path
+) -> None:
+    """--register/--social-insurance/--tax are written; --bank without accounts exits 2 naming them."""
+    from cli.main import app
+
+    out = tmp_path / "out"
+    out.mkdir()
+    base = ["payroll", "compute", "--month", "2026-03", "--input", str(example), "--policy", str(POLICY_YAML)]
+    files = [
+        "--register",
+        str(out / "r.xlsx"),
+        "--social-insurance",
+        str(out / "si.csv"),
+        "--tax",
+        str(out / "t.csv"),
+    ]
+    result = CliRunner().invoke(app, [*base, *files])
+    assert result.exit_code == 0, result.output
+    assert (out / "r.xlsx").stat().st_size and "cumulative_taxable" in (out / "t.csv").read_text("utf-8-sig")
+    refused = CliRunner().invoke(app, [*base, "--bank", str(out / "bank.csv")])
+    assert refused.exit_code == 2 and "no bank account" in refused.output
+    assert not (out / "bank.csv").exists()
+    text = (example / "technicians.csv").read_text(encoding="utf-8").splitlines()
+    rows = [text[0] + ",bank_account"] + [line + ",6222 000" + str(i) for i, line in enumerate(text[1:])]
+    (example / "technicians.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    paid = CliRunner().invoke(app, [*base, "--bank", str(out / "bank.csv")])
+    assert paid.exit_code == 0, paid.output
+    assert (out / "bank.csv").read_text("utf-8-sig").splitlines()[1].startswith("6222 0000,Wang Wei,")

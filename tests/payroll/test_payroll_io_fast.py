@@ -206,8 +206,9 @@ def test_blank_rows_are_skipped_on_both_paths(tmp_path: Path) -> None:
     path = tmp_path / "attendance.csv"
     header, *rows = path.read_text(encoding="utf-8").splitlines()
     blank = "," * header.count(",")
-    path.write_text("\n".join([header, blank, *rows[:40], " " + blank, *rows[40:], blank]) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join([header, blank, *rows[:40], " " + blank, *rows[40:], blank]) + "\n", encoding="utf-8"
+    )
     table = io._read_columns(path)
     assert table is not None and table.count == len(rows)
     fast, slow, calls = both_paths(tmp_path)

@@ -48,15 +48,15 @@ def test_integer_amounts_equal_the_decimal_ones(
     """amount of group g == to_fen(Decimal(n) × share × factor), as piece_pay prices it."""
     groups = [(n, t % len(shares), f % len(factors)) for n, t, f in groups]
     sizes, tech, which = (np.asarray(column, dtype=np.int64) for column in zip(*groups, strict=True))
-    amounts = _pro_rata_amounts(sizes, tech, shares, which, factors)
+    amounts = _pro_rata_amounts(sizes, [shares[t] for t in tech.tolist()], which, factors)
     assert amounts == [to_fen(Decimal(n) * shares[t] * factors[f]) for n, t, f in groups]
 
 
 def test_amounts_beyond_int64_are_left_to_decimal() -> None:
     """A product that could exceed int64 (or the Decimal precision) is not priced in integers."""
     one = np.asarray([0], dtype=np.int64)
-    assert _pro_rata_amounts(one + 3, one, [Decimal("0.123456")], one, [Decimal(10**20)]) is None
-    assert _pro_rata_amounts(one + 3, one, [Decimal("0.123456")], one, [Decimal("1.5")]) == [56]
+    assert _pro_rata_amounts(one + 3, [Decimal("0.123456")], one, [Decimal(10**20)]) is None
+    assert _pro_rata_amounts(one + 3, [Decimal("0.123456")], one, [Decimal("1.5")]) == [56]
 
 
 def _month(seed: int) -> PayInputs:

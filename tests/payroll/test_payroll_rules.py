@@ -57,7 +57,8 @@ def test_overtime_300_percent_on_a_statutory_holiday() -> None:
 
 
 def test_comprehensive_system_counts_overtime_over_the_period() -> None:
-    """Comprehensive: 20.83 × 480 = 9998 standard minutes; 10,598 worked → 10 h × 12.50 × 150% = 187.50.
+    """Comprehensive (2025 norm 165.33 h = 9,919.8 min): 10,598 worked → 678.2 min = 11.303333 h;
+    × 12.50 × 150% = 211.937… → 211.94.
 
     A 10-hour Monday that would be overtime under the standard system is not, by itself.
     """
@@ -68,8 +69,22 @@ def test_comprehensive_system_counts_overtime_over_the_period() -> None:
     days[-1] = day("2026-03-22", 482 - 6)  # total 10,598
     slip = payslip(pol, attendance=tuple(days))
     (line,) = lines(slip, "overtime_hours")
-    assert line.sources["period"]["overtime_minutes"] == 600
-    assert (line.quantity, line.amount_fen) == (Decimal("10"), 18750)
+    assert line.sources["period"]["overtime_hours"] == "11.303333"
+    assert (line.quantity, line.amount_fen) == (Decimal("11.303333"), 21194)
+
+
+def test_comprehensive_norm_is_the_one_in_force_for_the_month() -> None:
+    """166 h in a month: 0.67 h at 150% from 2025 (165.33 h, 人社部发〔2025〕2号); nothing in 2024
+    (166.64 h, 劳社部发〔2008〕3号)."""
+    days = [f"{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16, 17, 18, 19, 20, 23, 24, 25, 26, 27)]
+    pol = policy(working_time_system="comprehensive")
+    slip = payslip(pol, attendance=tuple(day(f"2026-03-{d}", 498) for d in days))
+    (line,) = lines(slip, "overtime_hours")
+    assert (line.quantity, line.amount_fen) == (Decimal("0.67"), 1256)
+    old = policy(working_time_system="comprehensive", version="OLD", effective_from=dt.date(2024, 1, 1))
+    march_2024 = (4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29)
+    slip = payslip(old, month="2024-03", attendance=tuple(day(f"2024-03-{d:02d}", 498) for d in march_2024))
+    assert lines(slip, "overtime_hours") == []
 
 
 def test_piece_orders_in_overtime_get_the_multiplier_once_the_quota_is_met() -> None:
@@ -98,8 +113,16 @@ def test_piece_orders_in_overtime_get_the_multiplier_once_the_quota_is_met() -> 
         orders=(order("x", "2026-10-08 09:00"), order("y", "2026-10-01 10:00")),
         attendance=(day("2026-10-01", 300),),
     )
-    # "y" (1 Oct) is first chronologically and fills the base: no piece pay, so no 300% either
-    assert amount(base, "piece_pay_overtime") == 0
+    # "y" (1 Oct) is first chronologically, but ordinary time fills the base first (art. 13): x
+    # fills it and y earns 300%
+    assert amount(base, "piece_pay_overtime") == 7500
+    in_order = payslip(
+        policy(base_workload_minutes=60, pay_overtime_hours=False, base_fill="completion_order", **STANDARD),
+        month="2026-10",
+        orders=(order("x", "2026-10-08 09:00"), order("y", "2026-10-01 10:00")),
+        attendance=(day("2026-10-01", 300),),
+    )
+    assert amount(in_order, "piece_pay_overtime") == 0  # the other choice: y fills the base
     later = payslip(
         pol,
         month="2026-10",
@@ -109,8 +132,8 @@ def test_piece_orders_in_overtime_get_the_multiplier_once_the_quota_is_met() -> 
             order("z", "2026-10-01 11:00"),
         ),
     )
-    (line,) = lines(later, "piece_pay_overtime")
-    assert (line.multiplier, line.amount_fen) == (Decimal("3.00"), 7500)
+    (line,) = lines(later, "piece_pay_overtime")  # x fills the base; y and z both earn 300%
+    assert (line.quantity, line.multiplier, line.amount_fen) == (Decimal(2), Decimal("3.00"), 15000)
 
 
 def test_base_workload_deducted_chronologically() -> None:
@@ -176,36 +199,43 @@ def test_deductions_are_capped_at_20_percent_of_the_month_wage() -> None:
 
 
 def test_minimum_wage_top_up_when_pay_falls_short() -> None:
-    """Post wage 1500.00, minimum wage 2000.00, no piece pay: a top-up line of 500.00."""
+    """Post wage 1500.00, Hefei's minimum wage 2060.00, no piece pay: a top-up line of 560.00."""
     slip = payslip(policy(), technicians=(tech(grade="L"),))
     (top,) = lines(slip, "minimum_wage_top_up")
-    assert top.amount_fen == 50000 and slip.total_fen == 200000
+    assert top.amount_fen == 56000 and slip.total_fen == 206000
+    assert top.sources["minimum_wage"] == "2060.00"
+    higher = payslip(policy(minimum_wage="2100.00"), technicians=(tech(grade="L"),))
+    assert amount(higher, "minimum_wage_top_up") == 60000  # the company's own floor is higher
+    lower = payslip(policy(minimum_wage="1800.00"), technicians=(tech(grade="L"),))
+    assert amount(lower, "minimum_wage_top_up") == 56000  # never below the statutory one
     assert lines(payslip(policy(), technicians=(tech(grade="T4"),)), "minimum_wage_top_up") == []
 
 
 def test_pay_after_deductions_never_below_minimum_wage() -> None:
-    """Wage 2175.00 minus a 400.00 loss (within 20%) = 1775.00 < 2000.00: top-up 225.00."""
+    """Wage 2175.00 minus a 400.00 loss (within 20%) = 1775.00 < 2060.00: top-up 285.00."""
     slip = payslip(policy(), losses=(loss("400.00"),))
     assert lines(slip, "deduction_cap") == []
-    assert amount(slip, "minimum_wage_top_up") == 22500
-    assert slip.total_fen == 200000
+    assert amount(slip, "minimum_wage_top_up") == 28500
+    assert slip.total_fen == 206000
 
 
 def test_minimum_wage_ignores_overtime_pay() -> None:
-    """Overtime pay does not count toward the minimum wage: 1500 wage + overtime still gets a 500 top-up."""
+    """Overtime pay does not count toward the minimum wage: 1500 wage + overtime still gets a 560 top-up."""
     slip = payslip(policy(**STANDARD), technicians=(tech(grade="L"),), attendance=(day("2026-03-07", 480),))
-    assert amount(slip, "minimum_wage_top_up") == 50000
+    assert amount(slip, "minimum_wage_top_up") == 56000
     assert amount(slip, "overtime_hours") > 0
 
 
 def test_post_wage_prorated_for_days_employed_and_unpaid_leave() -> None:
-    """Joining on 16 March 2026: 12 of 22 working days = 0.545455 × 2175.00 = 1186.36; base pro-rated too."""
+    """Joining on 16 March 2026: 12 paid days ÷ 21.75 = 0.551724 × 2175.00 = 1200.00 (12 daily wages
+    of 100.00); the base workload by working days (12 of 22); a day of unpaid leave in a full month
+    costs one daily wage: 1 − 1 ÷ 21.75 = 0.954023."""
     slip = payslip(policy(), technicians=(tech(start=dt.date(2026, 3, 16)),))
     (line,) = lines(slip, "post_wage")
-    assert (line.quantity, line.amount_fen) == (Decimal("0.545455"), 118636)
+    assert (line.quantity, line.amount_fen) == (Decimal("0.551724"), 120000)
     assert slip.summary["base_minutes"] == 3273  # 6000 × 12 / 22 = 3272.7
     leave = payslip(policy(), attendance=(day("2026-03-04", 0, status=DayStatus.UNPAID_LEAVE),))
-    assert lines(leave, "post_wage")[0].quantity == Decimal("0.954545")
+    assert lines(leave, "post_wage")[0].quantity == Decimal("0.954023")
     paid = payslip(policy(), attendance=(day("2026-03-04", 0, status=DayStatus.PAID_LEAVE),))
     assert lines(paid, "post_wage")[0].quantity == Decimal(1)
     assert paid.summary["base_minutes"] == 5727  # 6000 × 21 / 22 = 5727.27

@@ -72,7 +72,8 @@ def test_roster_days_become_attendance_with_time_off_in_lieu() -> None:
     )
     days = _days(attendance_from_roster([roster], dt.date(2026, 3, 1), dt.date(2026, 3, 31), EMPLOYED))
     assert days["T1", 2].status is DayStatus.WORK and days["T1", 2].worked_minutes == 480
-    assert days["T1", 4].status is DayStatus.REST
+    # the Wednesday rest is the time off taken in lieu of the Saturday shift
+    assert days["T1", 4].status is DayStatus.TIME_OFF
     assert days["T1", 7].comp_time_off and not days["T1", 8].comp_time_off
     assert days["T2", 3].status is DayStatus.PAID_LEAVE
     assert ("T2", 6) not in days  # after the end of employment
@@ -86,7 +87,8 @@ def test_a_later_roster_wins_and_days_outside_the_month_are_left_out() -> None:
     days = _days(attendance_from_roster([first, second], dt.date(2026, 3, 1), dt.date(2026, 3, 31), EMPLOYED))
     assert sorted(d for _, d in days) == list(range(1, 9))
     assert days["T1", 1].status is DayStatus.WORK  # from the first roster (its day 6)
-    assert days["T1", 2].status is DayStatus.REST  # the second roster overrides its day 7 ("D")
+    # the second roster overrides its day 7 ("D"): a rest, taken in lieu of the Saturday shift
+    assert days["T1", 2].status is DayStatus.TIME_OFF
 
 
 def test_time_off_in_lieu_pairs_one_rest_per_weekend_shift() -> None:
@@ -229,3 +231,29 @@ def test_a_rest_day_shift_from_the_roster_is_paid_at_200_percent_unless_compensa
     assert not [li for li in after if li["key"] == "overtime_hours:rest_day_200"]
     totals = second["diff_to_previous"]
     assert totals["changed_technicians"] == 1 and totals["to_recover_fen"] + totals["waived_fen"] > 0
+
+
+def test_a_database_run_reports_the_order_of_a_technician_who_left_before_the_month(db_url: str) -> None:
+    """An order completed in March by a technician whose employment ended in February is reported
+    (file orders, field completed_at, the employment dates), not dropped; no run is stored."""
+    from fieldcrew import tables as t
+    from payroll.errors import PayInputError
+    from payroll.jobs import PayrollRunParams, run_month
+    from payroll.store import list_runs, save_policy
+
+    policy = _policy(working_time_system="standard", base_workload_minutes=0)
+    with session_scope(db_url) as session:
+        seed_branch_rows(session, ("T-001", "T-002"))
+        leaver = session.get(t.TechnicianRow, "T-002")
+        assert leaver is not None
+        leaver.end_date = dt.date(2026, 2, 27)
+        add_completed_order(session, "WO-1", "T-001", dt.datetime(2026, 3, 2, 8))
+        add_completed_order(session, "WO-2", "T-002", dt.datetime(2026, 3, 3, 8))
+        save_policy(session, policy, "hr")
+    with pytest.raises(PayInputError) as info, session_scope(db_url) as session:
+        run_month(session, PayrollRunParams(month="2026-03"))
+    (problem,) = info.value.problems
+    assert (problem.file, problem.field) == ("orders", "completed_at")
+    assert "2020-01-01..2026-02-27" in problem.rule
+    with session_scope(db_url) as session:
+        assert list_runs(session, "2026-03") == []
