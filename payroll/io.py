@@ -1130,7 +1130,7 @@ def payslips_csv(payslips: Sequence[Payslip]) -> str:
     buffer = _io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(PAYSLIP_COLUMNS)
-    writer.writerows(payslip_rows(payslips))
+    writer.writerows(map(tabular.safe_row, payslip_rows(payslips)))  # no cell runs as a formula
     return buffer.getvalue()
 
 
@@ -1142,7 +1142,7 @@ def write_payslips_xlsx(payslips: Sequence[Payslip], path: Path | str) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.title = "payslips"
-    sheet.append(list(PAYSLIP_COLUMNS))
+    tabular.append_row(sheet, PAYSLIP_COLUMNS)
     for row in payslip_rows(payslips):
-        sheet.append(row)
+        tabular.append_row(sheet, row)  # text as text, never a formula
     book.save(path)

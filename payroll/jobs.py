@@ -238,6 +238,7 @@ def run_month_job(params: PayrollRunParams, ctx: JobContext) -> dict[str, Any]:
     ctx.progress(0.05, f"computing payroll {params.month}")
     with session_scope(ctx.database_url) as session:
         result = run_month(session, params)
+        ctx.fenced(session, result=result)  # stored only by the run that still owns the job
     ctx.progress(1.0, f"stored payroll run {result['month']} version {result['version']}")
     return result
 

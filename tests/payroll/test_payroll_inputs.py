@@ -447,3 +447,25 @@ def test_cli_writes_the_exports_and_refuses_a_bank_file_without_accounts(
     paid = CliRunner().invoke(app, [*base, "--bank", str(out / "bank.csv")])
     assert paid.exit_code == 0, paid.output
     assert (out / "bank.csv").read_text("utf-8-sig").splitlines()[1].startswith("6222 0000,Wang Wei,")
+
+
+def test_payslip_exports_write_formula_leading_text_as_inert_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell that starts like a formula (= + - @) leaves the CSV and Excel payslip exports as text
+    with a leading apostrophe, never as a formula; negative amounts stay numbers-as-text."""
+    import openpyxl
+
+    from payroll import io as pio
+
+    rows = [["T001", "2026-03", "1", "=HYPERLINK(\"http://x\")", "@SUM(1)", "-12.50"]]
+    monkeypatch.setattr(pio, "payslip_rows", lambda slips: iter(rows))
+    text = pio.payslips_csv([])
+    assert "'=HYPERLINK" in text and "'@SUM(1)" in text and ",-12.50" in text
+    path = tmp_path / "p.xlsx"
+    pio.write_payslips_xlsx([], path)
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet is not None
+    cells = [c for c in next(sheet.iter_rows(min_row=2))]
+    assert cells[3].data_type == "s" and str(cells[3].value).startswith("'=")
+    assert str(cells[4].value) == "'@SUM(1)" and cells[5].value == "-12.50"

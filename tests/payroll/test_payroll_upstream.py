@@ -257,3 +257,38 @@ def test_a_database_run_reports_the_order_of_a_technician_who_left_before_the_mo
     assert "2020-01-01..2026-02-27" in problem.rule
     with session_scope(db_url) as session:
         assert list_runs(session, "2026-03") == []
+
+
+def test_a_payroll_job_whose_service_restarted_stores_no_run(db_url: str) -> None:
+    """The payroll job fences its store: a run whose job was recovered as failed (its service died
+    and restarted) raises JobFenced and stores no payroll run; the owning run stores one."""
+    from fieldcrew import jobs
+    from fieldcrew.jobs import JobContext, JobFenced
+    from fieldcrew.tables import JobRow
+    from payroll.jobs import RUN, run_month_job
+    from payroll.store import list_runs, save_policy
+
+    with session_scope(db_url) as session:
+        seed_branch_rows(session, ("T-001",))
+        add_completed_order(session, "WO-1", "T-001", dt.datetime(2026, 3, 2, 8))
+        save_policy(session, _policy(working_time_system="standard", base_workload_minutes=0), "hr")
+
+    def claimed(job_id: str) -> JobContext:
+        attempt = jobs.utcnow()
+        with session_scope(db_url) as session:
+            session.add(JobRow(id=job_id, kind=RUN.name, target=RUN.target, owner="hr", status="running",
+                               progress=0.0, message="running", cancel_requested=False, created_at=attempt,
+                               started_at=attempt))
+        return JobContext(job_id, db_url, min_interval=0.0, attempt=attempt)
+
+    lost = claimed("lost")
+    with session_scope(db_url) as session:
+        assert jobs.recover_interrupted(session) == 1
+    with pytest.raises(JobFenced):
+        run_month_job(PayrollRunParams(month="2026-03"), lost)
+    with session_scope(db_url) as session:
+        assert list_runs(session, "2026-03") == []
+    owner = claimed("owner")
+    result = run_month_job(PayrollRunParams(month="2026-03"), owner)
+    with session_scope(db_url) as session:
+        assert [r["version"] for r in list_runs(session, "2026-03")] == [result["version"]]
