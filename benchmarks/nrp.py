@@ -2,7 +2,9 @@
 
 ``python -m benchmarks.nrp [--quick] [--only Instance5,Instance7]``; ``run(quick)`` returns the rows.
 Full mode: instances 1–11 at 60 s with 2 workers, larger ones at 300 s; quick mode: 1, 3, 5 at 10 s.
-Every objective is recomputed by the solver-independent validator (a mismatch raises).
+Every objective is recomputed by the solver-independent validator (a mismatch raises). ``method``
+says which engine :func:`scheduler.roster.nrp_bench.solve_nrp` chose (column generation or the
+LNS alone, by the instance's structure), ``stopped_by`` what ended the search.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def nrp_rows(quick: bool = False, only: list[str] | None = None) -> list[dict[st
                 "gap_pct": None if gap is None else round(gap, 2),
                 "feasible": rep is not None and rep.feasible,
                 "seconds": round(wall, 1),
+                "method": result.info.get("method"),
+                "stopped_by": result.info.get("stopped_by"),
             }
         )
     small = [r for r in rows if isinstance(r.get("gap_pct"), float) and int(str(r["instance"])[8:]) <= 11]
@@ -102,6 +106,8 @@ def main() -> None:
         "gap_pct",
         "feasible",
         "seconds",
+        "method",
+        "stopped_by",
         "goal",
     ]
     print(" | ".join(keys))

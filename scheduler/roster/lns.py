@@ -55,6 +55,9 @@ class LnsParams:
     #: the 2-core benchmark machine does 0.25–0.35 of it per CPU second on the Curtois–Qu models,
     #: so an unloaded run ends on this budget a little before its wall-clock limit
     deterministic_per_second: float = 0.25
+    #: the whole budget in CP-SAT deterministic time, when a caller has already spent part of
+    #: ``SolveParams.seconds`` (None: ``seconds × deterministic_per_second``)
+    budget: float | None = None
 
 
 KINDS = ("employees", "days", "block", "short-day", "groups")
@@ -109,6 +112,7 @@ def solve_lns(
     on_solution: SolutionCallback | None = None,
     stop: Callable[[], bool] | None = None,
     hint_groups: dict[str, list[str | None]] | None = None,
+    known_bound: int | None = None,
 ) -> RosterResult:
     """CP-SAT, then our own LNS loop until the budget is spent (or a proven optimum).
 
@@ -127,12 +131,17 @@ def solve_lns(
     parallel on one worker each, and merged in a fixed order. The same problem, seed, workers and
     seconds give the same roster on any machine load; ``params.seconds`` of wall clock stays a
     safety stop (``info["stopped_by"]`` says which limit ended the search).
+
+    A ``hint`` is also a candidate roster of its own (completed by :func:`complete_roster`), so a
+    first solve stopped by its budget never loses it. ``known_bound``: a lower bound proven by the
+    caller (e.g. column generation's LP bound); the search stops when it reaches it and the
+    result reports the larger of it and CP-SAT's.
     """
     params = params or SolveParams()
     lns = lns or LnsParams()
     t0 = time.monotonic()
     deadline = t0 + params.seconds
-    budget = params.seconds * lns.deterministic_per_second
+    budget = lns.budget if lns.budget is not None else params.seconds * lns.deterministic_per_second
     built = build_model(problem)
     if hint is not None:
         add_hint(built, hint, hint_groups)
@@ -164,13 +173,19 @@ def solve_lns(
         return status, found, solver.best_objective_bound, solver.deterministic_time
 
     early: list[tuple[Any, list[int], float, float]] = []
+    if hint is not None and hint_groups is None:
+        # the hint itself is a candidate: a first lane stopped by its budget may find nothing
+        start, used = complete_roster(built, hint, params.seed, deadline)
+        add_hint(built, hint, hint_groups)
+        if start is not None:
+            early.append((cp_model.FEASIBLE, start, 0.0, used))
     if len(built.vars.x) > LARGE_MODEL:
         # very large rosters: the first solves rarely find a roster in their budget; start from
         # each employee's own row at once and hint it to them
         start, used = employee_by_employee(problem, built, params, deadline)
         if start is not None:
             early.append((cp_model.FEASIBLE, start, 0.0, used))
-            built.model.clear_hints()  # type: ignore[no-untyped-call]  # unannotated in ortools 9.15
+            _clear_hints(built)
             for var_index, value in enumerate(start):
                 built.model.proto.solution_hint.vars.append(var_index)
                 built.model.proto.solution_hint.values.append(value)
@@ -207,7 +222,7 @@ def solve_lns(
             values = tighten(built.vars, found)
             candidates.append((solution_objective(built.model, values), k, values, status))
     best_obj, _, best, status = min(candidates, key=lambda c: (c[0], c[1]))
-    bound = max(int_bound(out[2]) for out in lanes_out)
+    bound = max([int_bound(out[2]) for out in lanes_out] + ([known_bound] if known_bound is not None else []))
     name = "OPTIMAL" if status == cp_model.OPTIMAL or best_obj <= bound else "FEASIBLE"
     v = built.vars
     x_index = {key: lit.index for key, lit in v.x.items()}
@@ -379,17 +394,36 @@ def employee_by_employee(
     if any(row is None for row, _ in rows):
         return None, spent
     assignment: Assignment = {e.id: row for e, (row, _) in zip(problem.employees, rows, strict=True) if row}
+    values, used = complete_roster(built, assignment, params.seed, deadline)
+    return values, spent + used
+
+
+def complete_roster(
+    built: BuiltModel, assignment: Assignment, seed: int, deadline: float
+) -> tuple[list[int] | None, float]:
+    """The full solution vector of ``built`` for a given roster, and the deterministic time it took.
+
+    Every shift variable is fixed to the roster (hinted with CP-SAT's
+    ``fix_variables_to_their_hinted_value``), so CP-SAT only derives the rest (cover slacks,
+    weekend flags). None when the roster breaks a hard rule. The model's hints are cleared after.
+    """
+    _clear_hints(built)
     add_hint(built, assignment)
-    solver = make_solver(
-        SolveParams(seconds=max(0.5, deadline - time.monotonic()), workers=1, seed=params.seed)
-    )
+    solver = make_solver(SolveParams(seconds=max(0.5, deadline - time.monotonic()), workers=1, seed=seed))
     solver.parameters.fix_variables_to_their_hinted_value = True
     status = solver.solve(built.model)
-    built.model.clear_hints()  # type: ignore[no-untyped-call]  # unannotated in ortools 9.15
-    spent += solver.deterministic_time
+    _clear_hints(built)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, spent
-    return list(solver.response_proto.solution), spent
+        return None, solver.deterministic_time
+    return list(solver.response_proto.solution), solver.deterministic_time
+
+
+def _clear_hints(built: BuiltModel) -> None:
+    """Remove every hint from the model (``CpModel.clear_hints`` left hints added earlier in
+    ortools 9.15, and CP-SAT rejects a model hinting one variable twice)."""
+    hint = built.model.proto.solution_hint
+    hint.vars.clear()
+    hint.values.clear()
 
 
 @dataclass

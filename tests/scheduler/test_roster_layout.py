@@ -21,6 +21,8 @@ DATA = Path(__file__).parent / "data"
 #: the engine's modules, lowest first: each may import only those before it
 LAYERS = (
     "domain",
+    "pricing",
+    "master",
     "variables",
     "rules",
     "model",
@@ -28,6 +30,7 @@ LAYERS = (
     "lns",
     "groups",
     "decompose",
+    "colgen",
     "nrp_bench",
     "solver",
     "diagnose",
