@@ -37,10 +37,13 @@ from api.routes import data as data_routes
 from api.routes import dispatch as dispatch_routes
 from api.routes import health as health_routes
 from api.routes import jobs as jobs_routes
+from api.routes import operating as operating_routes
+from api.routes import partners as partners_routes
 from api.routes import payroll as payroll_routes
 from api.routes import quality as quality_routes
 from api.routes import reference as reference_routes
 from api.routes import roster as roster_routes
+from api.routes import session as session_routes
 from api.routes import timepool as timepool_routes
 from api.routes import users as users_routes
 from fieldcrew import jobs
@@ -54,6 +57,7 @@ ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     ("health", health_routes.router),
     ("jobs", jobs_routes.router),
     ("users", users_routes.router),
+    ("sign-in", session_routes.router),
     ("reference", reference_routes.router),
     ("audit", audit_routes.router),
     ("data", data_routes.router),
@@ -61,6 +65,8 @@ ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     ("roster", roster_routes.router),
     ("dispatch", dispatch_routes.router),
     ("dispatch control", control_routes.router),
+    ("operating models", operating_routes.router),
+    ("partners", partners_routes.router),
     ("quality", quality_routes.router),
     ("payroll", payroll_routes.router),
 )

@@ -4,7 +4,11 @@
   route returns, rolled back when it raises, and closed before the response is sent (so a client
   that reads right after a 2xx sees the write, and a failed request leaves the database as it was).
 - ``CurrentUser``: the authenticated caller (``.username``, ``.role``, ``.technician_id``), from
-  ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``; 401 without valid credentials.
+  ``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (machines), or the console's session
+  cookie (people, after ``POST /auth/login``); 401 without valid credentials. A key, when sent,
+  wins over the cookie.
+- ``request_now(request)``: the service's clock (UTC, naive): ``app.state.clock()`` when a test
+  set one, else the real time.
 - ``require_roles(*roles)``: dependency factory, 403 unless the caller has one of ``roles``
   (``admin`` is always allowed).
 - ``ensure_self_or_roles(user, technician_id, *roles)``: a technician may only see their own
@@ -28,17 +32,19 @@ Example::
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Query, Request, Response, Security, status
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from fieldcrew.auth import ROLES, AuthUser, authenticate
+from fieldcrew.auth import ROLES, SESSION_COOKIE, AuthUser, authenticate, authenticate_session
 from fieldcrew.db import transaction
 from fieldcrew.settings import Settings
+from fieldcrew.tables import utcnow
 
 __all__ = [
     "ACCEPTED",
@@ -57,6 +63,7 @@ __all__ = [
     "get_current_user",
     "get_session",
     "job_accepted",
+    "request_now",
     "require_roles",
 ]
 
@@ -100,6 +107,15 @@ _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="API key from `fieldcrew user add`"
 )
 _bearer = HTTPBearer(auto_error=False, description="the same API key as an OAuth2-style bearer token")
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="the console's session, from `POST /auth/login`"
+)
+
+
+def request_now(request: Request) -> dt.datetime:
+    """The service's time (UTC, naive): ``app.state.clock()`` if set (tests), else the real time."""
+    clock: Callable[[], dt.datetime] | None = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else utcnow()
 
 
 def get_current_user(
@@ -107,9 +123,19 @@ def get_current_user(
     session: DbSession,
     api_key: Annotated[str | None, Security(_api_key_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+    cookie: Annotated[str | None, Security(_session_cookie)] = None,
 ) -> AuthUser:
-    """The caller identified by an API key; 401 when none is given or it is not valid."""
+    """The caller identified by an API key or a console session; 401 when none is valid."""
     key = (api_key or "").strip() or (bearer.credentials.strip() if bearer is not None else "") or None
+    if key is None and cookie:
+        by_cookie = authenticate_session(session, cookie, request_now(request))
+        if by_cookie is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "the sign-in session has ended or is not valid; sign in again",
+                headers=_UNAUTHORIZED_HEADERS,
+            )
+        request.state.user = by_cookie
+        return by_cookie
     if key is not None and not (len(key) <= 200 and key.isascii() and key.isprintable()):
         key = ""  # no key has such characters: refuse it before it reaches the database
     if key == "":
@@ -120,7 +146,8 @@ def get_current_user(
     if key is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "credentials required: send 'X-API-Key: <key>' or 'Authorization: Bearer <key>'",
+            "credentials required: send 'X-API-Key: <key>' or 'Authorization: Bearer <key>', "
+            "or sign in (POST /auth/login)",
             headers=_UNAUTHORIZED_HEADERS,
         )
     user = authenticate(session, key)

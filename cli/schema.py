@@ -14,6 +14,7 @@ import fieldcrew.tables
 import payroll.store
 import quality.store
 import scheduler.dispatch.control_store
+import scheduler.dispatch.partners_store
 import scheduler.dispatch.store
 import scheduler.roster.store
 import timepool.store
@@ -26,6 +27,7 @@ TABLE_MODULES = (
     scheduler.roster.store,
     scheduler.dispatch.store,
     scheduler.dispatch.control_store,
+    scheduler.dispatch.partners_store,
     quality.store,
     payroll.store,
 )

@@ -11,8 +11,17 @@ the comparison is constant-time (:func:`hmac.compare_digest`).
 Roles: ``dispatcher``, ``hr``, ``planner``, ``technician`` (sees only own roster and pay; the
 user is linked to a technician id) and ``admin`` (allowed everywhere).
 
-Deactivating a user revokes their keys; an administrator cannot deactivate themself, and the last
-active administrator cannot be deactivated (the service would have nobody left to manage users).
+People sign in to the console with a user name and password instead (:func:`sign_in`): the
+password is stored as an argon2id hash (a human password *is* guessable, so here the slow, memory-
+hard hash matters), and the browser gets a random session token in an HttpOnly, SameSite=Strict
+cookie, of which only the SHA-256 is stored, with an expiry (:data:`SESSION_HOURS`). Five wrong
+passwords within fifteen minutes lock the user's sign-in for fifteen minutes (:func:`lockout_rule`,
+audited). An administrator sets a password with :func:`set_password`. Every function that reads
+the time takes ``now`` (UTC, naive), so tests can move the clock.
+
+Deactivating a user revokes their keys and ends their console sessions; an administrator cannot
+deactivate themself, and the last active administrator cannot be deactivated (the service would
+have nobody left to manage users).
 :func:`reactivate_user` lets a deactivated user in again with a newly issued key.
 """
 
@@ -21,17 +30,43 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from fieldcrew import audit
-from fieldcrew.tables import ApiKeyRow, UserRow, utcnow
-from vocabulary.errors import Conflict, FieldcrewError, NotFound
+from fieldcrew.tables import ApiKeyRow, SignInFailureRow, SignInSessionRow, UserRow, utcnow
+from vocabulary.errors import Conflict, FieldcrewError, NotFound, TooManyRequests
 
-__all__ = ["ROLES", "AuthUser", "Conflict", "InvalidUser", "NotFound", "authenticate", "create_user"]
+__all__ = [
+    "LOCKOUT_FAILURES",
+    "LOCKOUT_MINUTES",
+    "ROLES",
+    "SESSION_COOKIE",
+    "SESSION_HOURS",
+    "AccountLocked",
+    "AuthUser",
+    "Conflict",
+    "InvalidPassword",
+    "InvalidUser",
+    "NotFound",
+    "SignIn",
+    "SignInFailed",
+    "WrongPassword",
+    "authenticate",
+    "authenticate_session",
+    "change_password",
+    "create_user",
+    "set_password",
+    "sign_in",
+    "sign_out",
+]
 
 ROLES: tuple[str, ...] = ("dispatcher", "hr", "planner", "technician", "admin")
 KEY_PREFIX = "fc"
@@ -170,6 +205,7 @@ def deactivate_user(session: Session, username: str, actor: str = "system") -> U
     user.active = False
     for api_key in session.scalars(select(ApiKeyRow).where(ApiKeyRow.user_id == user.id)):
         api_key.revoked = True
+    session.execute(delete(SignInSessionRow).where(SignInSessionRow.user_id == user.id))
     session.flush()
     audit.record(session, actor, "deactivate", "user", username, before, user_view(user))
     return user
@@ -204,3 +240,265 @@ def user_view(user: UserRow) -> dict[str, object]:
         "active": user.active,
         "created_at": created.isoformat() if created else None,
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# console sign-in: passwords, sessions, lockout
+# --------------------------------------------------------------------------------------------------
+
+#: The cookie holding a console session's token.
+SESSION_COOKIE = "fieldcrew_session"
+#: A console session ends this many hours after sign-in.
+SESSION_HOURS = 8
+#: Wrong passwords within :data:`LOCKOUT_MINUTES` that lock a user's sign-in …
+LOCKOUT_FAILURES = 5
+#: … for this many minutes from the failure that reached the count.
+LOCKOUT_MINUTES = 15
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+def lockout_rule() -> str:
+    """The lockout policy as one sentence (named in every answer it causes)."""
+    return (
+        f"{LOCKOUT_FAILURES} wrong passwords within {LOCKOUT_MINUTES} minutes lock sign-in "
+        f"for {LOCKOUT_MINUTES} minutes"
+    )
+
+
+class SignInFailed(FieldcrewError):
+    """Unknown user, no password set, inactive or wrong password (deliberately not told apart)."""
+
+    status_code = 401
+    title = "Sign-in failed"
+
+
+class WrongPassword(FieldcrewError):
+    """The current password given to change it is not the user's."""
+
+    status_code = 403
+    title = "Wrong password"
+
+
+class InvalidPassword(FieldcrewError):
+    """A new password breaking the password rule."""
+
+    status_code = 422
+    title = "Invalid password"
+
+
+class AccountLocked(TooManyRequests):
+    """Sign-in refused while the user is locked out (see :func:`lockout_rule`)."""
+
+    title = "Account locked"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """An opened console session: who, the cookie's token (never stored) and when it ends (UTC)."""
+
+    user: AuthUser
+    token: str
+    expires_at: dt.datetime
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # argon2id with the library's RFC 9106 defaults
+
+
+@cache
+def _dummy_hash() -> str:
+    # verified against for unknown users, so the answer takes as long as for a known one
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash (PHC string, salt included) of ``password``."""
+    return _hasher().hash(password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_rule(username: str, password: str) -> None:
+    """Raise :class:`InvalidPassword` unless ``password`` has 8–128 characters and is not the user name."""
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidPassword(
+            f"field 'password': breaks rule: {PASSWORD_MIN}–{PASSWORD_MAX} characters "
+            f"(it has {len(password)})"
+        )
+    if password.strip().casefold() == username.strip().casefold():
+        raise InvalidPassword("field 'password': breaks rule: must not be the user name")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _end_sessions(session: Session, user_id: int, keep_token: str | None = None) -> None:
+    query = delete(SignInSessionRow).where(SignInSessionRow.user_id == user_id)
+    if keep_token is not None:
+        query = query.where(SignInSessionRow.token_hash != _token_hash(keep_token))
+    session.execute(query)
+
+
+def set_password(session: Session, username: str, password: str, actor: str = "system") -> UserRow:
+    """Set ``username``'s console password (an administrator's reset, or the CLI); audited.
+
+    Ends the user's open console sessions and lifts a lockout. API keys are not touched.
+    Raises :class:`~vocabulary.errors.NotFound` for an unknown user and :class:`InvalidPassword`
+    for a password breaking :func:`check_password_rule`.
+    """
+    user = get_user(session, username)
+    check_password_rule(username, password)
+    had = user.password_hash is not None
+    user.password_hash = hash_password(password)
+    user.locked_until = None
+    session.execute(delete(SignInFailureRow).where(SignInFailureRow.user_id == user.id))
+    _end_sessions(session, user.id)
+    session.flush()
+    audit.record(
+        session, actor, "set_password", "user", username, {"password_set": had}, {"password_set": True}
+    )
+    return user
+
+
+def _refuse_if_locked(user: UserRow, now: dt.datetime) -> None:
+    if user.locked_until is not None and now < user.locked_until:
+        wait = math.ceil((user.locked_until - now).total_seconds())
+        raise AccountLocked(
+            f"sign-in of user {user.username!r} is locked until {user.locked_until:%Y-%m-%d %H:%M:%S} UTC: "
+            f"{lockout_rule()}",
+            retry_after_s=wait,
+        )
+
+
+def _record_failure(session: Session, user: UserRow, now: dt.datetime) -> None:
+    """Count a wrong password; the one that reaches :data:`LOCKOUT_FAILURES` locks (audited, raised)."""
+    window_start = now - dt.timedelta(minutes=LOCKOUT_MINUTES)
+    session.execute(
+        delete(SignInFailureRow).where(
+            SignInFailureRow.user_id == user.id, SignInFailureRow.at <= window_start
+        )
+    )
+    session.add(SignInFailureRow(user_id=user.id, at=now))
+    session.flush()
+    recent = session.scalar(
+        select(func.count()).select_from(SignInFailureRow).where(
+            SignInFailureRow.user_id == user.id, SignInFailureRow.at > window_start
+        )
+    )
+    if (recent or 0) >= LOCKOUT_FAILURES:
+        user.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
+        session.execute(delete(SignInFailureRow).where(SignInFailureRow.user_id == user.id))
+        session.flush()
+        audit.record(
+            session, "sign-in", "lock", "user", user.username, None,
+            {"locked_until": user.locked_until.isoformat(), "rule": lockout_rule()},
+        )
+        _refuse_if_locked(user, now)
+
+
+def sign_in(session: Session, username: str, password: str, now: dt.datetime | None = None) -> SignIn:
+    """Open a console session for ``username`` with ``password``.
+
+    A wrong password is recorded (so the caller must commit before passing the error on); the one
+    that makes :data:`LOCKOUT_FAILURES` within :data:`LOCKOUT_MINUTES` locks the user's sign-in
+    for :data:`LOCKOUT_MINUTES` minutes and is answered with :class:`AccountLocked`, as is every
+    attempt until then, right password or not.
+
+    Raises
+    ------
+    SignInFailed
+        Unknown or inactive user, no password set, or a wrong password (not told apart).
+    AccountLocked
+        The user's sign-in is locked (its ``retry_after_s``: seconds until it ends).
+    """
+    now = now or utcnow()
+    user = session.scalar(select(UserRow).where(UserRow.username == username.strip()))
+    if user is None or not user.active or user.password_hash is None:
+        _verify(None, password)  # as slow as a real check: the answer does not tell who exists
+        raise SignInFailed("wrong user name or password")
+    _refuse_if_locked(user, now)
+    if not _verify(user.password_hash, password):
+        _record_failure(session, user, now)
+        raise SignInFailed("wrong user name or password")
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.execute(delete(SignInFailureRow).where(SignInFailureRow.user_id == user.id))
+    session.execute(  # expired sessions of this user are of no use to anyone
+        delete(SignInSessionRow).where(
+            SignInSessionRow.user_id == user.id, SignInSessionRow.expires_at <= now
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    expires = now + dt.timedelta(hours=SESSION_HOURS)
+    session.add(
+        SignInSessionRow(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires)
+    )
+    session.flush()
+    who = AuthUser(username=user.username, role=user.role, technician_id=user.technician_id, user_id=user.id)
+    return SignIn(user=who, token=token, expires_at=expires)
+
+
+def authenticate_session(session: Session, token: str, now: dt.datetime | None = None) -> AuthUser | None:
+    """The active user of the unexpired console session ``token``, or ``None``."""
+    if not token or len(token) > 200:
+        return None
+    row = session.execute(
+        select(SignInSessionRow, UserRow)
+        .join(UserRow, UserRow.id == SignInSessionRow.user_id)
+        .where(SignInSessionRow.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    opened, user = row
+    if not user.active or (now or utcnow()) >= opened.expires_at:
+        return None
+    return AuthUser(username=user.username, role=user.role, technician_id=user.technician_id, user_id=user.id)
+
+
+def sign_out(session: Session, token: str) -> None:
+    """End the console session ``token`` (nothing happens for an unknown one)."""
+    session.execute(delete(SignInSessionRow).where(SignInSessionRow.token_hash == _token_hash(token)))
+
+
+def change_password(
+    session: Session,
+    username: str,
+    old_password: str,
+    new_password: str,
+    now: dt.datetime | None = None,
+    keep_token: str | None = None,
+) -> None:
+    """A user changes their own password, giving the current one; audited.
+
+    A wrong current password counts towards the lockout like a failed sign-in (commit before
+    passing the error on). The user's other console sessions end; ``keep_token``'s stays open.
+
+    Raises
+    ------
+    WrongPassword
+        ``old_password`` is not the user's (or the user has none).
+    AccountLocked
+        The user's sign-in is locked.
+    InvalidPassword
+        ``new_password`` breaks :func:`check_password_rule`.
+    """
+    now = now or utcnow()
+    user = get_user(session, username)
+    _refuse_if_locked(user, now)
+    if not _verify(user.password_hash, old_password):
+        if user.password_hash is not None:
+            _record_failure(session, user, now)
+        raise WrongPassword("field 'old_password': the current password is not right")
+    check_password_rule(username, new_password)
+    user.password_hash = hash_password(new_password)
+    session.execute(delete(SignInFailureRow).where(SignInFailureRow.user_id == user.id))
+    _end_sessions(session, user.id, keep_token)
+    session.flush()
+    audit.record(session, username, "change_password", "user", username, None, {"password_set": True})

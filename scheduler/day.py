@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fieldcrew import audit
+from scheduler.dispatch import operating
 from scheduler.dispatch import store as dispatch_store
 from scheduler.dispatch.db_day import day_from_db, default_shifts
 from scheduler.dispatch.domain import DayInput, DayIntake, OnDutyShift, OnDutySource
@@ -73,6 +74,9 @@ def plan_input(
     session: Session, branch_id: str, day: dt.date, on_duty: list[str] | None, actor: str
 ) -> tuple[DayInput, LinkedPlan]:
     """The morning-plan input of a branch-day from its published roster and the order table.
+
+    Each region group's operating model (:mod:`scheduler.dispatch.operating`) decides who may take
+    its orders; the plan's rule order (lexicographic weights) is the policy of every model.
 
     Parameters
     ----------
@@ -134,7 +138,9 @@ def plan_input(
             overridden_by=actor,
             note=f"roster overridden by {actor}",
         )
-    inp, marks = day_from_db(session, branch_id, day, shifts, intake)
+    inp, marks = day_from_db(session, branch_id, day, shifts, intake, policy=operating.PLAN_POLICY)
+    models = {g: op.model for g, op in operating.group_operations(session, branch_id).items()}
+    inp = operating.apply_operating_models(inp, models)
     return inp, LinkedPlan(base_version=base_version, marks=marks)
 
 

@@ -317,3 +317,67 @@ def plan_loop_day(db_url: str, day: dt.date = LOOP_DAY, seconds: float = 0.3) ->
     state = start_day(inp, SolveParams(time_limit_s=seconds))
     with session_scope(db_url) as session:
         store_morning_plan(session, state, "dispatcher", linked)
+
+
+# -- operating models and overflow ---------------------------------------------------------------------
+
+
+def seed_overloaded_area(
+    session: Session, day: dt.date = LOOP_DAY, n_orders: int = 16, operating_model: str = "rolling_group"
+) -> None:
+    """B1/G1 (A1–A4, T-001…T-004 owning them), support member T-005, a second group G2 (area B1-A,
+    owner T-006), and ``n_orders`` ordinary repairs of 60 minutes reported on the morning of ``day``,
+    all in A1: one area overloaded, the rest of the group idle. G1 and G2 get ``operating_model``."""
+    org = seed_org(session)
+    group = session.get(RegionGroupRow, org.group.id)
+    assert group is not None
+    group.operating_model = operating_model
+    session.add(
+        RegionGroupRow(**records.region_group_row(region_group("G2", operating_model=operating_model)))
+    )
+    session.flush()
+    session.add(SmallAreaRow(**records.area_row(small_area("B1-A", region_group_id="G2"))))
+    session.flush()
+    session.add_all(
+        TechnicianRow(**records.technician_row(t))
+        for t in (
+            technician("T-005", support_team=True, region_group_id=None, home_area_id=None),
+            technician("T-006", region_group_id="G2", home_area_id="B1-A"),
+        )
+    )
+    session.flush()
+    morning = dt.datetime.combine(day, dt.time(7, 0))
+    for i in range(n_orders):
+        store_order(
+            session,
+            work_order(
+                f"WO-A1-{i:02d}",
+                area_id="A1",
+                created=morning + dt.timedelta(minutes=i),
+                deadline=dt.datetime.combine(day, dt.time(18, 0)),
+            ),
+        )
+
+
+def plan_overflow_day(
+    db_url: str,
+    operating_model: str = "small_area_contract",
+    on_duty: tuple[str, ...] = ("T-002", "T-003", "T-004", "T-005", "T-006"),
+    n_orders: int = 16,
+) -> None:
+    """Seed :func:`seed_overloaded_area` and store the morning plan of ``LOOP_DAY`` from the order
+    table with the on-duty list ``on_duty`` (a roster override). With the defaults A1's owner T-001
+    is off under a small-area contract: A1's ``n_orders`` orders are all unassigned (no cover), the
+    overflow that claims and partners take."""
+    from scheduler.day import plan_input
+    from scheduler.dispatch.engine import SolveParams
+    from scheduler.dispatch.events import start_day
+    from scheduler.dispatch.service import store_morning_plan
+
+    with session_scope(db_url) as session:
+        seed_overloaded_area(session, n_orders=n_orders, operating_model=operating_model)
+    with session_scope(db_url) as session:
+        inp, linked = plan_input(session, "B1", LOOP_DAY, list(on_duty), "dispatcher")
+    state = start_day(inp, SolveParams(time_limit_s=0.5))
+    with session_scope(db_url) as session:
+        store_morning_plan(session, state, "dispatcher", linked)

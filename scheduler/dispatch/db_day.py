@@ -33,6 +33,7 @@ from scheduler.dispatch.domain import (
 )
 from scheduler.dispatch.intake import INTAKE_RULE, choose_orders
 from scheduler.dispatch.ledger import OrderMark
+from scheduler.dispatch.partners_store import with_partners
 from timepool.store import load_standard_table
 from vocabulary.errors import NotFound
 from vocabulary.orders import CustomerGrade, OrderStatus, OrderType, TimeWindow
@@ -86,7 +87,7 @@ def day_from_db(
     branch, areas = _branch_areas(session, branch_id)
     techs = _on_duty(session, branch, areas, day, on_duty)
     day_end = dt.datetime.combine(day, dt.time(23, 59))
-    rows = session.scalars(
+    rows = list(session.scalars(
         select(WorkOrderRow)
         .where(
             WorkOrderRow.area_id.in_(list(areas)),
@@ -94,11 +95,14 @@ def day_from_db(
             WorkOrderRow.created <= day_end,
         )
         .order_by(WorkOrderRow.id)
-    )
+    ))
     tech_ids = {t.id for t in techs}
     candidates: list[DispatchOrder] = []
     marks: dict[str, OrderMark] = {}
+    at_partners = with_partners(session, [o.id for o in rows])  # handed off: never taken back
     for o in rows:
+        if o.id in at_partners:
+            continue
         otype = OrderType(o.order_type)
         area_type = AreaType(areas[o.area_id].area_type)
         duration = (standard or {}).get((otype, o.difficulty, area_type)) or minutes[otype][o.difficulty]

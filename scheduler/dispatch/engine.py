@@ -28,6 +28,7 @@ from scheduler.dispatch.domain import (
     Unassigned,
 )
 from scheduler.dispatch.model import FAR, DispatchContext, RouteTiming, schedule_route
+from scheduler.dispatch.operating import NO_COVER_REASON, is_contract_unit
 from scheduler.dispatch.warnings import compute_warnings
 from vocabulary.orders import CustomerGrade, OrderStatus
 
@@ -411,6 +412,12 @@ def diagnose(ctx: DispatchContext, oid: str) -> tuple[str, str]:
     if o.status == OrderStatus.SUSPENDED:
         return "suspended", "the order is suspended; it returns to the plan when resumed"
     group = ctx.group_of(o)
+    if (
+        not ctx.allowed(o)
+        and is_contract_unit(group)
+        and not any(t.available and t.region_group_id == group for t in ctx.inp.technicians)
+    ):
+        return "small_area_contract", NO_COVER_REASON
     if not ctx.allowed(o):
         skilled = [t for t in ctx.inp.technicians if rules.has_required_skills(t, o)]
         if not skilled:

@@ -139,7 +139,9 @@ class DispatchContext:
             cached = self._allowed[order.id] = [
                 t.id
                 for t in self.inp.technicians
-                if t.available and rules.has_required_skills(t, order) and rules.serves_region_group(t, group)
+                if t.available
+                and rules.has_required_skills(t, order)
+                and (rules.serves_region_group(t, group) or rules.keeps_claimed_order(t, order))
             ]
         return cached
 
@@ -241,7 +243,9 @@ def schedule_route(
         if not (
             tech.available
             and rules.has_required_skills(tech, order)
-            and rules.serves_region_group(tech, ctx.group_of(order))
+            and (
+                rules.serves_region_group(tech, ctx.group_of(order)) or rules.keeps_claimed_order(tech, order)
+            )
         ):
             if not tech.available:
                 broken = "available"

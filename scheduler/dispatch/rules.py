@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scheduler.dispatch.domain import DayInput, DayPlan, DispatchOrder, DispatchPolicy, OnDutyTechnician
+from scheduler.dispatch.operating import is_contract_unit
 from vocabulary.orders import CustomerGrade
 
 # --------------------------------------------------------------------------- hard work rules
@@ -24,8 +25,18 @@ def has_required_skills(tech: OnDutyTechnician, order: DispatchOrder) -> bool:
 
 def serves_region_group(tech: OnDutyTechnician, order_group: str) -> bool:
     """Rolling inside the group: "orders roll across the areas of their region group; the support
-    team covers every group"."""
+    team covers every group". ``order_group`` is the order's dispatch unit
+    (:mod:`scheduler.dispatch.operating`); a small-area contract unit is served by its owner only:
+    "an order goes only to its area's owner, nobody covers"."""
+    if is_contract_unit(order_group):
+        return tech.region_group_id == order_group
     return tech.support_team or tech.region_group_id == order_group
+
+
+def keeps_claimed_order(tech: OnDutyTechnician, order: DispatchOrder) -> bool:
+    """Claims (认领): "a volunteer who claimed an unassigned order keeps it": the technician who
+    claimed an order may do it, whatever its group (any other order keeps its group's rule)."""
+    return order.claimed_by is not None and order.claimed_by == tech.id
 
 
 def within_appointment_window(start_min: int, window: tuple[int, int] | None) -> bool:
@@ -57,6 +68,12 @@ HARD_RULES: dict[str, Rule] = {
     "region_group": Rule(
         "region_group", "Orders roll inside their region group; the support team covers all.", True
     ),
+    "small_area_contract": Rule(
+        "small_area_contract",
+        "Under a small-area contract an order goes only to its area's owner; nobody covers.",
+        True,
+    ),
+    "claim": Rule("claim", "A volunteer who claimed an unassigned order keeps it.", True),
     "appointment_window": Rule(
         "appointment_window", "Service starts inside the agreed appointment window.", True
     ),

@@ -193,8 +193,9 @@ def validate_plan(inp: DayInput, plan: DayPlan, previous: DayPlan | None = None)
                 v.append(
                     Violation("skills", rec, f"{tech.id} lacks {sorted(o.required_skills - tech.skills)}")
                 )
+            claimed = o.claimed_by == tech.id  # rule "claim": the volunteer who claimed it
             if o.area_id in areas and not (
-                tech.support_team or tech.region_group_id == areas[o.area_id].region_group_id
+                tech.support_team or tech.region_group_id == areas[o.area_id].region_group_id or claimed
             ):
                 v.append(
                     Violation(

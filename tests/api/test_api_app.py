@@ -77,7 +77,7 @@ def test_real_server_serves_health_and_docs(live_server: str) -> None:
 def test_console_is_served(api_client: ApiHarness) -> None:
     """The web console (static HTML + JS) is served at / and its assets under /static."""
     page = api_client.client.get("/")
-    assert page.status_code == 200 and "fieldcrew console" in page.text
+    assert page.status_code == 200 and "fieldcrew 控制台" in page.text  # Chinese first
     script = api_client.client.get("/static/console.js")
     assert script.status_code == 200 and "X-API-Key" in script.text
 

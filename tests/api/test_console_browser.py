@@ -2,7 +2,12 @@
 
 One uvicorn server per module on a free loopback port, with a small demo city (``scale=0.02``: the
 whole organisation, 2 % of the month's orders) in a temporary SQLite file, the default pay policy and
-one user per role. Each test signs in through the login form with a real API key.
+one user per role (two HR users: a run is approved by someone other than its creator). The older
+tests sign in with a real API key and read the console in English; the technician's day signs in
+with user name and password on a 390 × 844 phone screen, in Chinese and in English.
+
+Screenshots go to ``$FIELDCREW_SCREENSHOT_DIR`` (default ``<tmp>/fieldcrew-console-screenshots``;
+the path is printed).
 
 Skipped when Chromium or Playwright is missing, except when ``FIELDCREW_REQUIRE_BROWSER=1`` (set by
 ``.ci/run``): then a missing browser fails the run. No browser is downloaded: Debian's
@@ -11,9 +16,11 @@ Skipped when Chromium or Playwright is missing, except when ``FIELDCREW_REQUIRE_
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -39,7 +46,13 @@ CHROMIUM_ARGS = [
 ]
 SEED = 20260401
 ROSTER_START = "2026-06-22"  # the demo month is June 2026: three weeks of order history before it
-SCREENSHOT_DIR = Path(os.environ.get("FIELDCREW_SCREENSHOT_DIR", "/tmp"))
+SCREENSHOT_DIR = Path(
+    os.environ.get("FIELDCREW_SCREENSHOT_DIR")
+    or Path(tempfile.gettempdir()) / "fieldcrew-console-screenshots"
+)
+TECH_PASSWORD = "tech password 2026"
+#: the day each language's run works (after the week the dispatcher test rosters and publishes)
+MY_DAYS = {"zh-CN": ("2026-06-30", "周二"), "en": ("2026-07-01", "Wed")}
 TIMEOUT_MS = 30_000
 SOLVE_SECONDS = 5  # CP-SAT budget of a roster solve (104 technicians × 7 days): enough even under load
 
@@ -79,7 +92,7 @@ class Site:
 
 
 def _seed(database_url: str) -> dict[str, str]:
-    from fieldcrew.auth import create_user
+    from fieldcrew.auth import create_user, set_password
     from fieldcrew.db import Base, session_scope
     from fieldcrew.demo import city_rows, generate_city
     from payroll import store as payroll_store
@@ -90,6 +103,7 @@ def _seed(database_url: str) -> dict[str, str]:
         "admin": ("admin", None),
         "dispatcher": ("dispatcher", None),
         "hr": ("hr", None),
+        "hr2": ("hr", None),
         "planner": ("planner", None),
         "tech": ("technician", city.technicians[0].id),
     }
@@ -103,6 +117,7 @@ def _seed(database_url: str) -> dict[str, str]:
             payroll_store.save_policy(session, policy, "test")
         for username, (role, technician_id) in users.items():
             _, keys[username] = create_user(session, username, role, technician_id, actor="test")
+        set_password(session, "tech", TECH_PASSWORD, actor="test")
     return keys
 
 
@@ -120,9 +135,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     keys = _seed(database_url)
     settings = Settings(database_url=database_url, data_dir=data_dir, job_executor="thread", job_workers=1)
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, migrate=False), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings, migrate=False)
+    assert "/auth/login" in app.openapi()["paths"]  # the app factory mounts the sign-in routes
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    print(f"console screenshots: {SCREENSHOT_DIR}")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -156,6 +173,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     console messages are printed (pytest shows both when a test fails).
     """
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script("localStorage.setItem('fieldcrew-lang', 'en')")  # these tests read English
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     errors: list[str] = []
@@ -171,10 +189,16 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     assert not errors, f"script errors in the console: {errors}"
 
 
+def key_sign_in(page: Any, key: str) -> None:
+    """Fill and send the API-key form (folded under the user name and password form)."""
+    page.click("#key-login summary")
+    page.fill("#key", key)
+    page.click("#key-form button[type=submit]")
+
+
 def sign_in(page: Any, site: Site, user: str) -> None:
     page.goto(site.url + "/")
-    page.fill("#key", site.keys[user])
-    page.click("#login-form button[type=submit]")
+    key_sign_in(page, site.keys[user])
     page.wait_for_selector("#tabs:not([hidden])")
     page.wait_for_selector("body[data-ready]", state="attached")  # sign-in finished loading its first tab
     assert f"{user} (" in page.text_content("#who")
@@ -203,25 +227,33 @@ def roster_id(site: Site) -> str:
 
 
 def payroll_run(site: Site) -> None:
-    """Make sure June 2026 has a payroll run (the HR test's, or one run over the API)."""
+    """Make sure June 2026 has a released payroll run (technicians see released runs only): the HR
+    test's run or one run over the API, approved by a second HR user, locked and released."""
     with site.api("hr") as client:
-        if client.get("/payroll/runs").json():
-            return
-        response = client.post("/payroll/runs", json={"month": "2026-06"})
-        assert response.status_code == 202, response.text
-        for _ in range(600):
-            job = client.get(response.headers["Location"]).json()
-            if job["status"] in ("succeeded", "failed", "cancelled"):
-                break
-            time.sleep(0.1)
-        assert job["status"] == "succeeded", job
+        if not client.get("/payroll/runs").json():
+            response = client.post("/payroll/runs", json={"month": "2026-06"})
+            assert response.status_code == 202, response.text
+            for _ in range(600):
+                job = client.get(response.headers["Location"]).json()
+                if job["status"] in ("succeeded", "failed", "cancelled"):
+                    break
+                time.sleep(0.1)
+            assert job["status"] == "succeeded", job
+        run = client.get("/payroll/runs").json()[0]
+    steps = {"draft": ("hr2", "approve"), "approved": ("hr", "lock"), "locked": ("hr", "release")}
+    while run["status"] in steps:
+        user, step = steps[run["status"]]
+        with site.api(user) as client:
+            response = client.post(f"/payroll/runs/{run['id']}/{step}", json={"note": "browser test"})
+            assert response.status_code == 200, response.text
+            run = response.json()
+    assert run["status"] == "released", run
 
 
 def test_bad_key_is_refused(page: Any, site: Site) -> None:
     """A wrong key stays on the sign-in form with a message; nothing else is shown."""
     page.goto(site.url + "/")
-    page.fill("#key", "fc_00000000_not-a-real-key")
-    page.click("#login-form button[type=submit]")
+    key_sign_in(page, "fc_00000000_not-a-real-key")
     page.wait_for_selector("#login-error:has-text('not valid')")
     assert page.is_hidden("#tabs")
 
@@ -282,8 +314,7 @@ def test_technician_sees_only_own_roster_row_and_payslips(page: Any, site: Site)
     with site.api("tech") as client:
         me = client.get("/users/me").json()["technician_id"]
     page.goto(site.url + "/#roster=" + rid)
-    page.fill("#key", site.keys["tech"])
-    page.click("#login-form button[type=submit]")
+    key_sign_in(page, site.keys["tech"])
     page.wait_for_selector("#roster-grid tr[data-technician]")
     rows = page.locator("#roster-grid tr[data-technician]")
     assert rows.count() == 1 and rows.first.get_attribute("data-technician") == me
@@ -319,7 +350,8 @@ def test_hr_bad_month_shows_the_api_error_then_runs_payroll_and_reads_a_payslip(
     page.click("#payslip-form button[type=submit]")
     page.wait_for_selector("#payslip-hr table.payslip-lines tbody tr")
     assert "post wage" in page.text_content("#payslip-hr")
-    assert page.locator("#payslip-hr tfoot").text_content().strip().startswith("Total")
+    net = page.locator("#payslip-hr tfoot tr.net").text_content().strip()
+    assert net.startswith("Take-home pay") and "¥" in net  # ¥ with thousands separators, 2 decimals
     page.screenshot(path=str(SCREENSHOT_DIR / "fieldcrew-console-payslip.png"), full_page=True)
 
 
@@ -394,3 +426,111 @@ def test_technician_reads_own_payslip_and_signs_out(page: Any, site: Site) -> No
     page.reload()
     page.wait_for_selector("#login:not([hidden])")
     assert page.is_hidden("#tabs")
+
+
+def my_day_orders(site: Site, day: str) -> dict[str, list[str]]:
+    """Plan ``day`` with the signed-in technician and a colleague on duty and six open orders in the
+    technician's home area; return each on-duty technician's planned order ids."""
+    deadline = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+    with site.api("tech") as client:
+        me = client.get("/users/me").json()["technician_id"]
+    with site.api("dispatcher") as client:
+        techs = client.get("/technicians", params={"limit": 1000}).json()
+        tech = next(t for t in techs if t["id"] == me)
+        colleague = next(
+            t["id"] for t in techs
+            if t["id"] != me and t["region_group_id"] == tech["region_group_id"]
+            and set(tech["skills"]) & set(t["skills"])
+        )
+        skill = sorted(set(tech["skills"]) & set(next(t for t in techs if t["id"] == colleague)["skills"]))[0]
+        areas = client.get("/areas", params={"limit": 1000}).json()
+        area = next(a for a in areas if a["id"] == tech["home_area_id"])
+        for i in range(6):
+            order = {"id": f"WO-{day[5:7]}{day[8:]}-{i}", "order_type": "repair", "difficulty": 1,
+                     "area_id": area["id"], "location": area["centroid"],
+                     "customer_grade": ["vip", "gold", "ordinary"][i % 3],
+                     "line_type": "broadband", "created": f"{day}T07:0{i}:00",
+                     "deadline": f"{deadline}T07:00:00", "required_skills": [skill]}
+            if i == 0:
+                order["appointment"] = {"start": f"{day}T10:00:00", "end": f"{day}T12:00:00"}
+            if client.get(f"/orders/{order['id']}").status_code == 404:
+                response = client.post("/orders", json=order)
+                assert response.status_code == 201, response.text
+        response = client.post(f"/dispatch/plans/{tech['branch_id']}/{day}",
+                               json={"on_duty": [me, colleague], "seconds": 3})
+        assert response.status_code == 202, response.text
+        for _ in range(1200):
+            job = client.get(response.headers["Location"]).json()
+            if job["status"] in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(0.1)
+        assert job["status"] == "succeeded", job
+        board = client.get(f"/dispatch/plans/{tech['branch_id']}/{day}/board").json()
+    planned = {r["technician_id"]: [s["order_id"] for s in r["stops"]] for r in board["routes"]}
+    assert len(planned.get(me, [])) >= 2, planned
+    return planned
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_technician_works_his_day_on_a_phone(browser: Any, site: Site, lang: str) -> None:
+    """On a 390 × 844 phone a technician signs in with his password, sees his own stops in order
+    (none of his colleague's), starts one and completes it; the order table says completed."""
+    day, weekday = MY_DAYS[lang]
+    planned = my_day_orders(site, day)
+    with site.api("tech") as client:
+        me = client.get("/users/me").json()["technician_id"]
+        mine = client.get("/dispatch/my-day", params={"day": day}).json()
+    others = {o for t, orders in planned.items() if t != me for o in orders}
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    context.add_init_script(f"localStorage.setItem('fieldcrew-lang', '{lang}')")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(site.url + "/")
+        assert page.text_content("#login-form button") == ("登录" if lang == "zh-CN" else "Sign in")
+        page.fill("#username", "tech")
+        page.fill("#password", TECH_PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("body[data-ready]", state="attached")
+        assert page.is_visible("#tab-myday")
+        page.fill("#myday-form input[name=day]", day)
+        page.click("#myday-form button[type=submit]")
+        page.wait_for_selector("#myday-stops li.stop")
+        shown = page.eval_on_selector_all("#myday-stops li.stop", "items => items.map(i => i.dataset.order)")
+        assert shown == [s["order_id"] for s in mine["stops"]] and len(shown) >= 2
+        assert not set(shown) & others
+        first = page.locator("#myday-stops li.stop").first
+        text, meta = first.text_content(), page.text_content("#myday-meta")
+        if lang == "zh-CN":
+            assert "客户等级" in text and "时限" in text and weekday in meta
+        else:
+            assert "Customer grade" in text and "Deadline" in text and weekday in meta
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        order = page.eval_on_selector(
+            "#myday-stops li.stop[data-status=dispatched]", "li => li.dataset.order"
+        )
+        card = f"#myday-stops li.stop[data-order='{order}']"
+        page.click(f"{card} button[data-action=start]")
+        page.wait_for_selector(f"{card}[data-status=started]")
+        page.click(f"{card} button[data-action=complete]")
+        page.check(f"{card} .complete-form input[name=fixed][value=yes]")
+        page.click(f"{card} .complete-form button[type=submit]")
+        page.wait_for_selector(f"{card}[data-status=completed]")
+        assert page.is_hidden("#error")
+        page.screenshot(path=str(SCREENSHOT_DIR / f"fieldcrew-console-myday-{lang}.png"), full_page=True)
+        with site.api("dispatcher") as client:
+            assert client.get(f"/orders/{order}").json()["status"] == "completed"
+        with site.api("tech") as client:
+            after = client.get("/dispatch/my-day", params={"day": day}).json()
+        assert {s["order_id"]: s["status"] for s in after["stops"]}[order] == "completed"
+        page.click("#logout")
+        page.wait_for_selector("#login:not([hidden])")
+        with httpx.Client(base_url=site.url) as anonymous:  # the session cookie ended with sign-out
+            assert anonymous.get("/users/me").status_code == 401
+    finally:
+        page.screenshot(path=str(SCREENSHOT_DIR / f"fieldcrew-console-myday-last-{lang}.png"), full_page=True)
+        context.close()
+    assert not errors, f"script errors in the console: {errors}"

@@ -241,6 +241,8 @@ def test_registry_names_every_rule() -> None:
     assert set(rules.HARD_RULES) == {
         "skills",
         "region_group",
+        "small_area_contract",
+        "claim",
         "appointment_window",
         "shift_end",
         "dependencies",
