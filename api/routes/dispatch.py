@@ -1,7 +1,8 @@
 """Dispatch routes: plan a day (job), post rolling events, the dispatch board, a technician's day.
 
 Dispatchers see and change everything of a branch-day; a technician sees only his own day and
-posts only the progress of his own orders (started, resumed, suspended, completed). A day planned
+posts only the progress of his own orders (started, resumed, suspended, completed) and his contacts
+with their customers (``customer_contacted``). A day planned
 from the order table (``POST /dispatch/plans/{branch}/{day}``) takes its on-duty technicians from
 the published roster (``scheduler.day``) and moves the work orders with every change, in the same
 transaction. Thin: bodies are the dispatch package's own models; errors are its domain errors
@@ -41,6 +42,7 @@ from fieldcrew.settings import Settings
 from fieldcrew.tables import utcnow
 from scheduler import day as branch_day
 from scheduler.dispatch import control_store, service, store
+from scheduler.dispatch.control import ControlQueue
 from scheduler.dispatch.domain import DayBoard, TechnicianDay
 from scheduler.dispatch.events import Event
 from scheduler.dispatch.io import plan_to_csv, plan_to_excel
@@ -83,6 +85,11 @@ class EventApplied(BaseModel):
     escalations_opened: list[str] = Field(
         default_factory=list,
         description="escalations the event opened (trigger: subject), in the same transaction",
+    )
+    first_contact_at: dt.datetime | None = Field(
+        default=None,
+        description="customer_contacted on a day planned from the order table: the order's first contact "
+        "as recorded (the first contact sets it, a later one leaves it)",
     )
 
 
@@ -159,8 +166,12 @@ def post_event(
     the work orders it moves) in one transaction; a refused event changes nothing.
 
     Dispatchers post every kind; a technician posts ``order_started``, ``order_resumed``,
-    ``order_suspended`` and ``order_completed`` for his own orders only (403 for other kinds, 404
-    for an order that is not his). Events of one day are applied one at a time, in arrival order.
+    ``order_suspended``, ``order_completed`` and ``customer_contacted`` for his own orders only (403
+    for other kinds, 404 for an order that is not his). Events of one day are applied one at a
+    time, in arrival order. A ``customer_contacted`` (channel ``phone``, ``sms`` or ``visit``)
+    changes no plan (the version stays) and records the contact with the work order: 409 for an
+    order completed, cancelled or not dispatched, or a time before the plan's clock; 422 for a time
+    on another day.
     """
     technician_id: str | None = None
     if user.role == "technician":
@@ -200,6 +211,7 @@ def post_event(
         reoptimise_job=_periodic_reoptimise(session, settings, branch_id, day, user.username),
         control_warnings=len(control.warnings),
         escalations_opened=[f"{e.trigger}: {e.subject}" for e in control.opened],
+        first_contact_at=applied.first_contact_at,
     )
 
 
@@ -259,7 +271,14 @@ def _periodic_reoptimise(
     return f"/jobs/{submit_job(session, REOPTIMISE, params, actor)}"
 
 
-@router.get("/plans/{branch_id}/{day}/board", response_model=DayBoard)
+class BoardView(DayBoard):
+    """The dispatch board with the dispatch centre's control queue (escalations, then warnings, each
+    with its reason in words) that the board shows first; none for a technician's own view."""
+
+    control: ControlQueue | None = None
+
+
+@router.get("/plans/{branch_id}/{day}/board", response_model=BoardView)
 def board(
     branch_id: str,
     day: dt.date,
@@ -267,19 +286,22 @@ def board(
     user: CurrentUser,
     technician_id: str | None = None,
     version: Version = None,
-) -> DayBoard:
-    """The dispatch board: per-technician timelines with ETAs, warnings, unassigned orders with
-    reasons, and how the day was made (on duty from roster … or "roster overridden by …", the
-    backlog left for later). A technician gets only his own timeline and warnings."""
+) -> BoardView:
+    """The dispatch board: the control queue first (open escalations, then warnings: first response,
+    timeouts, reviews, each with its reason), per-technician timelines with ETAs, warnings,
+    unassigned orders with reasons, and how the day was made (on duty from roster … or "roster
+    overridden by …", the backlog left for later). A technician gets only his own timeline and
+    warnings."""
     if user.role == "technician":
         technician_id = user.technician_id
         ensure_self_or_roles(user, technician_id, "dispatcher")
     else:
         ensure_self_or_roles(user, None, "dispatcher", "planner")
     inp, plan = store.load_state(session, branch_id, day, version)
-    full = DayBoard(**dict(plan), intake=inp.intake)
     if technician_id is None:
-        return full
+        control = control_store.queue(session, branch_id, day)
+        return BoardView(**dict(plan), intake=inp.intake, control=control)
+    full = BoardView(**dict(plan), intake=inp.intake)
     mine: dict[str, object] = {
         "routes": tuple(r for r in plan.routes if r.technician_id == technician_id),
         "warnings": tuple(w for w in plan.warnings if w.technician_id == technician_id),

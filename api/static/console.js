@@ -524,6 +524,11 @@ async function loadBoard(branchId, day) {
   view.replaceChildren(el("p", {}, t("board.summary", { version: plan.version ?? "?", branch: plan.branch_id,
     day: `${plan.day} ${weekday(plan.day)}`, routes: plan.routes.length, unassigned: plan.unassigned.length,
     warnings: plan.warnings.length })));
+  if (plan.control && plan.control.items.length) {  // the dispatch centre's control queue comes first
+    view.append(el("h3", {}, t("board.control")), el("ul", { class: "control" },
+      plan.control.items.map((c) => el("li", { class: `severity-${c.severity}` },
+        `${c.kind === "escalation" ? "⚠ " : ""}${c.order_id || c.area_id || ""}${c.technician_id ? ` (${c.technician_id})` : ""}: ${c.reason}`))));
+  }
   if (plan.intake) {  // a day planned from the order table: who is on duty by which authority
     view.append(el("p", { class: plan.intake.source === "override" ? "intake override" : "intake muted" },
       t("board.intake", { note: plan.intake.note, taken: plan.intake.taken_min, capacity: plan.intake.capacity_min,

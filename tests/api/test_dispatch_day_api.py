@@ -56,8 +56,21 @@ def test_an_override_is_recorded_and_shown_on_the_board(api_client: Any) -> None
     assert board["intake"]["note"] == "roster overridden by dispatcher"
     assert {r["technician_id"] for r in board["routes"]} == {"T-001", "T-002"}
     own = api.client.get(f"{PATH}/board", headers=api.headers("technician")).json()
-    assert own["intake"] is None
+    assert own["intake"] is None and own["control"] is None
     _agrees(api)
+
+
+def test_the_board_shows_the_control_queue_first(api_client: Any) -> None:
+    """The dispatcher's board carries the dispatch centre's control queue — the same items, in the
+    same order, as ``GET /dispatch/control/queue`` — so the console can show them before the routes."""
+    api, disp = api_client, api_client.headers("dispatcher")
+    plan_loop_day(api.db_url)
+    board = api.client.get(f"{PATH}/board", headers=disp).json()
+    queue = api.client.get(f"/dispatch/control/queue?branch_id=B1&day={LOOP_DAY}", headers=disp)
+    assert queue.status_code == 200, queue.text
+    assert board["control"] is not None and board["control"]["branch_id"] == "B1"
+    assert board["control"]["items"], "a planned day with open orders has warnings to show"
+    assert [i["code"] for i in board["control"]["items"]] == [i["code"] for i in queue.json()["items"]]
 
 
 def test_the_loops_conflicts_have_stable_types(api_client: Any) -> None:
