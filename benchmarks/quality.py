@@ -22,6 +22,20 @@ from decimal import Decimal
 from typing import Any
 
 from benchmarks import run_cli
+from fieldcrew.demo import AS_OF, generate_city
+from quality.domain import KpiSettings
+from quality.io import order_record
+from quality.kpis import KPI_FUNCTIONS
+from quality.periods import month_window, windows_between
+from quality.scorecard import (
+    INTENDED_SHARES,
+    calibrate_bands,
+    default_scheme,
+    grade_shares,
+    monthly_grades,
+)
+from quality.table import kpi_table
+from quality.validate import validate_records
 
 GOAL_SECONDS = 10.0
 REPORTED = {
@@ -46,18 +60,6 @@ def _timed(label: str, rows: list[dict[str, Any]], fn: Any, *args: Any, **kw: An
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Stage timings (+ a TOTAL row with the ratio to the goal) and the branch's KPIs vs targets."""
-    from fieldcrew.demo import AS_OF, generate_city
-    from quality.domain import KpiSettings
-    from quality.io import order_record
-    from quality.scorecard import (
-        INTENDED_SHARES,
-        calibrate_bands,
-        default_scheme,
-        grade_shares,
-        monthly_grades,
-    )
-    from quality.table import kpi_table
-    from quality.validate import validate_records
 
     city = generate_city()
     orders = list(city.orders)
@@ -71,8 +73,6 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     data = _timed(f"validate {len(records)} records", rows, validate_records, records, {t.id for t in techs})
     _timed("table technician x month", rows, kpi_table, data, "technician", "month", [month],
            technicians=techs, settings=cut)
-    from quality.kpis import KPI_FUNCTIONS
-    from quality.periods import month_window, windows_between
 
     w = month_window(month)
     days = [x.label for x in windows_between("day", w.start, w.end)]

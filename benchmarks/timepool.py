@@ -17,9 +17,15 @@ import time
 
 import numpy as np
 
-from timepool.domain import OutlierRule, StandardParams
+from timepool.domain import Observation, OutlierRule, StandardParams
 from timepool.erlang import size_erlang_a, size_erlang_c
-from timepool.standards import ObservationArrays, compute_standards, compute_standards_arrays
+from timepool.standards import (
+    AREA_TYPES,
+    ORDER_TYPES,
+    ObservationArrays,
+    compute_standards,
+    compute_standards_arrays,
+)
 
 GOAL_SECONDS = 3.0
 
@@ -77,8 +83,6 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     # the pure-Python reference on a slice, to show why the vectorised path exists (and that they agree)
     small = 20_000
     sub = ObservationArrays(*(getattr(data, f)[:small] for f in data.__dataclass_fields__))
-    from timepool.domain import Observation
-    from timepool.standards import AREA_TYPES, ORDER_TYPES
 
     obs = [
         Observation(

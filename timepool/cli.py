@@ -46,6 +46,7 @@ from timepool.quotas import (
     branch_standards,
     daily_quotas,
     load_areas,
+    load_observations,
     load_order_history,
     load_staff_counts,
 )
@@ -411,8 +412,6 @@ def standards_cmd(
         if observations is not None:
             obs = tio.read_observations(observations)
         else:
-            from fieldcrew.db import session_scope
-            from timepool.quotas import load_observations
 
             with session_scope(db_url) as session:
                 obs = load_observations(session, branch)
@@ -504,8 +503,6 @@ def forecast_cmd(
         start_day = dt.date.fromisoformat(start)
         ups = [parse_uplift(u) for u in uplift or []]
         if branch:
-            from fieldcrew.db import session_scope
-            from timepool.quotas import load_areas, load_order_history
 
             with session_scope(db_url) as session:
                 areas = load_areas(session, branch)
