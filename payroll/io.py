@@ -97,6 +97,7 @@ from payroll.domain import (
 from payroll.errors import PayInputError
 from payroll.policy import PayPolicy
 from payroll.tables import EPOCH, AttendanceTable, IntArray, OrderTable, OrderTableBuilder, microsecond_of
+from quality.scorecard import KPI_NAMES, score_and_grade
 from vocabulary.booleans import BOOLEAN_RULE, parse_bool
 from vocabulary.calendar import month_bounds
 from vocabulary.errors import InputErrors, Problem
@@ -545,7 +546,6 @@ def _orders(
 
 
 def _scorer() -> tuple[tuple[str, ...], Callable[..., Any]]:
-    from quality.scorecard import KPI_NAMES, score_and_grade
 
     return KPI_NAMES, score_and_grade
 

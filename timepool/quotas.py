@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldcrew.tables import ObservationRow, RegionGroupRow, SmallAreaRow, TechnicianRow, WorkOrderRow
 from timepool.domain import (
     DEFAULT_PRODUCTIVE_MINUTES,
     DEFAULT_REMOTE_SHARE,
@@ -88,7 +89,6 @@ def daily_quotas(
 
 def load_areas(session: Session, branch_id: str) -> list[AreaInfo]:
     """Small areas of a branch with their group and area type."""
-    from fieldcrew.tables import RegionGroupRow, SmallAreaRow
 
     rows = session.execute(
         select(
@@ -102,7 +102,6 @@ def load_areas(session: Session, branch_id: str) -> list[AreaInfo]:
 
 def load_observations(session: Session, branch_id: str | None = None) -> list[Observation]:
     """Stored observations (of one branch, or all)."""
-    from fieldcrew.tables import ObservationRow
 
     stmt = select(ObservationRow)
     if branch_id is not None:
@@ -132,7 +131,6 @@ def load_order_history(
     session: Session, area_ids: Sequence[str], before: dt.date, since: dt.date | None = None
 ) -> list[HistoricOrder]:
     """Past work orders of the given areas created before ``before`` (cancelled ones excluded)."""
-    from fieldcrew.tables import WorkOrderRow
 
     stmt = select(
         WorkOrderRow.area_id, WorkOrderRow.order_type, WorkOrderRow.difficulty, WorkOrderRow.created
@@ -152,7 +150,6 @@ def load_order_history(
 def load_staff_counts(session: Session, branch_id: str, day: dt.date) -> StaffCounts:
     """Technicians of a branch employed on ``day``: own staff and partners per region group, and the
     support team (technicians without a region group)."""
-    from fieldcrew.tables import TechnicianRow
 
     rows = session.execute(
         select(

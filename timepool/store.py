@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from fieldcrew.audit import record
 from fieldcrew.db import Base
 from fieldcrew.tables import utcnow
 from timepool.domain import (
@@ -161,7 +162,6 @@ def save_standard_table(
     session: Session, table: StandardTable, actor: str, note: str = ""
 ) -> StandardVersionRow:
     """Store ``table`` as the next version of its scope; returns the new version row."""
-    from fieldcrew.audit import record
 
     current = session.scalar(
         select(func.max(StandardVersionRow.version)).where(StandardVersionRow.scope == table.scope)
@@ -282,7 +282,6 @@ def save_quotas(
     standard_version: int | None = None,
 ) -> QuotaVersionRow:
     """Store daily quotas (with the pool behind them) as the next version of the branch's quotas."""
-    from fieldcrew.audit import record
 
     days = sorted({d.day for d in pool.days})
     if not days:
