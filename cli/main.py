@@ -14,6 +14,7 @@ from payroll import cli as payroll_cli
 from quality import cli as quality_cli
 from scheduler.dispatch import cli as dispatch_cli
 from scheduler.roster import cli as roster_cli
+from simulator import cli as simulator_cli
 from timepool import cli as timepool_cli
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(roster_cli.app, name="roster", help="Rest rosters (CP-SAT).")
 app.add_typer(dispatch_cli.app, name="dispatch", help="Rolling dispatch of work orders.")
 app.add_typer(quality_cli.app, name="kpi", help="Service-quality KPIs, scorecards, grades, warnings.")
 app.add_typer(payroll_cli.app, name="payroll", help="Monthly pay: payslips, runs, diffs.")
+app.command("simulate")(simulator_cli.simulate)
 
 bench = typer.Typer(help="Public benchmarks (machine-readable output with --json).", no_args_is_help=True)
 bench.command("nrp")(roster_cli.bench_nrp)

@@ -18,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
-    "vocabulary", "fieldcrew", "timepool", "scheduler", "quality", "payroll", "api", "cli", "benchmarks",
+    "vocabulary", "fieldcrew", "timepool", "scheduler", "quality", "payroll", "simulator", "api", "cli",
+    "benchmarks",
 )
 #: The instruments: one may read another only through its public functions, never its tables.
 INSTRUMENTS = ("timepool", "scheduler.roster", "scheduler.dispatch", "quality", "payroll")
