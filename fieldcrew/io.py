@@ -67,7 +67,10 @@ email            no        an e-mail address ``name@domain.tld`` (at most 200 ch
 ===============  ========  ==========================================================================
 
 **orders** (status history in one cell: ``status time [technician]`` entries separated by ``;``,
-e.g. ``dispatched 2026-06-01T08:12:00 T0001; started 2026-06-01T09:00:00 T0001``):
+e.g. ``dispatched 2026-06-01T08:12:00 T0001; started 2026-06-01T09:00:00 T0001``). This is the one
+order format: every reader of order files (the service-quality KPIs among them) reads exactly these
+files, through :func:`parse_history`, :func:`parse_order_time` and :func:`order_export_record`, so
+an export of the platform is what they compute from:
 
 ========================  ========  ================================================================
 column                    required  meaning / rule
@@ -93,6 +96,14 @@ skill_satisfied           no        callback: satisfied with the technical skill
 attitude_satisfied        no        callback: satisfied with the attitude (boolean)
 repeat_fault_within_days  no        days until the same fault was reported again (>= 0)
 complaint, praise         no        boolean (default false)
+fixed                     no        the technician's report on completion: fault fixed (boolean)
+repeat_of                 no        id of the earlier order this one repeats (not the order's own)
+first_contact_at          no        when the technician first contacted the customer; not before
+                                    ``created``
+contacts_recorded         no        boolean: the source records first contacts, so a blank
+                                    ``first_contact_at`` means "no contact yet", not "unknown"
+                                    (default: true in a file with a ``first_contact_at`` column,
+                                    else false; false with a ``first_contact_at`` is an error)
 ========================  ========  ================================================================
 
 **observations** (work study, one timed job per row):
@@ -331,6 +342,31 @@ def _email(value: Any) -> str:
     return text
 
 
+def parse_order_time(value: Any) -> dt.datetime:
+    """A time cell of an order file, read as the import reads it: ISO ``YYYY-MM-DDTHH:MM[:SS]`` or
+    ``YYYY-MM-DD HH:MM``, Excel's ``YYYY/M/D H:MM``, an Excel date-time rounded to the second; a
+    time with a UTC offset converted to local time (Asia/Shanghai).
+
+    Raises
+    ------
+    ValueError
+        Naming the rule the cell breaks.
+    """
+    return _datetime(value)
+
+
+def parse_history(value: Any) -> tuple[StatusEvent, ...]:
+    """The ``history`` cell of an order file: ``status time [technician]`` entries separated by
+    ``;`` (only the form of each entry is checked here, not the life cycle).
+
+    Raises
+    ------
+    ValueError
+        Naming the entry and the rule it breaks.
+    """
+    return _history(value)
+
+
 def _history(value: Any) -> tuple[StatusEvent, ...]:
     events = []
     for n, part in enumerate((p.strip() for p in _text(value).split(";")), start=1):
@@ -417,6 +453,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         _c("satisfaction", _int), _c("contact_timely", _bool), _c("appointment_kept", _bool),
         _c("skill_satisfied", _bool), _c("attitude_satisfied", _bool), _c("repeat_fault_within_days", _int),
         _c("complaint", _bool), _c("praise", _bool),
+        _c("fixed", _bool), _c("repeat_of", _identifier), _c("first_contact_at", _datetime),
+        _c("contacts_recorded", _bool),
     ),
     "observations": (
         _c("id", _identifier, True), _c("date", _date, True), _c("branch_id", _identifier, True),
@@ -482,16 +520,34 @@ def _technician_export_rows(session: Session, personal_data: bool = True) -> Ite
                x.start_date, x.end_date, phone, email]
 
 
+def order_export_record(order: WorkOrder, facts: records.OrderFacts | None = None) -> dict[str, Any]:
+    """An order as a row of the order file, by column (the columns of ``columns("orders")``): what
+    :func:`export` writes and :func:`import_file` reads back, and what every other reader of
+    order files (the quality KPIs) reads.
+    """
+    o, out, facts = order, order.outcome or Outcome(), facts or records.OrderFacts()
+    return {
+        "id": o.id, "order_type": o.order_type, "difficulty": o.difficulty, "area_id": o.area_id,
+        "lat": o.location.lat, "lon": o.location.lon, "customer_grade": o.customer_grade,
+        "line_type": o.line_type, "created": o.created,
+        "appointment_start": o.appointment.start if o.appointment else None,
+        "appointment_end": o.appointment.end if o.appointment else None, "deadline": o.deadline,
+        "required_skills": ";".join(sorted(s.value for s in o.required_skills)), "status": o.status,
+        "technician_id": o.technician_id, "history": _fmt_history(o.history),
+        "satisfaction": out.satisfaction, "contact_timely": out.contact_timely,
+        "appointment_kept": out.appointment_kept, "skill_satisfied": out.skill_satisfied,
+        "attitude_satisfied": out.attitude_satisfied,
+        "repeat_fault_within_days": out.repeat_fault_within_days,
+        "complaint": out.complaint, "praise": out.praise, "fixed": facts.fixed, "repeat_of": facts.repeat_of,
+        "first_contact_at": facts.first_contact_at, "contacts_recorded": facts.contacts_recorded,
+    }
+
+
 def _order_export_rows(session: Session) -> Iterator[list[Any]]:
-    for o in records.read_orders(session):
-        out = o.outcome or Outcome()
-        yield [o.id, o.order_type, o.difficulty, o.area_id, o.location.lat, o.location.lon, o.customer_grade,
-               o.line_type, o.created, o.appointment.start if o.appointment else None,
-               o.appointment.end if o.appointment else None, o.deadline,
-               ";".join(sorted(s.value for s in o.required_skills)), o.status, o.technician_id,
-               _fmt_history(o.history), out.satisfaction, out.contact_timely, out.appointment_kept,
-               out.skill_satisfied, out.attitude_satisfied, out.repeat_fault_within_days, out.complaint,
-               out.praise]
+    header = columns("orders")
+    for order, facts in records.read_orders_with_facts(session):
+        record = order_export_record(order, facts)
+        yield [record[name] for name in header]
 
 
 def _observation_export_rows(session: Session) -> Iterator[list[Any]]:
@@ -864,6 +920,22 @@ _OUTCOME_COLUMNS = ("satisfaction", "contact_timely", "appointment_kept", "skill
                     "attitude_satisfied", "repeat_fault_within_days", "complaint", "praise")
 
 
+def _check_facts(check: _Checker, row: _Row) -> None:
+    """The completion report and the first contact: ``repeat_of`` names another order, the first
+    contact is not before creation, and a file that says it records no contacts gives none."""
+    v = row.values
+    if v["repeat_of"] is not None and v["repeat_of"] == v["id"]:
+        check.cell(row, "repeat_of", "must name another order than the order itself")
+    contact, created = v["first_contact_at"], v["created"]
+    if contact is not None and created is not None and contact < created:
+        check.cell(row, "first_contact_at", f"must not be before created {_fmt_datetime(created)}")
+    if v["contacts_recorded"] is False and contact is not None:
+        check.cell(row, "contacts_recorded",
+                   "must not be false when first_contact_at is given (a first contact is recorded)")
+    if v["contacts_recorded"] is None:  # a file with first contacts records them (blank: none yet)
+        v["contacts_recorded"] = "first_contact_at" in row.raw
+
+
 def _check_history(check: _Checker, row: _Row, technicians: set[str]) -> None:
     """The status history follows the life cycle, in time order, after creation, ending in ``status``."""
     v = row.values
@@ -897,6 +969,7 @@ def _import_orders(session: Session, table: RawTable, check: _Checker,
     branches = {bid: Branch(id=bid, name=bid, bbox=box) for bid, box in _branch_bboxes(session).items()}
     technicians = set(session.scalars(select(t.TechnicianRow.id)))
     orders: list[WorkOrder] = []
+    facts: dict[str, records.OrderFacts] = {}
     for row in rows:
         v = row.values
         area = areas.get(v["area_id"]) if v["area_id"] is not None else None
@@ -934,6 +1007,7 @@ def _import_orders(session: Session, table: RawTable, check: _Checker,
             check.cell(row, "satisfaction", "must be 1 … 5")
         if v["repeat_fault_within_days"] is not None and v["repeat_fault_within_days"] < 0:
             check.cell(row, "repeat_fault_within_days", "must be >= 0")
+        _check_facts(check, row)
         _check_history(check, row, technicians)
         if row.bad:
             continue
@@ -951,8 +1025,13 @@ def _import_orders(session: Session, table: RawTable, check: _Checker,
         )
         if order is not None:
             orders.append(order)
+            facts[order.id] = records.OrderFacts(
+                fixed=v["fixed"], repeat_of=v["repeat_of"], first_contact_at=v["first_contact_at"],
+                contacts_recorded=bool(v["contacts_recorded"]),
+            )
     check.raise_if_any(schema)
-    ins, upd = _upsert(session, t.WorkOrderRow, [records.order_row(o) for o in orders])
+    ins, upd = _upsert(session, t.WorkOrderRow,
+                       [records.order_row(o) | records.facts_row(facts[o.id]) for o in orders])
     ids = [o.id for o in orders]
     for chunk in _in_chunks(ids):
         session.execute(delete(t.OrderEventRow).where(t.OrderEventRow.order_id.in_(chunk)))

@@ -3,13 +3,19 @@
 One pair of functions per kind: ``<kind>_row(obj) -> dict`` (a row ready for a bulk insert) and
 ``read_<kinds>(session) -> list`` (the stored rows as validated vocabulary objects). The demo city,
 the importers and the exporters all go through here, so a stored order always reads back as the
-same :class:`~vocabulary.orders.WorkOrder`.
+same :class:`~vocabulary.orders.WorkOrder`. What the order table holds beyond it (the technician's
+completion report, his first contact with the customer) is an order's :class:`OrderFacts`.
+
+An order's status history is its ``order_events`` rows except the contact records
+(:data:`~fieldcrew.tables.CONTACTED`): a contact with the customer changes no status.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
@@ -82,6 +88,41 @@ def order_row(order: WorkOrder) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the order table records of an order beyond :class:`~vocabulary.orders.WorkOrder`.
+
+    Attributes
+    ----------
+    fixed
+        The technician's report on completion: the fault is fixed / the job done as ordered.
+    repeat_of
+        The earlier order this one repeats (the same fault came back).
+    first_contact_at
+        When the technician first contacted the customer (call, SMS or at the door).
+    contacts_recorded
+        Whether the order's source records first contacts at all: only then does a missing
+        ``first_contact_at`` mean "no contact yet" rather than "unknown".
+    """
+
+    fixed: bool | None = None
+    repeat_of: str | None = None
+    first_contact_at: dt.datetime | None = None
+    contacts_recorded: bool = False
+
+
+def facts_row(facts: OrderFacts) -> dict[str, Any]:
+    """The ``work_orders`` columns of an order's facts (to merge into :func:`order_row`)."""
+    return {"fixed": facts.fixed, "repeat_of": facts.repeat_of, "first_contact_at": facts.first_contact_at,
+            "contacts_recorded": facts.contacts_recorded}
+
+
+def facts_from_row(r: t.WorkOrderRow) -> OrderFacts:
+    """The facts a stored order holds besides its :class:`WorkOrder`."""
+    return OrderFacts(fixed=r.fixed, repeat_of=r.repeat_of, first_contact_at=r.first_contact_at,
+                      contacts_recorded=bool(r.contacts_recorded))
+
+
 def event_rows(order: WorkOrder) -> list[dict[str, Any]]:
     """Rows of ``order_events`` for the order's history (creation is ``work_orders.created``)."""
     return [{"order_id": order.id, "status": e.status.value, "at": e.at, "technician_id": e.technician_id}
@@ -145,8 +186,9 @@ def read_technicians(session: Session) -> list[Technician]:
     return [technician_from_row(r) for r in rows]
 
 
-def order_from_row(r: t.WorkOrderRow, events: list[t.OrderEventRow]) -> WorkOrder:
-    """A stored order and its events as the vocabulary's :class:`WorkOrder`."""
+def order_from_row(r: t.WorkOrderRow, events: Sequence[t.OrderEventRow]) -> WorkOrder:
+    """A stored order and its events as the vocabulary's :class:`WorkOrder` (contact records are
+    not status events: they are left out of the history)."""
     outcome = Outcome(
         satisfaction=r.satisfaction, contact_timely=r.contact_timely, appointment_kept=r.appointment_kept,
         skill_satisfied=r.skill_satisfied, attitude_satisfied=r.attitude_satisfied,
@@ -163,7 +205,7 @@ def order_from_row(r: t.WorkOrderRow, events: list[t.OrderEventRow]) -> WorkOrde
         deadline=r.deadline, required_skills=frozenset(Skill(s) for s in r.required_skills or []),
         status=r.status, technician_id=r.technician_id,
         history=tuple(StatusEvent(status=e.status, at=e.at, technician_id=e.technician_id)
-                      for e in events),
+                      for e in events if e.status != t.CONTACTED),
         outcome=None if outcome == Outcome() else outcome,
     )
 
@@ -172,8 +214,19 @@ def read_orders(
     session: Session, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> list[WorkOrder]:
     """Stored orders created in ``[start, end)`` (all when not given), ordered by creation time."""
+    return [order for order, _ in read_orders_with_facts(session, start, end)]
+
+
+def read_orders_with_facts(
+    session: Session, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[tuple[WorkOrder, OrderFacts]]:
+    """:func:`read_orders`, each order with its :class:`OrderFacts`."""
     query = select(t.WorkOrderRow)
-    events_query = select(t.OrderEventRow).join(t.WorkOrderRow, t.OrderEventRow.order_id == t.WorkOrderRow.id)
+    events_query = (
+        select(t.OrderEventRow)
+        .join(t.WorkOrderRow, t.OrderEventRow.order_id == t.WorkOrderRow.id)
+        .where(t.OrderEventRow.status != t.CONTACTED)
+    )
     if start is not None:
         query = query.where(t.WorkOrderRow.created >= start)
         events_query = events_query.where(t.WorkOrderRow.created >= start)
@@ -185,7 +238,7 @@ def read_orders(
                                                    t.OrderEventRow.id)):
         events[e.order_id].append(e)
     rows = session.scalars(query.order_by(t.WorkOrderRow.created, t.WorkOrderRow.id))
-    return [order_from_row(r, events.get(r.id, [])) for r in rows]
+    return [(order_from_row(r, events.get(r.id, [])), facts_from_row(r)) for r in rows]
 
 
 def read_observations(session: Session) -> list[Observation]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -110,11 +111,22 @@ class WorkOrderRow(Base):
     # visit repeats (a repeat fault)
     fixed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     repeat_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: when the technician first contacted the customer (the start of his response); set once
+    first_contact_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: whether the order's source records first contacts (dispatched through the loop, or imported
+    #: from a file that records them): only then is a missing first contact "no contact yet" and
+    #: not "unknown", so the technician's response KPI counts the order
+    contacts_recorded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+#: ``order_events.status`` of a first-contact record: not a life-cycle status, so every reader of
+#: an order's status history leaves these rows out (:func:`fieldcrew.records.order_from_row`).
+CONTACTED = "contacted"
 
 class OrderEventRow(Base):
     __tablename__ = "order_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    #: the status the order moved to, or :data:`CONTACTED` for a contact with the customer
     status: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     technician_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -151,6 +163,28 @@ class UserRow(Base):
     technician_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: argon2id hash of the user's console password (PHC string); None: signs in with API keys only
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: UTC; sign-in refused until then (too many failed passwords)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+class SignInSessionRow(Base):
+    """A console session opened with a password: only the SHA-256 of its cookie is stored."""
+
+    __tablename__ = "sign_in_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+class SignInFailureRow(Base):
+    """A failed password of a known user (UTC), kept for the lockout window."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"

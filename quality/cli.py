@@ -1,8 +1,12 @@
 """``fieldcrew kpi ...``: KPI tables, monthly scorecards and grades, warnings, escalations, and the rules.
 
-Orders come from a CSV/Excel file (``--orders``, with ``--technicians`` for the staff list) or,
-without ``--orders``, from the database. Every command prints a table, or JSON with ``--json``,
-and writes CSV/Excel with ``--out file.csv|file.xlsx``. Bad records are reported, never fatal.
+Orders come from a CSV/Excel file in the platform's order format (``--orders``: what ``fieldcrew
+export orders`` writes; ``--technicians`` for the staff list, e.g. ``fieldcrew export technicians``)
+or, without ``--orders``, from the database. Every command prints a table, or JSON with ``--json``,
+and writes CSV/Excel with ``--out file.csv|file.xlsx``. Every bad record is listed (file, row,
+field, value, rule) on stderr; when records were rejected (left out of every KPI) the command
+still prints what the others give, then exits with status 1: a figure that silently lost records
+is never an answer. Bad options and unreadable files exit with status 2.
 Every report states its data cut (``--as-of``, default: the latest record in the data) and marks
 figures that can still change as provisional; ``--dispatch-hours`` / ``--field-hours`` set the two
 clocks of the first response. ``fieldcrew kpi rules`` prints every weight, target, limit, floor,
@@ -113,7 +117,8 @@ def _emit(report: dict[str, Any], as_json: bool, out: Path | None, columns: list
         typer.echo("records left out: " + ", ".join(f"{k}={v}" for k, v in sorted(excluded.items())))
     problems = report.get("problems") or []
     for p in problems[:20]:
-        typer.echo(f"  row {p['row']} field {p['field']} value {p['value']!r}: {p['rule']}", err=True)
+        where = f"{p['file']} " if p.get("file") else ""
+        typer.echo(f"  {where}row {p['row']} field {p['field']} value {p['value']!r}: {p['rule']}", err=True)
     if len(problems) > 20:
         typer.echo(f"  … and {len(problems) - 20} more problem(s) (use --json)", err=True)
     if out is not None:
@@ -122,6 +127,17 @@ def _emit(report: dict[str, Any], as_json: bool, out: Path | None, columns: list
 
 def _text(value: Any) -> str:
     return "-" if value is None else str(value)
+
+
+def _refuse_rejected(source: service.Source) -> None:
+    """Exit with status 1 when records were rejected: the figures printed leave them out."""
+    data = source.data
+    rejected = data.records_read - len(data.orders)
+    if rejected:
+        typer.echo(f"{rejected} of {data.records_read} record(s) rejected (left out of every KPI): the "
+                   "figures above do not count them; `fieldcrew kpi check --orders FILE` lists every problem",
+                   err=True)
+        raise typer.Exit(1)
 
 
 def _scheme(shrink_m: str) -> ScoreScheme:
@@ -188,6 +204,7 @@ def table(
         return
     _emit(report, as_json, out, ["unit_id", "period", "breakdown", "kpi", "numerator", "denominator",
                                  "value", "ci_low", "ci_high", "target", "light", "provisional", "excluded"])
+    _refuse_rejected(source)
 
 
 @app.command("grades")
@@ -230,6 +247,7 @@ def grades(
         typer.echo(f"rule: {report['rule']}")
         if "saved" in report:
             typer.echo(f"saved: {report['saved']}")
+    _refuse_rejected(source)
 
 
 @app.command("warnings")
@@ -261,6 +279,7 @@ def warnings(
         _fail(FieldcrewError(str(exc)))
         return
     _emit(report, as_json, out, ["unit_id", "kpi", "light", "value", "target", "trigger", "message"])
+    _refuse_rejected(source)
 
 
 @app.command("escalations")
@@ -288,6 +307,7 @@ def escalations_cmd(
         _fail(FieldcrewError(str(exc)))
         return
     _emit(report, as_json, out, ["order_id", "technician_id", "reasons", "detail"])
+    _refuse_rejected(source)
 
 
 @app.command("rules")

@@ -1,11 +1,20 @@
 """Reading orders and staff (CSV, Excel, the platform database) and writing KPI tables (CSV, Excel).
 
-Orders given directly as files have one row per order with the columns of :data:`ORDER_COLUMNS`
-(only ``id``, ``order_type`` and ``created`` are required; ``deadline`` defaults to the service
-deadline of the order type and customer grade; events come from ``dispatched_at``, ``started_at``,
-``completed_at``, ``cancelled_at``). Every row goes through :func:`quality.validate.validate_records`.
+Orders given directly as files are in the platform's order format, the files ``fieldcrew export
+orders`` writes and ``fieldcrew import orders`` reads (:mod:`fieldcrew.io`, columns
+:data:`ORDER_COLUMNS`): one row per order, its status history in the ``history`` cell, the
+callback answers, ``repeat_of``, ``first_contact_at`` and ``contacts_recorded``. Only ``id``,
+``order_type`` and ``created`` are required; ``deadline`` defaults to the service deadline of the
+order type and customer grade. Two more kinds of column are read (:data:`KPI_COLUMNS`): a
+``customer_line_id`` (repeat faults per line; the platform does not store one), and, as an alias
+of ``history``, the event-time columns of the older KPI layout (``dispatched_at``, ``started_at``,
+``completed_at``, ``cancelled_at``; a file has one or the other). Any other column is an error of
+the file, as in the platform's import.
+
 Files are read by :mod:`fieldcrew.tabular`, the reader every instrument shares (CSV in UTF-8 or
-GB18030, Excel's first sheet with its typed cells; blank rows skipped; header = row 1).
+GB18030, Excel's first sheet with its typed cells; blank rows skipped; header = row 1), and every
+row goes through :func:`quality.validate.validate_records`. Tables are written by the same
+module's formula-safe writers (a text that a spreadsheet would run is written as inert text).
 """
 
 from __future__ import annotations
@@ -20,22 +29,20 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from fieldcrew import tabular
+from fieldcrew.io import columns, order_export_record
+from fieldcrew.records import OrderFacts
 from quality.domain import KpiOrder
-from quality.kpis import completed_at
-from quality.validate import ValidatedOrders, parse_datetime, validate_records
+from quality.validate import EVENT_COLUMNS, ValidatedOrders, parse_datetime, validate_records
 from vocabulary.errors import InputErrors, Problem
-from vocabulary.orders import OrderStatus, WorkOrder
+from vocabulary.orders import WorkOrder
 from vocabulary.staff import Technician
 
-ORDER_COLUMNS: tuple[str, ...] = (
-    "id", "order_type", "difficulty", "area_id", "lat", "lon", "customer_grade", "line_type",
-    "created", "deadline", "appointment_start", "appointment_end", "status", "technician_id",
-    "dispatched_at", "started_at", "completed_at", "cancelled_at",
-    "satisfaction", "contact_timely", "appointment_kept", "skill_satisfied", "attitude_satisfied",
-    "repeat_fault_within_days", "complaint", "praise", "customer_line_id", "repeat_of",
-)
-#: Written only for orders whose source records first contacts (its presence means "recorded").
-CONTACT_COLUMN = "first_contact_at"
+#: The platform's order format (``fieldcrew export orders``), column by column.
+ORDER_COLUMNS: tuple[str, ...] = tuple(columns("orders"))
+#: The older KPI layout's event times, read as an alias of the ``history`` cell.
+LEGACY_EVENT_COLUMNS: tuple[str, ...] = tuple(c for c, _ in EVENT_COLUMNS)
+#: Columns only the KPIs read: the customer's line (repeat faults per line) and the older layout.
+KPI_COLUMNS: tuple[str, ...] = ("customer_line_id", *LEGACY_EVENT_COLUMNS)
 REQUIRED_ORDER_COLUMNS: tuple[str, ...] = ("id", "order_type", "created")
 TECHNICIAN_COLUMNS: tuple[str, ...] = (
     "id", "name", "branch_id", "region_group_id", "post_grade", "start_date", "home_area_id",
@@ -62,13 +69,28 @@ def _read(path: Path | str, required: Sequence[str]) -> tabular.RawTable:
 
 
 def load_orders_file(path: Path | str, known_technicians: Collection[str] | None = None) -> ValidatedOrders:
-    """Orders from a CSV/Excel file, validated (bad rows reported with row and rule, not raised)."""
-    table = _read(path, REQUIRED_ORDER_COLUMNS)
-    # validate_records numbers the records from the first one on: right unless blank rows lie
-    # between data rows (they are skipped)
-    first_row = table.rows[0].number if table.rows else 2
-    return validate_records([cells for _, cells in table.records(typed=True)], known_technicians,
-                            file=table.file, first_row=first_row)
+    """Orders from a CSV/Excel file in the platform's order format, validated (bad rows reported with
+    file, row, field and rule, not raised).
+
+    Raises
+    ------
+    InputErrors
+        When the file cannot be read, or its header lacks a required column, has a column that is
+        neither the order format's nor the KPIs' (:data:`KPI_COLUMNS`), or has both ``history`` and
+        the older layout's event-time columns.
+    """
+    table = tabular.read_table(Path(path))
+    problems = table.header_problems(REQUIRED_ORDER_COLUMNS, known=(*ORDER_COLUMNS, *KPI_COLUMNS))
+    legacy = [c for c in LEGACY_EVENT_COLUMNS if c in table.header]
+    if "history" in table.header and legacy:
+        problems += [Problem(field=c, value=c, row=1, file=table.file,
+                             rule="give the status history (history) or the event-time columns of the older "
+                                  "KPI layout, not both") for c in legacy]
+    if problems:
+        raise InputErrors(problems)
+    numbered = list(table.records(typed=True))
+    return validate_records([cells for _, cells in numbered], known_technicians, file=table.file,
+                            rows=[number for number, _ in numbered])
 
 
 def read_technicians_file(path: Path | str) -> list[Technician]:
@@ -144,7 +166,7 @@ def load_orders_db(
     closed in August counts in August. ``created_before`` (default ``end``) reads orders created
     up to that moment too (later repeat faults of the window's repairs).
     """
-    from fieldcrew.tables import OrderEventRow, WorkOrderRow
+    from fieldcrew.tables import CONTACTED, OrderEventRow, WorkOrderRow
 
     query = select(WorkOrderRow)
     if start is not None:
@@ -159,14 +181,15 @@ def load_orders_db(
     ids = [o.id for o in orders]
     for chunk in range(0, len(ids), 900):
         part = ids[chunk:chunk + 900]
-        ev_query = select(OrderEventRow).where(OrderEventRow.order_id.in_(part))
+        ev_query = select(OrderEventRow).where(OrderEventRow.order_id.in_(part),
+                                               OrderEventRow.status != CONTACTED)
         for ev in session.scalars(ev_query.order_by(OrderEventRow.at, OrderEventRow.id)):
             events.setdefault(ev.order_id, []).append(
                 {"status": ev.status, "at": ev.at, "technician_id": ev.technician_id}
             )
     records = []
     for row in orders:
-        rec = {c: getattr(row, c, None) for c in ORDER_COLUMNS if hasattr(row, c)}
+        rec = {c: getattr(row, c) for c in _DB_COLUMNS}
         rec["events"] = events.get(row.id, [])
         if not rec["events"]:
             del rec["events"]
@@ -174,37 +197,28 @@ def load_orders_db(
     return validate_records(records, known_technicians, file="work_orders", first_row=1)
 
 
+#: What the database loader reads of a ``work_orders`` row (its events come from ``order_events``).
+_DB_COLUMNS: tuple[str, ...] = tuple(
+    c for c in ORDER_COLUMNS if c not in ("history", "required_skills", "fixed")
+)
+
+
 def order_record(order: WorkOrder) -> dict[str, Any]:
-    """A flat record of an order with the columns of :data:`ORDER_COLUMNS` (round-trips through files),
-    and ``first_contact_at`` when the order's source records first contacts."""
-    out = order.outcome
-    return {
-        "id": order.id, "order_type": order.order_type.value, "difficulty": order.difficulty,
-        "area_id": order.area_id, "lat": order.location.lat, "lon": order.location.lon,
-        "customer_grade": order.customer_grade.value, "line_type": order.line_type.value,
-        "created": order.created, "deadline": order.deadline,
-        "appointment_start": order.appointment.start if order.appointment else None,
-        "appointment_end": order.appointment.end if order.appointment else None,
-        "status": order.status.value, "technician_id": order.technician_id,
-        "dispatched_at": order.time_of(OrderStatus.DISPATCHED),
-        "started_at": order.time_of(OrderStatus.STARTED),
-        "completed_at": completed_at(order), "cancelled_at": order.time_of(OrderStatus.CANCELLED),
-        "satisfaction": out.satisfaction if out else None,
-        "contact_timely": out.contact_timely if out else None,
-        "appointment_kept": out.appointment_kept if out else None,
-        "skill_satisfied": out.skill_satisfied if out else None,
-        "attitude_satisfied": out.attitude_satisfied if out else None,
-        "repeat_fault_within_days": out.repeat_fault_within_days if out else None,
-        "complaint": out.complaint if out else False, "praise": out.praise if out else False,
-        "customer_line_id": order.customer_line_id if isinstance(order, KpiOrder) else None,
-        "repeat_of": order.repeat_of if isinstance(order, KpiOrder) else None,
-    } | ({CONTACT_COLUMN: order.first_contact_at}
-         if isinstance(order, KpiOrder) and order.contacts_recorded else {})
+    """A row of the platform's order file (:func:`fieldcrew.io.order_export_record`), as ``fieldcrew
+    export orders`` writes it, with ``customer_line_id`` when the order has one: what
+    :func:`load_orders_file` reads back to the same order."""
+    if not isinstance(order, KpiOrder):
+        return order_export_record(order)
+    facts = OrderFacts(repeat_of=order.repeat_of, first_contact_at=order.first_contact_at,
+                       contacts_recorded=order.contacts_recorded)
+    line = {"customer_line_id": order.customer_line_id} if order.customer_line_id is not None else {}
+    return order_export_record(order, facts) | line
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
+        whole_minute = not (value.second or value.microsecond)
+        return value.isoformat(sep=" ", timespec="minutes" if whole_minute else "seconds")
     if isinstance(value, list | tuple):
         return " ".join(str(v) for v in value)
     if isinstance(value, Mapping):
@@ -213,7 +227,12 @@ def _cell(value: Any) -> Any:
 
 
 def write_rows(rows: Iterable[Mapping[str, Any]], path: Path | str, sheet: str = "kpis") -> Path:
-    """Write flat rows to ``.csv`` (UTF-8 with BOM, so Excel shows Chinese text) or ``.xlsx``."""
+    """Write flat rows to ``.csv`` (UTF-8 with BOM, so Excel shows Chinese text) or ``.xlsx``.
+
+    Both go through :mod:`fieldcrew.tabular`'s formula-safe writers: a text a spreadsheet would run
+    (``=…``, ``+…``, ``-…``, ``@…``) is written with a leading apostrophe, and an Excel text cell
+    is typed as text, never a formula; :func:`fieldcrew.tabular.read_table` reads it back as it was.
+    """
     path = Path(path)
     rows = list(rows)
     header: list[str] = []
@@ -227,18 +246,18 @@ def write_rows(rows: Iterable[Mapping[str, Any]], path: Path | str, sheet: str =
         ws = wb.active
         assert ws is not None
         ws.title = sheet[:31]
-        ws.append(header)
+        tabular.append_row(ws, header)
         for row in rows:
-            ws.append([_numeric(_cell(row.get(h))) if h in NUMERIC_COLUMNS else _cell(row.get(h))
-                       for h in header])
+            tabular.append_row(ws, [_numeric(_cell(row.get(h))) if h in NUMERIC_COLUMNS else _cell(row.get(h))
+                                    for h in header])
         ws.freeze_panes = "A2"
         wb.save(path)
     elif path.suffix.lower() == ".csv":
         with path.open("w", newline="", encoding="utf-8-sig") as fh:
             writer = csv.DictWriter(fh, fieldnames=header)
-            writer.writeheader()
+            writer.writerow(tabular.safe_record({h: h for h in header}))
             for row in rows:
-                writer.writerow({h: _cell(row.get(h)) for h in header})
+                writer.writerow(tabular.safe_record({h: _cell(row.get(h)) for h in header}))
     else:
         raise ValueError(f"cannot write {path}: use a .csv or .xlsx file")
     return path

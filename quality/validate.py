@@ -19,20 +19,30 @@ What happens to a bad record (the rules, also in :data:`RULES`):
 - a bad ``first_contact_at`` (unreadable, before creation): left out of the technician's response
   only; a bad ``customer_line_id``/``repeat_of``: left out of the repeat-report rate only.
 
-Optional columns (older files without them read as before): ``customer_line_id``, ``repeat_of``
-and ``first_contact_at`` (:class:`~quality.domain.KpiOrder`). A file with a ``first_contact_at``
-column records contacts: a blank cell there means "no contact".
+Events come from the platform's ``history`` cell (``status time [technician]; …``, the order format
+of :mod:`fieldcrew.io`), from an ``events`` list (the database loader), or, in the older KPI
+layout, from the event-time columns ``dispatched_at``, ``started_at``, ``completed_at``,
+``cancelled_at`` (:data:`EVENT_COLUMNS`). Times are read as the platform's import reads them
+(:func:`fieldcrew.io.parse_order_time`).
+
+Optional columns (older files without them read as before): ``customer_line_id``, ``repeat_of``,
+``first_contact_at`` and ``contacts_recorded`` (:class:`~quality.domain.KpiOrder`). An order's
+source records contacts when ``contacts_recorded`` says so or, where it is blank or missing, when
+the file has a ``first_contact_at`` column: then a blank first contact means "no contact yet".
+A bad ``contacts_recorded``, or false beside a first contact, leaves the record out of the
+technician's response only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from fieldcrew.io import parse_history, parse_order_time
 from quality.domain import Exclusion, KpiOrder
 from vocabulary.booleans import BOOLEAN_RULE
 from vocabulary.booleans import parse_bool as parse_bool_cell
@@ -140,18 +150,15 @@ def _blank(value: Any) -> bool:
 
 
 def parse_datetime(value: Any) -> dt.datetime | None:
-    """A timestamp from a datetime, a date or an ISO string (``2026-03-02 08:00``); blank → None."""
+    """A timestamp as the platform's order import reads it (:func:`fieldcrew.io.parse_order_time`:
+    a datetime or date, ISO ``2026-03-02T08:00[:00]`` or ``2026-03-02 08:00``, Excel's
+    ``2026/3/2 8:00``; an offset converted to local time); blank → None."""
     if _blank(value):
         return None
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
     try:
-        parsed = dt.datetime.fromisoformat(str(value).strip())
+        return parse_order_time(value)
     except ValueError as exc:
-        raise _Bad("bad_value", f"not a timestamp (use YYYY-MM-DD HH:MM): {exc}") from exc
-    return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
+        raise _Bad("bad_value", str(exc)) from exc
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -206,6 +213,10 @@ class _RecordChecker:
         self.technician_id: str | None = None
         self.at: dt.datetime | None = None
         self.fatal = False
+        #: the older KPI layout: events from the event-time columns (no history cell, no events list)
+        self.flat = "events" not in record and "history" not in record
+        #: the field a problem of the order's events names (a flat record's: a time column's, or this)
+        self.events_field = "history" if "history" in record and "events" not in record else "events"
 
     def problem(self, field: str, rule: str, value: Any, detail: str = "") -> None:
         text = f"{rule}: order {self.order_id}: {detail or RULES[rule]}"
@@ -233,6 +244,7 @@ class _RecordChecker:
     def history(self, created: dt.datetime) -> tuple[list[StatusEvent], OrderStatus]:
         events: list[StatusEvent] = []
         raw_events = self.record.get("events")
+        cell = self.record.get("history")
         if raw_events:
             for i, ev in enumerate(raw_events):
                 try:
@@ -247,6 +259,14 @@ class _RecordChecker:
                     self.fatal = True
                     continue
                 events.append(StatusEvent(status=status, at=at, technician_id=ev.get("technician_id")))
+        elif not _blank(cell):
+            try:
+                events = list(parse_history(cell))
+            except ValueError as exc:
+                self.problem("history", "bad_value", cell, str(exc))
+                self.fatal = True
+        elif not self.flat:
+            pass  # a history given as a cell or a list, empty: a created order
         else:
             for column, status in EVENT_COLUMNS:
                 at = self.read(column, parse_datetime)
@@ -256,7 +276,8 @@ class _RecordChecker:
         previous, last_at = OrderStatus.CREATED, created
         for ev in events:
             if ev.at < last_at:
-                field = next((c for c, s in EVENT_COLUMNS if s == ev.status), "events")
+                field = self.events_field if not self.flat \
+                    else next((c for c, s in EVENT_COLUMNS if s == ev.status), "events")
                 what = "created" if last_at == created else f"the {previous} event at {last_at}"
                 self.problem(field, "impossible_timestamps", ev.at.isoformat(sep=" "),
                              f"{ev.status} at {ev.at} is before {what}")
@@ -265,7 +286,7 @@ class _RecordChecker:
             try:
                 check_transition(self.order_id, previous, ev.status)
             except ValueError as exc:
-                self.problem("events", "impossible_timestamps", ev.status.value, str(exc))
+                self.problem(self.events_field, "impossible_timestamps", ev.status.value, str(exc))
                 self.fatal = True
                 break
             previous, last_at = ev.status, ev.at
@@ -314,7 +335,16 @@ class _RecordChecker:
 
     def facts(self, created: dt.datetime) -> dict[str, Any]:
         """The optional KPI facts: customer line, the order repeated, first contact (see KpiOrder)."""
-        facts: dict[str, Any] = {"contacts_recorded": "first_contact_at" in self.record}
+        flag = self.record.get("contacts_recorded")
+        try:
+            recorded = parse_bool(flag)
+        except _Bad as bad:
+            self.problem("contacts_recorded", bad.rule, flag, str(bad))
+            self.exclude(bad.rule, ["technician_response"])
+            recorded = False
+        facts: dict[str, Any] = {
+            "contacts_recorded": "first_contact_at" in self.record if recorded is None else recorded
+        }
         for field in ("customer_line_id", "repeat_of"):
             value = self.record.get(field)
             if not _blank(value):
@@ -335,6 +365,11 @@ class _RecordChecker:
             self.problem("first_contact_at", "impossible_timestamps", contact.isoformat(sep=" "),
                          f"first contact at {contact} is before created")
             self.exclude("impossible_timestamps", ["technician_response"])
+            return facts
+        if contact is not None and recorded is False:
+            self.problem("contacts_recorded", "bad_value", flag,
+                         "contacts_recorded must not be false beside a first_contact_at")
+            self.exclude("bad_value", ["technician_response"])
             return facts
         facts["first_contact_at"] = contact
         return facts
@@ -385,12 +420,13 @@ class _RecordChecker:
         status_raw = rec.get("status")
         try:
             status = last if _blank(status_raw) else _enum(OrderStatus, status_raw)
-            if status == OrderStatus.SUSPENDED and last == OrderStatus.STARTED and not rec.get("events"):
+            if status == OrderStatus.SUSPENDED and last == OrderStatus.STARTED and self.flat:
                 status = last  # flat files have no suspension column; open either way for every KPI
             if events and status != last:
                 raise _Bad("invalid_order", f"status {status} disagrees with the event times (last: {last})")
             if status == OrderStatus.COMPLETED and done is None:
-                raise _Bad("required", "a completed order needs its completion time (completed_at)")
+                raise _Bad("required", "a completed order needs its completion time (a completed event in "
+                                       "the history, or completed_at)")
             location = Location(lat=float(rec.get("lat") or 0.0), lon=float(rec.get("lon") or 0.0))
             left_out = frozenset(k for ex in self.exclusions for k in ex.kpis)
             return KpiOrder(
@@ -428,6 +464,7 @@ def validate_records(
     file: str | None = None,
     first_row: int = 2,
     deadlines: ServiceDeadlines | None = None,
+    rows: Sequence[int] | None = None,
 ) -> ValidatedOrders:
     """Turn raw order records into orders, reporting every bad record with its row and rule.
 
@@ -443,6 +480,9 @@ def validate_records(
         For the messages: the file name and the row number of the first record (2 = below a header).
     deadlines:
         Service deadlines used when a record has no ``deadline``.
+    rows:
+        The row number of each record, when they do not follow each other from ``first_row`` on
+        (a file's blank rows are skipped; the rows after them keep their numbers).
     """
     deadlines = deadlines or ServiceDeadlines()
     known = set(known_technicians) if known_technicians is not None else None
@@ -453,7 +493,7 @@ def validate_records(
     count = 0
     for i, record in enumerate(records):
         count += 1
-        checker = _RecordChecker(record, first_row + i, file)
+        checker = _RecordChecker(record, rows[i] if rows is not None else first_row + i, file)
         order = checker.build(known, deadlines)
         if order is not None and order.id in seen:
             checker.problem("id", "duplicate_id", order.id)

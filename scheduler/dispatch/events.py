@@ -5,6 +5,10 @@ the order life cycle does not allow (:func:`vocabulary.orders.check_transition`)
 than the plan's clock raises an error naming the record and the rule, and the plan in force stays
 as it was (states are immutable; :func:`apply_event` returns a new one).
 
+A contact with the customer (:class:`CustomerContacted`) is checked the same way but changes
+nothing of the plan: it is the start of the technician's response, recorded with the order
+(:func:`scheduler.dispatch.ledger.record_contact`), not a step of the order's life cycle.
+
 A re-plan keeps started and completed work fixed and changes as little as possible: an event only
 removes or inserts the orders it concerns (cheap insertion, no solver); orders a delay pushes out
 of a route are offered to the other technicians the same way. Full re-optimisation
@@ -15,11 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scheduler.dispatch import engine, rules
+from scheduler.dispatch import engine, operating, rules
 from scheduler.dispatch.domain import DayInput, DayPlan, DispatchOrder, OnDutyTechnician, StopStatus
 from scheduler.dispatch.errors import (
     Conflict,
@@ -113,6 +118,33 @@ class AppointmentRescheduled(BaseModel):
     reason: str = "rescheduled with the customer"
 
 
+class ContactChannel(StrEnum):
+    """How the technician reached the customer."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    VISIT = "visit"
+
+
+class CustomerContacted(BaseModel):
+    """The technician contacted the customer about an order dispatched to him (a call, an SMS, or at
+    the door): the start of his response (the technician's first-response KPI). The order keeps
+    its status and the plan its routes; the order table records the contact, and its first
+    contact once."""
+
+    model_config = _frozen
+    kind: Literal["customer_contacted"] = "customer_contacted"
+    at: dt.datetime
+    order_id: str
+    channel: ContactChannel
+
+
+#: Statuses in which an order's customer is contacted by its technician.
+CONTACT_STATUSES: frozenset[OrderStatus] = frozenset(
+    {OrderStatus.DISPATCHED, OrderStatus.STARTED, OrderStatus.SUSPENDED}
+)
+
+
 class OrderAssigned(BaseModel):
     """The dispatcher assigns (or moves) an open order to a technician by hand; the order goes to
     its best position in his day, and the hard rules still hold."""
@@ -122,6 +154,39 @@ class OrderAssigned(BaseModel):
     at: dt.datetime
     order_id: str
     technician_id: str
+
+
+class OrderClaimed(BaseModel):
+    """Claims (认领): a technician on duty (typically of another group, with room in his day) takes an
+    unassigned order; it goes to its best feasible position in his day and is dispatched to him
+    (:func:`rules.keeps_claimed_order <scheduler.dispatch.rules.keeps_claimed_order>` lets him keep
+    it). A technician claims only for himself; the dispatcher for anyone."""
+
+    model_config = _frozen
+    kind: Literal["order_claimed"] = "order_claimed"
+    at: dt.datetime
+    order_id: str
+    technician_id: str
+
+
+class HandedToPartner(BaseModel):
+    """The dispatcher hands an unassigned order to an outsourcing partner (代维): it leaves the day's
+    plan; the order table records it dispatched with no technician, the partner in
+    ``partner_assignments`` (:mod:`scheduler.dispatch.partners_store`), within the partner's
+    capacity for the day and the order's area."""
+
+    model_config = _frozen
+    kind: Literal["handed_to_partner"] = "handed_to_partner"
+    at: dt.datetime
+    order_id: str
+    partner_id: str = Field(min_length=1, max_length=64)
+
+
+class ClaimRefused(Conflict):
+    """A claim the plan cannot take: the technician is off duty, the order is not unassigned, or it
+    does not fit his day (the message names the rule)."""
+
+    title = "Claim refused"
 
 
 class TechnicianUnavailable(BaseModel):
@@ -159,7 +224,10 @@ Event = Annotated[
     | OrderCancelled
     | OrderAssigned
     | AppointmentRescheduled
-    | TechnicianUnavailable,
+    | TechnicianUnavailable
+    | CustomerContacted
+    | OrderClaimed
+    | HandedToPartner,
     Field(discriminator="kind"),
 ]
 
@@ -174,6 +242,9 @@ AnyEvent = (
     | OrderAssigned
     | AppointmentRescheduled
     | TechnicianUnavailable
+    | CustomerContacted
+    | OrderClaimed
+    | HandedToPartner
     | RosterChanged
 )
 
@@ -187,6 +258,8 @@ ORDER_EVENTS: frozenset[str] = frozenset(
         "order_cancelled",
         "order_assigned",
         "appointment_rescheduled",
+        "order_claimed",
+        "handed_to_partner",
     }
 )
 
@@ -240,6 +313,9 @@ def apply_event(state: DispatchState, event: AnyEvent) -> DispatchState:
             f"{event.kind} at {event.at:%Y-%m-%d %H:%M}: rule: events are applied in time "
             f"order; the plan's clock is already at {inp.now:%Y-%m-%d %H:%M}"
         )
+    if isinstance(event, CustomerContacted):
+        check_contact(inp, event)
+        return state
     routes: engine.Routes = {
         r.technician_id: [s.order_id for s in r.stops if s.status == StopStatus.PLANNED]
         for r in state.plan.routes
@@ -266,6 +342,10 @@ def apply_event(state: DispatchState, event: AnyEvent) -> DispatchState:
         for seq in routes.values():
             if o.id in seq:
                 seq.remove(o.id)
+    elif isinstance(event, OrderClaimed):
+        orders[event.order_id] = check_claim(inp, routes, techs, event)
+    elif isinstance(event, HandedToPartner):
+        del orders[check_hand_off(routes, orders, event).id]
     elif isinstance(event, TechnicianUnavailable):
         tech = _tech(techs, event.technician_id)
         _leave_duty(techs, orders, routes, to_place, tech, event.at)
@@ -274,6 +354,8 @@ def apply_event(state: DispatchState, event: AnyEvent) -> DispatchState:
             if gone in techs and techs[gone].available:
                 _leave_duty(techs, orders, routes, to_place, techs[gone], event.at)
         joined = [t for t in event.on_duty if t.id not in techs or not techs[t.id].available]
+        by_area = {a.id: a for a in inp.areas}  # joiners work in the day's dispatch units
+        joined = [operating.joining_unit(t, by_area) for t in joined]
         for t in joined:
             techs[t.id] = t
             routes.setdefault(t.id, [])
@@ -393,6 +475,8 @@ def apply_event(state: DispatchState, event: AnyEvent) -> DispatchState:
     ctx = DispatchContext(new_inp, check_orders=changed)
     if isinstance(event, OrderAssigned):
         _assign_by_hand(ctx, routes, event.order_id, event.technician_id)
+    elif isinstance(event, OrderClaimed):
+        _insert_claim(ctx, routes, event)
     previous = state.plan
     if isinstance(event, AppointmentRescheduled):
         # the order's window changed: a route that held it is re-timed even if it takes it back at
@@ -406,6 +490,122 @@ def apply_event(state: DispatchState, event: AnyEvent) -> DispatchState:
         )
     plan = replan_minimal(ctx, routes, to_place, state.plan.version + 1, previous=previous)
     return DispatchState(commit(new_inp, plan), plan)
+
+
+def check_contact(inp: DayInput, event: CustomerContacted) -> DispatchOrder:
+    """The order a contact is about, when the plan allows the contact (the plan's clock is checked
+    by :func:`apply_event`).
+
+    Raises
+    ------
+    UnknownOrder
+        The order is not in the day's plan.
+    InputErrors
+        The contact is not on the plan's day (field ``at``).
+    EventOutOfOrder
+        The order is not dispatched to a technician, or is already completed or cancelled.
+    """
+    o = _order({x.id: x for x in inp.orders}, event.order_id)
+    if event.at.date() != inp.day:
+        raise InputErrors(
+            [
+                Problem(
+                    f"order {o.id}: at",
+                    f"a contact of the plan of {inp.day} happens on that day",
+                    f"{event.at:%Y-%m-%d %H:%M}",
+                )
+            ]
+        )
+    if o.status not in CONTACT_STATUSES or o.technician_id is None:
+        raise EventOutOfOrder(
+            f"customer_contacted {o.id}: status {o.status}"
+            f"{'' if o.technician_id else ', no technician'}; rule: a technician contacts the customer of "
+            "an order dispatched to him and not yet completed or cancelled (dispatched, started, suspended)"
+        )
+    return o
+
+
+def _unassigned(routes: engine.Routes, o: DispatchOrder) -> bool:
+    """An open order nobody has: created and on no route."""
+    return o.status == OrderStatus.CREATED and all(o.id not in seq for seq in routes.values())
+
+
+def check_claim(
+    inp: DayInput, routes: engine.Routes, techs: dict[str, OnDutyTechnician], event: OrderClaimed
+) -> DispatchOrder:
+    """The claimed order dispatched to its claimant, when the claim may be made (not yet whether it
+    fits his day: :func:`_insert_claim`).
+
+    Raises
+    ------
+    UnknownOrder
+        The order is not in the day's plan.
+    ClaimRefused
+        The claimant is not on duty that day (rests, on leave, not rostered) or has left the day; the
+        order is not unassigned; he lacks a skill it needs.
+    """
+    o = _order({x.id: x for x in inp.orders}, event.order_id)
+    tech = techs.get(event.technician_id)
+    if tech is None:
+        raise ClaimRefused(
+            f"order_claimed {o.id}: technician {event.technician_id} is not on duty on {inp.day} (rests, "
+            "on leave or not rostered); rule: only a technician on duty that day claims an order"
+        )
+    if not tech.available:
+        raise ClaimRefused(
+            f"order_claimed {o.id}: technician {tech.id} left the day at {tech.shift_end:%H:%M} "
+            "(unavailable); rule: only a technician on duty that day claims an order"
+        )
+    if not _unassigned(routes, o):
+        raise ClaimRefused(
+            f"order_claimed {o.id}: status {o.status}"
+            f"{f' with {o.technician_id}' if o.technician_id else ''}; rule: only an unassigned order "
+            "(created, on nobody's route) is claimed"
+        )
+    if not rules.has_required_skills(tech, o):
+        missing = sorted(s.value for s in o.required_skills - tech.skills)
+        raise ClaimRefused(
+            f"order_claimed {o.id}: technician {tech.id} lacks {missing}; rule: skills "
+            f"({rules.HARD_RULES['skills'].sentence})"
+        )
+    return _transition(o, OrderStatus.DISPATCHED, {"technician_id": tech.id, "claimed_by": tech.id})
+
+
+def _insert_claim(ctx: DispatchContext, routes: engine.Routes, event: OrderClaimed) -> None:
+    """Put the claimed order at its cheapest feasible position in the claimant's day, or refuse
+    naming the hard rule it breaks (shift end, appointment window, …)."""
+    oid, tid = event.order_id, event.technician_id
+    ins = engine.best_insertion(ctx, routes, oid, only=[tid])
+    if ins is None:
+        timing = schedule_route(ctx, tid, [*routes.get(tid, []), oid], ctx.fixed_ends())
+        rule = timing.broken_rule or "shift_end"
+        sentence = rules.HARD_RULES[rule].sentence if rule in rules.HARD_RULES else rule
+        raise ClaimRefused(
+            f"order_claimed {oid}: it does not fit technician {tid}'s day; rule: {rule} ({sentence})"
+        )
+    routes.setdefault(tid, []).insert(ins.position, oid)
+
+
+def check_hand_off(
+    routes: engine.Routes, orders: dict[str, DispatchOrder], event: HandedToPartner
+) -> DispatchOrder:
+    """The order a hand-off to a partner takes out of the plan, when it is unassigned.
+
+    Raises
+    ------
+    UnknownOrder
+        The order is not in the day's plan.
+    EventOutOfOrder
+        The order is not unassigned (created, on nobody's route).
+    """
+    o = _order(orders, event.order_id)
+    if not _unassigned(routes, o):
+        raise EventOutOfOrder(
+            f"handed_to_partner {o.id}: status {o.status}"
+            f"{f' with {o.technician_id}' if o.technician_id else ''}; rule: only an unassigned order "
+            "(created, on nobody's route) is handed to a partner"
+        )
+    return o
 
 
 def replan_minimal(

@@ -11,6 +11,12 @@ life cycle for the KPIs.
 Before it writes, it checks that the table still says what the plan in force says of each order
 it changes; when someone changed an order outside dispatch, nothing is written and
 :class:`~scheduler.dispatch.errors.OrderTableConflict` names the order.
+
+An order dispatched through the loop records first contacts from then on
+(``work_orders.contacts_recorded``): the technician's contacts with the customer
+(:func:`record_contact`) are ``order_events`` rows with the status
+:data:`~fieldcrew.tables.CONTACTED`, and the first one is the order's ``first_contact_at``, the
+start of the technician's response for the KPIs.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldcrew.tables import OrderEventRow, WorkOrderRow
+from fieldcrew.tables import CONTACTED, OrderEventRow, WorkOrderRow
 from scheduler.dispatch.domain import DayInput, DispatchOrder
 from scheduler.dispatch.errors import EventOutOfOrder, InputErrors, OrderTableConflict, Problem
 from vocabulary.orders import TRANSITIONS, LineType, OrderStatus, TimeWindow
@@ -164,7 +170,7 @@ def record_changes(
         rows.update((r.id, r) for r in session.scalars(select(WorkOrderRow).where(WorkOrderRow.id.in_(part))))
         for oid, latest in session.execute(
             select(OrderEventRow.order_id, func.max(OrderEventRow.at))
-            .where(OrderEventRow.order_id.in_(part))
+            .where(OrderEventRow.order_id.in_(part), OrderEventRow.status != CONTACTED)
             .group_by(OrderEventRow.order_id)
         ):
             last[oid] = latest
@@ -200,11 +206,81 @@ def record_changes(
                 )
             )
         row.status, row.technician_id = want.status.value, want.technician_id
+        if OrderStatus.DISPATCHED in (s for s, _ in steps):
+            row.contacts_recorded = True  # the technician reports his contacts through the loop
         if note is not None:
             _apply_note(session, row, note, when)
         changes.append(OrderChange(oid, have, want, tuple(s for s, _ in steps)))
     session.flush()
     return changes
+
+
+def record_contact(
+    session: Session,
+    mark: OrderMark,
+    order_id: str,
+    at: dt.datetime,
+    channel: str,
+    actor: str,
+) -> dt.datetime:
+    """Record a contact of the order's technician with its customer; returns the order's first
+    contact, which only the first contact sets (a later one is recorded and leaves it).
+
+    Parameters
+    ----------
+    mark
+        What the plan in force says of the order; the table must still say it.
+    at
+        When; stamped no earlier than the order's creation.
+    channel, actor
+        How the customer was reached (``phone``, ``sms``, ``visit``), and who recorded it.
+
+    Raises
+    ------
+    OrderTableConflict
+        The order table does not hold the order, or no longer says what the plan says of it.
+    EventOutOfOrder
+        An earlier contact than one already recorded for the order: contacts are recorded in time
+        order, so the first one recorded is the first contact.
+    """
+    row = session.get(WorkOrderRow, order_id)
+    if row is None:
+        raise OrderTableConflict(
+            f"order {order_id}: the plan holds it but the order table does not; rule: a day planned from "
+            "the order table changes only stored orders"
+        )
+    have = OrderMark(OrderStatus(row.status), row.technician_id)
+    if have != mark:
+        raise OrderTableConflict(
+            f"order {order_id}: the order table says {have}, the plan in force says {mark} (changed "
+            "outside dispatch); rule: plan and order table are one record: nothing was changed"
+        )
+    when = max(at, row.created)
+    latest = session.scalar(
+        select(func.max(OrderEventRow.at)).where(
+            OrderEventRow.order_id == order_id, OrderEventRow.status == CONTACTED
+        )
+    )
+    if latest is not None and when < latest:
+        raise EventOutOfOrder(
+            f"customer_contacted {order_id} at {when:%Y-%m-%d %H:%M}: a contact at {latest:%H:%M} is already "
+            "recorded; rule: the contacts of an order are recorded in time order"
+        )
+    session.add(
+        OrderEventRow(
+            order_id=order_id,
+            status=CONTACTED,
+            at=when,
+            technician_id=mark.technician_id,
+            actor=actor,
+            reason=f"customer_contacted: {channel}",
+        )
+    )
+    row.contacts_recorded = True
+    if row.first_contact_at is None:
+        row.first_contact_at = when
+    session.flush()
+    return row.first_contact_at
 
 
 def _apply_note(session: Session, row: WorkOrderRow, note: OrderNote, when: dt.datetime) -> None:

@@ -12,6 +12,11 @@ jobs, the day's seam when a roster is published), and each one does the same, in
    in force says;
 5. store the new plan version and the event.
 
+A contact with the customer (``customer_contacted``) changes no plan: steps 1–2 as above, the
+contact checked against the plan in force, recorded with the work order (step 4,
+:func:`~scheduler.dispatch.ledger.record_contact`) and in the day's event log under the version in
+force; no new version is stored.
+
 The caller's transaction commits all of it or none of it (the API's request transaction, a job's
 :func:`~fieldcrew.db.session_scope`).
 """
@@ -27,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldcrew.tables import OrderEventRow, SmallAreaRow, TechnicianRow
-from scheduler.dispatch import ledger, store
+from scheduler.dispatch import ledger, partners_store, store
 from scheduler.dispatch.db_day import on_duty_technicians
 from scheduler.dispatch.domain import (
     DayInput,
@@ -47,9 +52,12 @@ from scheduler.dispatch.errors import (
 from scheduler.dispatch.events import (
     AnyEvent,
     AppointmentRescheduled,
+    CustomerContacted,
     DispatchState,
+    HandedToPartner,
     NewOrder,
     OrderCancelled,
+    OrderClaimed,
     OrderCompleted,
     OrderResumed,
     OrderStarted,
@@ -64,7 +72,7 @@ from vocabulary.orders import OrderStatus
 
 #: What a technician may post, and only for his own orders.
 TECHNICIAN_EVENTS: frozenset[str] = frozenset(
-    {"order_started", "order_resumed", "order_suspended", "order_completed"}
+    {"order_started", "order_resumed", "order_suspended", "order_completed", "customer_contacted"}
 )
 
 
@@ -85,6 +93,9 @@ class Applied:
     before: DayPlan
     after: DayPlan
     changes: tuple[OrderChange, ...]
+    #: a ``customer_contacted`` event of a day planned from the order table: the order's first
+    #: contact as recorded (a later contact leaves it)
+    first_contact_at: dt.datetime | None = None
 
     def moved(self) -> dict[str, list[str | None]]:
         """Order id → [technician before, technician after] of every order that changed hands."""
@@ -128,7 +139,8 @@ def post_event(
 
 
 def check_technician_event(inp: DayInput, event: AnyEvent, technician_id: str) -> None:
-    """A technician posts only the progress of his own work: started, resumed, suspended, completed.
+    """A technician posts only the progress of his own work: started, resumed, suspended, completed,
+    and his contacts with the customer.
 
     Raises
     ------
@@ -137,10 +149,17 @@ def check_technician_event(inp: DayInput, event: AnyEvent, technician_id: str) -
     NotYourOrder
         The order is not his in today's plan (or does not exist: the answer is the same).
     """
+    if isinstance(event, OrderClaimed):  # a volunteer claims for himself; the order is nobody's yet
+        if event.technician_id != technician_id:
+            raise EventNotAllowed(
+                f"order_claimed {event.order_id}: technician_id {event.technician_id}; rule: a technician "
+                "claims orders only for himself"
+            )
+        return
     if event.kind not in TECHNICIAN_EVENTS:
         raise EventNotAllowed(
-            f"{event.kind}: rule: a technician posts only order_started, order_resumed, order_suspended "
-            "and order_completed, for his own orders; the dispatcher posts the others"
+            f"{event.kind}: rule: a technician posts only order_started, order_resumed, order_suspended, "
+            "order_completed and customer_contacted, for his own orders; the dispatcher posts the others"
         )
     order_id = getattr(event, "order_id", None)
     order = next((o for o in inp.orders if o.id == order_id), None)
@@ -154,6 +173,13 @@ def check_technician_event(inp: DayInput, event: AnyEvent, technician_id: str) -
 
 
 def _apply(session: Session, inp: DayInput, plan: DayPlan, event: AnyEvent, actor: str) -> Applied:
+    if isinstance(event, CustomerContacted):
+        return _contact(session, inp, plan, event, actor)
+    if isinstance(event, HandedToPartner) and inp.intake is None:
+        raise OrderTableDay(
+            f"handed_to_partner {event.order_id}: the plan of branch {inp.branch_id} on {inp.day} is not "
+            "made from the order table; rule: only a stored work order is handed to a partner"
+        )
     new = apply_event(DispatchState(inp, plan), event)
     changes: list[OrderChange] = []
     if inp.intake is not None:
@@ -161,8 +187,13 @@ def _apply(session: Session, inp: DayInput, plan: DayPlan, event: AnyEvent, acto
         if isinstance(event, NewOrder):
             ledger.insert_order(session, event.order)
             before[event.order.id] = OrderMark(OrderStatus.CREATED, None)
+        after = ledger.marks_of(new.inp)
+        if isinstance(event, HandedToPartner):  # out of the plan: dispatched, to no technician
+            order = next(o for o in inp.orders if o.id == event.order_id)
+            partners_store.hand_off(session, event.partner_id, order, inp.day, event.at, actor)
+            after[order.id] = OrderMark(OrderStatus.DISPATCHED, None)
         changes = ledger.record_changes(
-            session, before, ledger.marks_of(new.inp), event.at, actor, _cause(event), _notes(event)
+            session, before, after, event.at, actor, _cause(event), _notes(event)
         )
     version = store.save_state(session, new.inp, new.plan, actor, event.kind)
     payload = event.model_dump(mode="json")
@@ -171,11 +202,29 @@ def _apply(session: Session, inp: DayInput, plan: DayPlan, event: AnyEvent, acto
     return Applied(version, event, plan, new.plan.model_copy(update={"version": version}), tuple(changes))
 
 
+def _contact(session: Session, inp: DayInput, plan: DayPlan, event: CustomerContacted, actor: str) -> Applied:
+    """Record a contact with the customer: the plan stays the version in force."""
+    apply_event(DispatchState(inp, plan), event)  # the plan's clock, the order, the day, its status
+    first: dt.datetime | None = None
+    if inp.intake is not None:
+        order = next(o for o in inp.orders if o.id == event.order_id)
+        mark = OrderMark(order.status, order.technician_id)
+        first = ledger.record_contact(session, mark, order.id, event.at, event.channel.value, actor)
+    payload = event.model_dump(mode="json")
+    payload["first_contact_at"] = first.isoformat() if first is not None else None
+    store.record_event(session, inp.branch_id, inp.day, event.kind, event.at, payload, plan.version, actor)
+    return Applied(plan.version, event, plan, plan, (), first)
+
+
 def _cause(event: AnyEvent) -> str:
     if isinstance(event, RosterChanged):
         return f"roster_changed: roster {event.roster_id} v{event.roster_version}"
     if isinstance(event, TechnicianUnavailable):
         return f"technician_unavailable: {event.technician_id} {event.reason}"
+    if isinstance(event, OrderClaimed):
+        return f"order_claimed: by {event.technician_id}"
+    if isinstance(event, HandedToPartner):
+        return f"handed_to_partner: {event.partner_id}"
     return event.kind
 
 

@@ -19,7 +19,7 @@ from fieldcrew import demo, records
 from fieldcrew import io as data_io
 from fieldcrew.db import Base, session_scope
 from fieldcrew.demo import DemoCity, generate_city
-from fieldcrew.tables import ObservationRow, OrderEventRow, TechnicianRow, WorkOrderRow
+from fieldcrew.tables import CONTACTED, ObservationRow, OrderEventRow, TechnicianRow, WorkOrderRow
 from vocabulary.errors import InputErrors
 
 SEED = 11
@@ -145,6 +145,84 @@ def test_import_order_defaults_fill_deadline_location_and_status(loaded: str, ci
         assert (row.lat, row.lon) == (area.centroid.lat, area.centroid.lon)
         assert row.deadline == dt.datetime(2026, 7, 2, 9, 0)  # ordinary repair: 24 h
         assert row.status == "created" and row.customer_grade == "ordinary"
+
+
+def _with_facts(url: str) -> dict[str, records.OrderFacts]:
+    """Give some stored orders a completion report, a first contact and the contact flag (what the
+    loop records); returns every order's facts as stored."""
+    with session_scope(url) as session:
+        rows = list(session.scalars(select(WorkOrderRow).order_by(WorkOrderRow.id)))
+        for n, row in enumerate(rows[:12]):
+            row.contacts_recorded = n % 2 == 0
+            row.first_contact_at = row.created + dt.timedelta(minutes=7) if n % 4 == 0 else None
+            row.fixed = n % 3 == 0
+            row.repeat_of = rows[n + 20].id if n % 5 == 0 else None
+        session.add(OrderEventRow(order_id=rows[0].id, status=CONTACTED, at=rows[0].created, actor="t",
+                                  technician_id=rows[0].technician_id, reason="customer_contacted: sms"))
+    with session_scope(url) as session:
+        return {o.id: f for o, f in records.read_orders_with_facts(session)}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_completion_reports_and_first_contacts_round_trip(loaded: str, fmt: data_io.Format) -> None:
+    """fixed, repeat_of, first_contact_at and contacts_recorded export and import back unchanged
+    (export → clear → import → export: the same bytes for CSV); a contact record is not a step of
+    the status history, in the database nor in the export's history cell."""
+    facts = _with_facts(loaded)
+    assert sum(f.first_contact_at is not None for f in facts.values()) == 3
+    first = export_all(loaded, fmt)
+    assert b"contacted" not in first["orders"] or fmt == "xlsx"
+    header = csv_rows(first["orders"])[0] if fmt == "csv" else []
+    assert fmt == "xlsx" or header[-4:] == ["fixed", "repeat_of", "first_contact_at", "contacts_recorded"]
+    with session_scope(loaded) as session:
+        demo.clear_domain_data(session)
+    import_all(loaded, first, fmt)
+    with session_scope(loaded) as session:
+        assert {o.id: f for o, f in records.read_orders_with_facts(session)} == facts
+    if fmt == "csv":
+        assert export_all(loaded, fmt)["orders"] == first["orders"]
+
+
+def test_contacts_recorded_defaults_to_the_files_first_contact_column(loaded: str, city: DemoCity) -> None:
+    """A file with a first_contact_at column records contacts (a blank one: none yet), a file
+    without it does not, unless contacts_recorded says otherwise."""
+    area = city.areas[0].id
+    with_column = csv_bytes([["id", "order_type", "area_id", "created", "first_contact_at"],
+                             ["C-1", "repair", area, "2026-07-01 09:00", "2026-07-01 09:20"],
+                             ["C-2", "repair", area, "2026-07-01 09:00", ""]])
+    without = csv_bytes([["id", "order_type", "area_id", "created", "contacts_recorded"],
+                         ["C-3", "repair", area, "2026-07-01 09:00", ""],
+                         ["C-4", "repair", area, "2026-07-01 09:00", "yes"]])
+    with session_scope(loaded) as session:
+        data_io.import_file(session, "orders", with_column, name="with.csv")
+        data_io.import_file(session, "orders", without, name="without.csv")
+    with session_scope(loaded) as session:
+        got = {i: session.get(WorkOrderRow, i) for i in ("C-1", "C-2", "C-3", "C-4")}
+        assert {i: (r.contacts_recorded, r.first_contact_at) for i, r in got.items() if r} == {
+            "C-1": (True, dt.datetime(2026, 7, 1, 9, 20)), "C-2": (True, None), "C-3": (False, None),
+            "C-4": (True, None),
+        }
+
+
+def test_completion_and_contact_errors_are_reported(loaded: str, city: DemoCity) -> None:
+    """A first contact before the creation, contacts_recorded false beside a first contact, an order
+    repeating itself, a word that is not yes/no: each reported on its row and column; nothing written."""
+    area = city.areas[0].id
+    head = ["id", "order_type", "area_id", "created", "first_contact_at", "contacts_recorded", "repeat_of",
+            "fixed"]
+    body = [["E-1", "repair", area, "2026-07-01 09:00", "2026-07-01 08:59", "", "", ""],
+            ["E-2", "repair", area, "2026-07-01 09:00", "2026-07-01 09:10", "false", "", ""],
+            ["E-3", "repair", area, "2026-07-01 09:00", "", "", "E-3", ""],
+            ["E-4", "repair", area, "2026-07-01 09:00", "", "sometimes", "", "mostly"],
+            ["E-5", "repair", area, "2026-07-01 09:00", "2026-07-01 09:10", "true", "E-1", "yes"]]
+    before = counts(loaded)
+    with session_scope(loaded) as session, pytest.raises(InputErrors) as caught:
+        data_io.import_file(session, "orders", csv_bytes([head, *body]), name="o.csv")
+    assert problems_at(caught.value) == {
+        (2, "first_contact_at"), (3, "contacts_recorded"), (4, "repeat_of"), (5, "contacts_recorded"),
+        (5, "fixed"),
+    }
+    assert counts(loaded) == before
 
 
 # ------------------------------------------------------------------------------------------------

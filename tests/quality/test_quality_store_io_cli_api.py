@@ -253,7 +253,7 @@ def test_cli_check_reports_bad_rows(tmp_path: Path) -> None:
     from quality.cli import app
 
     records = [io.order_record(o) for o in sample_orders()[:3]]
-    records[1]["completed_at"] = dt.datetime(2020, 1, 1)
+    records[1]["history"] = records[1]["history"].replace("completed 2026-02-02", "completed 2020-01-01")
     records[2]["satisfaction"] = 9
     path = io.write_rows(records, tmp_path / "o.csv")
     res = CliRunner().invoke(app, ["check", "--orders", str(path)])

@@ -17,6 +17,17 @@ def _input() -> dict[str, Any]:
     return make_input(techs, orders).model_dump(mode="json")
 
 
+def _branch(api: Any, branch_id: str = "B1") -> None:
+    """Store the branch a day input names (a plan is refused for a branch that does not exist)."""
+    from factories import branch
+
+    from fieldcrew import records
+    from fieldcrew.tables import BranchRow
+
+    with api.session() as s:
+        s.add(BranchRow(**records.branch_row(branch(branch_id))))
+
+
 def _wait(api: Any, location: str, headers: dict[str, str]) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while True:
@@ -29,6 +40,7 @@ def _wait(api: Any, location: str, headers: dict[str, str]) -> dict[str, Any]:
 def test_plan_board_events_export(api_client: Any) -> None:
     """End to end: the job stores version 1; the board shows ETAs; events make new versions; bad
     events are refused with the record named and change nothing; a technician sees only his route."""
+    _branch(api_client)
     h = api_client.headers("dispatcher")
     assert (
         api_client.client.post(
@@ -171,6 +183,7 @@ def test_events_start_a_periodic_reoptimisation(api_client: Any) -> None:
 
     from scheduler.dispatch.store import DispatchPlanRow
 
+    _branch(api_client)
     h = api_client.headers("dispatcher")
     res = api_client.client.post("/dispatch/plans", json={"input": _input(), "seconds": 0.3}, headers=h)
     assert _wait(api_client, res.headers["Location"], h)["status"] == "succeeded"
@@ -195,3 +208,15 @@ def test_events_start_a_periodic_reoptimisation(api_client: Any) -> None:
     job = _wait(api_client, location, h)
     assert job["status"] == "succeeded", job
     api_client.client.app.state.settings = app_settings
+
+
+def test_a_plan_for_an_unknown_branch_is_refused_before_it_is_queued(api_client: Any) -> None:
+    """A day input naming a branch that is not stored is a 422 naming ``input.branch_id`` and the
+    rule; no job is recorded."""
+    h = api_client.headers("dispatcher")
+    res = api_client.client.post("/dispatch/plans", json={"input": _input(), "seconds": 0.3}, headers=h)
+    assert res.status_code == 422, res.text
+    (error,) = res.json()["errors"]
+    assert (error["field"], error["value"]) == ("input.branch_id", "B1")
+    assert error["rule"] == "must name a stored branch"
+    assert api_client.client.get("/jobs", headers=h).json() == []

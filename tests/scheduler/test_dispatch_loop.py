@@ -29,23 +29,28 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from fieldcrew import records
 from fieldcrew.db import dispose_engine, session_scope
-from fieldcrew.tables import OrderEventRow, WorkOrderRow
+from fieldcrew.tables import CONTACTED, OrderEventRow, WorkOrderRow
 from scheduler.day import plan_input, roster_published
 from scheduler.dispatch import ledger, service, store
 from scheduler.dispatch.domain import DayInput, DispatchOrder, DispatchPolicy, OnDutySource
 from scheduler.dispatch.errors import (
     DayUnderWay,
     EventNotAllowed,
+    EventOutOfOrder,
     NoRosterForDay,
     NotYourOrder,
     OrderTableConflict,
     OrderTableDay,
     PlanVersionConflict,
+    UnknownOrder,
 )
 from scheduler.dispatch.events import (
     AnyEvent,
     AppointmentRescheduled,
+    ContactChannel,
+    CustomerContacted,
     NewOrder,
     OrderAssigned,
     OrderCancelled,
@@ -79,6 +84,8 @@ def _snapshot(url: str) -> tuple[Any, ...]:
                 r.repeat_of,
                 r.appointment_start,
                 r.repeat_fault_within_days,
+                r.first_contact_at,
+                r.contacts_recorded,
             )
             for r in s.scalars(select(WorkOrderRow))
         )
@@ -141,11 +148,13 @@ _KINDS = [  # the technicians' progress more often than the rest
     "appointment_rescheduled",
     "technician_unavailable",
     "new_order",
+    "customer_contacted",
 ]
 
 
 #: the status an order needs for each kind of event to be valid
 _NEEDS = {
+    "customer_contacted": OrderStatus.DISPATCHED,
     "order_started": OrderStatus.DISPATCHED,
     "order_resumed": OrderStatus.SUSPENDED,
     "order_suspended": OrderStatus.STARTED,
@@ -199,6 +208,9 @@ def _draw_event(draw: st.DrawFn, inp: DayInput, technician_id: str | None, k: in
         )
     if kind == "technician_unavailable":
         return TechnicianUnavailable(at=at, technician_id=tech, reason="vehicle broke down")
+    if kind == "customer_contacted":
+        channel = draw(st.sampled_from(list(ContactChannel)))
+        return CustomerContacted(at=at, order_id=order_id, channel=channel)
     new_id = draw(st.sampled_from([f"WO-N{k}", f"WO-N{k}", "WO-01"]))  # sometimes an id already taken
     return NewOrder(
         at=at,
@@ -225,8 +237,8 @@ def test_plan_and_order_table_are_one_record(
 ) -> None:
     """After every valid event the order table holds each plan order's status and technician; an
     invalid one (unknown order or technician, out of the life cycle, before the clock, someone
-    else's order, an event a technician may not post, a taken id, a bad repeat_of) is refused and
-    changes nothing; every plan passes the validator."""
+    else's order, an event a technician may not post, a taken id, a bad repeat_of, a contact of an
+    order not dispatched) is refused and changes nothing; every plan passes the validator."""
     path = example_dir / f"ex-{threading.get_ident()}-{data.draw(st.integers(0, 10**9))}.db"
     shutil.copyfile(planned_day, path)
     url = f"sqlite:///{path}"
@@ -249,7 +261,8 @@ def test_plan_and_order_table_are_one_record(
             else:
                 accepted += 1
                 event(f"{change.kind} by {actor}: applied")
-                assert _snapshot(url)[2] == before[2] + 1
+                # a contact with the customer changes no plan: the version in force stays
+                assert _snapshot(url)[2] == before[2] + (change.kind != "customer_contacted")
             _assert_one_record(url)
         assert accepted + refused > 0
     finally:
@@ -513,6 +526,122 @@ def test_a_direct_input_may_not_name_stored_orders(db_url: str) -> None:
         direct = make_input([make_tech("T-001", home="A1")], [make_order("O1"), make_order("O9")])
         with pytest.raises(OrderTableDay, match="O1"):
             service.check_direct_input(s, direct)
+
+
+# --------------------------------------------------------------------------------------------------
+# the technician's first contact with the customer
+# --------------------------------------------------------------------------------------------------
+
+
+def _contacts(url: str, order_id: str) -> list[tuple[dt.datetime, str | None, str | None, str | None]]:
+    """(time, technician, who recorded it, why) of every contact row of an order, oldest first."""
+    with session_scope(url) as s:
+        rows = s.scalars(
+            select(OrderEventRow)
+            .where(OrderEventRow.order_id == order_id, OrderEventRow.status == CONTACTED)
+            .order_by(OrderEventRow.id)
+        )
+        return [(r.at, r.technician_id, r.actor, r.reason) for r in rows]
+
+
+def _mine(url: str, technician_id: str) -> list[str]:
+    with session_scope(url) as s:
+        _, plan = store.load_state(s, "B1", DAY)
+    route = plan.route_of(technician_id)
+    assert route is not None and len(route.stops) >= 2, plan
+    return [stop.order_id for stop in route.stops]
+
+
+def test_a_contact_is_recorded_and_the_first_one_kept(db_url: str) -> None:
+    """T-001 phones the customer of his first order at 08:10: one contact row (time, technician,
+    who recorded it, channel), ``first_contact_at`` 08:10; the plan keeps its version, routes and
+    statuses, the event log holds the contact under the version in force. An SMS at 08:40 is
+    recorded too and leaves ``first_contact_at`` at 08:10; the order's status history holds no
+    contact. Every order the morning plan dispatched records contacts from then on."""
+    plan_loop_day(db_url)
+    first = _mine(db_url, "T-001")[0]
+    with session_scope(db_url) as s:
+        inp, plan = store.load_state(s, "B1", DAY)
+        dispatched = [o.id for o in inp.orders if o.status == OrderStatus.DISPATCHED]
+        assert dispatched and all(
+            s.get(WorkOrderRow, oid).contacts_recorded for oid in dispatched  # type: ignore[union-attr]
+        )
+    at = dt.datetime.combine(DAY, dt.time(8, 10))
+    before = _snapshot(db_url)
+    with session_scope(db_url) as s:
+        applied = service.post_event(
+            s, "B1", DAY, CustomerContacted(at=at, order_id=first, channel=ContactChannel.PHONE), "tech1",
+            technician_id="T-001",
+        )
+    assert (applied.version, applied.changes, applied.first_contact_at) == (1, (), at)
+    assert _contacts(db_url, first) == [(at, "T-001", "tech1", "customer_contacted: phone")]
+    later = at + dt.timedelta(minutes=30)
+    with session_scope(db_url) as s:
+        again = service.post_event(
+            s, "B1", DAY, CustomerContacted(at=later, order_id=first, channel=ContactChannel.SMS), "tech1",
+            technician_id="T-001",
+        )
+    assert again.first_contact_at == at
+    assert [c[0] for c in _contacts(db_url, first)] == [at, later]
+    after = _snapshot(db_url)
+    assert after[2:] == (1, before[3] + 2) and after[1] == before[1] + 2  # same version, two log entries
+    with session_scope(db_url) as s:
+        row = s.get(WorkOrderRow, first)
+        assert row is not None and (row.status, row.first_contact_at) == ("dispatched", at)
+        assert [e.status for e in records.read_orders(s) if e.id == first][0] == OrderStatus.DISPATCHED
+        assert all(e.status != CONTACTED for o in records.read_orders(s) for e in o.history)
+        _, plan_after = store.load_state(s, "B1", DAY)
+        logged = store.list_events(s, "B1", DAY)
+    assert plan_after == plan
+    assert [(e.kind, e.plan_version, e.payload["first_contact_at"]) for e in logged] == [
+        ("customer_contacted", 1, at.isoformat()),
+        ("customer_contacted", 1, at.isoformat()),
+    ]
+    _assert_one_record(db_url)
+
+
+def test_a_contact_that_breaks_a_rule_changes_nothing(db_url: str) -> None:
+    """Each refused, naming the rule, with the order table, the plan and the log as they were:
+    another technician's order and an unknown one (404 for a technician), an unknown order from a
+    dispatcher, a time before the plan's clock or before a contact already recorded (409), a time
+    on another day (422, field ``at``), a completed order (409), an order changed outside dispatch
+    (409)."""
+    plan_loop_day(db_url)
+    mine, theirs = _mine(db_url, "T-001"), _mine(db_url, "T-002")
+    eight = dt.datetime.combine(DAY, dt.time(8, 0))
+
+    def contact(order_id: str, minutes: int, **kw: Any) -> CustomerContacted:
+        return CustomerContacted(at=eight + dt.timedelta(minutes=minutes), order_id=order_id,
+                                 channel=ContactChannel.VISIT, **kw)
+
+    with session_scope(db_url) as s:  # a contact at 08:30, then the second order started and done
+        service.post_event(s, "B1", DAY, contact(mine[0], 30), "tech1", technician_id="T-001")
+        five = eight + dt.timedelta(minutes=5)
+        for kind in (OrderStarted, OrderCompleted):
+            service.post_event(s, "B1", DAY, kind(at=five, order_id=mine[1]), "disp")
+    cases: list[tuple[CustomerContacted, str | None, type[Exception], str]] = [
+        (contact(theirs[0], 10), "T-001", NotYourOrder, theirs[0]),
+        (contact("WO-NOPE", 10), "T-001", NotYourOrder, "WO-NOPE"),
+        (contact("WO-NOPE", 10), None, UnknownOrder, "rule: events must name an order"),
+        (contact(mine[0], -10), "T-001", EventOutOfOrder, "rule: events are applied in time order"),
+        (contact(mine[0], 20), "T-001", EventOutOfOrder, "contacts of an order are recorded in time order"),
+        (contact(mine[0], 24 * 60), "T-001", InputErrors, "happens on that day"),
+        (contact(mine[1], 10), "T-001", EventOutOfOrder, "status completed"),
+    ]
+    for bad, technician_id, error, rule in cases:
+        before = _snapshot(db_url)
+        with pytest.raises(error, match=rule), session_scope(db_url) as s:
+            service.post_event(s, "B1", DAY, bad, "tech1", technician_id=technician_id)
+        assert _snapshot(db_url) == before, bad
+    with session_scope(db_url) as s:
+        row = s.get(WorkOrderRow, mine[2] if len(mine) > 2 else theirs[1])
+        assert row is not None
+        row.status = "cancelled"
+        changed = row.id
+    before = _snapshot(db_url)
+    with pytest.raises(OrderTableConflict, match=f"order {changed}"), session_scope(db_url) as s:
+        service.post_event(s, "B1", DAY, contact(changed, 40), "disp")
+    assert _snapshot(db_url) == before
 
 
 # --------------------------------------------------------------------------------------------------
