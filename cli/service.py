@@ -1,4 +1,5 @@
-"""Service commands: ``serve``, ``db upgrade|current``, ``user add|list|deactivate``, ``jobs list|show``.
+"""Service commands: ``serve``, ``db upgrade|current``, ``user add|list|deactivate|reactivate``,
+``jobs list|show``.
 
 Part of the composition root: ``serve`` builds the app with :func:`api.app.create_app`, which
 mounts every instrument's routes. The data commands (``demo``, ``import``, ``export``) live in
@@ -152,15 +153,35 @@ def user_list() -> None:
 
 @user_app.command("deactivate")
 def user_deactivate(username: str) -> None:
-    """Deactivate a user and revoke their keys."""
+    """Deactivate a user and revoke their keys (never the last active administrator)."""
     url = get_settings().resolved_database_url()
     try:
         with session_scope(url) as session:
             auth.deactivate_user(session, username, actor="cli")
+    except (auth.NotFound, auth.Conflict) as exc:
+        typer.echo(f"error: {exc}; nothing changed", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"user {username!r} deactivated")
+
+
+@user_app.command("reactivate")
+def user_reactivate(username: str) -> None:
+    """Let a deactivated user in again and print their new API key (shown once; the keys revoked at
+    deactivation stay revoked). An active user is left as they are."""
+    url = get_settings().resolved_database_url()
+    try:
+        with session_scope(url) as session:
+            user, key = auth.reactivate_user(session, username, actor="cli")
+            role = user.role
     except auth.NotFound as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"user {username!r} deactivated")
+    if key is None:
+        typer.echo(f"user {username!r} is active already; nothing changed (their keys still work)")
+        return
+    typer.echo(f"reactivated user {username!r} with role {role!r}")
+    typer.echo(f"API key (shown once, keep it safe): {key}")
+    typer.echo(f"use it as header 'X-API-Key: {key}' or 'Authorization: Bearer {key}'")
 
 
 @jobs_app.command("list")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from quality.scorecard import KPI_NAMES, ScoreScheme, default_scheme, technician
 from quality.table import kpi_table
 from quality.validate import ValidatedOrders
 from quality.warnings import escalations, monthly_warnings
+from vocabulary.errors import InputErrors, Problem
 from vocabulary.orders import CustomerGrade, OrderType, ServiceDeadlines
 from vocabulary.staff import Technician
 
@@ -350,7 +352,9 @@ class SaveMonthParams(BaseModel):
 def save_month_job(params: SaveMonthParams, ctx: JobContext) -> dict[str, Any]:
     """Job ``quality.save_month``: compute and store a month's KPI snapshot and grades.
 
-    Writes one audit entry with the grade counts. Checks for cancellation before writing.
+    Writes one audit entry with the grade counts. Checks for cancellation before writing. The
+    snapshot, grades and audit entry are stored fenced (:meth:`JobContext.fenced`): only by the run
+    that still owns the job, together with its result.
     """
     month = params.month
     window = month_window(month)
@@ -367,10 +371,35 @@ def save_month_job(params: SaveMonthParams, ctx: JobContext) -> dict[str, Any]:
         after = {t: g.grade for t, g in store.load_grades(session, month).items()}
         record(session, params.actor, "compute", "quality_month", month,
                {"grades": before} if before else None, {"grades": after, **counts})
+        out = {"month": month, **counts, "problems": len(source.data.problems),
+               "excluded_by_rule": source.data.excluded_counts()}
+        ctx.fenced(session, out)  # last: a run that lost its job stores no snapshot
     ctx.progress(1.0, "saved")
-    return {"month": month, **counts, "problems": len(source.data.problems),
-            "excluded_by_rule": source.data.excluded_counts()}
+    return out
+
+
+#: The branches' clock: a month has begun when it has begun in Asia/Shanghai.
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def check_save_month(session: Session, params: SaveMonthParams) -> None:
+    """Refuse at submission a month that is not ``YYYY-MM`` or has not begun yet: its snapshot would
+    hold no orders, and payroll would read its empty grades as the month's.
+
+    Raises
+    ------
+    InputErrors
+        Naming ``month`` and the rule (HTTP 422).
+    """
+    try:
+        start = month_window(params.month).start
+    except ValueError:
+        raise InputErrors([Problem("month", "must be a month YYYY-MM", params.month)]) from None
+    today = dt.datetime.now(LOCAL_TIME).date()
+    if start.date() > today:
+        rule = f"must have begun (today is {today.isoformat()} in Asia/Shanghai)"
+        raise InputErrors([Problem("month", rule, params.month)])
 
 
 #: Compute and store a month's KPI snapshot and grades, which payroll reads (``POST /quality/months/{m}``).
-SAVE_MONTH = JobKind("quality.save_month", SaveMonthParams, save_month_job)
+SAVE_MONTH = JobKind("quality.save_month", SaveMonthParams, save_month_job, validate=check_save_month)

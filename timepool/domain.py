@@ -728,3 +728,55 @@ class QuotaRequest(BranchRequest):
     """A branch's daily quotas, stored as a new version when ``save``."""
 
     save: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Stochastic sizing (``POST /timepool/size/{model}``)
+# ---------------------------------------------------------------------------------------------
+
+#: The longest time a sizing request may name (handling, target, patience): one week, in minutes.
+MAX_SIZING_MINUTES = 7 * 24 * 60
+#: The longest arrival interval: 31 days, in minutes (a month of faults counted as one interval).
+MAX_INTERVAL_MINUTES = 31 * 24 * 60
+#: The most arrivals in one interval.
+MAX_ARRIVALS = 1_000_000
+#: The largest offered load (arrivals ÷ interval × handling time, in Erlangs) a sizing takes: a
+#: team of ten thousand technicians is far beyond any branch, and the sizing's effort grows with it.
+MAX_LOAD_ERLANGS = 10_000
+#: The shortest handling time or patience: 0.01 minute (0.6 s); shorter ones only overflow the
+#: sizing's arithmetic.
+MIN_SIZING_MINUTES = 0.01
+
+
+class ErlangRequest(BaseModel):
+    """One sizing problem for Erlang C (or Erlang A with ``patience_minutes``); times in minutes.
+
+    Every number is finite and bounded (:data:`MAX_ARRIVALS`, :data:`MAX_INTERVAL_MINUTES`,
+    :data:`MAX_SIZING_MINUTES`, :data:`MIN_SIZING_MINUTES`, :data:`MAX_LOAD_ERLANGS`), so a value
+    like ``1e308`` or ``1e-300`` is refused naming its field rather than overflowing the sizing.
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    arrivals: float = Field(gt=0, le=MAX_ARRIVALS, description="arrivals in one interval")
+    interval_minutes: float = Field(ge=1, le=MAX_INTERVAL_MINUTES, description="length of the interval")
+    handle_minutes: float = Field(
+        ge=MIN_SIZING_MINUTES, le=MAX_SIZING_MINUTES, description="mean handling time"
+    )
+    target_service_level: float = Field(gt=0, lt=1, description="share served within target_minutes")
+    target_minutes: float = Field(ge=0, le=MAX_SIZING_MINUTES, description="the service-level threshold")
+    max_occupancy: float = Field(default=1.0, gt=0, le=1, description="cap on load ÷ agents (1: none)")
+    shrinkage: float = Field(default=0.0, ge=0, lt=1, description="share of paid time not available")
+    patience_minutes: float | None = Field(
+        default=None, ge=MIN_SIZING_MINUTES, le=MAX_SIZING_MINUTES, description="Erlang A only: mean patience"
+    )
+
+    @model_validator(mode="after")
+    def _load_within_bounds(self) -> ErlangRequest:
+        load = self.arrivals / self.interval_minutes * self.handle_minutes
+        if load > MAX_LOAD_ERLANGS:
+            raise ValueError(
+                f"offered load arrivals ÷ interval_minutes × handle_minutes is {load:.6g} Erlangs; "
+                f"rule: at most {MAX_LOAD_ERLANGS}"
+            )
+        return self

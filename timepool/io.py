@@ -74,7 +74,12 @@ def _stripped(table: tabular.RawTable) -> Numbered:
 
 
 def write_rows(path: Path | str, rows: Sequence[Mapping[str, Any]], sheet: str = "data") -> Path:
-    """Write rows to CSV or Excel (by the file suffix); columns in the order of the first row."""
+    """Write rows to CSV or Excel (by the file suffix); columns in the order of the first row.
+
+    Text a spreadsheet would run as a formula (``=…``, ``+…``, ``-…``, ``@…``) is written with a
+    leading apostrophe and Excel text cells are typed as text (:func:`fieldcrew.tabular.safe_cell`),
+    so an area or technician name never runs on the machine of whoever opens the file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = list(rows[0].keys()) if rows else []
@@ -85,16 +90,16 @@ def write_rows(path: Path | str, rows: Sequence[Mapping[str, Any]], sheet: str =
         ws = wb.active
         assert ws is not None
         ws.title = sheet
-        ws.append(columns)
+        tabular.append_row(ws, columns)
         for r in rows:
-            ws.append([_excel_value(r.get(c)) for c in columns])
+            tabular.append_row(ws, [_excel_value(r.get(c)) for c in columns])
         wb.save(path)
         return path
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
+        writer.writerow(tabular.safe_record({c: c for c in columns}))
         for r in rows:
-            writer.writerow({c: "" if r.get(c) is None else r.get(c) for c in columns})
+            writer.writerow(tabular.safe_record({c: "" if r.get(c) is None else r.get(c) for c in columns}))
     return path
 
 

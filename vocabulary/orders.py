@@ -1,12 +1,18 @@
-"""What the work is: order types, difficulty, customer grades, deadlines and work orders."""
+"""What the work is: order types, difficulty, customer grades, deadlines and work orders.
+
+Times are local Asia/Shanghai time without a zone, as they are stored: a time given with a UTC
+offset (``2026-06-01T01:00:00Z``) is converted to it on the way in (:data:`LocalDateTime`), so
+that every comparison is between times of one clock.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from vocabulary.organisation import Identifier, Location
 from vocabulary.staff import Skill
@@ -45,6 +51,22 @@ class CustomerGrade(StrEnum):
 
 
 _GRADE_RANK = {CustomerGrade.VIP: 0, CustomerGrade.GOLD: 1, CustomerGrade.ORDINARY: 2}
+
+
+#: The clock of every stored time: Asia/Shanghai (UTC+8, no daylight saving).
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def local_naive(value: dt.datetime) -> dt.datetime:
+    """``value`` as local Asia/Shanghai time without a zone: a time with a UTC offset is converted
+    (``01:00Z`` → ``09:00``), a time without one is taken to be local already."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=None)
+    return value.astimezone(LOCAL_TIME).replace(tzinfo=None)
+
+
+#: A model field's time: local Asia/Shanghai, naive; one given with a UTC offset is converted.
+LocalDateTime = Annotated[dt.datetime, AfterValidator(local_naive)]
 
 
 class ServiceDeadlines(BaseModel):
@@ -130,14 +152,18 @@ class TimeWindow(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    start: dt.datetime
-    end: dt.datetime
+    start: LocalDateTime
+    end: LocalDateTime
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
         if self.end <= self.start:
             raise ValueError("appointment window end must be after its start")
         return self
+
+
+#: The longest repeat-fault interval an outcome may record: a year (a leap year's days).
+MAX_REPEAT_FAULT_DAYS = 366
 
 
 class Outcome(BaseModel):
@@ -151,7 +177,8 @@ class Outcome(BaseModel):
     appointment_kept: bool | None = None
     skill_satisfied: bool | None = None
     attitude_satisfied: bool | None = None
-    repeat_fault_within_days: int | None = Field(default=None, ge=0)
+    #: the fault came back within this many days of completion (the KPI looks back a year at most)
+    repeat_fault_within_days: int | None = Field(default=None, ge=0, le=MAX_REPEAT_FAULT_DAYS)
     complaint: bool = False
     praise: bool = False
 
@@ -162,7 +189,7 @@ class StatusEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     status: OrderStatus
-    at: dt.datetime
+    at: LocalDateTime
     technician_id: str | None = None
 
 
@@ -178,9 +205,9 @@ class WorkOrder(BaseModel):
     location: Location
     customer_grade: CustomerGrade = CustomerGrade.ORDINARY
     line_type: LineType = LineType.BROADBAND
-    created: dt.datetime
+    created: LocalDateTime
     appointment: TimeWindow | None = None
-    deadline: dt.datetime
+    deadline: LocalDateTime
     required_skills: frozenset[Skill] = frozenset()
     status: OrderStatus = OrderStatus.CREATED
     technician_id: str | None = None

@@ -16,7 +16,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import ACCEPTED, DbSession, JobAccepted, attachment, file_responses, job_accepted, require_roles
+from api.deps import (
+    ACCEPTED,
+    DbSession,
+    JobAccepted,
+    Version,
+    attachment,
+    file_responses,
+    job_accepted,
+    require_roles,
+)
 from fieldcrew.auth import AuthUser
 from fieldcrew.jobs import submit_job
 from timepool import io as tio
@@ -27,6 +36,7 @@ from timepool.domain import (
     Assumption,
     BranchRequest,
     EmployedBasis,
+    ErlangRequest,
     HeadcountRow,
     Observation,
     OutlierRule,
@@ -246,7 +256,7 @@ def list_standards(session: DbSession, _: Planner, scope: str | None = None) -> 
 
 @router.get("/standards/{scope}", response_model=StandardTableView, response_model_exclude_unset=True)
 def get_standards(
-    session: DbSession, _: Planner, scope: str, version: int | None = None, include_ids: bool = False
+    session: DbSession, _: Planner, scope: str, version: Version = None, include_ids: bool = False
 ) -> dict[str, Any]:
     """A stored standard table (latest version unless ``version``), with its provenance."""
     tab = store.load_standard_table(session, scope, version)
@@ -324,7 +334,7 @@ def post_quota_job(body: QuotaRequest, session: DbSession, response: Response, u
 
 
 @router.get("/quotas/{branch_id}", response_model=StoredQuotas)
-def get_quotas(branch_id: str, session: DbSession, _: Planner, version: int | None = None) -> StoredQuotas:
+def get_quotas(branch_id: str, session: DbSession, _: Planner, version: Version = None) -> StoredQuotas:
     """Stored quotas of a branch: group → date → heads."""
     return StoredQuotas(branch_id=branch_id, quotas=store.load_quotas(session, branch_id, version))
 
@@ -399,17 +409,6 @@ def post_whatif(
 
 
 # --- sizing ---------------------------------------------------------------------------------------
-
-
-class ErlangRequest(BaseModel):
-    arrivals: float = Field(gt=0)
-    interval_minutes: float = Field(gt=0)
-    handle_minutes: float = Field(gt=0)
-    target_service_level: float = Field(gt=0, lt=1)
-    target_minutes: float = Field(ge=0)
-    max_occupancy: float = Field(default=1.0, gt=0, le=1)
-    shrinkage: float = Field(default=0.0, ge=0, lt=1)
-    patience_minutes: float | None = Field(default=None, gt=0, description="Erlang A only")
 
 
 @router.post("/size/{model}", response_model=SizingResult)

@@ -1,7 +1,8 @@
 """Inputs and results of rolling dispatch (pydantic; imports no solver).
 
-Times at the interface are local ``datetime``; inside the engine they become integer minutes after
-the plan's ``origin`` (midnight of the day by default).
+Times at the interface are local ``datetime`` (Asia/Shanghai, naive; an input time given with a
+UTC offset is converted: :data:`vocabulary.orders.LocalDateTime`); inside the engine they become
+integer minutes after the plan's ``origin`` (midnight of the day by default).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vocabulary.orders import CustomerGrade, OrderStatus, OrderType, TimeWindow, WorkOrder
+from vocabulary.orders import CustomerGrade, LocalDateTime, OrderStatus, OrderType, TimeWindow, WorkOrder
 from vocabulary.organisation import AreaType, Identifier, Location
 from vocabulary.staff import Skill, Technician
 
@@ -43,12 +44,12 @@ class OnDutyTechnician(BaseModel):
     home_area_id: str | None = None
     skills: frozenset[Skill] = frozenset({Skill.BROADBAND, Skill.FIXED_LINE})
     support_team: bool = False
-    shift_start: dt.datetime
-    shift_end: dt.datetime
+    shift_start: LocalDateTime
+    shift_end: LocalDateTime
     start_location: Location
     #: where the day ends; None = the day ends at the last job (no return leg)
     end_location: Location | None = None
-    available_from: dt.datetime | None = None
+    available_from: LocalDateTime | None = None
     position: Location | None = None
     #: False once the technician became unavailable during the day (no new work)
     available: bool = True
@@ -98,8 +99,8 @@ class OnDutyShift(BaseModel):
     model_config = _frozen
 
     technician_id: str = Identifier
-    start: dt.datetime
-    end: dt.datetime
+    start: LocalDateTime
+    end: LocalDateTime
     shift_id: str | None = None
     #: a support-team member works for this region group today (None: the whole branch)
     region_group_id: str | None = None
@@ -122,16 +123,18 @@ class DispatchOrder(BaseModel):
     area_id: str = Identifier
     location: Location
     customer_grade: CustomerGrade = CustomerGrade.ORDINARY
-    created: dt.datetime
-    deadline: dt.datetime
+    created: LocalDateTime
+    deadline: LocalDateTime
     appointment: TimeWindow | None = None
     #: on-site minutes (standard hours of the work-hour pool, or given directly)
     duration_min: int = Field(gt=0, le=24 * 60)
     required_skills: frozenset[Skill] = frozenset()
     status: OrderStatus = OrderStatus.CREATED
     technician_id: str | None = None
-    started_at: dt.datetime | None = None
-    completed_at: dt.datetime | None = None
+    #: the technician of another group who claimed it (认领): he may do it whatever his group
+    claimed_by: str | None = None
+    started_at: LocalDateTime | None = None
+    completed_at: LocalDateTime | None = None
     #: orders that must be finished before this one starts
     depends_on: tuple[str, ...] = ()
 
@@ -271,7 +274,7 @@ class DayInput(BaseModel):
     branch_id: str = Identifier
     day: dt.date
     #: planning clock: nothing new starts before it (morning plan: the shift start)
-    now: dt.datetime
+    now: LocalDateTime
     technicians: tuple[OnDutyTechnician, ...]
     orders: tuple[DispatchOrder, ...]
     areas: tuple[Area, ...]

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fieldcrew import tabular
 from scheduler.dispatch.errors import InvalidSolomonFile, InvalidStateFile
 from scheduler.dispatch.solomon import SolomonCustomer, SolomonInstance
 
@@ -142,29 +143,31 @@ def plan_rows(plan: DayPlan) -> list[dict[str, object]]:
 
 
 def plan_to_csv(plan: DayPlan) -> str:
-    """The day plan as CSV text (UTF-8, header row :data:`PLAN_COLUMNS`)."""
+    """The day plan as CSV text (UTF-8, header row :data:`PLAN_COLUMNS`); text a spreadsheet would
+    run as a formula gets a leading apostrophe (:func:`fieldcrew.tabular.safe_cell`)."""
     buf = _io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(PLAN_COLUMNS))
     writer.writeheader()
-    writer.writerows(plan_rows(plan))
+    writer.writerows(tabular.safe_record(row) for row in plan_rows(plan))
     return buf.getvalue()
 
 
 def plan_to_excel(plan: DayPlan, path: str | Path) -> Path:
-    """Write the day plan to an Excel workbook: sheet ``plan`` (stops) and ``warnings``."""
+    """Write the day plan to an Excel workbook: sheet ``plan`` (stops) and ``warnings``; text cells
+    are typed as text and formula-leading text is guarded (:func:`fieldcrew.tabular.append_row`)."""
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "plan"
-    ws.append(list(PLAN_COLUMNS))
+    tabular.append_row(ws, PLAN_COLUMNS)
     for row in plan_rows(plan):
-        ws.append([row[c] for c in PLAN_COLUMNS])
+        tabular.append_row(ws, [row[c] for c in PLAN_COLUMNS])
     ws2 = wb.create_sheet("warnings")
-    ws2.append(["kind", "order_id", "technician_id", "message"])
+    tabular.append_row(ws2, ["kind", "order_id", "technician_id", "message"])
     for w in plan.warnings:
-        ws2.append([w.kind.value, w.order_id, w.technician_id or "", w.message])
+        tabular.append_row(ws2, [w.kind.value, w.order_id, w.technician_id or "", w.message])
     path = Path(path)
     wb.save(path)
     return path

@@ -1,7 +1,8 @@
 """Long-running dispatch work as platform jobs: :data:`PLAN` and :data:`REOPTIMISE`.
 
 OR-Tools routing is single-threaded and deterministic for a given model, so the parameters carry
-a time budget but no solver seed or worker count.
+a time budget but no solver seed or worker count. A plan is stored fenced
+(:meth:`JobContext.fenced`): only by the run that still owns the job, together with its result.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from fieldcrew.db import session_scope
 from fieldcrew.jobs import JobContext, JobKind
+from fieldcrew.tables import BranchRow
 from scheduler.dispatch.domain import DayInput, DayPlan
 from scheduler.dispatch.engine import SolveParams
 from scheduler.dispatch.events import DispatchState, reoptimise, start_day
 from scheduler.dispatch.service import LinkedPlan, store_morning_plan, store_reoptimised
 from scheduler.dispatch.store import load_state
+from vocabulary.errors import InputErrors, Problem
 
 
 class PlanRequest(BaseModel):
@@ -52,10 +56,11 @@ def plan_day_job(params: PlanDayParams, ctx: JobContext) -> dict[str, Any]:
     state = start_day(inp, SolveParams(time_limit_s=params.seconds))
     with session_scope(ctx.database_url) as session:
         version = store_morning_plan(session, state, params.actor, params.linked)
-    summary = _summary(state.plan, version)
-    if inp.intake is not None:
-        summary["on_duty"] = inp.intake.note
-        summary["left_for_later"] = len(inp.intake.deferred)
+        summary = _summary(state.plan, version)
+        if inp.intake is not None:
+            summary["on_duty"] = inp.intake.note
+            summary["left_for_later"] = len(inp.intake.deferred)
+        ctx.fenced(session, summary)  # last: a run that lost its job stores no plan
     return summary
 
 
@@ -70,9 +75,11 @@ def reoptimise_job(params: ReoptimiseParams, ctx: JobContext) -> dict[str, Any]:
     new = reoptimise(DispatchState(inp, plan), SolveParams(time_limit_s=params.seconds))
     with session_scope(ctx.database_url) as session:
         version = store_reoptimised(session, plan.version, new, params.actor)
-    if version is None:
-        return {"stored": False, "reason": f"plan moved on from version {plan.version} meanwhile"}
-    return _summary(new.plan, version) | {"stored": True}
+        if version is None:
+            return {"stored": False, "reason": f"plan moved on from version {plan.version} meanwhile"}
+        summary = _summary(new.plan, version) | {"stored": True}
+        ctx.fenced(session, summary)  # last: a run that lost its job stores no plan
+    return summary
 
 
 def _summary(plan: DayPlan, version: int) -> dict[str, Any]:
@@ -87,7 +94,21 @@ def _summary(plan: DayPlan, version: int) -> dict[str, Any]:
     }
 
 
+def check_plan(session: Session, params: PlanDayParams) -> None:
+    """Refuse at submission the plan of a day of a branch that does not exist (the plan would be
+    stored under a branch nobody can see).
+
+    Raises
+    ------
+    InputErrors
+        Naming ``input.branch_id`` and the rule (HTTP 422).
+    """
+    branch_id = params.input.branch_id
+    if session.get(BranchRow, branch_id) is None:
+        raise InputErrors([Problem("input.branch_id", "must name a stored branch", branch_id)])
+
+
 #: Plan a day from scratch and store it as the branch-day's next version (``POST /dispatch/plans``).
-PLAN = JobKind("dispatch.plan", PlanDayParams, plan_day_job)
+PLAN = JobKind("dispatch.plan", PlanDayParams, plan_day_job, validate=check_plan)
 #: Re-optimise the plan in force of a branch-day (``POST /dispatch/plans/{branch}/{day}/reoptimise``).
 REOPTIMISE = JobKind("dispatch.reoptimise", ReoptimiseParams, reoptimise_job)

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from fieldcrew import tabular
 from scheduler.roster.domain import RosterProblem, RosterResult
 from scheduler.roster.nrp import NrpInstance, format_nrp, nrp_to_problem, parse_nrp, read_nrp
 
@@ -54,12 +55,17 @@ def roster_rows(problem: RosterProblem, result: RosterResult) -> list[list[str]]
 
 
 def write_roster(problem: RosterProblem, result: RosterResult, path: Path) -> Path:
-    """Write the roster as ``.xlsx``, ``.csv`` or ``.json`` (by suffix)."""
+    """Write the roster as ``.xlsx``, ``.csv`` or ``.json`` (by suffix).
+
+    In the CSV and Excel files, text a spreadsheet would run as a formula (a group or technician
+    id such as ``=1+1``) gets a leading apostrophe and Excel text cells are typed as text
+    (:func:`fieldcrew.tabular.safe_cell`): it is shown, never run.
+    """
     path = Path(path)
     rows = roster_rows(problem, result)
     if path.suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(rows)
+            csv.writer(fh).writerows(tabular.safe_row(r) for r in rows)
     elif path.suffix == ".xlsx":
         from openpyxl import Workbook
         from openpyxl.styles import PatternFill
@@ -70,15 +76,16 @@ def write_roster(problem: RosterProblem, result: RosterResult, path: Path) -> Pa
         ws.title = "roster"
         rest_fill = PatternFill("solid", fgColor="C6EFCE")
         for r in rows:
-            ws.append(r)
+            tabular.append_row(ws, r)
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 if cell.value == REST:
                     cell.fill = rest_fill
         ws2 = wb.create_sheet("score")
-        ws2.append(["rule", "cost", "technician", "group", "day", "detail"])
+        tabular.append_row(ws2, ["rule", "cost", "technician", "group", "day", "detail"])
         for line in result.breakdown:
-            ws2.append([line.rule, line.cost, line.employee, line.group_id, line.day, line.detail])
+            cells = [line.rule, line.cost, line.employee, line.group_id, line.day, line.detail]
+            tabular.append_row(ws2, cells)
         wb.save(path)
     elif path.suffix == ".json":
         payload = {"problem": problem.model_dump(mode="json"), "result": result.model_dump(mode="json")}

@@ -1,9 +1,11 @@
 """Roster jobs run by the platform's job runner: :data:`SOLVE` and :data:`REROSTER`.
 
 Each reads its inputs from the database, solves, stores a *draft* version and returns its summary;
-nothing is published by a job. Their parameter models are the requests of ``POST /rosters`` and
-``POST /rosters/{id}/reroster`` plus what the route decides (the solver's workers and seed, from
-the settings when the request names none, and the actor), so a job's record reproduces it.
+nothing is published by a job. The draft is stored fenced (:meth:`JobContext.fenced`): only by
+the run that still owns the job, together with the job's result. Their parameter models are the
+requests of ``POST /rosters`` and ``POST /rosters/{id}/reroster`` plus what the route decides (the
+solver's workers and seed, from the settings when the request names none, and the actor), so a
+job's record reproduces it.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from fieldcrew.db import session_scope
 from fieldcrew.jobs import JobContext, JobKind
 from fieldcrew.records import read_technicians
+from fieldcrew.tables import BranchRow, TechnicianRow
 from scheduler.roster import store
 from scheduler.roster.planning import Leave, build_problem, diff, history_from, reroster_problem
 from scheduler.roster.solver import SolveParams, solve, solve_roster
@@ -140,6 +144,7 @@ def solve_job(params: SolveRosterParams, ctx: JobContext) -> dict[str, Any]:
             "bound": result.bound,
             "violations": [str(v) for v in report.violations] if report else [],
         }
+        ctx.fenced(session, out)  # last: a run that lost its job stores no draft
     ctx.progress(1.0, "done")
     return out
 
@@ -178,10 +183,66 @@ def reroster_job(params: RerosterParams, ctx: JobContext) -> dict[str, Any]:
             "objective": result.objective,
             "changes": changes,
         }
+        ctx.fenced(session, out)  # last: a run that lost its job stores no draft
     return out
 
 
+# --------------------------------------------------------------------------------------------------
+# checked at submission: a job that could only fail is refused before it is queued
+# --------------------------------------------------------------------------------------------------
+
+
+def check_solve(session: Session, params: SolveRosterParams) -> None:
+    """Refuse a solve whose branch does not exist or has no technicians (it could only fail).
+
+    Raises
+    ------
+    InputErrors
+        Naming ``branch_id`` and the rule it breaks (HTTP 422).
+    """
+    branch_id = params.branch_id
+    if session.get(BranchRow, branch_id) is None:
+        raise InputErrors([Problem("branch_id", "must name a stored branch", branch_id)])
+    if not session.scalar(select(exists().where(TechnicianRow.branch_id == branch_id))):
+        raise InputErrors([Problem("branch_id", "branch has no technicians to roster", branch_id)])
+
+
+def check_reroster(session: Session, params: RerosterParams) -> None:
+    """Refuse a re-roster of a roster that does not exist, or around absences it cannot apply:
+    of a technician not in the roster, ending before they start, or outside the roster's period.
+
+    Raises
+    ------
+    NotFound
+        No roster version ``roster_id`` (HTTP 404, as for every other route naming it).
+    InputErrors
+        Naming each bad absence (``absences[i].technician_id``, ``absences[i].end``, …) and the
+        rule it breaks (HTTP 422).
+    """
+    row = store.get_version(session, params.roster_id)
+    problem, _ = store.load(row)
+    first = dt.date.fromisoformat(problem.start_date) if problem.start_date else row.period_start
+    last = first + dt.timedelta(days=problem.horizon - 1)
+    staff = {e.id for e in problem.employees}
+    problems: list[Problem] = []
+    for i, absence in enumerate(params.absences):
+        at = f"absences[{i}]"
+        if absence.technician_id not in staff:
+            rule = f"must be a technician of roster {params.roster_id}"
+            problems.append(Problem(f"{at}.technician_id", rule, absence.technician_id))
+        if absence.end < absence.start:
+            problems.append(Problem(f"{at}.end", "must not be before start", absence.end.isoformat()))
+        elif absence.end < first or absence.start > last:
+            rule = f"must overlap the roster's period {first} to {last}"
+            problems.append(Problem(at, rule, f"{absence.start} to {absence.end}"))
+    if params.from_day >= problem.horizon:
+        problems.append(Problem("from_day", f"must be a day of the roster (0 to {problem.horizon - 1})",
+                                params.from_day))
+    if problems:
+        raise InputErrors(problems)
+
+
 #: Solve a branch's roster for a period into a draft version (``POST /rosters``).
-SOLVE = JobKind("roster.solve", SolveRosterParams, solve_job)
+SOLVE = JobKind("roster.solve", SolveRosterParams, solve_job, validate=check_solve)
 #: Re-roster a stored roster around absences into a new draft version (``POST /rosters/{id}/reroster``).
-REROSTER = JobKind("roster.reroster", RerosterParams, reroster_job)
+REROSTER = JobKind("roster.reroster", RerosterParams, reroster_job, validate=check_reroster)

@@ -55,6 +55,45 @@ def test_user_add_refuses_bad_input(cli_db: str) -> None:
     assert ok.exit_code == 0
 
 
+def _key(output: str) -> str:
+    return next(line.split(": ", 1)[1] for line in output.splitlines() if line.startswith("API key"))
+
+
+def test_user_deactivate_never_locks_the_last_admin_out(cli_db: str) -> None:
+    """Deactivating the last active administrator exits 2 with the reason and no traceback, and
+    changes nothing; with a second administrator it deactivates and revokes the key."""
+    key = _key(runner.invoke(app, ["user", "add", "ops", "--role", "admin"]).output)
+    refused = runner.invoke(app, ["user", "deactivate", "ops"])
+    assert refused.exit_code == 2 and isinstance(refused.exception, SystemExit)
+    assert "last active administrator" in refused.output and "Traceback" not in refused.output
+    with session_scope(cli_db) as session:
+        assert auth.authenticate(session, key) is not None
+    assert runner.invoke(app, ["user", "add", "ops2", "--role", "admin"]).exit_code == 0
+    done = runner.invoke(app, ["user", "deactivate", "ops"])
+    assert done.exit_code == 0 and "deactivated" in done.output
+    with session_scope(cli_db) as session:
+        assert auth.authenticate(session, key) is None
+    assert runner.invoke(app, ["user", "deactivate", "nobody"]).exit_code == 2
+
+
+def test_user_reactivate_prints_a_new_key_once(cli_db: str) -> None:
+    """``user reactivate`` lets a deactivated user in with a new key (printed once); the revoked key
+    stays revoked; an active user is left alone (no key printed); an unknown user exits 2."""
+    old = _key(runner.invoke(app, ["user", "add", "ana", "--role", "hr"]).output)
+    assert runner.invoke(app, ["user", "deactivate", "ana"]).exit_code == 0
+    result = runner.invoke(app, ["user", "reactivate", "ana"])
+    assert result.exit_code == 0, result.output
+    new = _key(result.output)
+    with session_scope(cli_db) as session:
+        user = auth.authenticate(session, new)
+        assert user is not None and (user.username, user.role) == ("ana", "hr")
+        assert auth.authenticate(session, old) is None
+    again = runner.invoke(app, ["user", "reactivate", "ana"])
+    assert again.exit_code == 0 and "active already" in again.output and "API key" not in again.output
+    unknown = runner.invoke(app, ["user", "reactivate", "nobody"])
+    assert unknown.exit_code == 2 and "nobody" in unknown.output
+
+
 def test_db_upgrade_and_current(cli_db: str) -> None:
     """``db upgrade`` is idempotent and ``db current`` names the foundation's descendants."""
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0

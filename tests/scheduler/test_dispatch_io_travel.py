@@ -77,3 +77,23 @@ def test_store_versions(db_url: str) -> None:
         assert load_state(s, "B1", inp.day, version=1)[1].version == 1
         with pytest.raises(NotFound):
             load_state(s, "B1", dt.date(2026, 4, 2))
+
+
+def test_plan_exports_keep_formula_leading_ids_as_text(tmp_path: Path) -> None:
+    """A technician or order id a spreadsheet would run as a formula (``-T1``) comes back as inert
+    text: a leading apostrophe in the CSV, a text cell starting with it in both Excel sheets."""
+    import csv
+    import io
+
+    inp = make_input([make_tech("-T1")], [make_order("-O1"), make_order("-O2", duration=600)])
+    plan = plan_day(inp, FAST)
+    rows = list(csv.DictReader(io.StringIO(plan_to_csv(plan))))
+    assert [r["technician_id"] for r in rows] == ["'-T1", ""]
+    assert [r["order_id"] for r in rows] == ["'-O1", "'-O2"]
+    book = load_workbook(plan_to_excel(plan, tmp_path / "plan.xlsx"))
+    first = book["plan"][2]
+    tech, order = first[PLAN_COLUMNS.index("technician_id")], first[PLAN_COLUMNS.index("order_id")]
+    assert (tech.data_type, tech.value) == ("s", "'-T1")
+    assert (order.data_type, order.value) == ("s", "'-O1")
+    warned = [row for row in book["warnings"].iter_rows(min_row=2) if row[1].value == "'-O2"]
+    assert warned and all(row[1].data_type == "s" for row in warned)

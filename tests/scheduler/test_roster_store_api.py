@@ -135,3 +135,91 @@ def test_solve_records_its_search_settings(api_client: Any) -> None:
     params = SOLVE.parse(recorded[0])
     assert isinstance(params, SolveRosterParams) and params.actor == "dispatcher"
     assert params.quotas == Quotas.from_json(quotas) and params.seconds == 1
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_roster_export_keeps_formula_leading_names_inert(tmp_path: Any, suffix: str) -> None:
+    """A group or technician id a spreadsheet would run as a formula (``=1+1``, ``@SUM(1)``) comes back
+    as inert text in the roster's CSV and in both Excel sheets (roster and score): a leading
+    apostrophe, a text cell; counts stay as written."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    from scheduler.roster.domain import Employee, PenaltyLine, RosterResult
+    from scheduler.roster.io import write_roster
+
+    p = problem(n=0, horizon=2, employees=(Employee(id="@SUM(1)", group_id="=1+1"),))
+    line = PenaltyLine(rule="coverage", cost=3, employee="@SUM(1)", group_id="=1+1", day=0, detail="+x")
+    r = RosterResult(name="tiny", status="FEASIBLE", objective=3, bound=0, seconds=0.0,
+                     assignment={"@SUM(1)": ["D", None]}, breakdown=[line])
+    path = write_roster(p, r, tmp_path / f"r.{suffix}")
+    if suffix == "csv":
+        with path.open(encoding="utf-8", newline="") as fh:
+            _, row = list(csv.reader(fh))
+        assert row[:2] == ["'=1+1", "'@SUM(1)"]
+        return
+    book = load_workbook(path)
+    group, tech = book["roster"][2][:2]
+    assert (group.data_type, group.value, tech.data_type, tech.value) == ("s", "'=1+1", "s", "'@SUM(1)")
+    _, cost, employee, group_id, _, detail = book["score"][2]
+    assert cost.value == 3
+    assert [(c.data_type, c.value) for c in (employee, group_id, detail)] == [
+        ("s", "'@SUM(1)"), ("s", "'=1+1"), ("s", "'+x")]
+
+
+def _refused(api_client: Any, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """POST ``body`` to ``path`` as the dispatcher: a 422 problem; no job was queued."""
+    h = api_client.headers("dispatcher")
+    res = api_client.client.post(path, json=body, headers=h)
+    assert res.status_code == 422, res.text
+    assert api_client.client.get("/jobs", headers=h).json() == []
+    errors: list[dict[str, Any]] = res.json()["errors"]
+    return errors
+
+
+def test_a_solve_that_could_only_fail_is_refused_at_submission(api_client: Any) -> None:
+    """POST /rosters for a branch that does not exist, or one without technicians, is a 422 naming
+    branch_id and the rule, before any job is queued."""
+    from factories import branch, seed_org
+
+    from fieldcrew import records
+    from fieldcrew.tables import BranchRow
+
+    with session_scope(api_client.db_url) as s:
+        seed_org(s)
+        s.add(BranchRow(**records.branch_row(branch("B2"))))
+    body = {"branch_id": "NOPE", "start": START.isoformat(), "days": 7, "seconds": 1}
+    (error,) = _refused(api_client, "/rosters", body)
+    assert (error["field"], error["value"]) == ("branch_id", "NOPE")
+    assert error["rule"] == "must name a stored branch"
+    (error,) = _refused(api_client, "/rosters", body | {"branch_id": "B2"})
+    assert (error["field"], error["rule"]) == ("branch_id", "branch has no technicians to roster")
+
+
+def test_a_reroster_that_could_only_fail_is_refused_at_submission(api_client: Any) -> None:
+    """POST /rosters/{id}/reroster: an unknown roster is 404; an absence of a technician not in the
+    roster, one ending before it starts or one outside the roster's period, and a from_day beyond
+    it, are each a 422 problem naming the field and the rule; no job is queued."""
+    from factories import seed_org, store_roster_draft
+
+    with session_scope(api_client.db_url) as s:
+        seed_org(s)
+        roster_id = store_roster_draft(s, START, {f"T-00{i}": ["D"] * 7 for i in range(1, 5)})
+    h = api_client.headers("dispatcher")
+    day = START.isoformat()
+    ok = {"technician_id": "T-001", "start": day, "end": day}
+    missing = api_client.client.post("/rosters/NOPE/reroster", json={"absences": [ok]}, headers=h)
+    assert missing.status_code == 404, missing.text
+    absences = [
+        ok | {"technician_id": "T-404"},
+        ok | {"start": "2026-04-08", "end": "2026-04-07"},
+        ok | {"start": "2026-05-01", "end": "2026-05-02"},
+    ]
+    errors = _refused(api_client, f"/rosters/{roster_id}/reroster", {"absences": absences, "from_day": 7})
+    assert [(e["field"], e["rule"]) for e in errors] == [
+        ("absences[0].technician_id", f"must be a technician of roster {roster_id}"),
+        ("absences[1].end", "must not be before start"),
+        ("absences[2]", "must overlap the roster's period 2026-04-06 to 2026-04-12"),
+        ("from_day", "must be a day of the roster (0 to 6)"),
+    ]

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from typing import Any
 
+import pytest
 from timepool_factories import seed_branch
 
 START = "2026-06-29"
@@ -95,3 +96,63 @@ def test_headcount_and_whatif_routes(api_client: Any) -> None:
     wi = api_client.client.post("/timepool/whatif", json=base | {"scenario": scenario}, headers=h)
     assert wi.status_code == 200, wi.text
     assert all(r["delta_heads"] >= 0 for r in wi.json()["rows"])
+
+
+def test_a_quota_job_that_could_only_fail_is_refused_at_submission(api_client: Any) -> None:
+    """POST /timepool/quotas/jobs for a branch that does not exist, or one without small areas, is a
+    422 naming branch_id and the rule, before any job is queued."""
+    from factories import branch
+
+    from fieldcrew import records
+    from fieldcrew.tables import BranchRow
+
+    _seed(api_client)
+    with api_client.session() as s:
+        s.add(BranchRow(**records.branch_row(branch("B2"))))
+    h = api_client.headers("planner")
+    for branch_id, rule in (("NOPE", "must name a stored branch"),
+                            ("B2", "branch has no small areas to forecast orders in")):
+        body = {"branch_id": branch_id, "start": START, "days": 7, "save": True}
+        res = api_client.client.post("/timepool/quotas/jobs", json=body, headers=h)
+        assert res.status_code == 422, res.text
+        (error,) = res.json()["errors"]
+        assert (error["field"], error["value"], error["rule"]) == ("branch_id", branch_id, rule)
+    assert api_client.client.get("/jobs", headers=h).json() == []
+
+
+ERLANG = {"arrivals": 100, "interval_minutes": 30, "handle_minutes": 3, "target_service_level": 0.8,
+          "target_minutes": 1 / 3, "shrinkage": 0.3, "patience_minutes": 2}
+
+
+@pytest.mark.parametrize("model", ["erlang-c", "erlang-a"])
+@pytest.mark.parametrize(("field", "value"), [
+    ("arrivals", 1e308), ("interval_minutes", 1e308), ("interval_minutes", 1e-300),
+    ("handle_minutes", 1e308), ("handle_minutes", 1e-300), ("target_minutes", 1e308),
+    ("patience_minutes", 1e308), ("patience_minutes", 1e-300),
+])
+def test_sizing_numbers_beyond_sense_are_422(api_client: Any, model: str, field: str, value: float) -> None:
+    """A sizing number far beyond its bound (1e308) or below it (1e-300 minutes) is a 422 naming the
+    field, never an overflow (500) in the sizing."""
+    res = api_client.client.post(f"/timepool/size/{model}", json=ERLANG | {field: value},
+                                 headers=api_client.headers("planner"))
+    assert res.status_code == 422, res.text
+    assert [e["field"] for e in res.json()["errors"]] == [f"body.{field}"]
+
+
+def test_sizing_refuses_a_load_beyond_any_team(api_client: Any) -> None:
+    """An offered load over 10,000 Erlangs (each number within its own bound) is a 422 naming the rule;
+    a tiny positive number of arrivals is just a small load."""
+    h = api_client.headers("planner")
+    res = api_client.client.post("/timepool/size/erlang-c", json=ERLANG | {"arrivals": 200_000}, headers=h)
+    assert res.status_code == 422 and "at most 10000" in res.text, res.text
+    tiny = api_client.client.post("/timepool/size/erlang-c", json=ERLANG | {"arrivals": 1e-300}, headers=h)
+    assert tiny.status_code == 200 and tiny.json()["raw_agents"] == 1, tiny.text
+
+
+@pytest.mark.parametrize("path", ["/timepool/standards/B1", "/timepool/quotas/B1"])
+@pytest.mark.parametrize("version", [0, 2**31, 2**63])
+def test_stored_versions_are_bounded(api_client: Any, path: str, version: int) -> None:
+    """A version below 1 or beyond a 32-bit integer is a 422 naming the parameter, not a database error."""
+    res = api_client.client.get(path, params={"version": version}, headers=api_client.headers("planner"))
+    assert res.status_code == 422, res.text
+    assert res.json()["errors"][0]["field"] == "query.version"

@@ -151,3 +151,28 @@ def test_excel_date_cells(tmp_path: Path) -> None:
     sheet.append(values)
     book.save(tmp_path / "obs.xlsx")
     assert read_observations(tmp_path / "obs.xlsx") == read_observations(_write(tmp_path, HEADER, GOOD))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_written_rows_keep_formula_leading_text_inert(tmp_path: Path, suffix: str) -> None:
+    """Text a spreadsheet would run as a formula (an area named ``=1+1``, an observer ``@SUM(1)``)
+    is written with a leading apostrophe, as text (never a formula cell); numbers stay numbers; the
+    reader gives back the text that was written."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    rows = [{"area": "=1+1", "observer": "@SUM(1)", "minutes": 12, "delta": -5, "note": "ok"}]
+    path = write_rows(tmp_path / f"out.{suffix}", rows)
+    if suffix == "csv":
+        with path.open(encoding="utf-8", newline="") as fh:
+            (written,) = list(csv.DictReader(fh))
+        assert (written["area"], written["observer"], written["delta"]) == ("'=1+1", "'@SUM(1)", "-5")
+    else:
+        sheet = load_workbook(path).active
+        assert sheet is not None
+        area, observer, minutes, delta, note = sheet[2]
+        assert (area.data_type, area.value) == ("s", "'=1+1")
+        assert (observer.data_type, observer.value) == ("s", "'@SUM(1)")
+        assert (minutes.value, delta.value, note.value) == (12, -5, "ok")
+    assert read_rows(path)[0]["area"] == "=1+1"

@@ -107,3 +107,67 @@ def test_input_errors_name_every_problem() -> None:
     assert "2 problem(s)" in text and "nothing was written" in text
     assert "file obs.csv, row 3, field 'rating_pct': value 0 breaks rule: must be > 0" in text
     assert err.problems[1].as_dict()["value"] == "fix"
+
+
+def test_order_times_with_a_utc_offset_become_local_naive_time() -> None:
+    """A creation time, deadline, appointment or status time given with a UTC offset is converted to
+    Asia/Shanghai local time without a zone (01:00Z is 09:00; +08:00 stays as written); times
+    without one are local already. A mix of both compares on one clock instead of failing."""
+    utc = dt.UTC
+    order = _order(
+        created=dt.datetime(2026, 6, 1, 1, 0, tzinfo=utc),
+        deadline=dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        appointment={"start": "2026-06-01T02:00:00Z", "end": "2026-06-01T12:00:00"},
+        history=[{"status": "dispatched", "at": "2026-06-01T01:30:00+00:00"}],
+        status=OrderStatus.DISPATCHED,
+    )
+    assert order.created == T0 and order.created.tzinfo is None
+    assert order.deadline == dt.datetime(2026, 6, 2, 9, 0) and order.deadline.tzinfo is None
+    assert order.appointment == TimeWindow(start=dt.datetime(2026, 6, 1, 10), end=dt.datetime(2026, 6, 1, 12))
+    assert order.history[0].at == dt.datetime(2026, 6, 1, 9, 30)
+    with pytest.raises(ValidationError, match="deadline must be after the creation time"):
+        _order(created="2026-06-01T09:00:00", deadline="2026-06-01T00:30:00Z")  # 08:30 local
+
+
+def test_dispatch_input_times_with_a_utc_offset_become_local_naive_time() -> None:
+    """The dispatch day input takes times with an offset the same way: orders, shifts, the clock."""
+    from scheduler.dispatch.domain import DispatchOrder, OnDutyShift, OnDutyTechnician
+
+    order = DispatchOrder(id="O1", area_id="A1", location=Location(lat=31.8, lon=117.2), duration_min=30,
+                          created=dt.datetime(2026, 6, 1, 0, 0, tzinfo=dt.UTC),
+                          deadline=dt.datetime(2026, 6, 1, 18, 0),
+                          started_at=dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC))
+    assert (order.created, order.started_at) == (dt.datetime(2026, 6, 1, 8), dt.datetime(2026, 6, 1, 9))
+    tech = OnDutyTechnician.model_validate({
+        "id": "T1", "region_group_id": "G1", "start_location": {"lat": 31.8, "lon": 117.2},
+        "shift_start": "2026-06-01T00:00:00Z", "shift_end": "2026-06-01T17:00:00"})
+    assert tech.shift_start == dt.datetime(2026, 6, 1, 8) and tech.shift_start.tzinfo is None
+    shift = OnDutyShift(technician_id="T1", start="2026-06-01T00:00:00Z", end="2026-06-01T17:00:00")
+    assert shift.start == dt.datetime(2026, 6, 1, 8)
+
+
+def test_outcome_repeat_fault_window_is_bounded() -> None:
+    """A repeat fault is recorded within at most a year (366 days) of completion."""
+    from vocabulary.orders import MAX_REPEAT_FAULT_DAYS, Outcome
+
+    assert Outcome(repeat_fault_within_days=MAX_REPEAT_FAULT_DAYS).repeat_fault_within_days == 366
+    with pytest.raises(ValidationError, match="repeat_fault_within_days"):
+        Outcome(repeat_fault_within_days=367)
+    with pytest.raises(ValidationError, match="repeat_fault_within_days"):
+        Outcome(repeat_fault_within_days=2**63)
+
+
+def test_branch_name_and_territory_are_bounded() -> None:
+    """A branch name holds at most 200 characters; its bounding box is (south, west, north, east) in
+    WGS-84 degrees (latitudes −90..90, longitudes −180..180), south below north and west of east."""
+    Branch(id="B1", name="分" * 200, bbox=(-90, -180, 90, 180))
+    with pytest.raises(ValidationError, match="name"):
+        Branch(id="B1", name="分" * 201)
+    for bad in [(-91, 117.0, 32.0, 117.5), (31.6, -181, 32.0, 117.5), (31.6, 117.0, 91, 117.5),
+                (31.6, 117.0, 32.0, 1e308), (31.6, 117.0, float("nan"), 117.5)]:
+        with pytest.raises(ValidationError, match="bbox"):
+            Branch(id="B1", name="x", bbox=bad)
+    with pytest.raises(ValidationError, match="south<north"):
+        Branch(id="B1", name="x", bbox=(32.1, 117.0, 31.6, 117.5))
+    with pytest.raises(ValidationError, match="west<east"):
+        Branch(id="B1", name="x", bbox=(31.6, 117.5, 32.1, 117.0))
