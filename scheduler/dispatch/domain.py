@@ -20,6 +20,16 @@ from vocabulary.staff import Skill, Technician
 _frozen = ConfigDict(frozen=True)
 
 
+#: The dispatch unit of a small area under a small-area contract (:mod:`scheduler.dispatch.operating`)
+#: is ``contract.<area id>``: only that area's owner serves it, nobody covers (not the support team).
+CONTRACT_PREFIX = "contract."
+
+
+def is_contract_unit(unit: str) -> bool:
+    """True for the dispatch unit of a small area under a small-area contract."""
+    return unit.startswith(CONTRACT_PREFIX)
+
+
 class Area(BaseModel):
     """What dispatch needs of a small area: its region group and area type (drives travel speed)."""
 

@@ -26,9 +26,10 @@ from scheduler.dispatch.domain import (
     StopStatus,
     TechRoute,
     Unassigned,
+    is_contract_unit,
 )
 from scheduler.dispatch.model import FAR, DispatchContext, RouteTiming, schedule_route
-from scheduler.dispatch.operating import NO_COVER_REASON, is_contract_unit
+from scheduler.dispatch.operating import NO_COVER_REASON
 from scheduler.dispatch.warnings import compute_warnings
 from vocabulary.orders import CustomerGrade, OrderStatus
 

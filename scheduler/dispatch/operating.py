@@ -27,21 +27,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldcrew.tables import RegionGroupRow
-from scheduler.dispatch.domain import Area, DayInput, DispatchPolicy, OnDutyTechnician
+from scheduler.dispatch.domain import (
+    CONTRACT_PREFIX,
+    Area,
+    DayInput,
+    DispatchPolicy,
+    OnDutyTechnician,
+    is_contract_unit,
+)
 from vocabulary.errors import NotFound
 from vocabulary.organisation import GroupOperation, OperatingModel
 
-CONTRACT_PREFIX = "contract."
 BRANCH_PREFIX = "branch."
 #: Why an order of a small-area-contract group is not planned when its owner is not on duty.
 NO_COVER_REASON = "owner off duty, small-area contract has no cover"
 #: The plan's dispatch rules in its order, as the default of every operating model.
 PLAN_POLICY = DispatchPolicy(mode="lexicographic")
-
-
-def is_contract_unit(unit: str) -> bool:
-    """True for the dispatch unit of a small area under a small-area contract."""
-    return unit.startswith(CONTRACT_PREFIX)
 
 
 def area_unit(model: OperatingModel, group_id: str, area_id: str, branch_id: str) -> str:

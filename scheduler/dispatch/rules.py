@@ -11,8 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scheduler.dispatch.domain import DayInput, DayPlan, DispatchOrder, DispatchPolicy, OnDutyTechnician
-from scheduler.dispatch.operating import is_contract_unit
+from scheduler.dispatch.domain import (
+    DayInput,
+    DayPlan,
+    DispatchOrder,
+    DispatchPolicy,
+    OnDutyTechnician,
+    is_contract_unit,
+)
 from vocabulary.orders import CustomerGrade
 
 # --------------------------------------------------------------------------- hard work rules

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from scheduler.dispatch.domain import Area, DayInput, DayPlan, OnDutyTechnician, StopStatus
+from scheduler.dispatch.domain import Area, DayInput, DayPlan, OnDutyTechnician, StopStatus, is_contract_unit
 from scheduler.dispatch.solomon import SolomonInstance
 from scheduler.dispatch.travel import Point, tech_start_key, travel_minutes
 from vocabulary.orders import OrderStatus
@@ -194,9 +194,9 @@ def validate_plan(inp: DayInput, plan: DayPlan, previous: DayPlan | None = None)
                     Violation("skills", rec, f"{tech.id} lacks {sorted(o.required_skills - tech.skills)}")
                 )
             claimed = o.claimed_by == tech.id  # rule "claim": the volunteer who claimed it
-            if o.area_id in areas and not (
-                tech.support_team or tech.region_group_id == areas[o.area_id].region_group_id or claimed
-            ):
+            unit = areas[o.area_id].region_group_id if o.area_id in areas else None
+            covers = tech.support_team and not (unit is not None and is_contract_unit(unit))  # no cover
+            if unit is not None and not (covers or tech.region_group_id == unit or claimed):
                 v.append(
                     Violation(
                         "region_group", rec, f"{tech.id} is not in group {areas[o.area_id].region_group_id}"

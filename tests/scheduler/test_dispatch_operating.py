@@ -107,3 +107,26 @@ def test_owner_off_duty_contract_has_no_cover(db_url: str) -> None:
     assert counts["unassigned"] == 16
     assert {u.reason for u in plan.unassigned} == {operating.NO_COVER_REASON}
     assert {u.rule for u in plan.unassigned} == {"small_area_contract"}
+
+
+def test_the_validator_refuses_the_support_team_in_a_contract_area(db_url: str) -> None:
+    """The solver-independent validator holds the contract too: the same plan with one of the
+    owner's stops moved to support member T-005 is reported (rule region_group), while the support
+    team still covers a rolling group."""
+    with session_scope(db_url) as session:
+        seed_overloaded_area(session, n_orders=4, operating_model="small_area_contract")
+    with session_scope(db_url) as session:
+        inp, _ = plan_input(session, "B1", LOOP_DAY, ON_DUTY, "dispatcher")
+    plan = plan_day(inp, SolveParams(time_limit_s=1.0))
+    assert validate_plan(inp, plan) == []
+    owner = next(r for r in plan.routes if r.stops)
+    support = next(r for r in plan.routes if r.technician_id == "T-005")
+    moved = owner.stops[-1]
+    tampered = plan.model_copy(update={"routes": tuple(
+        r.model_copy(update={"stops": r.stops[:-1]}) if r is owner
+        else r.model_copy(update={"stops": (*r.stops, moved)}) if r is support
+        else r
+        for r in plan.routes
+    )})
+    rules_broken = {v.rule for v in validate_plan(inp, tampered)}
+    assert "region_group" in rules_broken
