@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from fieldcrew.db import session_scope
 from fieldcrew.jobs import JobContext, JobKind
 from fieldcrew.records import read_technicians
-from fieldcrew.tables import BranchRow, TechnicianRow
+from fieldcrew.tables import BranchRow, RegionGroupRow, TechnicianRow
 from scheduler.roster import store
 from scheduler.roster.planning import Leave, build_problem, diff, history_from, reroster_problem
 from scheduler.roster.solver import SolveParams, solve, solve_roster
@@ -28,6 +28,7 @@ from scheduler.roster.validate import check_roster
 from timepool.domain import Quotas, SkillQuotas
 from timepool.quotas import quotas_for_branch
 from vocabulary.errors import InputErrors, Problem
+from vocabulary.organisation import GroupOperation
 
 # --------------------------------------------------------------------------------------------------
 # parameters
@@ -97,6 +98,15 @@ def _quotas(params: SolveRosterParams, session: Session) -> Quotas:
     return quotas_for_branch(session, params.branch_id, params.start, params.days)
 
 
+def group_presets(session: Session, branch_id: str) -> dict[str, str]:
+    """Each region group's own roster preset: the one its operating model names
+    (``region_groups.operating_model``, read as :class:`~vocabulary.organisation.GroupOperation`)."""
+    rows = session.execute(
+        select(RegionGroupRow.id, RegionGroupRow.operating_model).where(RegionGroupRow.branch_id == branch_id)
+    )
+    return {group: GroupOperation.parse(stored).preset for group, stored in rows}
+
+
 def solve_job(params: SolveRosterParams, ctx: JobContext) -> dict[str, Any]:
     """Solve the roster of a branch and period and store it as a draft version."""
     branch_id, start, days = params.branch_id, params.start, params.days
@@ -121,6 +131,7 @@ def solve_job(params: SolveRosterParams, ctx: JobContext) -> dict[str, Any]:
             start,
             days,
             params.preset,
+            group_presets=group_presets(session, branch_id),
             leave=params.leave,
             history=history,
             name=f"{branch_id}/{start}",

@@ -30,7 +30,7 @@ from scheduler.roster.domain import (
 from scheduler.roster.presets import Preset, get_preset
 from scheduler.roster.solver import SolveParams, solve
 from timepool.domain import Quotas, SkillQuotas
-from vocabulary.errors import InputErrors, Problem
+from vocabulary.errors import InputErrors, NotFound, Problem
 from vocabulary.staff import Technician
 
 DAY_SHIFT = ShiftType(id="D", minutes=480, start_minute=8 * 60)
@@ -72,6 +72,7 @@ def build_problem(
     name: str = "roster",
     shifts: Sequence[ShiftType] = (DAY_SHIFT,),
     skill_quotas: SkillQuotas | None = None,
+    group_presets: Mapping[str, str] | None = None,
 ) -> RosterProblem:
     """Build the roster problem of one branch and period.
 
@@ -85,7 +86,12 @@ def build_problem(
     start, days
         First date and length of the period.
     preset
-        Operating model (name in ``presets.yaml`` or a :class:`Preset`).
+        Operating model (name in ``presets.yaml`` or a :class:`Preset`): the rules, cover weights
+        and the staff limits of every group without its own preset.
+    group_presets
+        Region group → its own preset (its operating model's, ``region_groups.operating_model``):
+        the per-technician limits of that group's technicians (consecutive days, days worked,
+        weekends) come from it.
     skill_quotas
         Heads with a skill needed per region group per date (:class:`~timepool.domain.SkillQuotas`,
         ``group -> skill -> date -> heads``),
@@ -100,6 +106,12 @@ def build_problem(
     p = get_preset(preset) if isinstance(preset, str) else preset
     quotas, skills = Quotas.of(quotas), SkillQuotas.of(skill_quotas)
     problems: list[Problem] = []
+    staff_of: dict[str, Preset] = {}  # a group's own preset decides its technicians' limits
+    for group, name in sorted((group_presets or {}).items()):
+        try:
+            staff_of[group] = get_preset(name)
+        except NotFound as exc:
+            problems.append(Problem(f"group_presets[{group}]", str(exc), name))
     if days <= 0:
         problems.append(Problem("days", "the period needs at least one day", days))
     end = start + dt.timedelta(days=max(days, 1) - 1)
@@ -165,8 +177,9 @@ def build_problem(
         if not t.employed_on(start) and not t.employed_on(end):
             continue
         off = days_off.get(t.id, set())
-        min_days = max(0, round(p.staff.min_total_days * scale) - len(off))
-        max_days = None if p.staff.max_total_days is None else round(p.staff.max_total_days * scale + 0.49)
+        staff = staff_of.get(t.region_group_id or "", p).staff if not t.support_team else p.staff
+        min_days = max(0, round(staff.min_total_days * scale) - len(off))
+        max_days = None if staff.max_total_days is None else round(staff.max_total_days * scale + 0.49)
         employees.append(
             Employee(
                 id=t.id,
@@ -175,12 +188,12 @@ def build_problem(
                 skills=frozenset(str(s) for s in t.skills),
                 min_total_minutes=min_days * SHIFT_MINUTES,
                 max_total_minutes=None if max_days is None else max_days * SHIFT_MINUTES,
-                max_consecutive_work=p.staff.max_consecutive_work,
-                min_consecutive_work=p.staff.min_consecutive_work,
-                min_consecutive_off=p.staff.min_consecutive_off,
+                max_consecutive_work=staff.max_consecutive_work,
+                min_consecutive_work=staff.min_consecutive_work,
+                min_consecutive_off=staff.min_consecutive_off,
                 max_weekends=None
-                if p.staff.max_weekends is None
-                else round(p.staff.max_weekends * scale + 0.49),
+                if staff.max_weekends is None
+                else round(staff.max_weekends * scale + 0.49),
             )
         )
         for k in range(days):

@@ -210,3 +210,24 @@ def test_skill_quota_short_costs_exactly_the_under_cover_weight() -> None:
     short = [line for line in r.breakdown if line.rule == "cover_under" and line.day == 3]
     assert [line.cost for line in short] == [get_preset("urban_dense").cover.weight_under]
     assert check_roster(p, r.assignment).objective == r.objective
+
+
+def test_a_groups_own_preset_sets_its_technicians_limits() -> None:
+    """Exact: with ``group_presets`` a group's technicians get that preset's staff limits (rural:
+    rest in pairs, work blocks of 3) while another group and the support team keep the branch
+    preset's; the roster still passes the validator. Infeasible: an unknown preset is reported
+    naming the group, with every other problem."""
+    techs = [tech(i, "G7") for i in range(4)] + [tech(i, "G8") for i in range(4, 8)]
+    techs.append(tech(9, support=True))
+    q = {**quotas("G7", 2), **quotas("G8", 2)}
+    p = build_problem(techs, q, START, 14, "urban_dense", group_presets={"G8": "rural"})
+    rural, dense = get_preset("rural").staff, get_preset("urban_dense").staff
+    limits = {e.id: (e.min_consecutive_off, e.min_consecutive_work) for e in p.employees}
+    assert {limits[f"T{i}"] for i in range(4, 8)} == {(rural.min_consecutive_off, rural.min_consecutive_work)}
+    dense_limits = (dense.min_consecutive_off, dense.min_consecutive_work)
+    assert {limits[f"T{i}"] for i in (0, 1, 2, 3, 9)} == {dense_limits}
+    r = solve_roster(p, FAST)
+    assert r.feasible and check_roster(p, r.assignment, r.support_groups).feasible
+    with pytest.raises(InputErrors) as info:
+        build_problem(techs, q, START, 14, "urban_dense", group_presets={"G8": "no_such_model"})
+    assert any(pr.field == "group_presets[G8]" for pr in info.value.problems)
