@@ -17,13 +17,14 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from cli.live import LOCAL_TIME, seed_live_day
+from cli.live import seed_live_day
 from fieldcrew import audit
 from fieldcrew import io as data_io
 from fieldcrew.db import session_scope, upgrade
 from fieldcrew.demo import load_demo
 from fieldcrew.settings import get_settings
 from vocabulary.errors import Conflict, InputErrors
+from vocabulary.orders import LOCAL_TIME
 
 #: The actor recorded in the audit log for command-line writes.
 CLI_ACTOR = "cli"

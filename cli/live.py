@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from fieldcrew.db import session_scope
 from fieldcrew.demo import load_live_day
@@ -29,8 +28,6 @@ from scheduler.roster.jobs import SolveRosterParams, solve_job
 
 #: The demo city's branch (a database holding it gets a live day on every ``serve --load-demo-if-empty``).
 DEMO_BRANCH = "HF"
-#: The branch's clock: "today" is today in Asia/Shanghai.
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 #: Who the seeded roster is published by (audit log).
 DEMO_ACTOR = "demo"
 #: Roster period seeded around the live day: the whole week (Monday to Sunday).

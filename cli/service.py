@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from cli.live import DEMO_BRANCH, LOCAL_TIME, seed_live_day
+from cli.live import DEMO_BRANCH, seed_live_day
 from fieldcrew import auth, jobs
 from fieldcrew.db import current_revisions, session_scope, upgrade
 from fieldcrew.demo import load_demo
 from fieldcrew.settings import get_settings
 from fieldcrew.tables import BranchRow, TechnicianRow, UserRow
 from vocabulary.errors import FieldcrewError
+from vocabulary.orders import LOCAL_TIME
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, roles and API keys.", no_args_is_help=True)

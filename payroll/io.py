@@ -492,10 +492,7 @@ def _orders(
                 ok = False
             else:
                 seen[order_id] = row.row
-        if tech_id is not None and tech_id not in technicians:
-            reader.problem(
-                row, "technician_id", tech_id, "order of an unknown technician (not in technicians)"
-            )
+        if _unknown_technician(reader, row, tech_id, technicians, "order"):
             ok = False
         if type_text is not None and type_text not in types:
             reader.problem(
@@ -592,10 +589,7 @@ def _quality(
                 bad = True
         if tech_id is None or bad:
             continue
-        if tech_id not in technicians:
-            reader.problem(
-                row, "technician_id", tech_id, "KPI row of an unknown technician (not in technicians)"
-            )
+        if _unknown_technician(reader, row, tech_id, technicians, "KPI row"):
             continue
         if tech_id in seen:
             reader.problem(row, "technician_id", tech_id, "one KPI row per technician (duplicate)")
@@ -641,10 +635,7 @@ def _attendance(
             continue
         if tech_id is None or day is None:
             continue
-        if tech_id not in technicians:
-            reader.problem(
-                row, "technician_id", tech_id, "attendance of an unknown technician (not in technicians)"
-            )
+        if _unknown_technician(reader, row, tech_id, technicians, "attendance"):
             continue
         if not first <= day <= last:
             reader.problem(row, "date", day.isoformat(), f"date must be in the month {first:%Y-%m}")
@@ -666,6 +657,17 @@ def _attendance(
     return out
 
 
+def _unknown_technician(
+    reader: _Reader, row: _Row, tech_id: str | None, technicians: dict[str, PayTechnician], what: str
+) -> bool:
+    """Report a row (``what``: "order", "KPI row", …) of a technician the technicians file does not
+    list; True when it was reported. A missing id is the reader's own problem, not this one."""
+    if tech_id is None or tech_id in technicians:
+        return False
+    reader.problem(row, "technician_id", tech_id, f"{what} of an unknown technician (not in technicians)")
+    return True
+
+
 def _losses(
     reader: _Reader, table: _Table | None, technicians: dict[str, PayTechnician]
 ) -> list[LossDeduction]:
@@ -682,10 +684,7 @@ def _losses(
         if amount is not None and amount <= 0:
             reader.problem(row, "amount", str(amount), "a loss deduction is a positive amount of yuan")
             continue
-        if tech_id is not None and tech_id not in technicians:
-            reader.problem(
-                row, "technician_id", tech_id, "deduction of an unknown technician (not in technicians)"
-            )
+        if _unknown_technician(reader, row, tech_id, technicians, "deduction"):
             continue
         if tech_id is None or amount is None or reason is None:
             continue
@@ -715,13 +714,7 @@ def _year_to_date(
             amounts.append(value)
         if months is None and row.cells.get("months") in (None, ""):
             reader.problem(row, "months", None, "required")
-        if tech_id is not None and tech_id not in technicians:
-            reader.problem(
-                row,
-                "technician_id",
-                tech_id,
-                "year-to-date row of an unknown technician (not in technicians)",
-            )
+        if _unknown_technician(reader, row, tech_id, technicians, "year-to-date row"):
             continue
         if tech_id is not None and tech_id in seen:
             reader.problem(row, "technician_id", tech_id, "one year-to-date row per technician (duplicate)")
@@ -750,13 +743,7 @@ def _additional(
         if amount is not None and amount < 0:
             reader.problem(row, "monthly_amount", str(amount), "a monthly amount is >= 0 yuan")
             continue
-        if tech_id is not None and tech_id not in technicians:
-            reader.problem(
-                row,
-                "technician_id",
-                tech_id,
-                "special additional deduction of an unknown technician (not in technicians)",
-            )
+        if _unknown_technician(reader, row, tech_id, technicians, "special additional deduction"):
             continue
         if tech_id is None or kind is None or amount is None:
             continue
@@ -783,13 +770,7 @@ def _time_off_balance(
         if minutes is None and row.cells.get("minutes") in (None, ""):
             reader.problem(row, "minutes", None, "required")
             continue
-        if tech_id is not None and tech_id not in technicians:
-            reader.problem(
-                row,
-                "technician_id",
-                tech_id,
-                "time-off balance of an unknown technician (not in technicians)",
-            )
+        if _unknown_technician(reader, row, tech_id, technicians, "time-off balance"):
             continue
         if tech_id is None or earned is None or minutes is None:
             continue

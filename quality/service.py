@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
@@ -28,7 +27,7 @@ from quality.table import kpi_table
 from quality.validate import ValidatedOrders
 from quality.warnings import escalations, monthly_warnings
 from vocabulary.errors import InputErrors, Problem
-from vocabulary.orders import CustomerGrade, OrderType, ServiceDeadlines
+from vocabulary.orders import LOCAL_TIME, CustomerGrade, OrderType, ServiceDeadlines
 from vocabulary.staff import Technician
 
 
@@ -378,8 +377,6 @@ def save_month_job(params: SaveMonthParams, ctx: JobContext) -> dict[str, Any]:
     return out
 
 
-#: The branches' clock: a month has begun when it has begun in Asia/Shanghai.
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 def check_save_month(session: Session, params: SaveMonthParams) -> None:

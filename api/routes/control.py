@@ -34,9 +34,9 @@ from scheduler.dispatch.control import (
     Review,
     ReviewKind,
 )
-from scheduler.dispatch.control_store import LOCAL_TIME, local_now
+from scheduler.dispatch.control_store import local_now
 from vocabulary.errors import InputErrors, Problem
-from vocabulary.orders import TimeWindow
+from vocabulary.orders import TimeWindow, local_naive
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,7 @@ def when(at: dt.datetime | None, field: str = "at") -> dt.datetime:
     now = local_now()
     if at is None:
         return now
-    if at.tzinfo is not None:
-        at = at.astimezone(LOCAL_TIME).replace(tzinfo=None)
+    at = local_naive(at)
     if at > now + SKEW:
         raise InputErrors(
             [

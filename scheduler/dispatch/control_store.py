@@ -21,7 +21,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -76,13 +75,11 @@ from scheduler.dispatch.control import (
 )
 from scheduler.dispatch.events import AppointmentRescheduled
 from vocabulary.errors import InputErrors, Problem
-from vocabulary.orders import OrderStatus, OrderType, TimeWindow, WorkOrder
+from vocabulary.orders import LOCAL_TIME, OrderStatus, OrderType, TimeWindow, WorkOrder
 from vocabulary.organisation import Location
 
 log = logging.getLogger(__name__)
 
-#: The branch's clock: control times are Asia/Shanghai local time, stored without zone.
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 #: Who the clock's writes are recorded as (audit log).
 CLOCK_ACTOR = "control-clock"
 _CHUNK = 500
