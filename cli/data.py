@@ -18,13 +18,13 @@ import typer
 from sqlalchemy.engine import make_url
 
 from cli.live import seed_live_day
+from cli.live import today as live_today
 from fieldcrew import audit
 from fieldcrew import io as data_io
 from fieldcrew.db import session_scope, upgrade
 from fieldcrew.demo import load_demo
 from fieldcrew.settings import get_settings
 from vocabulary.errors import Conflict, InputErrors
-from vocabulary.orders import LOCAL_TIME
 
 #: The actor recorded in the audit log for command-line writes.
 CLI_ACTOR = "cli"
@@ -81,7 +81,7 @@ def demo(
         typer.echo(f"  {name:<16} {count:>7,}")
     if live_day:
         try:
-            chosen = dt.date.fromisoformat(day) if day else dt.datetime.now(LOCAL_TIME).date()
+            chosen = dt.date.fromisoformat(day) if day else live_today()
         except ValueError as exc:
             typer.echo(f"error: --day {day!r}: not a date (YYYY-MM-DD)", err=True)
             raise typer.Exit(2) from exc

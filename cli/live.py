@@ -25,6 +25,7 @@ from fieldcrew.jobs import JobContext
 from fieldcrew.settings import get_settings
 from scheduler.roster import store as roster_store
 from scheduler.roster.jobs import SolveRosterParams, solve_job
+from vocabulary.orders import LOCAL_TIME
 
 #: The demo city's branch (a database holding it gets a live day on every ``serve --load-demo-if-empty``).
 DEMO_BRANCH = "HF"
@@ -49,6 +50,11 @@ class LiveDay:
             f"roster {self.roster_id} ({self.roster_status})" if self.roster_id else self.roster_status
         )
         return f"live day {self.day}: {self.orders_written} open orders written; {roster}"
+
+
+def today() -> dt.date:
+    """Today at the branch (Asia/Shanghai): the live day of a start."""
+    return dt.datetime.now(LOCAL_TIME).date()
 
 
 def week_start(day: dt.date) -> dt.date:

@@ -8,7 +8,6 @@ mounts every instrument's routes. The data commands (``demo``, ``import``, ``exp
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated
 
@@ -18,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from cli.live import DEMO_BRANCH, seed_live_day
+from cli.live import today as live_today
 from fieldcrew import auth, jobs
 from fieldcrew.db import current_revisions, session_scope, upgrade
 from fieldcrew.demo import load_demo
 from fieldcrew.settings import get_settings
 from fieldcrew.tables import BranchRow, TechnicianRow, UserRow
 from vocabulary.errors import FieldcrewError
-from vocabulary.orders import LOCAL_TIME
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, roles and API keys.", no_args_is_help=True)
@@ -80,7 +79,7 @@ def _load_demo_if_empty(url: str) -> None:
 
 def _seed_today(url: str) -> None:
     """Today's open orders and a published roster of this week, so the console has a day to dispatch."""
-    today = dt.datetime.now(LOCAL_TIME).date()
+    today = live_today()
     typer.echo(f"seeding the live demo day {today} (open orders, this week's roster) …")
     try:
         live = seed_live_day(url, today)
